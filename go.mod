@@ -1,0 +1,3 @@
+module github.com/ferryid/ferry
+
+go 1.26
