@@ -63,6 +63,12 @@ func (p *Projection) addWhole(a *schema.Attribute) {
 	p.whole[a] = true
 }
 
+// Has reports whether the list names a, whole or by some sub-attribute.
+func (p Projection) Has(a *schema.Attribute) bool { return p.whole[a] || p.subs[a] != nil }
+
+// HasWhole reports whether the list names a itself.
+func (p Projection) HasWhole(a *schema.Attribute) bool { return p.whole[a] }
+
 // Empty reports whether the list named no known attribute.
 func (p Projection) Empty() bool { return len(p.whole) == 0 && len(p.subs) == 0 }
 
