@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/server"
+)
+
+func newServeCommand() *cobra.Command {
+	var (
+		listen, database, synchronous, logFormat string
+		shutdownTimeout                          time.Duration
+		cfg                                      = server.DefaultConfig()
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the SCIM 2.0 API (/scim/v2) and health endpoints",
+		Long: `Serve starts Ferry's SCIM 2.0 service provider. With no flags it listens on
+127.0.0.1:8080 and keeps its directory in ./ferry.db (SQLite), creating and
+migrating it as needed, with a tenant named "default". Create a bearer token
+with "ferry tokens create" to call it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(logFormat)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), log, listen, database, synchronous, shutdownTimeout, cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", envOr("FERRY_LISTEN", "127.0.0.1:8080"), "address to listen on (env FERRY_LISTEN)")
+	f.StringVar(&database, "database", envOr("FERRY_DATABASE", defaultDatabase), databaseFlagHelp)
+	f.StringVar(&synchronous, "sqlite-synchronous", envOr("FERRY_SQLITE_SYNCHRONOUS", "NORMAL"),
+		"SQLite durability: NORMAL survives a crash of Ferry; FULL also survives power loss, with slower writes (env FERRY_SQLITE_SYNCHRONOUS)")
+	f.StringVar(&logFormat, "log-format", envOr("FERRY_LOG_FORMAT", "text"), "log format: text or json (env FERRY_LOG_FORMAT)")
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body outside Bulk")
+	f.Int64Var(&cfg.MaxBulkBytes, "max-bulk-bytes", cfg.MaxBulkBytes, "largest Bulk request body")
+	f.IntVar(&cfg.MaxBulkOperations, "max-bulk-operations", cfg.MaxBulkOperations, "most operations in one Bulk request")
+	f.IntVar(&cfg.MaxResults, "max-results", cfg.MaxResults, "most resources one list or search returns")
+	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "longest time one request may run")
+	return cmd
+}
+
+func newLogger(format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
+}
+
+func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous string, shutdownTimeout time.Duration, cfg server.Config) error {
+	catalog := schema.Builtin()
+	st, err := openStore(ctx, database, synchronous, catalog)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+	if _, err := st.EnsureTenant(ctx, cfg.DefaultTenant); err != nil {
+		return fmt.Errorf("create tenant %q: %w", cfg.DefaultTenant, err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(cfg, st, catalog, log).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2", "database", database)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,187 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+const scimContentType = "application/scim+json"
+
+// writeJSON writes v as a SCIM JSON response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		body, _ = json.Marshal(scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", scimContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, e *scim.Error) {
+	writeJSON(w, e.Status, e)
+}
+
+// fail answers err: a *scim.Error as it is, an exhausted request deadline as
+// 503, anything else as a logged 500 whose cause stays in the log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := scim.AsError(err); ok {
+		writeError(w, e)
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		writeError(w, scim.Errorf(http.StatusServiceUnavailable, "", "the request took too long; try again"))
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal server error"))
+}
+
+// etag is a resource version as a weak entity tag; meta.version carries the
+// same string.
+func etag(version int64) string {
+	return `W/"` + strconv.FormatInt(version, 10) + `"`
+}
+
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// fullDocument returns the resource as a SCIM client sees it before
+// projection: the stored document with id, meta, and a group's members or a
+// user's groups. base is the absolute URL of /scim/v2.
+func fullDocument(r *store.Resource, rt *schema.ResourceType, base string) resource.Document {
+	d := make(resource.Document, len(r.Doc)+4)
+	for k, v := range r.Doc {
+		d[k] = v
+	}
+	d["id"] = r.ID
+	location := base + rt.Endpoint + "/" + r.ID
+	d["meta"] = map[string]any{
+		"resourceType": rt.Name,
+		"created":      r.Created.UTC().Format(timeFormat),
+		"lastModified": r.LastModified.UTC().Format(timeFormat),
+		"location":     location,
+		"version":      etag(r.Version),
+	}
+	switch r.Type {
+	case store.GroupType:
+		if r.Members != nil {
+			d["members"] = memberList(r.Members, base)
+		}
+	case store.UserType:
+		if len(r.Groups) > 0 {
+			d["groups"] = memberList(r.Groups, base)
+		}
+	}
+	if _, ok := d["schemas"]; !ok {
+		d["schemas"] = []any{rt.Schema.ID}
+	}
+	return d
+}
+
+func memberList(ms []store.Member, base string) []any {
+	out := make([]any, 0, len(ms))
+	for _, m := range ms {
+		e := map[string]any{
+			"value": m.ID,
+			"type":  m.Type,
+			"$ref":  base + "/" + m.Type + "s/" + m.ID,
+		}
+		if m.Display != "" {
+			e["display"] = m.Display
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// orderedDocument encodes a document with "schemas", "id", "externalId" and
+// "meta" first and the rest in key order, so responses read like the RFC's
+// examples and are byte-for-byte stable.
+type orderedDocument resource.Document
+
+var leadingKeys = []string{"schemas", "id", "externalId", "meta"}
+
+func (d orderedDocument) MarshalJSON() ([]byte, error) {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	rank := func(k string) int {
+		for i, l := range leadingKeys {
+			if k == l {
+				return i
+			}
+		}
+		return len(leadingKeys)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ri, rj := rank(keys[i]), rank(keys[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		buf.Write(kb)
+		buf.WriteByte(':')
+		vb, err := json.Marshal(d[k])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// listResponse is the RFC 7644 §3.4.2 ListResponse, in the RFC's key order.
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	Resources    []any    `json:"Resources"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+}
+
+func newListResponse(total, startIndex int, resources []any) listResponse {
+	if resources == nil {
+		resources = []any{}
+	}
+	return listResponse{
+		Schemas:      []string{scim.ListResponseURN},
+		TotalResults: total,
+		Resources:    resources,
+		StartIndex:   startIndex,
+		ItemsPerPage: len(resources),
+	}
+}
+
+// baseURL returns the absolute URL of the SCIM root for this request.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/scim/v2"
+}

@@ -1,0 +1,604 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/patch"
+	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// routeSCIM dispatches /scim/v2/... by hand rather than with ServeMux
+// patterns, so that every unknown path and wrong method gets a SCIM Error
+// body (the mux's own 404 and 405 are plain text).
+func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
+	segs, err := pathSegments(strings.TrimPrefix(r.URL.EscapedPath(), "/scim/v2"))
+	if err != nil {
+		writeError(w, scim.Errorf(http.StatusNotFound, "", "no such path: %v", err))
+		return
+	}
+	notFound := func() {
+		writeError(w, scim.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
+	}
+	allow := func(methods ...string) bool {
+		for _, m := range methods {
+			if r.Method == m {
+				return true
+			}
+		}
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(methods, ", ")))
+		return false
+	}
+	if len(segs) == 0 {
+		notFound()
+		return
+	}
+	switch first := segs[0]; {
+	case first == ".search" && len(segs) == 1:
+		if allow(http.MethodPost) {
+			s.searchAll(w, r)
+		}
+	case first == "Bulk" && len(segs) == 1:
+		if allow(http.MethodPost) {
+			s.bulk(w, r)
+		}
+	case first == "Me":
+		writeError(w, scim.Errorf(http.StatusNotImplemented, "", "/Me is not supported: Ferry's tokens identify a client, not a user"))
+	case first == "ServiceProviderConfig" && len(segs) == 1:
+		if allow(http.MethodGet) {
+			s.serviceProviderConfig(w, r)
+		}
+	case first == "ResourceTypes" && len(segs) <= 2:
+		if allow(http.MethodGet) {
+			s.resourceTypes(w, r, segs[1:])
+		}
+	case first == "Schemas" && len(segs) <= 2:
+		if allow(http.MethodGet) {
+			s.schemas(w, r, segs[1:])
+		}
+	default:
+		rt := s.resourceTypeAt(first)
+		if rt == nil {
+			notFound()
+			return
+		}
+		switch {
+		case len(segs) == 1:
+			if !allow(http.MethodGet, http.MethodPost) {
+				return
+			}
+			if r.Method == http.MethodGet {
+				s.list(w, r, rt)
+			} else {
+				s.create(w, r, rt)
+			}
+		case len(segs) == 2 && segs[1] == ".search":
+			if allow(http.MethodPost) {
+				s.search(w, r, rt)
+			}
+		case len(segs) == 2:
+			if !allow(http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete) {
+				return
+			}
+			id := segs[1]
+			switch r.Method {
+			case http.MethodGet:
+				s.get(w, r, rt, id)
+			case http.MethodPut:
+				s.replace(w, r, rt, id)
+			case http.MethodPatch:
+				s.patch(w, r, rt, id)
+			case http.MethodDelete:
+				s.delete(w, r, rt, id)
+			}
+		default:
+			notFound()
+		}
+	}
+}
+
+// pathSegments splits an escaped path into unescaped segments, so that an
+// id containing an encoded "/" stays one segment.
+func pathSegments(escaped string) ([]string, error) {
+	var segs []string
+	for _, raw := range strings.Split(escaped, "/") {
+		if raw == "" {
+			continue
+		}
+		seg, err := url.PathUnescape(raw)
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+// resourceTypeAt returns the resource type served at endpoint segment seg
+// ("Users", "Groups"), matching the case the RFC uses.
+func (s *Server) resourceTypeAt(seg string) *schema.ResourceType {
+	for _, rt := range []*schema.ResourceType{s.users, s.groups} {
+		if "/"+seg == rt.Endpoint {
+			return rt
+		}
+	}
+	return nil
+}
+
+// readBody reads a request body of at most limit bytes, checking its media
+// type: SCIM JSON or plain JSON (Okta's tests send application/json); a
+// request without a Content-Type is read as JSON.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != scimContentType && mt != "application/json") {
+			return nil, scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send %s", ct, scimContentType)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", limit)
+		}
+		return nil, scim.BadRequest(scim.InvalidSyntax, "request body could not be read: %v", err)
+	}
+	return body, nil
+}
+
+// projections parses the attributes and excludedAttributes parameters.
+func projections(rt *schema.ResourceType, attributes, excluded string) (resource.Projection, resource.Projection) {
+	return resource.ParseProjection(rt, attributes), resource.ParseProjection(rt, excluded)
+}
+
+// wantsMembers reports whether a group response projected this way shows
+// members, so that the store need not load them when it does not.
+func wantsMembers(rt *schema.ResourceType, include, exclude resource.Projection) bool {
+	members := rt.Schema.Attribute("members")
+	if members == nil {
+		members = rt.Schema.Attribute("groups")
+	}
+	if members == nil {
+		return false
+	}
+	if !include.Empty() {
+		return include.Has(members)
+	}
+	return !exclude.HasWhole(members)
+}
+
+// render projects a stored resource for the response.
+func (s *Server) render(r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) orderedDocument {
+	return orderedDocument(resource.Project(fullDocument(res, rt, baseURL(r)), rt, include, exclude))
+}
+
+// writeResource answers with one resource, its ETag and, on 201, Location.
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType) {
+	include, exclude := projections(rt, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	w.Header().Set("ETag", etag(res.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", baseURL(r)+rt.Endpoint+"/"+res.ID)
+	}
+	writeJSON(w, status, s.render(r, res, rt, include, exclude))
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+	q := r.URL.Query()
+	include, exclude := projections(rt, q.Get("attributes"), q.Get("excludedAttributes"))
+	res, err := s.store.Get(r.Context(), tenantFrom(r.Context()), rt.Name, id, store.ReadOptions{Members: wantsMembers(rt, include, exclude)})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	tag := etag(res.Version)
+	if matchesETag(r.Header.Get("If-None-Match"), tag) {
+		w.Header().Set("ETag", tag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if h := r.Header.Get("If-Match"); h != "" && !matchesETag(h, tag) {
+		writeError(w, preconditionFailed(tag))
+		return
+	}
+	w.Header().Set("ETag", tag)
+	writeJSON(w, http.StatusOK, s.render(r, res, rt, include, exclude))
+}
+
+// matchesETag reports whether an If-Match or If-None-Match header value
+// lists tag, or is "*". Weak and strong forms of one version are the same
+// version here.
+func matchesETag(header, tag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(tag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+func preconditionFailed(current string) *scim.Error {
+	return scim.Errorf(http.StatusPreconditionFailed, "", "the resource has changed: its version is now %s", current)
+}
+
+// checkPreconditions applies If-Match and If-None-Match to a write on a
+// resource at version v.
+func checkPreconditions(r *http.Request, v int64) error {
+	tag := etag(v)
+	if h := r.Header.Get("If-Match"); h != "" && !matchesETag(h, tag) {
+		return preconditionFailed(tag)
+	}
+	if h := r.Header.Get("If-None-Match"); h != "" && matchesETag(h, tag) {
+		return preconditionFailed(tag)
+	}
+	return nil
+}
+
+// splitMembers moves a normalized group document's members out into
+// membership rows, which are the store's truth for them.
+func splitMembers(d resource.Document) []store.Member {
+	raw, _ := d["members"].([]any)
+	delete(d, "members")
+	members := make([]store.Member, 0, len(raw))
+	for _, e := range raw {
+		m, _ := e.(map[string]any)
+		if id, _ := m["value"].(string); id != "" {
+			members = append(members, store.Member{ID: id})
+		}
+	}
+	return members
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) {
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.createFrom(r, rt, body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeResource(w, r, http.StatusCreated, res, rt)
+}
+
+// createFrom validates a POST body and stores the new resource.
+func (s *Server) createFrom(r *http.Request, rt *schema.ResourceType, body []byte) (*store.Resource, error) {
+	in, err := resource.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := resource.Normalize(in, rt)
+	if err != nil {
+		return nil, err
+	}
+	res := &store.Resource{TenantID: tenantFrom(r.Context()), Type: rt.Name, Doc: doc}
+	if rt == s.groups {
+		res.Members = splitMembers(doc)
+	}
+	if err := s.store.Create(r.Context(), res); err != nil {
+		return nil, err
+	}
+	if rt == s.users {
+		return res, nil // a new user is in no group yet
+	}
+	// Read the group back for its members' types and display names.
+	return s.store.Get(r.Context(), res.TenantID, rt.Name, res.ID, store.ReadOptions{Members: true})
+}
+
+func (s *Server) replace(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.replaceFrom(r, rt, id, body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeResource(w, r, http.StatusOK, res, rt)
+}
+
+// replaceFrom validates a PUT body and replaces the resource with it.
+func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string, body []byte) (*store.Resource, error) {
+	in, err := resource.Decode(body)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := resource.Normalize(in, rt)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Update(r.Context(), tenantFrom(r.Context()), rt.Name, id, 0, func(cur *store.Resource) error {
+		if err := checkPreconditions(r, cur.Version); err != nil {
+			return err
+		}
+		if err := resource.CheckImmutable(cur.Doc, doc, rt); err != nil {
+			return err
+		}
+		cur.Doc = doc
+		if rt == s.groups {
+			cur.Members = splitMembers(doc)
+		}
+		return nil
+	})
+}
+
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.patchFrom(r, rt, id, body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Entra asks for 204 on group PATCH: a body would carry every member.
+	// A client that asks for attributes gets the resource.
+	q := r.URL.Query()
+	if rt == s.groups && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+		w.Header().Set("ETag", etag(res.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.writeResource(w, r, http.StatusOK, res, rt)
+}
+
+// patchFrom applies a PATCH body to the resource, atomically.
+func (s *Server) patchFrom(r *http.Request, rt *schema.ResourceType, id string, body []byte) (*store.Resource, error) {
+	ops, err := patch.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Update(r.Context(), tenantFrom(r.Context()), rt.Name, id, 0, func(cur *store.Resource) error {
+		if err := checkPreconditions(r, cur.Version); err != nil {
+			return err
+		}
+		doc := cur.Doc // Apply works on a copy
+		if rt == s.groups {
+			doc = make(resource.Document, len(cur.Doc)+1)
+			for k, v := range cur.Doc {
+				doc[k] = v
+			}
+			doc["members"] = memberValues(cur.Members)
+		}
+		out, _, err := patch.Apply(doc, rt, ops)
+		if err != nil {
+			return err
+		}
+		if rt == s.groups {
+			cur.Members = splitMembers(out)
+		}
+		cur.Doc = out
+		return nil
+	})
+}
+
+// memberValues is a group's members as the "members" attribute PATCH works on.
+func memberValues(ms []store.Member) []any {
+	out := make([]any, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, map[string]any{"value": m.ID})
+	}
+	return out
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+	if err := s.deleteFrom(r, rt, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteFrom deletes a resource, honouring If-Match and If-None-Match.
+func (s *Server) deleteFrom(r *http.Request, rt *schema.ResourceType, id string) error {
+	tenant := tenantFrom(r.Context())
+	var ifVersion int64
+	if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" {
+		cur, err := s.store.Get(r.Context(), tenant, rt.Name, id, store.ReadOptions{})
+		if err != nil {
+			return err
+		}
+		if err := checkPreconditions(r, cur.Version); err != nil {
+			return err
+		}
+		ifVersion = cur.Version // the delete fails if it changed since
+	}
+	return s.store.Delete(r.Context(), tenant, rt.Name, id, ifVersion)
+}
+
+// listParams are the query parameters of a list or the members of a
+// SearchRequest (RFC 7644 §3.4.2, §3.4.3).
+type listParams struct {
+	Filter             string
+	SortBy             string
+	SortOrder          string
+	StartIndex         int
+	Count              *int
+	Attributes         string
+	ExcludedAttributes string
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) {
+	p, err := queryParams(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerList(w, r, []*schema.ResourceType{rt}, p)
+}
+
+// queryParams reads list parameters from a query string. Parameter names
+// are matched ignoring case, as clients vary.
+func queryParams(q url.Values) (listParams, error) {
+	get := func(name string) string {
+		for k, v := range q {
+			if strings.EqualFold(k, name) && len(v) > 0 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	p := listParams{
+		Filter:             get("filter"),
+		SortBy:             get("sortBy"),
+		SortOrder:          get("sortOrder"),
+		Attributes:         get("attributes"),
+		ExcludedAttributes: get("excludedAttributes"),
+	}
+	if v := get("startIndex"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, scim.BadRequest(scim.InvalidValue, "startIndex must be an integer, got %q", v)
+		}
+		p.StartIndex = n
+	}
+	if v := get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, scim.BadRequest(scim.InvalidValue, "count must be an integer, got %q", v)
+		}
+		p.Count = &n
+	}
+	return p, nil
+}
+
+// query turns list parameters into a store query for resource type rt.
+func (s *Server) query(rt *schema.ResourceType, p listParams) (store.Query, error) {
+	q := store.Query{SortBy: p.SortBy, StartIndex: max(p.StartIndex, 1), Count: s.cfg.DefaultCount}
+	if p.Count != nil {
+		// RFC 7644 §3.4.2.4: a negative count is 0; more than the
+		// maximum is answered with the maximum.
+		q.Count = min(max(*p.Count, 0), s.cfg.MaxResults)
+	}
+	switch strings.ToLower(p.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.Descending = true
+	default:
+		return q, scim.BadRequest(scim.InvalidValue, `sortOrder must be "ascending" or "descending", got %q`, p.SortOrder)
+	}
+	if p.SortBy != "" {
+		if _, err := filter.ParseAttrPath(p.SortBy); err != nil {
+			return q, scim.BadRequest(scim.InvalidValue, "sortBy %q is not an attribute path", p.SortBy)
+		}
+	}
+	if strings.TrimSpace(p.Filter) != "" {
+		e, err := filter.Parse(p.Filter)
+		if err != nil {
+			return q, err
+		}
+		if err := filter.Check(e, rt); err != nil {
+			return q, err
+		}
+		q.Filter = e
+	}
+	return q, nil
+}
+
+// answerList runs a list or search over one or more resource types (the
+// root /.search spans Users and Groups) and writes the ListResponse. Paging
+// runs over the concatenation of the types' results, in order.
+func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*schema.ResourceType, p listParams) {
+	tenant := tenantFrom(r.Context())
+	start := max(p.StartIndex, 1)
+	var total int
+	var resources []any
+	skip := start - 1 // results of earlier types still to skip
+	for _, rt := range types {
+		q, err := s.query(rt, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		include, exclude := projections(rt, p.Attributes, p.ExcludedAttributes)
+		q.Members = wantsMembers(rt, include, exclude)
+		want := q.Count - len(resources)
+		q.StartIndex, q.Count = skip+1, max(want, 0)
+		page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		total += page.Total
+		skip = max(skip-page.Total, 0)
+		for _, res := range page.Resources {
+			resources = append(resources, s.render(r, res, rt, include, exclude))
+		}
+	}
+	writeJSON(w, http.StatusOK, newListResponse(total, start, resources))
+}
+
+// searchRequest is the body of POST .search (RFC 7644 §3.4.3).
+type searchRequest struct {
+	Schemas            []string `json:"schemas"`
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	SortBy             string   `json:"sortBy"`
+	SortOrder          string   `json:"sortOrder"`
+	StartIndex         int      `json:"startIndex"`
+	Count              *int     `json:"count"`
+}
+
+func (s *Server) readSearch(w http.ResponseWriter, r *http.Request) (listParams, error) {
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return listParams{}, err
+	}
+	// Decode first only for its invalidSyntax errors, which say where the
+	// JSON broke.
+	if _, err := resource.Decode(body); err != nil {
+		return listParams{}, err
+	}
+	var req searchRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return listParams{}, scim.BadRequest(scim.InvalidSyntax, "SearchRequest: %v", err)
+	}
+	return listParams{
+		Filter:             req.Filter,
+		SortBy:             req.SortBy,
+		SortOrder:          req.SortOrder,
+		StartIndex:         req.StartIndex,
+		Count:              req.Count,
+		Attributes:         strings.Join(req.Attributes, ","),
+		ExcludedAttributes: strings.Join(req.ExcludedAttributes, ","),
+	}, nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) {
+	p, err := s.readSearch(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerList(w, r, []*schema.ResourceType{rt}, p)
+}
+
+func (s *Server) searchAll(w http.ResponseWriter, r *http.Request) {
+	p, err := s.readSearch(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.answerList(w, r, []*schema.ResourceType{s.users, s.groups}, p)
+}

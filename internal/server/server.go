@@ -1,0 +1,92 @@
+// Package server is Ferry's HTTP edge: the SCIM 2.0 service provider under
+// /scim/v2 (RFC 7644), bearer-token authentication, and the health
+// endpoints. It turns requests into calls on the protocol core
+// (internal/scim) and the directory store, and turns *scim.Error values into
+// SCIM Error responses: a client's mistake is a 4xx, never a 500.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// Config holds the service provider's limits. The zero value is not
+// usable; start from DefaultConfig.
+type Config struct {
+	MaxBodyBytes      int64         // largest request body outside Bulk
+	MaxBulkOperations int           // Bulk operations per request, advertised
+	MaxBulkBytes      int64         // largest Bulk request body, advertised
+	MaxResults        int           // the most resources one list returns, advertised
+	DefaultCount      int           // resources per page when the client gives no count
+	RequestTimeout    time.Duration // how long one request may take in the handler
+	DefaultTenant     string        // the tenant created at start
+}
+
+// DefaultConfig returns the limits Ferry ships with.
+func DefaultConfig() Config {
+	return Config{
+		MaxBodyBytes:      1 << 20,
+		MaxBulkOperations: 1000,
+		MaxBulkBytes:      4 << 20,
+		MaxResults:        1000,
+		DefaultCount:      100,
+		RequestTimeout:    30 * time.Second,
+		DefaultTenant:     "default",
+	}
+}
+
+// Server serves the SCIM API for every tenant of one store.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	catalog *schema.Catalog
+	log     *slog.Logger
+	users   *schema.ResourceType
+	groups  *schema.ResourceType
+	tokens  *tokenCache
+}
+
+// New returns a server over st. The catalog must define the User and Group
+// resource types.
+func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) *Server {
+	return &Server{
+		cfg:     cfg,
+		store:   st,
+		catalog: catalog,
+		log:     log,
+		users:   catalog.ResourceType(store.UserType),
+		groups:  catalog.ResourceType(store.GroupType),
+		tokens:  newTokenCache(time.Now),
+	}
+}
+
+// Handler returns the HTTP handler for every route Ferry serves.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("/scim/v2/", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	mux.Handle("/scim/v2", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	return s.recoverPanics(s.logRequests(s.withTimeout(mux)))
+}
+
+// ready reports whether the store answers.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		http.Error(w, "store unavailable\n", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}

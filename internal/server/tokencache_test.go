@@ -1,0 +1,38 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTokenCacheExpires(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := newTokenCache(func() time.Time { return now })
+	hash := HashToken("secret")
+	if _, ok := c.get(hash); ok {
+		t.Fatal("empty cache answered")
+	}
+	c.put(hash, "tenant-1")
+	if got, ok := c.get(hash); !ok || got != "tenant-1" {
+		t.Fatalf("got %q, %v", got, ok)
+	}
+	if _, ok := c.get(HashToken("other")); ok {
+		t.Fatal("another token answered")
+	}
+	now = now.Add(tokenCacheTTL)
+	if _, ok := c.get(hash); ok {
+		t.Fatal("entry outlived its TTL")
+	}
+}
+
+func TestTokenCacheBounded(t *testing.T) {
+	t.Parallel()
+	c := newTokenCache(time.Now)
+	for i := range tokenCacheMax + 10 {
+		c.put(HashToken(string(rune(i))+"x"), "t")
+	}
+	if n := len(c.entries); n > tokenCacheMax {
+		t.Fatalf("cache holds %d entries, more than %d", n, tokenCacheMax)
+	}
+}

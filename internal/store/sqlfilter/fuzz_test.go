@@ -1,0 +1,58 @@
+package sqlfilter
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/schema"
+)
+
+// FuzzWhere checks that every filter the parser accepts translates, or is
+// refused with a 400, and that the SQL uses exactly the arguments bound.
+func FuzzWhere(f *testing.F) {
+	for _, s := range []string{
+		`userName eq "bjensen"`,
+		`emails[type eq "work" and value co "@example.com"] or not (active eq true)`,
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value ne "x"`,
+		`meta.lastModified gt "2011-05-13T04:42:34Z" and id sw "2"`,
+		`members[value eq "1" or type eq "Group"] and members.value pr`,
+		`groups[value co "a"] or schemas eq "urn:x" or loginCount ge 2.5e3`,
+		`name[givenName sw "a" and not (familyName pr)] and emails.display eq null`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := filter.Parse(s)
+		if err != nil {
+			return
+		}
+		for _, rt := range []*schema.ResourceType{userType, groupType} {
+			b := NewBuilder(SQLite{}, "tenant", rt.Name)
+			c, err := Where(b, Target{Type: rt, Alias: "r", TenantArg: "?1", TypeArg: "?2"}, e)
+			if err != nil {
+				if se, ok := scim.AsError(err); !ok || se.Status != 400 || se.ScimType != scim.InvalidFilter {
+					t.Fatalf("%s: %v", s, err)
+				}
+				continue
+			}
+			used := map[int]bool{}
+			for _, m := range placeholderRE.FindAllStringSubmatch(c.SQL, -1) {
+				var n int
+				fmt.Sscan(m[1], &n)
+				used[n] = true
+			}
+			for i := 3; i <= len(b.Args()); i++ {
+				if !used[i] {
+					t.Fatalf("%s: argument %d unused in %s", s, i, c.SQL)
+				}
+			}
+			for n := range used {
+				if n > len(b.Args()) {
+					t.Fatalf("%s: placeholder ?%d without an argument in %s", s, n, c.SQL)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,332 @@
+// Package sqlite is Ferry's embedded directory store: store.Store on a
+// single SQLite file (modernc.org/sqlite, pure Go).
+//
+// The database runs in WAL mode with one writer connection and a separate
+// set of read-only connections, which read concurrently with the writer.
+// Writes go through one goroutine that commits whatever writes are waiting
+// in one IMMEDIATE transaction (group commit, see writer.go); a write is
+// acknowledged once committed. Migrations (goose, embedded SQL) run on
+// Open. Every filter runs in the database, through the attribute index that
+// package sqlfilter defines and translates filters to; see the migration
+// for the tables.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+const (
+	mmapSize       = 1 << 30 // bytes of the file read through a memory map
+	writerCacheKiB = 64 << 10
+)
+
+// Options tunes a Store. The zero value is a sound default.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting, "NORMAL" (the default)
+	// or "FULL". In WAL mode, NORMAL survives a crash of the process
+	// (kill -9): every committed transaction is in the WAL file, which the
+	// operating system writes out. It does not survive a power loss or an
+	// operating system crash, which can lose the last transactions before
+	// a checkpoint (the database itself stays consistent). FULL syncs the
+	// WAL on every commit and survives both, at the cost of an fsync per
+	// commit (a commit holds the writes that were waiting for it).
+	Synchronous string
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// connection or process; 10 seconds when zero.
+	BusyTimeout time.Duration
+	// ReadConns is the number of read connections, which is how many
+	// reads run at once; 8 when zero.
+	ReadConns int
+	// Now returns the current time, for timestamps; time.Now when nil.
+	Now func() time.Time
+}
+
+// Store is a store.Store on a SQLite database file.
+type Store struct {
+	w       *pool // the one writer connection
+	r       *pool // read-only connections
+	catalog *schema.Catalog
+	now     func() time.Time
+
+	mu   sync.RWMutex
+	aids map[aidKey]int64 // committed attr_paths rows
+
+	writes     chan *writeReq // to the writer goroutine
+	closed     chan struct{}  // closed by Close
+	closeOnce  sync.Once
+	writerDone chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+type aidKey struct{ tenant, typ, path string }
+
+// Open opens the database at path, creating it if needed, and migrates it
+// to the current schema. catalog supplies the User and Group resource
+// types the documents are indexed by.
+func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Options) (*Store, error) {
+	if catalog == nil || catalog.ResourceType(store.UserType) == nil || catalog.ResourceType(store.GroupType) == nil {
+		return nil, errors.New("sqlite: the catalog must define the User and Group resource types")
+	}
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		// The writer and the readers are separate connections: an
+		// in-memory database would be a different one for each.
+		return nil, fmt.Errorf("sqlite: %q is not a database file path", path)
+	}
+	syncMode := strings.ToUpper(opts.Synchronous)
+	switch syncMode {
+	case "":
+		syncMode = "NORMAL"
+	case "NORMAL", "FULL":
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous must be NORMAL or FULL, not %q", opts.Synchronous)
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	readConns := opts.ReadConns
+	if readConns <= 0 {
+		readConns = 8
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	file := "file:" + (&url.URL{Path: path}).EscapedPath()
+	// Statement journals (kept to undo one failed statement of a
+	// transaction) go to memory rather than to a temporary file. Pages
+	// are read through a memory map, shared by all connections, rather
+	// than copied into each connection's cache.
+	common := "_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)" +
+		"&_pragma=temp_store(MEMORY)&_pragma=mmap_size(" + strconv.FormatInt(mmapSize, 10) + ")"
+	// The writer's cache holds the index pages that writes touch all
+	// over the attribute index; SQLite's default of 2 MiB thrashes once
+	// the directory has a few thousand users.
+	wdb, err := sql.Open("sqlite", file+"?"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")&_pragma=cache_size(-"+
+		strconv.Itoa(writerCacheKiB)+")&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	if err := migrate(ctx, wdb); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+	var mode string
+	if err := wdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: %s is not in WAL mode (%q, %v)", path, mode, err)
+	}
+	s := &Store{catalog: catalog, now: now, aids: map[aidKey]int64{},
+		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
+	if s.w, err = newPool(ctx, wdb, 1); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", file+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		s.w.close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if s.r, err = newPool(ctx, rdb, readConns); err != nil {
+		s.w.close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	go s.writer()
+	if err := s.loadAids(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Ping reports whether the database answers a query on a read connection.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.read(ctx, func(c *conn) error {
+		var one int
+		if err := c.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+		return nil
+	})
+}
+
+// Close waits for the write in progress, refuses further calls and closes
+// the database.
+func (s *Store) Close() error {
+	first := false
+	s.closeOnce.Do(func() {
+		first = true
+		close(s.closed)
+	})
+	if !first {
+		return nil
+	}
+	<-s.writerDone
+	return errors.Join(s.r.close(), s.w.close())
+}
+
+// resourceType returns the resource type called typ, User or Group.
+func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
+	if typ != store.UserType && typ != store.GroupType {
+		return nil, fmt.Errorf("sqlite: unknown resource type %q", typ)
+	}
+	return s.catalog.ResourceType(typ), nil
+}
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(sqlfilter.TimeLayout, s)
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+func notFound(format string, args ...any) *scim.Error {
+	return scim.Errorf(404, "", format, args...)
+}
+
+// --- attribute path ids ------------------------------------------------------
+
+func (s *Store) loadAids(ctx context.Context) error {
+	return s.read(ctx, func(c *conn) error {
+		rows, err := c.QueryContext(ctx, "SELECT aid, tenant_id, type, path FROM attr_paths")
+		if err != nil {
+			return fmt.Errorf("sqlite: load attribute paths: %w", err)
+		}
+		defer rows.Close()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for rows.Next() {
+			var id int64
+			var k aidKey
+			if err := rows.Scan(&id, &k.tenant, &k.typ, &k.path); err != nil {
+				return err
+			}
+			s.aids[k] = id
+		}
+		return rows.Err()
+	})
+}
+
+func (s *Store) cachedAid(k aidKey) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.aids[k]
+	return id, ok
+}
+
+// --- transactions ----------------------------------------------------------
+
+// read runs fn in a read transaction, so that its statements see one
+// snapshot of the database.
+func (s *Store) read(ctx context.Context, fn func(c *conn) error) error {
+	return s.r.tx(ctx, "BEGIN", false, fn)
+}
+
+// aid returns the id of an attribute path, adding it when new.
+func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
+	if id, ok := w.s.cachedAid(k); ok {
+		return id, nil
+	}
+	if id, ok := w.aids[k]; ok {
+		return id, nil
+	}
+	if id, ok := w.batch[k]; ok {
+		return id, nil
+	}
+	var id int64
+	res, err := w.ExecContext(ctx, `INSERT INTO attr_paths (tenant_id, type, path) VALUES (?1, ?2, ?3)
+		ON CONFLICT DO NOTHING`, k.tenant, k.typ, k.path)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil {
+			if n == 1 {
+				id, err = res.LastInsertId()
+			} else {
+				err = w.QueryRowContext(ctx, `SELECT aid FROM attr_paths WHERE tenant_id = ?1 AND type = ?2 AND path = ?3`,
+					k.tenant, k.typ, k.path).Scan(&id)
+			}
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: attribute path %q: %w", k.path, err)
+	}
+	w.aids[k] = id
+	return id, nil
+}
+
+// change appends a change-feed entry.
+func (w *wtx) change(ctx context.Context, tenant, typ, id string, op store.ChangeOp) error {
+	_, err := w.ExecContext(ctx, `INSERT INTO changes (tenant_id, type, id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)`,
+		tenant, typ, id, string(op), timeText(w.now))
+	if err != nil {
+		return fmt.Errorf("sqlite: record change: %w", err)
+	}
+	return nil
+}

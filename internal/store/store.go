@@ -1,0 +1,165 @@
+// Package store defines Ferry's directory storage: tenants, SCIM bearer
+// tokens, User and Group resources with their memberships, and the change
+// feed. Backends (sqlite, and postgres later) implement Store and must pass
+// the same behaviour; everything above this package sees only the interface.
+//
+// Client-visible failures are returned as *scim.Error values (404 for a
+// missing resource, 409 uniqueness, 412 for a version mismatch, 400
+// invalidValue for a member that does not exist), so that the HTTP edge can
+// answer them as they are. Any other error is the server's own fault.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/resource"
+)
+
+// Resource type names, as in the SCIM ResourceType "name".
+const (
+	UserType  = "User"
+	GroupType = "Group"
+)
+
+// Tenant is an isolated directory. Every resource, token and change belongs
+// to exactly one tenant, and nothing crosses between tenants.
+type Tenant struct {
+	ID      string
+	Name    string
+	Created time.Time
+}
+
+// Token is a SCIM bearer token's record. The token itself is never stored:
+// only its SHA-256 hash, and a short prefix to recognise it by in listings.
+type Token struct {
+	ID       string
+	TenantID string
+	Name     string // the operator's label
+	Prefix   string // the first characters of the token, for display
+	Hash     []byte // SHA-256 of the token, set by TokenByHash for a constant-time check
+	Created  time.Time
+	Revoked  *time.Time
+}
+
+// Member is one membership edge: a group's member, or a group a user is in.
+type Member struct {
+	ID      string // the member's (or group's) id
+	Type    string // UserType or GroupType
+	Display string // the member's displayName (users: displayName, else userName), filled on read
+}
+
+// Resource is a stored User or Group.
+type Resource struct {
+	TenantID string
+	Type     string // UserType or GroupType
+	ID       string
+	// Doc is the normalized document (resource.Normalize) without the
+	// server-managed attributes: no id, meta, members or groups.
+	Doc resource.Document
+	// Members are a group's members. On write they replace the group's
+	// membership rows; on read they are filled when asked for.
+	Members []Member
+	// Groups are the groups a user is a direct member of; filled on read,
+	// ignored on write.
+	Groups       []Member
+	Version      int64 // starts at 1, incremented by every write; the ETag
+	Created      time.Time
+	LastModified time.Time
+}
+
+// ReadOptions says what a read loads besides the document.
+type ReadOptions struct {
+	// Members loads a group's members (and a user's groups). Entra reads
+	// groups with excludedAttributes=members; large groups then cost nothing.
+	Members bool
+}
+
+// Query selects resources of one type in one tenant.
+type Query struct {
+	Filter     filter.Expr // nil selects every resource
+	SortBy     string      // an attribute path; "" sorts by id
+	Descending bool
+	StartIndex int // 1-based index of the first result; values below 1 mean 1
+	Count      int // the most resources to return; 0 returns only the total
+	ReadOptions
+}
+
+// Page is one page of query results.
+type Page struct {
+	Total     int // every match, not only this page's
+	Resources []*Resource
+}
+
+// ChangeOp is the kind of a change-feed entry.
+type ChangeOp string
+
+// The change-feed operations.
+const (
+	OpCreate ChangeOp = "create"
+	OpUpdate ChangeOp = "update"
+	OpDelete ChangeOp = "delete"
+	// OpMembership is recorded for a resource that joined or left a group;
+	// the group itself gets an OpUpdate.
+	OpMembership ChangeOp = "membership"
+)
+
+// Change is one change-feed entry, written in the same transaction as the
+// change it records. Seq increases strictly within a store.
+type Change struct {
+	Seq      int64
+	TenantID string
+	Type     string
+	ID       string
+	Op       ChangeOp
+	At       time.Time
+}
+
+// Store is the directory storage every backend implements. All methods are
+// safe for concurrent use.
+type Store interface {
+	// EnsureTenant returns the tenant called name, creating it if needed.
+	EnsureTenant(ctx context.Context, name string) (Tenant, error)
+	// TenantByName returns the tenant called name, or a 404 *scim.Error.
+	TenantByName(ctx context.Context, name string) (Tenant, error)
+
+	// CreateToken records a token by the SHA-256 hash of its secret.
+	CreateToken(ctx context.Context, t Token, hash []byte) (Token, error)
+	// TokenByHash returns the unrevoked token whose hash is hash, or a 404
+	// *scim.Error. Lookup by hash is an index seek; the hash is not secret.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Tokens lists a tenant's tokens, revoked ones included.
+	Tokens(ctx context.Context, tenantID string) ([]Token, error)
+	// RevokeToken revokes a token by id, or returns a 404 *scim.Error.
+	RevokeToken(ctx context.Context, tenantID, id string) error
+
+	// Create stores a new resource. It sets ID (when empty), Version,
+	// Created and LastModified on r. It returns 409 uniqueness for a taken
+	// userName (case-insensitively) or group displayName, and 400
+	// invalidValue for a member id that is not in the tenant.
+	Create(ctx context.Context, r *Resource) error
+	// Get reads one resource, or returns a 404 *scim.Error.
+	Get(ctx context.Context, tenantID, typ, id string, opts ReadOptions) (*Resource, error)
+	// Update reads the resource (with members), calls change on it and
+	// writes the result, all in one transaction, so that PATCH is atomic.
+	// With ifVersion non-zero, a resource at another version gives 412.
+	// change may return an error (a *scim.Error for the client) to abandon
+	// the update. When change leaves Doc and Members as they were, nothing
+	// is written and the version stays.
+	Update(ctx context.Context, tenantID, typ, id string, ifVersion int64, change func(*Resource) error) (*Resource, error)
+	// Delete removes a resource and its memberships, or returns 404; with
+	// ifVersion non-zero, 412 on a version mismatch.
+	Delete(ctx context.Context, tenantID, typ, id string, ifVersion int64) error
+	// Query runs a filtered, sorted, paged search in the database.
+	Query(ctx context.Context, tenantID, typ string, q Query) (Page, error)
+
+	// Changes returns up to limit change-feed entries of a tenant with Seq
+	// greater than after, in Seq order.
+	Changes(ctx context.Context, tenantID string, after int64, limit int) ([]Change, error)
+
+	// Ping reports whether the database answers, for readiness checks.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
