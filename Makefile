@@ -9,7 +9,8 @@ FUZZ_TARGETS := \
 	./internal/scim/filter:FuzzParsePath \
 	./internal/scim/resource:FuzzDecodeNormalize \
 	./internal/scim/patch:FuzzParse \
-	./internal/scim/patch:FuzzApply
+	./internal/scim/patch:FuzzApply \
+	./internal/store/sqlfilter:FuzzWhere
 
 .PHONY: all build test vet unit fuzz fuzz-long bench
 
@@ -40,4 +41,4 @@ fuzz-long:
 	$(MAKE) fuzz FUZZTIME=5m
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/scim/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/scim/... ./internal/store/... ./internal/server/

@@ -233,3 +233,13 @@ func randomGUID(t *testing.T) string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// tenantOf returns the id of the server's default tenant.
+func tenantOf(t testing.TB, ts *testServer) string {
+	t.Helper()
+	tn, err := ts.Store.TenantByName(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn.ID
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/ferryid/ferry/internal/store"
 	"net/url"
 	"strings"
 	"testing"
@@ -29,6 +30,14 @@ func TestOktaSequence(t *testing.T) {
 	id := r.Body["id"].(string)
 	if strings.Contains(r.Raw, "1mz050nq") {
 		t.Fatal("the password was returned")
+	}
+	// Nor is it stored: Ferry keeps nothing it does not use.
+	stored, err := ts.Store.Get(t.Context(), tenantOf(t, ts), "User", id, store.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stored.Doc["password"]; ok {
+		t.Fatal("the password was stored")
 	}
 
 	// Case-insensitive userName lookup (§5.2 step 9).

@@ -58,8 +58,6 @@ func etag(version int64) string {
 	return `W/"` + strconv.FormatInt(version, 10) + `"`
 }
 
-const timeFormat = "2006-01-02T15:04:05.000Z07:00"
-
 // fullDocument returns the resource as a SCIM client sees it before
 // projection: the stored document with id, meta, and a group's members or a
 // user's groups. base is the absolute URL of /scim/v2.
@@ -72,8 +70,8 @@ func fullDocument(r *store.Resource, rt *schema.ResourceType, base string) resou
 	location := base + rt.Endpoint + "/" + r.ID
 	d["meta"] = map[string]any{
 		"resourceType": rt.Name,
-		"created":      r.Created.UTC().Format(timeFormat),
-		"lastModified": r.LastModified.UTC().Format(timeFormat),
+		"created":      r.Created.UTC().Format(store.TimeLayout),
+		"lastModified": r.LastModified.UTC().Format(store.TimeLayout),
 		"location":     location,
 		"version":      etag(r.Version),
 	}
@@ -84,7 +82,13 @@ func fullDocument(r *store.Resource, rt *schema.ResourceType, base string) resou
 		}
 	case store.UserType:
 		if len(r.Groups) > 0 {
-			d["groups"] = memberList(r.Groups, base)
+			groups := memberList(r.Groups, base)
+			for _, g := range groups {
+				// A user's groups are typed by how the user is in them
+				// (RFC 7643 §4.1.2); Ferry computes direct memberships.
+				g.(map[string]any)["type"] = "direct"
+			}
+			d["groups"] = groups
 		}
 	}
 	if _, ok := d["schemas"]; !ok {

@@ -248,6 +248,17 @@ func checkPreconditions(r *http.Request, v int64) error {
 	return nil
 }
 
+// dropWriteOnly removes write-only attributes (the user's password) before
+// a document is stored. Ferry authenticates no one with them, so it accepts
+// them, as clients send them, and keeps nothing a leak could expose.
+func dropWriteOnly(d resource.Document, rt *schema.ResourceType) {
+	for _, a := range rt.Schema.Attributes {
+		if a.Mutability == schema.WriteOnly {
+			delete(d, a.Name)
+		}
+	}
+}
+
 // splitMembers moves a normalized group document's members out into
 // membership rows, which are the store's truth for them.
 func splitMembers(d resource.Document) []store.Member {
@@ -287,6 +298,7 @@ func (s *Server) createFrom(r *http.Request, rt *schema.ResourceType, body []byt
 	if err != nil {
 		return nil, err
 	}
+	dropWriteOnly(doc, rt)
 	res := &store.Resource{TenantID: tenantFrom(r.Context()), Type: rt.Name, Doc: doc}
 	if rt == s.groups {
 		res.Members = splitMembers(doc)
@@ -325,6 +337,7 @@ func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string
 	if err != nil {
 		return nil, err
 	}
+	dropWriteOnly(doc, rt)
 	return s.store.Update(r.Context(), tenantFrom(r.Context()), rt.Name, id, 0, func(cur *store.Resource) error {
 		if err := checkPreconditions(r, cur.Version); err != nil {
 			return err
@@ -387,6 +400,7 @@ func (s *Server) patchFrom(r *http.Request, rt *schema.ResourceType, id string, 
 		if rt == s.groups {
 			cur.Members = splitMembers(out)
 		}
+		dropWriteOnly(out, rt)
 		cur.Doc = out
 		return nil
 	})

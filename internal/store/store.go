@@ -17,6 +17,12 @@ import (
 	"github.com/ferryid/ferry/internal/scim/resource"
 )
 
+// TimeLayout is how meta.created and meta.lastModified appear in SCIM
+// responses: UTC, to the millisecond. Backends store those times at that
+// precision, so that a client filtering on a value it was shown compares
+// with what is stored.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
 // Resource type names, as in the SCIM ResourceType "name".
 const (
 	UserType  = "User"

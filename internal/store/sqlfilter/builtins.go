@@ -152,8 +152,8 @@ func (tr *translator) compareMeta(r ref, c *filter.Compare) (*node, error) {
 	return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s cannot be filtered on: its value is rendered by the server, not stored", c.Path)
 }
 
-// compareTime translates a comparison on a timestamp column holding
-// TimeKey text, which is also how the attribute is rendered.
+// compareTime translates a comparison on a timestamp column holding the
+// TimeKey text of a time to the millisecond.
 func (tr *translator) compareTime(col string, def *schema.Attribute, c *filter.Compare) *node {
 	if n, ok := presentValue(c); ok {
 		return n
@@ -163,11 +163,14 @@ func (tr *translator) compareTime(col string, def *schema.Attribute, c *filter.C
 	}
 	switch c.Op {
 	case filter.Co, filter.Sw, filter.Ew:
-		// Substring operators look at the text, ignoring case unless
-		// caseExact; TimeKey text is ASCII, so lower() folds it.
-		p, expr := c.Value.Str, func(s string) string { return s + "." + col }
+		// Substring operators look at the text as rendered
+		// (RenderedTimeLayout): the column's first 23 characters, down
+		// to the milliseconds, and a "Z". The text is ASCII, so lower()
+		// folds it when the attribute is not caseExact.
+		p := c.Value.Str
+		expr := func(s string) string { return "(substr(" + s + "." + col + ", 1, 23) || 'Z')" }
 		if !def.CaseExact {
-			p, expr = Fold(p), func(s string) string { return "lower(" + s + "." + col + ")" }
+			p, expr = Fold(p), func(s string) string { return "lower(substr(" + s + "." + col + ", 1, 23) || 'Z')" }
 		}
 		cond, _ := textTest(c.Op, p)
 		if cond == nil {

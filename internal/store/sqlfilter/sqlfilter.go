@@ -26,17 +26,23 @@
 // attributes rendered from the tables: id, meta.created,
 // meta.lastModified and meta.resourceType, a Group's members (value and
 // type) and a User's groups (value). meta.created and meta.lastModified
-// render in TimeLayout. Paths whose value only the HTTP layer knows
+// are compared as instants, and by co, sw and ew as the text
+// RenderedTimeLayout gives them. Paths whose value only the HTTP layer knows
 // (meta.location, meta.version, members.$ref, members.display, groups.$ref,
 // groups.display, groups.type) and value filters on a whole extension are
 // refused with a 400 invalidFilter error rather than answered wrongly.
 package sqlfilter
 
 import (
+	"github.com/ferryid/ferry/internal/store"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
+
+// RenderedTimeLayout is how meta.created and meta.lastModified appear in
+// SCIM responses (store.TimeLayout).
+const RenderedTimeLayout = store.TimeLayout
 
 // Dialect is what differs between the SQL databases the translator targets.
 // Methods that take values add them to b as arguments, so that no value is

@@ -445,7 +445,7 @@ func (tr *translator) compareValues(r ref, c *filter.Compare) *node {
 		return nilSlots(c)
 	}
 	vt := valueTestOf(s.def, c.Op, c.Value)
-	var match *node = falseNode
+	match := falseNode
 	if !vt.never {
 		match = tr.inRows(&avSet{paths: pathSel{exact: s.paths}, test: vt})
 	}

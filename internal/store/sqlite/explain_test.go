@@ -95,6 +95,7 @@ func TestQueryPlans(t *testing.T) {
 					}
 				}
 				if q.sql == st.page {
+					t.Logf("plan:\n%s", text)
 					for _, u := range tc.uses {
 						if !strings.Contains(text, u) {
 							t.Errorf("plan does not use %q\nquery: %s\nplan:\n%s", u, q.sql, text)

@@ -40,7 +40,10 @@ var errClosed = errors.New("sqlite: store is closed")
 // wtx is one write within a batch's transaction.
 type wtx struct {
 	*conn
-	s   *Store
+	s *Store
+	// now is the write's time, to the millisecond: the precision SCIM
+	// responses render meta.lastModified in, so that a client comparing
+	// with a value it was given compares what is stored.
 	now time.Time
 	// aids are the attr_paths rows this write added or found; batch are
 	// those of the batch's earlier, successful writes. Both reach the
@@ -155,7 +158,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 				results[i] = err
 				continue
 			}
-			w := &wtx{conn: c, s: s, now: s.now().UTC(), aids: map[aidKey]int64{}, batch: added}
+			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[aidKey]int64{}, batch: added}
 			err := req.fn(w)
 			switch {
 			case err == nil:

@@ -16,11 +16,12 @@ import (
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
 )
 
 // timeLayout is how the server renders meta.created and meta.lastModified,
 // and so what co, sw and ew on them look at.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
+const timeLayout = sqlfilter.RenderedTimeLayout
 
 // corpus is a seeded directory and its documents as the server renders
 // them, which is what filter.Match sees.
@@ -475,6 +476,10 @@ func filterCases(c *corpus) []struct{ typ, filter string } {
 		uf(`meta.created ne "not a date"`),
 		uf(`meta.created sw %s`, q(first.Format("2006"))),
 		uf(`meta.lastModified co "t"`),
+		uf(`meta.lastModified ew %s`, q(midTime.Format(".000Z"))),
+		uf(`meta.created co %s`, q(first.Format(":05.000"))),
+		uf(`meta.lastModified eq %s`, q(midTime.Format(timeLayout))),
+		uf(`meta.lastModified gt %s`, q(midTime.Format(timeLayout))),
 		uf(`meta.lastModified pr`),
 		uf(`meta pr`),
 		uf(`meta eq null`),

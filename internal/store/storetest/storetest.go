@@ -950,6 +950,23 @@ func testSorting(t *testing.T, s store.Store) {
 	dave := mk("dave", "Beta", email("a@x", false), email("c@x", false))
 	eve := mk("Eve", "alpha")
 	byID := func(ids ...string) []string { return ids }
+	// Times are kept to the millisecond, so creation order can tie; ties
+	// sort by id.
+	byTime := func(desc bool) []string {
+		ids := []string{carol, alice, bob, dave, eve}
+		created := map[string]time.Time{}
+		for _, id := range ids {
+			created[id] = get(t, s, a, store.UserType, id).Created
+		}
+		sort.SliceStable(ids, func(i, j int) bool {
+			ci, cj := created[ids[i]], created[ids[j]]
+			if !ci.Equal(cj) {
+				return ci.Before(cj) != desc
+			}
+			return (ids[i] < ids[j]) != desc
+		})
+		return ids
+	}
 	tests := []struct {
 		sortBy string
 		desc   bool
@@ -964,8 +981,8 @@ func testSorting(t *testing.T, s store.Store) {
 		// The primary email, else the first.
 		{"emails.value", false, byID(dave, alice, carol, bob, eve)[:3]},
 		{"emails", false, byID(dave, alice, carol)},
-		{"meta.created", false, byID(carol, alice, bob, dave, eve)},
-		{"meta.lastModified", true, byID(eve, dave, bob, alice, carol)},
+		{"meta.created", false, byTime(false)},
+		{"meta.lastModified", true, byTime(true)},
 		{"urn:ietf:params:scim:schemas:core:2.0:User:userName", false, byID(alice, bob, carol, dave, eve)},
 		{"unknownAttribute", false, sortedStrings(alice, bob, carol, dave, eve)},
 	}
