@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -24,6 +25,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		body, _ = json.Marshal(scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
 		status = http.StatusInternalServerError
 	}
+	writeBody(w, status, body)
+}
+
+// writeBody writes an encoded SCIM JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", scimContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -121,6 +127,17 @@ type orderedDocument resource.Document
 var leadingKeys = []string{"schemas", "id", "externalId", "meta"}
 
 func (d orderedDocument) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := d.encode(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encode appends the document's JSON to buf. Responses are written with it
+// directly: going through json.Marshal would validate and compact every
+// document's bytes a second time, which is most of a list's cost.
+func (d orderedDocument) encode(buf *bytes.Buffer) error {
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
@@ -140,7 +157,6 @@ func (d orderedDocument) MarshalJSON() ([]byte, error) {
 		}
 		return keys[i] < keys[j]
 	})
-	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
@@ -151,12 +167,39 @@ func (d orderedDocument) MarshalJSON() ([]byte, error) {
 		buf.WriteByte(':')
 		vb, err := json.Marshal(d[k])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		buf.Write(vb)
 	}
 	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return nil
+}
+
+// writeDocument answers with one resource document.
+func writeDocument(w http.ResponseWriter, status int, d orderedDocument) {
+	var buf bytes.Buffer
+	if err := d.encode(&buf); err != nil {
+		writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
+		return
+	}
+	writeBody(w, status, buf.Bytes())
+}
+
+// writeList answers with a ListResponse of documents, in the RFC's key order.
+func writeList(w http.ResponseWriter, total, startIndex int, docs []orderedDocument) {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
+	for i, d := range docs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := d.encode(&buf); err != nil {
+			writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
+			return
+		}
+	}
+	fmt.Fprintf(&buf, `],"startIndex":%d,"itemsPerPage":%d}`, startIndex, len(docs))
+	writeBody(w, http.StatusOK, buf.Bytes())
 }
 
 // listResponse is the RFC 7644 §3.4.2 ListResponse, in the RFC's key order.

@@ -190,7 +190,7 @@ func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status in
 	if status == http.StatusCreated {
 		w.Header().Set("Location", baseURL(r)+rt.Endpoint+"/"+res.ID)
 	}
-	writeJSON(w, status, s.render(r, res, rt, include, exclude))
+	writeDocument(w, status, s.render(r, res, rt, include, exclude))
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
@@ -212,7 +212,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 		return
 	}
 	w.Header().Set("ETag", tag)
-	writeJSON(w, http.StatusOK, s.render(r, res, rt, include, exclude))
+	writeDocument(w, http.StatusOK, s.render(r, res, rt, include, exclude))
 }
 
 // matchesETag reports whether an If-Match or If-None-Match header value
@@ -536,7 +536,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 	tenant := tenantFrom(r.Context())
 	start := max(p.StartIndex, 1)
 	var total int
-	var resources []any
+	var resources []orderedDocument
 	skip := start - 1 // results of earlier types still to skip
 	for _, rt := range types {
 		q, err := s.query(rt, p)
@@ -559,7 +559,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 			resources = append(resources, s.render(r, res, rt, include, exclude))
 		}
 	}
-	writeJSON(w, http.StatusOK, newListResponse(total, start, resources))
+	writeList(w, total, start, resources)
 }
 
 // searchRequest is the body of POST .search (RFC 7644 §3.4.3).
