@@ -97,10 +97,21 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
+	if !opts.Members {
+		// One statement reads one snapshot; a transaction around it would
+		// only add two round trips.
+		c, err := s.r.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer s.r.release(c)
+		res, _, err := load(ctx, c, tenantID, typ, id, false)
+		return res, err
+	}
 	var res *store.Resource
 	err := s.read(ctx, func(c *conn) error {
 		var err error
-		res, _, err = load(ctx, c, tenantID, typ, id, opts.Members)
+		res, _, err = load(ctx, c, tenantID, typ, id, true)
 		return err
 	})
 	return res, err
