@@ -22,33 +22,46 @@ func newTokensCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&database, "database", envOr("FERRY_DATABASE", defaultDatabase), databaseFlagHelp)
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", envOr("FERRY_TENANT", "default"), "tenant the token belongs to (env FERRY_TENANT)")
 
+	// withTenant opens the database and finds (or, when create is set,
+	// creates) the tenant, for the duration of fn.
+	withTenant := func(cmd *cobra.Command, create bool, fn func(st store.Store, t store.Tenant) error) error {
+		ctx := cmd.Context()
+		st, err := openStore(ctx, database, "", schema.Builtin())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var t store.Tenant
+		if create {
+			t, err = st.EnsureTenant(ctx, tenant)
+		} else {
+			t, err = st.TenantByName(ctx, tenant)
+		}
+		if err != nil {
+			return fmt.Errorf("tenant %q: %w", tenant, err)
+		}
+		return fn(st, t)
+	}
+
 	var name string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a token; it is printed once, on the last line of standard output",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := openStore(ctx, database, "", schema.Builtin())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			t, err := st.EnsureTenant(ctx, tenant)
-			if err != nil {
-				return err
-			}
-			token, err := server.NewToken(rand.Reader)
-			if err != nil {
-				return err
-			}
-			rec, err := st.CreateToken(ctx, store.Token{TenantID: t.ID, Name: name, Prefix: token[:6]}, server.HashToken(token))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Created token %s (%q) for tenant %q. It is shown only now; Ferry keeps only its hash.\n", rec.ID, name, tenant)
-			fmt.Fprintln(cmd.OutOrStdout(), token)
-			return nil
+			return withTenant(cmd, true, func(st store.Store, t store.Tenant) error {
+				token, err := server.NewToken(rand.Reader)
+				if err != nil {
+					return err
+				}
+				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6]}, server.HashToken(token))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Created token %s (%q) for tenant %q. It is shown only now; Ferry keeps only its hash.\n", rec.ID, name, tenant)
+				fmt.Fprintln(cmd.OutOrStdout(), token)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "a label saying who or what uses the token")
@@ -58,53 +71,37 @@ func newTokensCommand() *cobra.Command {
 		Short: "List a tenant's tokens (their prefixes, never the tokens)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := openStore(ctx, database, "", schema.Builtin())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			t, err := st.TenantByName(ctx, tenant)
-			if err != nil {
-				return fmt.Errorf("tenant %q: %w", tenant, err)
-			}
-			tokens, err := st.Tokens(ctx, t.ID)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tREVOKED")
-			for _, tok := range tokens {
-				revoked := "-"
-				if tok.Revoked != nil {
-					revoked = tok.Revoked.UTC().Format(time.RFC3339)
+			return withTenant(cmd, false, func(st store.Store, t store.Tenant) error {
+				tokens, err := st.Tokens(cmd.Context(), t.ID)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\n", tok.ID, tok.Name, tok.Prefix, tok.Created.UTC().Format(time.RFC3339), revoked)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tREVOKED")
+				for _, tok := range tokens {
+					revoked := "-"
+					if tok.Revoked != nil {
+						revoked = tok.Revoked.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\n", tok.ID, tok.Name, tok.Prefix, tok.Created.UTC().Format(time.RFC3339), revoked)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
-		Short: "Revoke a token; requests carrying it are refused from then on",
+		Short: "Revoke a token; running servers refuse it within 5 seconds",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := openStore(ctx, database, "", schema.Builtin())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			t, err := st.TenantByName(ctx, tenant)
-			if err != nil {
-				return fmt.Errorf("tenant %q: %w", tenant, err)
-			}
-			if err := st.RevokeToken(ctx, t.ID, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Revoked token %s; running servers refuse it within 5 seconds.\n", args[0])
-			return nil
+			return withTenant(cmd, false, func(st store.Store, t store.Tenant) error {
+				if err := st.RevokeToken(cmd.Context(), t.ID, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Revoked token %s; running servers refuse it within 5 seconds.\n", args[0])
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

@@ -434,7 +434,7 @@ func stringOp(s, v string, op Op, caseExact bool) bool {
 		case Ne:
 			return !strings.EqualFold(s, v)
 		}
-		s, v = fold(s), fold(v)
+		s, v = Fold(s), Fold(v)
 	}
 	switch op {
 	case Co:
@@ -447,10 +447,12 @@ func stringOp(s, v string, op Op, caseExact bool) bool {
 	return ordered(op, strings.Compare(s, v))
 }
 
-// fold maps s to a case-folded form, so that strings equal under
-// strings.EqualFold compare equal. ASCII strings without upper case, the
-// usual case, are returned without copying.
-func fold(s string) string {
+// Fold maps s to the case-folded form Match compares strings of attributes
+// that are not caseExact in, so that strings equal under strings.EqualFold
+// compare equal; the store folds values the same way so that SQL gives
+// Match's answers. ASCII strings without upper case, the usual case, are
+// returned without copying.
+func Fold(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {

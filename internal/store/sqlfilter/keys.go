@@ -3,40 +3,17 @@ package sqlfilter
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ferryid/ferry/internal/scim/filter"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
-// Fold returns the case-folded form of s that filter.Match uses for the
-// ordered and substring operators (gt, ge, lt, le, co, sw, ew) on attributes
-// that are not caseExact: every rune is mapped to the lower case of its
-// upper case, so that the members of a case-folding orbit (K, k and KELVIN
-// SIGN) become one rune. Comparing folded strings byte by byte, as both
-// SQLite (BINARY collation) and strings.Compare do, then gives the
-// evaluator's answers.
-func Fold(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
-			return strings.Map(foldRune, s)
-		}
-	}
-	return s
-}
-
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if r >= 'A' && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	}
-	return unicode.ToLower(unicode.ToUpper(r))
-}
+// Fold is filter.Fold: values are stored folded exactly as the evaluator
+// folds them, so that comparing folded strings byte by byte, as SQLite's
+// BINARY collation does, gives the evaluator's answers.
+func Fold(s string) string { return filter.Fold(s) }
 
 // FoldKey returns a key that is equal for two strings exactly when
 // strings.EqualFold holds for them, which is how filter.Match decides eq and
@@ -47,20 +24,18 @@ func foldRune(r rune) rune {
 // them apart. Those two are the only runes on which Fold and EqualFold
 // disagree (checked over every rune by TestFoldKeyMatchesEqualFold).
 func FoldKey(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
-			return strings.Map(foldKeyRune, s)
+	if !strings.ContainsAny(s, "İı") {
+		return Fold(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == 'İ' || r == 'ı' {
+			b.WriteRune(r)
+		} else {
+			b.WriteString(Fold(string(r)))
 		}
 	}
-	return s
-}
-
-func foldKeyRune(r rune) rune {
-	if r == 'İ' || r == 'ı' {
-		return r
-	}
-	return foldRune(r)
+	return b.String()
 }
 
 // eqvOf returns FoldKey(s) when it differs from Fold(s), and "" otherwise:
