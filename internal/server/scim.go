@@ -338,6 +338,12 @@ func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string
 		return nil, err
 	}
 	dropWriteOnly(doc, rt)
+	var members []store.Member
+	if rt == s.groups {
+		members = splitMembers(doc)
+	}
+	// The store may call change more than once (it retries a failed batch
+	// on a fresh copy), so change only reads what was prepared here.
 	return s.store.Update(r.Context(), tenantFrom(r.Context()), rt.Name, id, 0, func(cur *store.Resource) error {
 		if err := checkPreconditions(r, cur.Version); err != nil {
 			return err
@@ -347,7 +353,7 @@ func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string
 		}
 		cur.Doc = doc
 		if rt == s.groups {
-			cur.Members = splitMembers(doc)
+			cur.Members = members
 		}
 		return nil
 	})
