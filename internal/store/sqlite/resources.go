@@ -97,24 +97,71 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
+	// One statement reads one snapshot, so a GET needs no transaction
+	// (which would cost two more round trips through the driver): the
+	// memberships come along as a JSON column of the same statement.
+	c, err := s.r.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.r.release(c)
 	if !opts.Members {
-		// One statement reads one snapshot; a transaction around it would
-		// only add two round trips.
-		c, err := s.r.acquire(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer s.r.release(c)
 		res, _, err := load(ctx, c, tenantID, typ, id, false)
 		return res, err
 	}
-	var res *store.Resource
-	err := s.read(ctx, func(c *conn) error {
-		var err error
-		res, _, err = load(ctx, c, tenantID, typ, id, true)
-		return err
-	})
-	return res, err
+	edges := membersOfRow
+	if typ == store.UserType {
+		edges = groupsOfRow
+	}
+	var list string
+	res, _, err := scanResource(c.QueryRowContext(ctx, `SELECT `+resourceColumns+`, (`+edges+`) FROM resources r
+		WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), &list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("%s %q not found", typ, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read %s %s: %w", typ, id, err)
+	}
+	ms, err := decodeEdges(list)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read memberships of %s %s: %w", typ, id, err)
+	}
+	if typ == store.UserType {
+		res.Groups = ms
+	} else {
+		res.Members = ms
+	}
+	return res, nil
+}
+
+// membersOfRow and groupsOfRow are correlated subqueries giving a group's
+// members, or a user's groups, of the resources row r as a JSON array of
+// [id, type, display], in id order (as loadMembers orders them).
+const (
+	membersOfRow = `SELECT json_group_array(json_array(id, type, display)) FROM (SELECT o.id, o.type, o.display
+		FROM memberships m JOIN resources o ON o.rid = m.member_rid WHERE m.group_rid = r.rid ORDER BY o.id)`
+	groupsOfRow = `SELECT json_group_array(json_array(id, type, display)) FROM (SELECT g.id, g.type, g.display
+		FROM memberships m JOIN resources g ON g.rid = m.group_rid WHERE m.member_rid = r.rid ORDER BY g.id)`
+)
+
+// decodeEdges decodes the JSON of membersOfRow or groupsOfRow.
+func decodeEdges(list string) ([]store.Member, error) {
+	var rows [][3]*string
+	if err := json.Unmarshal([]byte(list), &rows); err != nil {
+		return nil, err
+	}
+	ms := make([]store.Member, 0, len(rows))
+	for _, r := range rows {
+		if r[0] == nil || r[1] == nil {
+			return nil, fmt.Errorf("membership row without id or type")
+		}
+		m := store.Member{ID: *r[0], Type: *r[1]}
+		if r[2] != nil {
+			m.Display = *r[2]
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
 }
 
 // Update reads the resource with its members, applies change and writes the
@@ -333,11 +380,14 @@ type querier interface {
 
 const resourceColumns = `rid, tenant_id, type, id, version, created_at, last_modified, doc`
 
-func scanResource(row interface{ Scan(...any) error }) (*store.Resource, int64, error) {
+// scanResource reads a row of resourceColumns, and of extra columns after
+// them into extra.
+func scanResource(row interface{ Scan(...any) error }, extra ...any) (*store.Resource, int64, error) {
 	var r store.Resource
 	var rid int64
 	var created, modified, doc string
-	if err := row.Scan(&rid, &r.TenantID, &r.Type, &r.ID, &r.Version, &created, &modified, &doc); err != nil {
+	dest := append([]any{&rid, &r.TenantID, &r.Type, &r.ID, &r.Version, &created, &modified, &doc}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, 0, err
 	}
 	var err error
