@@ -26,14 +26,21 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 			return err
 		}
 		defer rows.Close()
-		byRID := map[int64]*store.Resource{}
 		for rows.Next() {
-			r, rid, err := scanResource(rows)
+			var r *store.Resource
+			var err error
+			if st.withEdges {
+				var list string
+				if r, _, err = scanResource(rows, &list); err == nil {
+					err = setEdges(r, list)
+				}
+			} else {
+				r, _, err = scanResource(rows)
+			}
 			if err != nil {
 				return err
 			}
 			page.Resources = append(page.Resources, r)
-			byRID[rid] = r
 		}
 		if err := rows.Err(); err != nil {
 			return err
@@ -46,9 +53,6 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 			page.Total = st.offset + n
 		} else if err := c.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
 			return err
-		}
-		if q.Members && len(byRID) > 0 {
-			return loadMembers(ctx, c, byRID)
 		}
 		return nil
 	})
@@ -64,7 +68,8 @@ type queryStatements struct {
 	countArgs []any
 	page      string // "" when no resources are asked for
 	pageArgs  []any
-	offset    int // the page's offset, StartIndex - 1
+	offset    int  // the page's offset, StartIndex - 1
+	withEdges bool // the page has a last column of memberships (membersOfRow, groupsOfRow)
 }
 
 // querySQL translates q.
@@ -107,7 +112,17 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, 
 	}
 	start := max(q.StartIndex, 1)
 	st.offset = start - 1
-	st.page = "SELECT r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc FROM resources r" +
+	columns := "r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc"
+	if q.Members {
+		// The page's memberships come in the same statement.
+		st.withEdges = true
+		if typ == store.UserType {
+			columns += ", (" + groupsOfRow + ")"
+		} else {
+			columns += ", (" + membersOfRow + ")"
+		}
+	}
+	st.page = "SELECT " + columns + " FROM resources r" +
 		where + " ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(start-1)
 	st.pageArgs = b.Args()
 	return st, nil

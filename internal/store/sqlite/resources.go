@@ -122,16 +122,25 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read %s %s: %w", typ, id, err)
 	}
-	ms, err := decodeEdges(list)
-	if err != nil {
+	if err := setEdges(res, list); err != nil {
 		return nil, fmt.Errorf("sqlite: read memberships of %s %s: %w", typ, id, err)
 	}
-	if typ == store.UserType {
-		res.Groups = ms
-	} else {
-		res.Members = ms
-	}
 	return res, nil
+}
+
+// setEdges sets a user's groups, or a group's members, from the JSON of
+// groupsOfRow or membersOfRow.
+func setEdges(r *store.Resource, list string) error {
+	ms, err := decodeEdges(list)
+	if err != nil {
+		return err
+	}
+	if r.Type == store.UserType {
+		r.Groups = ms
+	} else {
+		r.Members = ms
+	}
+	return nil
 }
 
 // membersOfRow and groupsOfRow are correlated subqueries giving a group's
