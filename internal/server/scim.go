@@ -288,21 +288,32 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.Resou
 	s.writeResource(w, r, http.StatusCreated, res, rt)
 }
 
-// createFrom validates a POST body and stores the new resource.
-func (s *Server) createFrom(r *http.Request, rt *schema.ResourceType, body []byte) (*store.Resource, error) {
+// decodeResource validates a POST or PUT body into the document and, for a
+// group, the members the store keeps as rows.
+func (s *Server) decodeResource(rt *schema.ResourceType, body []byte) (resource.Document, []store.Member, error) {
 	in, err := resource.Decode(body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	doc, err := resource.Normalize(in, rt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dropWriteOnly(doc, rt)
-	res := &store.Resource{TenantID: tenantFrom(r.Context()), Type: rt.Name, Doc: doc}
+	var members []store.Member
 	if rt == s.groups {
-		res.Members = splitMembers(doc)
+		members = splitMembers(doc)
 	}
+	return doc, members, nil
+}
+
+// createFrom validates a POST body and stores the new resource.
+func (s *Server) createFrom(r *http.Request, rt *schema.ResourceType, body []byte) (*store.Resource, error) {
+	doc, members, err := s.decodeResource(rt, body)
+	if err != nil {
+		return nil, err
+	}
+	res := &store.Resource{TenantID: tenantFrom(r.Context()), Type: rt.Name, Doc: doc, Members: members}
 	if err := s.store.Create(r.Context(), res); err != nil {
 		return nil, err
 	}
@@ -329,18 +340,9 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, rt *schema.Reso
 
 // replaceFrom validates a PUT body and replaces the resource with it.
 func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string, body []byte) (*store.Resource, error) {
-	in, err := resource.Decode(body)
+	doc, members, err := s.decodeResource(rt, body)
 	if err != nil {
 		return nil, err
-	}
-	doc, err := resource.Normalize(in, rt)
-	if err != nil {
-		return nil, err
-	}
-	dropWriteOnly(doc, rt)
-	var members []store.Member
-	if rt == s.groups {
-		members = splitMembers(doc)
 	}
 	// The store may call change more than once (it retries a failed batch
 	// on a fresh copy), so change only reads what was prepared here.

@@ -250,15 +250,11 @@ func checkDeleteUser(ctx context.Context, s *Session) error {
 		return err
 	}
 	name, _ := lookupString(c.doc, "userName")
-	r, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath("User", c.id)})
+	if err := s.deleteResource(ctx, "User", c.id); err != nil {
+		return err
+	}
+	r, err := s.get(ctx, resourcePath("User", c.id))
 	if err != nil {
-		return err
-	}
-	if err := wantStatus(r, http.StatusNoContent); err != nil {
-		return err
-	}
-	s.forget("User", c.id)
-	if r, err = s.get(ctx, resourcePath("User", c.id)); err != nil {
 		return err
 	}
 	if err := wantError(r, http.StatusNotFound, errorOpts{}); err != nil {
@@ -402,15 +398,11 @@ func checkDeleteGroup(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath("Group", g.id)})
+	if err := s.deleteResource(ctx, "Group", g.id); err != nil {
+		return err
+	}
+	r, err := s.get(ctx, resourcePath("Group", g.id))
 	if err != nil {
-		return err
-	}
-	if err := wantStatus(r, http.StatusNoContent); err != nil {
-		return err
-	}
-	s.forget("Group", g.id)
-	if r, err = s.get(ctx, resourcePath("Group", g.id)); err != nil {
 		return err
 	}
 	if err := wantError(r, http.StatusNotFound, errorOpts{}); err != nil {

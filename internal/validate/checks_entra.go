@@ -793,15 +793,10 @@ func checkEntraDeleteGroup(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath("Group", g.id)})
-	if err != nil {
+	if err := s.deleteResource(ctx, "Group", g.id); err != nil {
 		return err
 	}
-	if err := wantStatus(r, http.StatusNoContent); err != nil {
-		return err
-	}
-	s.forget("Group", g.id)
-	r, err = s.get(ctx, "/Groups"+query("filter", "displayName eq "+quote(name)))
+	r, err := s.get(ctx, "/Groups"+query("filter", "displayName eq "+quote(name)))
 	if err != nil {
 		return err
 	}
@@ -813,15 +808,11 @@ func checkEntraDeleteUser(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath("User", c.id)})
+	if err := s.deleteResource(ctx, "User", c.id); err != nil {
+		return err
+	}
+	r, err := s.get(ctx, resourcePath("User", c.id))
 	if err != nil {
-		return err
-	}
-	if err := wantStatus(r, http.StatusNoContent); err != nil {
-		return err
-	}
-	s.forget("User", c.id)
-	if r, err = s.get(ctx, resourcePath("User", c.id)); err != nil {
 		return err
 	}
 	if err := within("GET after DELETE", wantError(r, http.StatusNotFound, errorOpts{})); err != nil {

@@ -411,13 +411,5 @@ func checkOktaFullPush(ctx context.Context, s *Session) error {
 	if err := wantMembers(doc, r, []string{ids[0], ids[2]}, ""); err != nil {
 		return err
 	}
-	dr, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath("Group", g.id), header: oktaHeaders()})
-	if err != nil {
-		return err
-	}
-	if err := wantStatus(dr, http.StatusNoContent); err != nil {
-		return err
-	}
-	s.forget("Group", g.id)
-	return nil
+	return s.deleteResource(ctx, "Group", g.id, oktaHeaders()...)
 }

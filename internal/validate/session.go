@@ -176,6 +176,20 @@ func (s *Session) do(ctx context.Context, req request) (*Response, error) {
 	return &Response{Exchange: ex, Header: resp.Header, Body: data}, nil
 }
 
+// deleteResource deletes a resource the session created, expecting 204,
+// and stops tracking it for cleanup.
+func (s *Session) deleteResource(ctx context.Context, typ, id string, header ...string) error {
+	r, err := s.do(ctx, request{method: http.MethodDelete, path: resourcePath(typ, id), header: header})
+	if err != nil {
+		return err
+	}
+	if err := wantStatus(r, http.StatusNoContent); err != nil {
+		return err
+	}
+	s.forget(typ, id)
+	return nil
+}
+
 func (s *Session) get(ctx context.Context, path string, header ...string) (*Response, error) {
 	return s.do(ctx, request{method: http.MethodGet, path: path, header: header})
 }
