@@ -1,6 +1,6 @@
 // Package store defines Ferry's directory storage: tenants, SCIM bearer
 // tokens, User and Group resources with their memberships, and the change
-// feed. Backends (sqlite, and postgres later) implement Store and must pass
+// feed. Backends (sqlite, postgres) implement Store and must pass
 // the same behaviour; everything above this package sees only the interface.
 //
 // Client-visible failures are returned as *scim.Error values (404 for a
@@ -11,6 +11,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"github.com/ferryid/ferry/internal/scim/filter"
@@ -112,7 +114,10 @@ const (
 )
 
 // Change is one change-feed entry, written in the same transaction as the
-// change it records. Seq increases strictly within a store.
+// change it records. Seq increases strictly within a tenant, in the order
+// the writes commit: once a reader has seen an entry with Seq N, no entry
+// of that tenant with a Seq below N appears later, whichever process wrote
+// it. That is what lets a reader keep a watermark. Seq may have gaps.
 type Change struct {
 	Seq      int64
 	TenantID string
@@ -168,4 +173,14 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
+}
+
+// NewID returns a new resource or record id: a random (version 4) UUID.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -166,11 +166,18 @@ func TestPrefixEnd(t *testing.T) {
 		{"abc", "abd", true},
 		{"a\xff", "b", true},
 		{"\xff\xff", "", false},
-		{"é", "\xc3\xaa", true},
+		{"é", "ê", true},
+		{"a\u007f", "a\u0080", true},
+		{"a\uD7FF", "a\uE000", true},
+		{"x\U0010FFFF", "y", true},
+		{"\U0010FFFF", "", false},
 	} {
 		got, ok := prefixEnd(tc.p)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("prefixEnd(%q) = %q, %v; want %q, %v", tc.p, got, ok, tc.want, tc.ok)
+		}
+		if utf8.ValidString(tc.p) && !utf8.ValidString(got) {
+			t.Errorf("prefixEnd(%q) = %q is not UTF-8", tc.p, got)
 		}
 		// Every string starting with p sorts below the bound.
 		for _, tail := range []string{"", "\x00", "z", "\U0010FFFF", "\xf4\x8f\xbf\xbf"} {

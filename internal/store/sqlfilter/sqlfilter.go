@@ -34,10 +34,11 @@
 package sqlfilter
 
 import (
-	"github.com/ferryid/ferry/internal/store"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ferryid/ferry/internal/store"
 )
 
 // RenderedTimeLayout is how meta.created and meta.lastModified appear in
@@ -52,6 +53,10 @@ type Dialect interface {
 	Placeholder(n int) string
 	// Bool returns the literal of a constant condition.
 	Bool(v bool) string
+	// CompareText returns the condition "col op v" on a text column of
+	// attribute_values, op being one of = <> < <= > >=, written so that
+	// the value index can answer it.
+	CompareText(b *Builder, col, op, v string) string
 	// Contains returns a condition true when the text expression col
 	// contains p, which is not empty.
 	Contains(b *Builder, col, p string) string
@@ -109,6 +114,11 @@ func (SQLite) Bool(v bool) string {
 	return "0"
 }
 
+// CompareText compares col itself: SQLite indexes whole values.
+func (SQLite) CompareText(b *Builder, col, op, v string) string {
+	return col + " " + op + " " + b.Arg(v)
+}
+
 // Contains uses instr, which is case-sensitive, unlike LIKE.
 func (SQLite) Contains(b *Builder, col, p string) string {
 	return "instr(" + col + ", " + b.Arg(p) + ") > 0"
@@ -147,13 +157,28 @@ func (SQLite) SubstringSource(b *Builder, alias, p string) (string, string, bool
 }
 
 // prefixEnd returns the least string greater than every string with prefix
-// p, or false when there is none (p is all 0xFF bytes).
+// p, or false when there is none. It increments p's last character, so the
+// bound is valid UTF-8 when p is, which PostgreSQL requires of text; in
+// code point order (byte order, for UTF-8) it is the exact end of the
+// strings starting with p, whatever follows the prefix, supplementary-plane
+// characters included. A byte that is not part of a UTF-8 character is
+// incremented as a byte.
 func prefixEnd(p string) (string, bool) {
-	bs := []byte(p)
-	for i := len(bs) - 1; i >= 0; i-- {
-		if bs[i] < 0xFF {
-			bs[i]++
-			return string(bs[:i+1]), true
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		last := p[len(p)-size:]
+		p = p[:len(p)-size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			if last[0] < 0xFF {
+				return p + string([]byte{last[0] + 1}), true
+			}
+		case r < utf8.MaxRune:
+			r++
+			if r == 0xD800 {
+				r = 0xE000 // surrogates are not characters
+			}
+			return p + string(r), true
 		}
 	}
 	return "", false

@@ -654,7 +654,7 @@ func boolTest(op filter.Op, v filter.Value) valueTest {
 		return valueTest{never: true}
 	}
 	lit := strconv.FormatBool(want)
-	return valueTest{cond: func(b *Builder, a string) string { return a + ".val = " + b.Arg(lit) }}
+	return valueTest{cond: func(b *Builder, a string) string { return b.d.CompareText(b, a+".val", "=", lit) }}
 }
 
 func numberTest(op filter.Op, v filter.Value) valueTest {
@@ -690,6 +690,9 @@ func orderedTest(op filter.Op, col, key string) valueTest {
 		return valueTest{never: true}
 	}
 	return valueTest{score: score, cond: func(b *Builder, a string) string {
+		if col == "val" {
+			return b.d.CompareText(b, a+".val", sqlOp, key)
+		}
 		return a + "." + col + " " + sqlOp + " " + b.Arg(key)
 	}}
 }
@@ -754,7 +757,7 @@ func stringOps(caseExact, indexed bool, op filter.Op, s string) valueTest {
 	case filter.Eq, filter.Ne:
 		k, special := eqvOf(s)
 		eq := func(b *Builder, a string) string {
-			c := a + ".val = " + b.Arg(p)
+			c := b.d.CompareText(b, a+".val", "=", p)
 			switch {
 			case caseExact:
 				return c

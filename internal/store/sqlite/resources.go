@@ -10,7 +10,6 @@ import (
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
-	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 )
@@ -42,14 +41,14 @@ func (w *wtx) create(ctx context.Context, r *store.Resource) error {
 	}
 	id := r.ID
 	if id == "" {
-		id = newID()
+		id = store.NewID()
 	}
-	doc := storedDoc(r.Doc, rt)
+	doc := sqlfilter.StoredDoc(r.Doc, rt)
 	docJSON, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s: encode document: %w", r.Type, err)
 	}
-	nameKey, display := names(r.Type, doc)
+	nameKey, display := sqlfilter.Names(r.Type, doc)
 	// Everything that can fail for the client is checked before the
 	// first write (see writer.go): the members, then the insert, whose
 	// only failure is a uniqueness violation.
@@ -131,7 +130,7 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 // setEdges sets a user's groups, or a group's members, from the JSON of
 // groupsOfRow or membersOfRow.
 func setEdges(r *store.Resource, list string) error {
-	ms, err := decodeEdges(list)
+	ms, err := sqlfilter.DecodeEdges(list)
 	if err != nil {
 		return err
 	}
@@ -153,26 +152,6 @@ const (
 		FROM memberships m JOIN resources g ON g.rid = m.group_rid WHERE m.member_rid = r.rid ORDER BY g.id)`
 )
 
-// decodeEdges decodes the JSON of membersOfRow or groupsOfRow.
-func decodeEdges(list string) ([]store.Member, error) {
-	var rows [][3]*string
-	if err := json.Unmarshal([]byte(list), &rows); err != nil {
-		return nil, err
-	}
-	ms := make([]store.Member, 0, len(rows))
-	for _, r := range rows {
-		if r[0] == nil || r[1] == nil {
-			return nil, fmt.Errorf("membership row without id or type")
-		}
-		m := store.Member{ID: *r[0], Type: *r[1]}
-		if r[2] != nil {
-			m.Display = *r[2]
-		}
-		ms = append(ms, m)
-	}
-	return ms, nil
-}
-
 // Update reads the resource with its members, applies change and writes the
 // result, in one transaction. Members of a group are resolved as in
 // Create. When change leaves Doc and the members as they were, nothing is
@@ -191,14 +170,14 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 			return err
 		}
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return versionMismatch(typ, id, cur.Version, ifVersion)
+			return sqlfilter.VersionMismatch(typ, id, cur.Version, ifVersion)
 		}
 		next := cloneResource(cur)
 		if err := change(next); err != nil {
 			return err
 		}
-		doc := storedDoc(next.Doc, rt)
-		oldJSON, err := json.Marshal(storedDoc(cur.Doc, rt))
+		doc := sqlfilter.StoredDoc(next.Doc, rt)
+		oldJSON, err := json.Marshal(sqlfilter.StoredDoc(cur.Doc, rt))
 		if err != nil {
 			return err
 		}
@@ -217,7 +196,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 			out = cur
 			return errNoChange
 		}
-		nameKey, display := names(typ, doc)
+		nameKey, display := sqlfilter.Names(typ, doc)
 		_, err = w.ExecContext(ctx, `UPDATE resources SET version = version + 1, last_modified = ?2,
 			name_key = ?3, display = ?4, doc = ?5 WHERE rid = ?1`,
 			rid, timeText(w.now), nameKey, display, string(docJSON))
@@ -275,7 +254,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 			return fmt.Errorf("sqlite: delete %s %s: %w", typ, id, err)
 		}
 		if ifVersion != 0 && version != ifVersion {
-			return versionMismatch(typ, id, version, ifVersion)
+			return sqlfilter.VersionMismatch(typ, id, version, ifVersion)
 		}
 		if err := w.change(ctx, tenantID, typ, id, store.OpDelete); err != nil {
 			return err
@@ -318,42 +297,6 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 	})
 }
 
-func versionMismatch(typ, id string, have, want int64) error {
-	return scim.Errorf(412, "", "%s %q is at version %d, not %d", typ, id, have, want)
-}
-
-// storedDoc returns doc without the keys the store manages itself.
-func storedDoc(doc resource.Document, rt *schema.ResourceType) resource.Document {
-	out := make(resource.Document, len(doc))
-	for k, v := range doc {
-		if !sqlfilter.Builtin(rt, k) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// names returns the unique name key of a document (folded userName or
-// group displayName) and the name a membership shows for it.
-func names(typ string, doc resource.Document) (key, display sql.NullString) {
-	switch typ {
-	case store.UserType:
-		if u, ok := doc.String("userName"); ok {
-			key = sql.NullString{String: sqlfilter.FoldKey(u), Valid: true}
-			display = sql.NullString{String: u, Valid: true}
-		}
-		if d, ok := doc.String("displayName"); ok && d != "" {
-			display = sql.NullString{String: d, Valid: true}
-		}
-	case store.GroupType:
-		if d, ok := doc.String("displayName"); ok {
-			key = sql.NullString{String: sqlfilter.FoldKey(d), Valid: true}
-			display = sql.NullString{String: d, Valid: true}
-		}
-	}
-	return key, display
-}
-
 // writeError turns a failed insert or update of a resources row into the
 // client error it stands for.
 func writeError(err error, op, tenantID, typ, id string, doc resource.Document) error {
@@ -361,12 +304,7 @@ func writeError(err error, op, tenantID, typ, id string, doc resource.Document) 
 	case isForeignKey(err):
 		return notFound("tenant %q not found", tenantID)
 	case isUnique(err) && strings.Contains(err.Error(), "name_key"):
-		if typ == store.UserType {
-			u, _ := doc.String("userName")
-			return scim.Errorf(409, scim.Uniqueness, "userName %q is already taken", u)
-		}
-		d, _ := doc.String("displayName")
-		return scim.Errorf(409, scim.Uniqueness, "a group with displayName %q already exists", d)
+		return sqlfilter.NameTaken(typ, doc)
 	case isUnique(err):
 		return scim.Errorf(409, scim.Uniqueness, "id %q is already taken", id)
 	}

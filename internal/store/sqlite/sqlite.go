@@ -13,10 +13,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -211,16 +209,6 @@ func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
 		return nil, fmt.Errorf("sqlite: unknown resource type %q", typ)
 	}
 	return s.catalog.ResourceType(typ), nil
-}
-
-// newID returns a random (version 4) UUID.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }

@@ -22,7 +22,7 @@ func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, er
 	}
 	err := s.write(ctx, func(w *wtx) error {
 		_, err := w.ExecContext(ctx, `INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)
-			ON CONFLICT (name) DO NOTHING`, newID(), name, timeText(w.now))
+			ON CONFLICT (name) DO NOTHING`, store.NewID(), name, timeText(w.now))
 		return err
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (st
 		return store.Token{}, errors.New("sqlite: create token: empty hash")
 	}
 	if t.ID == "" {
-		t.ID = newID()
+		t.ID = store.NewID()
 	}
 	t.Revoked = nil
 	t.Hash = append([]byte(nil), hash...)
