@@ -1,0 +1,365 @@
+package scimclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/resource"
+)
+
+// testToken is the bearer token every test client sends; TestTokenNeverLeaks
+// looks for it in errors and logs.
+const testToken = "s3cr3t-T0KEN-4f9a1c"
+
+// fakeClock is a Clock whose Sleep returns at once and moves time forward,
+// so tests see exactly what the client waited.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	return nil
+}
+
+func (f *fakeClock) slept() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sleeps)
+}
+
+func (f *fakeClock) total() time.Duration {
+	var t time.Duration
+	for _, d := range f.slept() {
+		t += d
+	}
+	return t
+}
+
+// fault is how the fake target misbehaves on one request.
+type fault struct {
+	status int
+	header map[string]string
+	body   string
+	// block holds the request until the client gives up on it.
+	block bool
+	// applied performs the request before failing, as when the target
+	// made the change and the response was lost.
+	applied bool
+	// hangup closes the connection without a response.
+	hangup bool
+}
+
+// recorded is a request the fake target received.
+type recorded struct {
+	Method string
+	URI    string
+	Header http.Header
+	Body   []byte
+}
+
+// fakeTarget is a small SCIM service provider over loopback HTTP: it keeps
+// resources by type, answers filter queries and paging as RFC 7644 says,
+// and misbehaves as scripted, fault by fault, per method.
+type fakeTarget struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	objects map[string]map[string]resource.Document // by type, by id
+	order   map[string][]string                     // ids by type, in creation order
+	seq     int
+	faults  map[string][]fault // by method
+	reqs    []recorded
+
+	// Quirks.
+	ignoreFilter     bool // answer queries as if unfiltered
+	ignoreStartIndex bool
+	maxPage          int  // caps count silently, when > 0
+	omitTotal        bool // leave totalResults out
+}
+
+func newTarget(t *testing.T) *fakeTarget {
+	t.Helper()
+	f := &fakeTarget{t: t, objects: map[string]map[string]resource.Document{}, order: map[string][]string{}, faults: map[string][]fault{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// base is the Tenant URL of the fake target.
+func (f *fakeTarget) base() string { return f.srv.URL + "/scim/v2" }
+
+func (f *fakeTarget) script(method string, faults ...fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[method] = append(f.faults[method], faults...)
+}
+
+func (f *fakeTarget) put(typ string, doc resource.Document) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.store(typ, doc)
+}
+
+func (f *fakeTarget) store(typ string, doc resource.Document) string {
+	f.seq++
+	id := fmt.Sprintf("%s-%03d", strings.ToLower(typ[:1]), f.seq)
+	doc = doc.Clone()
+	doc["id"] = id
+	if f.objects[typ] == nil {
+		f.objects[typ] = map[string]resource.Document{}
+	}
+	f.objects[typ][id] = doc
+	f.order[typ] = append(f.order[typ], id)
+	return id
+}
+
+func (f *fakeTarget) requests() []recorded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.reqs)
+}
+
+func (f *fakeTarget) count(method string) int {
+	n := 0
+	for _, r := range f.requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeTarget) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.reqs = append(f.reqs, recorded{Method: r.Method, URI: r.RequestURI, Header: r.Header.Clone(), Body: body})
+	var ft *fault
+	if q := f.faults[r.Method]; len(q) > 0 {
+		ft = &q[0]
+		f.faults[r.Method] = q[1:]
+	}
+	f.mu.Unlock()
+
+	if ft == nil {
+		f.handle(w, r, body)
+		return
+	}
+	if ft.applied {
+		f.handle(httptest.NewRecorder(), r, body)
+	}
+	switch {
+	case ft.block:
+		<-r.Context().Done()
+	case ft.hangup:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	default:
+		for k, v := range ft.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(ft.status)
+		io.WriteString(w, ft.body)
+	}
+}
+
+// handle is the well-behaved target.
+func (f *fakeTarget) handle(w http.ResponseWriter, r *http.Request, body []byte) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/scim/v2/")
+	if !ok {
+		writeError(w, http.StatusNotFound, "", "no such endpoint")
+		return
+	}
+	typ, id, _ := strings.Cut(rest, "/")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && id == "":
+		f.query(w, r, typ)
+	case r.Method == http.MethodPost && id == "":
+		doc, err := resource.Decode(body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, scim.InvalidSyntax, err.Error())
+			return
+		}
+		for _, o := range f.objects[typ] {
+			if name, ok := doc.String("userName"); ok && o["userName"] == name {
+				writeError(w, http.StatusConflict, scim.Uniqueness, "userName "+name+" is taken")
+				return
+			}
+		}
+		id := f.store(typ, doc)
+		writeJSON(w, http.StatusCreated, f.objects[typ][id])
+	default:
+		obj, ok := f.objects[typ][id]
+		if !ok {
+			writeError(w, http.StatusNotFound, "", "Resource "+id+" not found")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, http.StatusOK, obj)
+		case http.MethodPatch:
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodDelete:
+			delete(f.objects[typ], id)
+			f.order[typ] = slices.DeleteFunc(f.order[typ], func(s string) bool { return s == id })
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			writeError(w, http.StatusMethodNotAllowed, "", "")
+		}
+	}
+}
+
+func (f *fakeTarget) query(w http.ResponseWriter, r *http.Request, typ string) {
+	var expr filter.Expr
+	if s := r.URL.Query().Get("filter"); s != "" && !f.ignoreFilter {
+		var err error
+		if expr, err = filter.Parse(s); err != nil {
+			writeError(w, http.StatusBadRequest, scim.InvalidFilter, err.Error())
+			return
+		}
+	}
+	var all []any
+	for _, id := range f.order[typ] {
+		if d := f.objects[typ][id]; expr == nil || filter.Match(expr, d, nil) {
+			all = append(all, d)
+		}
+	}
+	start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
+	if start < 1 || f.ignoreStartIndex {
+		start = 1
+	}
+	count := len(all)
+	if c, err := strconv.Atoi(r.URL.Query().Get("count")); err == nil {
+		count = c
+	}
+	if f.maxPage > 0 {
+		count = min(count, f.maxPage)
+	}
+	page := []any{}
+	if start <= len(all) {
+		page = all[start-1 : min(len(all), start-1+count)]
+	}
+	out := map[string]any{
+		"schemas":      []string{scim.ListResponseURN},
+		"Resources":    page,
+		"startIndex":   start,
+		"itemsPerPage": len(page),
+	}
+	if !f.omitTotal {
+		out["totalResults"] = len(all)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, scimType, detail string) {
+	writeJSON(w, status, &scim.Error{Status: status, ScimType: scimType, Detail: detail})
+}
+
+// scimError is a SCIM Error body as a string, for scripted faults.
+func scimError(status int, scimType, detail string) string {
+	b, _ := json.Marshal(&scim.Error{Status: status, ScimType: scimType, Detail: detail})
+	return string(b)
+}
+
+// testRetry is fast to reason about: 4 attempts, 100 ms base, 10 s cap.
+var testRetry = RetryPolicy{MaxAttempts: 4, BaseDelay: 100 * time.Millisecond, MaxDelay: 10 * time.Second}
+
+// testLogs collects what clients log, at debug level, for the token check.
+type testLogs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *testLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *testLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// newTestClient returns a client of tgt with a fake clock, a seeded random
+// source, no rate limit and a 2 s attempt timeout, changed by opts.
+func newTestClient(t *testing.T, base string, opts ...func(*Config)) (*Client, *fakeClock, *testLogs) {
+	t.Helper()
+	clock, logs := newFakeClock(), &testLogs{}
+	cfg := Config{
+		BaseURL:   base,
+		Token:     testToken,
+		RateLimit: rate.Inf,
+		Timeout:   2 * time.Second,
+		Retry:     testRetry,
+		Clock:     clock,
+		Rand:      rand.New(rand.NewPCG(1, 2)),
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c, clock, logs
+}
+
+// asError returns err as an *Error or fails the test.
+func asError(t *testing.T, err error) *Error {
+	t.Helper()
+	var e *Error
+	if err == nil || !errors.As(err, &e) {
+		t.Fatalf("err = %v, want an *Error", err)
+	}
+	return e
+}
