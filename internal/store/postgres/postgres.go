@@ -1,0 +1,321 @@
+// Package postgres is Ferry's scale-out directory store: store.Store on
+// PostgreSQL (pgx v5), shared by any number of `ferry serve` replicas.
+//
+// Nothing is coordinated between replicas but through the database: unique
+// indexes decide concurrent creates of one userName, row locks (SELECT ...
+// FOR UPDATE) make read-modify-write updates atomic and If-Match exact, and
+// the change feed's per-tenant counter row orders its entries by commit
+// (see changes.go). Each write is one transaction, retried as a whole when
+// PostgreSQL aborts it for a deadlock or a serialization failure.
+// Migrations (goose, embedded SQL) run on Open under a PostgreSQL advisory
+// lock, so replicas starting together migrate once. Filters are translated
+// by package sqlfilter, with the same tables as the SQLite store.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options tunes a Store. The zero value is a sound default.
+type Options struct {
+	// MaxConns bounds the pool's connections; pgxpool's default (the
+	// larger of 4 and the number of CPUs) when zero.
+	MaxConns int32
+	// Now returns the current time, for timestamps; time.Now when nil.
+	Now func() time.Time
+}
+
+// Store is a store.Store on a PostgreSQL database.
+type Store struct {
+	pool    *pgxpool.Pool
+	catalog *schema.Catalog
+	now     func() time.Time
+
+	mu   sync.RWMutex
+	aids map[aidKey]int64 // committed attr_paths rows
+}
+
+var _ store.Store = (*Store)(nil)
+
+type aidKey struct{ tenant, typ, path string }
+
+// Open connects to the database dsn (a postgres:// URL or a key=value
+// connection string) and migrates it to the current schema. catalog
+// supplies the User and Group resource types the documents are indexed by.
+func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options) (*Store, error) {
+	if catalog == nil || catalog.ResourceType(store.UserType) == nil || catalog.ResourceType(store.GroupType) == nil {
+		return nil, errors.New("postgres: the catalog must define the User and Group resource types")
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message can quote the connection string, password
+		// included.
+		return nil, errors.New("postgres: the connection string does not parse")
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{pool: pool, catalog: catalog, now: now, aids: map[aidKey]int64{}}
+	if err := s.loadAids(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migrate applies the migrations the database lacks. It holds a
+// PostgreSQL session advisory lock while it does, so that of several
+// processes migrating one database at once, one applies each migration
+// and the others find nothing left to do.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	fsys, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return err
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool's connections, waiting for those in use.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// resourceType returns the resource type called typ, User or Group.
+func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
+	if typ != store.UserType && typ != store.GroupType {
+		return nil, fmt.Errorf("postgres: unknown resource type %q", typ)
+	}
+	return s.catalog.ResourceType(typ), nil
+}
+
+func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(sqlfilter.TimeLayout, s)
+}
+
+// pgCode returns the SQLSTATE of a PostgreSQL error, and the constraint it
+// names.
+func pgCode(err error) (code, constraint string) {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code, e.ConstraintName
+	}
+	return "", ""
+}
+
+const (
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+func notFound(format string, args ...any) *scim.Error {
+	return scim.Errorf(404, "", format, args...)
+}
+
+// --- attribute path ids -------------------------------------------------------
+
+func (s *Store) loadAids(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, "SELECT aid, tenant_id, type, path FROM attr_paths")
+	if err != nil {
+		return fmt.Errorf("postgres: load attribute paths: %w", err)
+	}
+	defer rows.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var id int64
+		var k aidKey
+		if err := rows.Scan(&id, &k.tenant, &k.typ, &k.path); err != nil {
+			return fmt.Errorf("postgres: load attribute paths: %w", err)
+		}
+		s.aids[k] = id
+	}
+	return rows.Err()
+}
+
+func (s *Store) cachedAid(k aidKey) (int64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.aids[k]
+	return id, ok
+}
+
+// --- transactions ------------------------------------------------------------
+
+// maxAttempts bounds how often a write is retried after PostgreSQL aborted
+// it for a deadlock or a serialization failure.
+const maxAttempts = 8
+
+// writeTimeout bounds a write once started. A write runs to its end even
+// when its caller goes away: answering "canceled" for a create that then
+// commits would make a client retry a create that succeeded.
+const writeTimeout = 30 * time.Second
+
+// errNoChange ends a write that found nothing to write; the caller is told
+// of success.
+var errNoChange = errors.New("no change")
+
+// wtx is one write transaction.
+type wtx struct {
+	pgx.Tx
+	s *Store
+	// now is the write's time, to the millisecond (see store.TimeLayout).
+	now time.Time
+	// tenant is the tenant the write's changes and counts belong to.
+	tenant string
+	// changes are the change-feed entries of the write, given their
+	// sequence numbers and inserted when it ends (changes.go).
+	changes []pendingChange
+	// counts are the moves of resource_counts, by type.
+	counts map[string]int64
+	// aids are the attr_paths rows this write added or found; they reach
+	// the Store's cache once the write commits.
+	aids map[aidKey]int64
+}
+
+// write runs fn in a transaction and commits it, retrying the whole
+// transaction when PostgreSQL aborts it for a deadlock or a serialization
+// failure; fn must therefore be safe to run again.
+func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		w := &wtx{s: s, now: s.now().UTC().Truncate(time.Millisecond), tenant: tenant,
+			counts: map[string]int64{}, aids: map[aidKey]int64{}}
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			w.Tx = tx
+			if err := fn(w); err != nil {
+				return err
+			}
+			return w.finish(ctx)
+		})
+		if errors.Is(err, errNoChange) {
+			return nil
+		}
+		if code, _ := pgCode(err); (code == deadlockDetected || code == serializationFailure) && attempt < maxAttempts {
+			continue
+		}
+		if err == nil && len(w.aids) > 0 {
+			s.mu.Lock()
+			for k, v := range w.aids {
+				s.aids[k] = v
+			}
+			s.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// finish writes what the transaction gathered: the resource counts, then
+// the change-feed entries, whose sequence numbers it takes last (see
+// changes.go).
+func (w *wtx) finish(ctx context.Context) error {
+	// In a fixed order, so that two writers never wait on each other's
+	// count rows.
+	for _, typ := range []string{store.UserType, store.GroupType} {
+		n := w.counts[typ]
+		if n == 0 {
+			continue
+		}
+		if _, err := w.Exec(ctx, `INSERT INTO resource_counts (tenant_id, type, n) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, type) DO UPDATE SET n = resource_counts.n + excluded.n`, w.tenant, typ, n); err != nil {
+			return fmt.Errorf("postgres: count %s: %w", typ, err)
+		}
+	}
+	return w.flushChanges(ctx)
+}
+
+// aid returns the id of an attribute path, adding it when new.
+func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
+	if id, ok := w.s.cachedAid(k); ok {
+		return id, nil
+	}
+	if id, ok := w.aids[k]; ok {
+		return id, nil
+	}
+	// A concurrent transaction inserting the same path makes this insert
+	// wait for its outcome; then either this one inserts or the select
+	// finds the committed row.
+	var id int64
+	err := w.QueryRow(ctx, `INSERT INTO attr_paths (tenant_id, type, path) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING RETURNING aid`, k.tenant, k.typ, k.path).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = w.QueryRow(ctx, `SELECT aid FROM attr_paths WHERE tenant_id = $1 AND type = $2 AND path = $3`,
+			k.tenant, k.typ, k.path).Scan(&id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: attribute path %q: %w", k.path, err)
+	}
+	w.aids[k] = id
+	return id, nil
+}
+
+// nullString turns a sql.NullString into what pgx binds as text or NULL.
+func nullString(s sql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
+}

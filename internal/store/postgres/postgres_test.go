@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/ferryid/ferry/internal/pgtest"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/storetest"
+)
+
+// server is the package's throwaway PostgreSQL; each test gets its own
+// database on it.
+var server *pgtest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	server, err = pgtest.Start(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := server.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// openStore opens a store on a new database.
+func openStore(t testing.TB) *Store {
+	t.Helper()
+	ctx := context.Background()
+	dsn, err := server.CreateDatabase(ctx, "store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dsn, schema.Builtin(), Options{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t) })
+}

@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
+)
+
+// Query runs a filtered, sorted, paged search, entirely in the database:
+// the filter is translated by sqlfilter, so it selects what filter.Match
+// would over the documents as the server renders them. The page and the
+// total are read in one snapshot (a repeatable-read, read-only
+// transaction), so that they agree.
+func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error) {
+	rt, err := s.resourceType(typ)
+	if err != nil {
+		return store.Page{}, err
+	}
+	b := sqlfilter.NewBuilder(sqlfilter.Postgres{}, tenantID, typ)
+	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "$1", TypeArg: "$2"}
+	cond, err := sqlfilter.Where(b, t, q.Filter)
+	if err != nil {
+		return store.Page{}, err
+	}
+	where := " WHERE r.tenant_id = $1 AND r.type = $2"
+	if q.Filter != nil {
+		where += " AND " + cond.SQL
+	}
+	count, countArgs := "SELECT count(*) FROM resources r"+where, append([]any(nil), b.Args()...)
+	if q.Filter == nil {
+		count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = $1 AND type = $2), 0)`
+		countArgs = []any{tenantID, typ}
+	}
+	var page store.Page
+	if q.Count <= 0 {
+		if err := s.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+			return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
+		}
+		return page, nil
+	}
+	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
+	if err != nil {
+		return store.Page{}, err
+	}
+	offset := max(q.StartIndex, 1) - 1
+	columns := resourceColumns
+	if q.Members {
+		columns += ", (" + edgesOf(typ) + ")"
+	}
+	pageSQL := "SELECT " + columns + " FROM resources r" + where + " ORDER BY " + order +
+		" LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(offset)
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, pageSQL, b.Args()...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var edges *string
+				if q.Members {
+					edges = new(string)
+				}
+				r, _, err := scanResource(rows, edges)
+				if err != nil {
+					return err
+				}
+				page.Resources = append(page.Resources, r)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			// A page that is not full ends the results, so it tells the
+			// total (unless it is empty past the start).
+			if n := len(page.Resources); n < q.Count && (n > 0 || offset == 0) {
+				page.Total = offset + n
+				return nil
+			}
+			return tx.QueryRow(ctx, count, countArgs...).Scan(&page.Total)
+		})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
+	}
+	return page, nil
+}

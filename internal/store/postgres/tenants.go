@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// EnsureTenant returns the tenant called name, creating it if needed.
+// Replicas creating the same tenant at once create it once.
+func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, error) {
+	if name == "" {
+		return store.Tenant{}, scim.BadRequest(scim.InvalidValue, "a tenant needs a name")
+	}
+	if t, err := s.TenantByName(ctx, name); err == nil {
+		return t, nil
+	} else if _, ok := scim.AsError(err); !ok {
+		return store.Tenant{}, err
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO NOTHING`, store.NewID(), name, timeText(s.now().UTC())); err != nil {
+		return store.Tenant{}, fmt.Errorf("postgres: create tenant %q: %w", name, err)
+	}
+	return s.TenantByName(ctx, name)
+}
+
+// TenantByName returns the tenant called name, or a 404 *scim.Error.
+func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
+	var t store.Tenant
+	var created string
+	err := s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name).
+		Scan(&t.ID, &t.Name, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Tenant{}, notFound("tenant %q not found", name)
+	}
+	if err != nil {
+		return store.Tenant{}, fmt.Errorf("postgres: read tenant %q: %w", name, err)
+	}
+	if t.Created, err = parseTime(created); err != nil {
+		return store.Tenant{}, fmt.Errorf("postgres: tenant %q: %w", name, err)
+	}
+	return t, nil
+}
+
+// CreateToken records a token by the SHA-256 hash of its secret. It sets
+// ID (when empty) and Created; a token for a tenant that does not exist is
+// a 404, and a hash already recorded a 409.
+func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
+	if len(hash) == 0 {
+		return store.Token{}, errors.New("postgres: create token: empty hash")
+	}
+	if t.ID == "" {
+		t.ID = store.NewID()
+	}
+	t.Revoked = nil
+	t.Hash = append([]byte(nil), hash...)
+	t.Created = s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.pool.Exec(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, token_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.TenantID, t.Name, t.Prefix, hash, timeText(t.Created))
+	switch code, _ := pgCode(err); {
+	case err == nil:
+		return t, nil
+	case code == foreignKeyViolation:
+		return store.Token{}, notFound("tenant %q not found", t.TenantID)
+	case code == uniqueViolation:
+		return store.Token{}, scim.Errorf(409, scim.Uniqueness, "token %q or its hash already exists", t.ID)
+	}
+	return store.Token{}, fmt.Errorf("postgres: create token: %w", err)
+}
+
+const tokenColumns = `id, tenant_id, name, prefix, token_hash, created_at, revoked_at`
+
+func scanToken(row pgx.Row) (store.Token, error) {
+	var t store.Token
+	var created string
+	var revoked *string
+	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Hash, &created, &revoked); err != nil {
+		return store.Token{}, err
+	}
+	var err error
+	if t.Created, err = parseTime(created); err != nil {
+		return store.Token{}, err
+	}
+	if revoked != nil {
+		r, err := parseTime(*revoked)
+		if err != nil {
+			return store.Token{}, err
+		}
+		t.Revoked = &r
+	}
+	return t, nil
+}
+
+// TokenByHash returns the unrevoked token whose hash is hash, or a 404.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM scim_tokens
+		WHERE token_hash = $1 AND revoked_at IS NULL`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, notFound("token not found")
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("postgres: read token: %w", err)
+	}
+	return t, nil
+}
+
+// Tokens lists a tenant's tokens, oldest first, revoked ones included.
+func (s *Store) Tokens(ctx context.Context, tenantID string) ([]store.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM scim_tokens
+		WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes a token by id, or returns a 404. Revoking a revoked
+// token keeps its first revocation time.
+func (s *Store) RevokeToken(ctx context.Context, tenantID, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE scim_tokens SET revoked_at = coalesce(revoked_at, $3)
+		WHERE tenant_id = $1 AND id = $2`, tenantID, id, timeText(s.now().UTC()))
+	if err != nil {
+		return fmt.Errorf("postgres: revoke token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("token %q not found", id)
+	}
+	return nil
+}
