@@ -201,8 +201,8 @@ func TestRetries(t *testing.T) {
 			wantInError: []string{"(invalidValue) locality is not supported"},
 		},
 		{
-			name:        "a proxy's HTML error page is shown as an excerpt",
-			method:      http.MethodGet,
+			name:          "a proxy's HTML error page is shown as an excerpt",
+			method:        http.MethodGet,
 			faults:        []fault{{status: 502}, {status: 502}, {status: 502}, {status: 502, body: "<html>\n  <body>Bad   gateway</body>\n</html>"}},
 			call:          get,
 			wantCode:      CodeInternalServerError,
