@@ -263,6 +263,8 @@ func parseBase(raw string, profile Profile) (string, Profile, error) {
 	case flagLegacy:
 		flagged = Entra
 	default:
+		// The query is not echoed: some targets take an API key there.
+		u.RawQuery = ""
 		return "", "", fmt.Errorf("scim client: base URL %s has a query; only ?%s or ?%s is understood", u.Redacted(), flagCompliant, flagLegacy)
 	}
 	switch {
@@ -398,12 +400,14 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 		}
 		return out, nil
 	}
+	e := c.statusError(r, target, out, n)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		if d, ok := c.retryAfter(resp.Header); ok {
+			e.retryAfter = true
 			c.hold(d)
 		}
 	}
-	return nil, c.statusError(r, target, out, n)
+	return nil, e
 }
 
 // statusError builds the *Error for a non-2xx response.
@@ -432,13 +436,16 @@ func (c *Client) statusError(r *request, target string, resp *response, n int) *
 	return e
 }
 
-// backoff waits before attempt n+1 after e: Retry-After when the target
-// sent one (already recorded as the hold), jittered exponential otherwise.
+// backoff waits before attempt n+1 after e: as long as the target's
+// Retry-After said when it sent one (recorded as the hold, so "0" means at
+// once), jittered exponential backoff otherwise; never less than a hold
+// another call was given.
 func (c *Client) backoff(ctx context.Context, e *Error, n int) error {
-	d := c.holdRemaining()
-	if d <= 0 {
+	var d time.Duration
+	if !e.retryAfter {
 		d = c.jitter(n)
 	}
+	d = max(d, c.holdRemaining())
 	c.log.LogAttrs(ctx, slog.LevelInfo, "scim request will be retried",
 		slog.String("method", e.Method), slog.String("url", e.URL), slog.Int("attempt", n),
 		slog.String("code", string(e.Code)), slog.Duration("delay", d))

@@ -85,6 +85,8 @@ type Error struct {
 	// Err is the underlying cause: the transport error, or the *scim.Error
 	// decoded from the body. It may be nil.
 	Err error
+
+	retryAfter bool // the response carried a Retry-After the Client honours
 }
 
 // Error reads like
