@@ -168,6 +168,12 @@ func (p *parser) lexEscapedString(start, i int) error {
 			if !ok {
 				return p.errorf(i, "invalid escape %s: \\u must be followed by four hexadecimal digits", escapeText(s, i, 6))
 			}
+			if r == 0 {
+				// Stored values never hold U+0000 (resource.Normalize
+				// refuses it), and PostgreSQL cannot take it as a
+				// parameter.
+				return p.errorf(i, "\\u0000 is not allowed in a string")
+			}
 			i += 6
 			if utf16.IsSurrogate(r) {
 				// A high surrogate followed by a low one is one

@@ -307,6 +307,11 @@ func normalizeScalar(attr *schema.Attribute, v any, where string) (any, bool, er
 		if !ok {
 			return nil, false, typeError(where, "a string", v)
 		}
+		if strings.IndexByte(s, 0) >= 0 {
+			// No identity attribute needs it, and PostgreSQL text
+			// cannot hold it: refused alike whatever the store.
+			return nil, false, scim.BadRequest(scim.InvalidValue, "attribute %q: the character U+0000 is not allowed", where)
+		}
 		return s, true, nil
 	case schema.Binary:
 		s, ok := v.(string)

@@ -184,6 +184,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"email primary wrong", users, `{"userName":"a","emails":[{"value":"a@x","primary":"sometimes"}]}`, scim.InvalidValue, `"emails[0].primary"`},
 		{"two primaries", users, `{"userName":"a","emails":[{"value":"a@x","primary":true},{"value":"b@x","primary":"True"}]}`, scim.InvalidValue, "at most one value may be primary"},
 		{"bad base64", users, `{"userName":"a","x509Certificates":[{"value":"not base64!"}]}`, scim.InvalidValue, "not valid base64"},
+		{"NUL in a string", users, `{"userName":"a\u0000b"}`, scim.InvalidValue, `"userName": the character U+0000 is not allowed`},
 		{"title array", users, `{"userName":"a","title":["a","b"]}`, scim.InvalidValue, `"title": expected a string, got an array`},
 		{"given twice", users, `{"userName":"a","UserName":"b"}`, scim.InvalidSyntax, "given more than once"},
 		{"dotted twice", users, `{"userName":"a","name":{"givenName":"x"},"name.givenName":"y"}`, scim.InvalidSyntax, "given more than once"},

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store.Store backend
-// must pass: the SQLite backend runs it today, the PostgreSQL backend will
-// run the same, so that nothing above the interface can tell them apart.
+// must pass: the SQLite and PostgreSQL backends both run it, so that
+// nothing above the interface can tell them apart.
 //
 // Besides the behaviour of each method, it checks the property the filter
 // translation rests on: for every filter, Query returns exactly the
@@ -47,6 +47,8 @@ func Run(t *testing.T, open Open) {
 		{"GroupDisplayNameUnique", testGroupDisplayNameUnique},
 		{"IDUnique", testIDUnique},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"ConcurrentIfMatch", testConcurrentIfMatch},
+		{"ChangeFeedUnderConcurrentWriters", testChangeFeedUnderConcurrentWriters},
 		{"Members", testMembers},
 		{"MemberErrors", testMemberErrors},
 		{"DeleteRemovesMemberships", testDeleteRemovesMemberships},
@@ -55,8 +57,10 @@ func Run(t *testing.T, open Open) {
 		{"Delete", testDelete},
 		{"Changes", testChanges},
 		{"Paging", testPaging},
+		{"CountOnly", testCountOnly},
 		{"Sorting", testSorting},
 		{"SpecialCharacters", testSpecialCharacters},
+		{"LongValues", testLongValues},
 		{"UnsupportedFilters", testUnsupportedFilters},
 		{"FilterMatchesEvaluator", testFilterMatchesEvaluator},
 	}

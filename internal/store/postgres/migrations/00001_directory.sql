@@ -45,7 +45,9 @@ CREATE TABLE resources (
 );
 CREATE UNIQUE INDEX resources_id_key ON resources (tenant_id, id_key);
 CREATE INDEX resources_id ON resources (tenant_id, type, id);
-CREATE UNIQUE INDEX resources_name_key ON resources (tenant_id, type, name_key) WHERE name_key IS NOT NULL;
+-- Names can be longer than a B-tree entry holds: uniqueness is on their
+-- md5, and nothing looks resources up by name_key.
+CREATE UNIQUE INDEX resources_name_key ON resources (tenant_id, type, md5(name_key)) WHERE name_key IS NOT NULL;
 CREATE INDEX resources_created ON resources (tenant_id, type, created_at);
 CREATE INDEX resources_modified ON resources (tenant_id, type, last_modified);
 
