@@ -58,13 +58,22 @@ const (
 
 // Defaults for the zero values of Config and RetryPolicy.
 const (
-	DefaultRateLimit        rate.Limit = 25 // Entra's gallery requirement, req/s
-	DefaultTimeout                     = 30 * time.Second
-	DefaultMemberChunk                 = 50
-	DefaultMaxResponseBytes            = 16 << 20
-	DefaultMaxAttempts                 = 4
-	DefaultBaseDelay                   = 500 * time.Millisecond
-	DefaultMaxDelay                    = 60 * time.Second
+	// DefaultRateLimit is the rate Entra requires gallery apps to support,
+	// in requests per second (engine-behavior.md §3).
+	DefaultRateLimit rate.Limit = 25
+	// DefaultTimeout bounds one attempt.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMemberChunk is how many members Entra puts in one PATCH.
+	DefaultMemberChunk = 50
+	// DefaultMaxResponseBytes is enough for a page of a few hundred large
+	// users.
+	DefaultMaxResponseBytes = 16 << 20
+	// DefaultMaxAttempts, DefaultBaseDelay and DefaultMaxDelay make the
+	// default RetryPolicy: waits of at most 0.5 s, 1 s and 2 s between four
+	// attempts, or what Retry-After says up to a minute.
+	DefaultMaxAttempts = 4
+	DefaultBaseDelay   = 500 * time.Millisecond
+	DefaultMaxDelay    = 60 * time.Second
 )
 
 // Config configures a Client. Only BaseURL is required.
