@@ -9,6 +9,7 @@ import (
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlite"
 	"github.com/ferryid/ferry/internal/store/storetest"
 )
 
@@ -47,4 +48,17 @@ func openStore(t testing.TB) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t) })
+}
+
+// TestSameAsSQLite holds the two backends to the same answers, row for
+// row, sorted results included.
+func TestSameAsSQLite(t *testing.T) {
+	lite, err := sqlite.Open(context.Background(), t.TempDir()+"/ferry.db", schema.Builtin(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	pg := openStore(t)
+	defer pg.Close()
+	storetest.Compare(t, lite, pg)
 }

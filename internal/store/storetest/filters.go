@@ -91,6 +91,14 @@ func seed(t *testing.T, s store.Store, nUsers, nGroups int) *corpus {
 	t.Helper()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
+	// Ids are given rather than generated, from their own random source,
+	// so that two stores seeded alike hold the same ids (see Compare),
+	// which are still in no particular order.
+	idRNG := rand.New(rand.NewPCG(13, 17))
+	newID := func() string {
+		return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", idRNG.Uint32(), idRNG.IntN(1<<16), idRNG.IntN(1<<12),
+			idRNG.IntN(1<<12), idRNG.Uint64()&(1<<48-1))
+	}
 	c := &corpus{tenant: tenant(t, s, "corpus")}
 	pick := func(xs []string) string { return xs[rng.IntN(len(xs))] }
 	maybe := func(p float64) bool { return rng.Float64() < p }
@@ -218,7 +226,7 @@ func seed(t *testing.T, s store.Store, nUsers, nGroups int) *corpus {
 		if maybe(0.1) {
 			doc["custom"] = map[string]any{"value": pick([]string{"x", "X", "y"}), "n": json.Number(fmt.Sprint(rng.IntN(3)))}
 		}
-		r := &store.Resource{TenantID: c.tenant, Type: store.UserType, Doc: doc}
+		r := &store.Resource{TenantID: c.tenant, Type: store.UserType, ID: newID(), Doc: doc}
 		if err := s.Create(ctx, r); err != nil {
 			t.Fatalf("seed user %d: %v", i, err)
 		}
@@ -229,7 +237,7 @@ func seed(t *testing.T, s store.Store, nUsers, nGroups int) *corpus {
 		if maybe(0.5) {
 			d["externalId"] = fmt.Sprintf("g-%d", i)
 		}
-		r := &store.Resource{TenantID: c.tenant, Type: store.GroupType, Doc: normalize(t, groupType, d)}
+		r := &store.Resource{TenantID: c.tenant, Type: store.GroupType, ID: newID(), Doc: normalize(t, groupType, d)}
 		for range rng.IntN(15) {
 			u := c.users[rng.IntN(len(c.users))]
 			r.Members = append(r.Members, store.Member{ID: u.ID})
