@@ -13,9 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ferryid/ferry/internal/pgtest"
 )
 
 // ferryBinary is the ferry command built once for the end-to-end tests.
@@ -36,8 +39,35 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if pg.server != nil {
+		if err := pg.server.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// pg is the throwaway PostgreSQL server of the tests that need one,
+// started by the first of them.
+var pg struct {
+	once   sync.Once
+	server *pgtest.Server
+	err    error
+}
+
+// postgresDatabase returns the URL of a new, empty PostgreSQL database.
+func postgresDatabase(t *testing.T) string {
+	t.Helper()
+	pg.once.Do(func() { pg.server, pg.err = pgtest.Start(context.Background()) })
+	if pg.err != nil {
+		t.Fatal(pg.err)
+	}
+	dsn, err := pg.server.CreateDatabase(context.Background(), "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
 }
 
 func freePort(t *testing.T) string {
@@ -50,11 +80,21 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startFerry runs `ferry serve` and waits until /healthz answers. The
-// process is killed when the test ends, if it still runs.
+// databaseArg turns a SQLite file path into a --database value; a
+// PostgreSQL URL is one already.
+func databaseArg(database string) string {
+	if isPostgres(database) {
+		return database
+	}
+	return "sqlite:" + database
+}
+
+// startFerry runs `ferry serve` on a SQLite file path or a PostgreSQL URL
+// and waits until /healthz answers. The process is killed when the test
+// ends, if it still runs.
 func startFerry(t *testing.T, addr, database string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(ferryBinary, "serve", "--listen", addr, "--database", "sqlite:"+database)
+	cmd := exec.Command(ferryBinary, "serve", "--listen", addr, "--database", databaseArg(database))
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -84,7 +124,7 @@ func startFerry(t *testing.T, addr, database string) *exec.Cmd {
 
 func createToken(t *testing.T, database string) string {
 	t.Helper()
-	out, err := exec.Command(ferryBinary, "tokens", "create", "--database", "sqlite:"+database, "--name", "e2e").Output()
+	out, err := exec.Command(ferryBinary, "tokens", "create", "--database", databaseArg(database), "--name", "e2e").Output()
 	if err != nil {
 		t.Fatalf("tokens create: %v", err)
 	}
@@ -223,9 +263,20 @@ func TestTokensCommands(t *testing.T) {
 	}
 }
 
-func TestPostgresNotYetSupported(t *testing.T) {
-	out, err := exec.Command(ferryBinary, "serve", "--database", "postgres://ferry:secret@127.0.0.1:5432/ferry").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not supported yet") || strings.Contains(string(out), "secret") {
-		t.Fatalf("err %v, output %q", err, out)
+// TestDatabasePasswordNeverShown starts ferry on a PostgreSQL server that
+// is not there: the error names the database without its password.
+func TestDatabasePasswordNeverShown(t *testing.T) {
+	addr := freePort(t) // nothing listens there
+	for _, db := range []string{
+		"postgres://ferry:s3cret-pw@" + addr + "/ferry?sslmode=disable&connect_timeout=2",
+		"postgres://ferry@" + addr + "/ferry?sslmode=disable&password=s3cret-pw&connect_timeout=2",
+	} {
+		out, err := exec.Command(ferryBinary, "serve", "--listen", freePort(t), "--database", db).CombinedOutput()
+		if err == nil {
+			t.Fatalf("serve on a database that is not there succeeded: %s", out)
+		}
+		if strings.Contains(string(out), "s3cret-pw") || !strings.Contains(string(out), "xxxxx") {
+			t.Errorf("output %q: want the password replaced by xxxxx", out)
+		}
 	}
 }

@@ -28,7 +28,10 @@ func newServeCommand() *cobra.Command {
 		Long: `Serve starts Ferry's SCIM 2.0 service provider. With no flags it listens on
 127.0.0.1:8080 and keeps its directory in ./ferry.db (SQLite), creating and
 migrating it as needed, with a tenant named "default". Create a bearer token
-with "ferry tokens create" to call it.`,
+with "ferry tokens create" to call it.
+
+With --database postgres://..., the directory is in PostgreSQL, and any
+number of ferry serve replicas can share it behind a load balancer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(logFormat)
@@ -89,7 +92,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2", "database", database)
+	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2", "database", redactURL(database))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
