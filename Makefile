@@ -12,7 +12,7 @@ FUZZ_TARGETS := \
 	./internal/scim/patch:FuzzApply \
 	./internal/store/sqlfilter:FuzzWhere
 
-.PHONY: all build test vet unit fuzz fuzz-long bench
+.PHONY: all build test vet unit postgres-binaries fuzz fuzz-long bench bench-postgres
 
 all: build
 
@@ -26,8 +26,21 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-unit:
+# Every package's tests (the store conformance suite and the replica tests
+# on both SQLite and PostgreSQL), then the HTTP server's tests once more
+# with PostgreSQL underneath.
+unit: postgres-binaries
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
+	FERRY_TEST_STORE=postgres CGO_ENABLED=0 $(GO) test -count=1 ./internal/server/
+
+# The tests start throwaway PostgreSQL clusters from the installed server
+# binaries (internal/pgtest); install Debian's when there are none.
+postgres-binaries:
+	@if [ -z "$$PG_BIN" ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+		echo "PostgreSQL server binaries missing: apt-get install -y postgresql-15"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql-15; \
+	fi
 
 # A short, bounded run of every fuzz target; `make fuzz-long` for a longer one.
 fuzz:
@@ -42,3 +55,10 @@ fuzz-long:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/scim/... ./internal/store/... ./internal/server/
+
+# The HTTP server benchmark on a durable PostgreSQL (fsync on), at
+# BENCH_USERS users.
+BENCH_USERS ?= 10000
+bench-postgres: postgres-binaries
+	FERRY_TEST_STORE=postgres FERRY_TEST_PG_DURABLE=1 $(GO) test -run='^$$' -bench=BenchmarkServer -benchtime=5s \
+		./internal/server/ -args -bench-users $(BENCH_USERS)

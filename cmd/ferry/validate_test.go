@@ -43,10 +43,14 @@ func runFerry(t *testing.T, token string, timeout time.Duration, args ...string)
 }
 
 // TestValidateFerry runs every check of `ferry validate` against a real
-// `ferry serve`: Ferry must pass its own validator, leave nothing behind,
-// and never print the token.
+// `ferry serve`, on SQLite and on PostgreSQL: Ferry must pass its own
+// validator, leave nothing behind, and never print the token.
 func TestValidateFerry(t *testing.T) {
-	database := filepath.Join(t.TempDir(), "ferry.db")
+	t.Run("sqlite", func(t *testing.T) { validateFerry(t, filepath.Join(t.TempDir(), "ferry.db")) })
+	t.Run("postgres", func(t *testing.T) { validateFerry(t, postgresDatabase(t)) })
+}
+
+func validateFerry(t *testing.T, database string) {
 	token := createToken(t, database)
 	addr := freePort(t)
 	startFerry(t, addr, database)

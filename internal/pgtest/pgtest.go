@@ -43,11 +43,23 @@ type Server struct {
 	seq  atomic.Int64
 }
 
+// Options tunes a Server. The zero value suits tests.
+type Options struct {
+	// Durable keeps PostgreSQL's default durability (fsync, synchronous
+	// commit, full page writes), for benchmarks whose figures should be
+	// those of a production server. Tests leave it off: their clusters
+	// are thrown away, and syncing them only makes the tests slower.
+	Durable bool
+}
+
 // Start initialises a cluster in a new temporary directory and starts a
 // server on it, listening on 127.0.0.1 only. The cluster trusts local
-// connections and has no durability (fsync off): it exists for one test run.
-// The caller must Stop it.
-func Start(ctx context.Context) (*Server, error) {
+// connections: it exists for one test run. The caller must Stop it.
+func Start(ctx context.Context, opts ...Options) (*Server, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	bin, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -80,7 +92,7 @@ func Start(ctx context.Context) (*Server, error) {
 		if s.port, err = freePort(); err != nil {
 			return nil, err
 		}
-		err = s.start(ctx, bin, data, cred)
+		err = s.start(ctx, bin, data, cred, o)
 		if err == nil || attempt == 2 {
 			break
 		}
@@ -92,7 +104,7 @@ func Start(ctx context.Context) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) start(ctx context.Context, bin, data string, cred *syscall.Credential) error {
+func (s *Server) start(ctx context.Context, bin, data string, cred *syscall.Credential, o Options) error {
 	log, err := os.Create(filepath.Join(s.dir, "server.log"))
 	if err != nil {
 		return err
@@ -101,9 +113,12 @@ func (s *Server) start(ctx context.Context, bin, data string, cred *syscall.Cred
 	if cred != nil {
 		os.Chown(log.Name(), int(cred.Uid), int(cred.Gid))
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(s.port), "-k", s.dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=300")
+	args := []string{"-D", data, "-p", strconv.Itoa(s.port), "-k", s.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"}
+	if !o.Durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
 	if err := cmd.Start(); err != nil {

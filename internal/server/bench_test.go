@@ -32,19 +32,33 @@ func BenchmarkServer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Seeded by 16 writers at once, as clients would: SQLite commits
+	// their writes in groups, PostgreSQL in parallel transactions.
 	ids := make([]string, *benchUsers)
-	for i := range ids {
-		doc, err := resource.Decode(fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user%06d@example.com","externalId":"ext-%06d",
-			"name":{"givenName":"Given%d","familyName":"Family%d"},"active":true,
-			"emails":[{"type":"work","value":"user%06d@corp.example.com","primary":true},{"type":"home","value":"u%06d@home.example"}]}`, i, i, i, i, i, i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := &store.Resource{TenantID: tenant.ID, Type: store.UserType, Doc: doc}
-		if err := ts.Store.Create(ctx, r); err != nil {
-			b.Fatal(err)
-		}
-		ids[i] = r.ID
+	var seedNext atomic.Int64
+	var seedErr atomic.Value
+	var seeders sync.WaitGroup
+	for range 16 {
+		seeders.Go(func() {
+			for i := int(seedNext.Add(1)) - 1; i < len(ids); i = int(seedNext.Add(1)) - 1 {
+				doc, err := resource.Decode(fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user%06d@example.com","externalId":"ext-%06d",
+					"name":{"givenName":"Given%d","familyName":"Family%d"},"active":true,
+					"emails":[{"type":"work","value":"user%06d@corp.example.com","primary":true},{"type":"home","value":"u%06d@home.example"}]}`, i, i, i, i, i, i))
+				if err == nil {
+					r := &store.Resource{TenantID: tenant.ID, Type: store.UserType, Doc: doc}
+					err = ts.Store.Create(ctx, r)
+					ids[i] = r.ID
+				}
+				if err != nil {
+					seedErr.Store(err)
+					return
+				}
+			}
+		})
+	}
+	seeders.Wait()
+	if err, _ := seedErr.Load().(error); err != nil {
+		b.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var created atomic.Int64

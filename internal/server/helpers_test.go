@@ -9,18 +9,73 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/postgres"
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
 
-// testServer is a real Ferry server on a real SQLite database in a temp
-// dir, served over loopback HTTP.
+// testStoreEnv names the backend the package's tests and benchmarks run
+// on: "sqlite" (the default) or "postgres". `make test` runs the package
+// on both.
+const testStoreEnv = "FERRY_TEST_STORE"
+
+// pg is the throwaway PostgreSQL server of a run on PostgreSQL.
+var pg *pgtest.Server
+
+func TestMain(m *testing.M) {
+	switch backend := os.Getenv(testStoreEnv); backend {
+	case "", "sqlite":
+	case "postgres":
+		var err error
+		if pg, err = pgtest.Start(context.Background(), pgtest.Options{Durable: os.Getenv("FERRY_TEST_PG_DURABLE") != ""}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "%s=%s: want sqlite or postgres\n", testStoreEnv, backend)
+		os.Exit(2)
+	}
+	code := m.Run()
+	if pg != nil {
+		if err := pg.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	os.Exit(code)
+}
+
+// openTestStore opens an empty store on the backend of the run.
+func openTestStore(t testing.TB, catalog *schema.Catalog) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	if pg != nil {
+		dsn, err := pg.CreateDatabase(ctx, "server")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := postgres.Open(ctx, dsn, catalog, postgres.Options{MaxConns: 32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// testServer is a real Ferry server on a real database (see openTestStore),
+// served over loopback HTTP.
 type testServer struct {
 	URL   string // the SCIM base, .../scim/v2
 	Token string
@@ -30,12 +85,8 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	ctx := context.Background()
 	catalog := schema.Builtin()
-	st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, catalog)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(New(DefaultConfig(), st, catalog, log).Handler())
 	t.Cleanup(func() {
