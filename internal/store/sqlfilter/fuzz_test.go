@@ -2,7 +2,10 @@ package sqlfilter
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
@@ -10,7 +13,9 @@ import (
 )
 
 // FuzzWhere checks that every filter the parser accepts translates, or is
-// refused with a 400, and that the SQL uses exactly the arguments bound.
+// refused with a 400, in both dialects; that the SQL uses exactly the
+// arguments bound; and that every text argument is something PostgreSQL
+// accepts as text (valid UTF-8 without U+0000).
 func FuzzWhere(f *testing.F) {
 	for _, s := range []string{
 		`userName eq "bjensen"`,
@@ -28,31 +33,47 @@ func FuzzWhere(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, rt := range []*schema.ResourceType{userType, groupType} {
-			b := NewBuilder(SQLite{}, "tenant", rt.Name)
-			c, err := Where(b, Target{Type: rt, Alias: "r", TenantArg: "?1", TypeArg: "?2"}, e)
-			if err != nil {
-				if se, ok := scim.AsError(err); !ok || se.Status != 400 || se.ScimType != scim.InvalidFilter {
-					t.Fatalf("%s: %v", s, err)
-				}
-				continue
-			}
-			used := map[int]bool{}
-			for _, m := range placeholderRE.FindAllStringSubmatch(c.SQL, -1) {
-				var n int
-				fmt.Sscan(m[1], &n)
-				used[n] = true
-			}
-			for i := 3; i <= len(b.Args()); i++ {
-				if !used[i] {
-					t.Fatalf("%s: argument %d unused in %s", s, i, c.SQL)
-				}
-			}
-			for n := range used {
-				if n > len(b.Args()) {
-					t.Fatalf("%s: placeholder ?%d without an argument in %s", s, n, c.SQL)
-				}
+		for _, d := range []struct {
+			dialect Dialect
+			marker  *regexp.Regexp
+		}{{SQLite{}, placeholderRE}, {Postgres{}, pgPlaceholderRE}} {
+			for _, rt := range []*schema.ResourceType{userType, groupType} {
+				checkWhere(t, s, e, rt, d.dialect, d.marker)
 			}
 		}
 	})
+}
+
+var pgPlaceholderRE = regexp.MustCompile(`\$(\d+)`)
+
+func checkWhere(t *testing.T, s string, e filter.Expr, rt *schema.ResourceType, d Dialect, marker *regexp.Regexp) {
+	b := NewBuilder(d, "tenant", rt.Name)
+	c, err := Where(b, Target{Type: rt, Alias: "r", TenantArg: d.Placeholder(1), TypeArg: d.Placeholder(2)}, e)
+	if err != nil {
+		if se, ok := scim.AsError(err); !ok || se.Status != 400 || se.ScimType != scim.InvalidFilter {
+			t.Fatalf("%s: %v", s, err)
+		}
+		return
+	}
+	for i, a := range b.Args() {
+		if text, ok := a.(string); ok && (!utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0) {
+			t.Fatalf("%s: argument %d %q is not valid PostgreSQL text", s, i+1, text)
+		}
+	}
+	used := map[int]bool{}
+	for _, m := range marker.FindAllStringSubmatch(c.SQL, -1) {
+		var n int
+		fmt.Sscan(m[1], &n)
+		used[n] = true
+	}
+	for i := 3; i <= len(b.Args()); i++ {
+		if !used[i] {
+			t.Fatalf("%s: argument %d unused in %s", s, i, c.SQL)
+		}
+	}
+	for n := range used {
+		if n > len(b.Args()) {
+			t.Fatalf("%s: placeholder %d without an argument in %s", s, n, c.SQL)
+		}
+	}
 }
