@@ -56,6 +56,30 @@ func (e *Expression) Eval(src Source, env Env) (Value, error) {
 	return v, nil
 }
 
+// MaxValueSize bounds, in bytes, the text of any value a function
+// computes. Nested Replace or Join calls can otherwise grow a string
+// exponentially within MaxDepth; no attribute a target accepts comes close.
+const MaxValueSize = 1 << 20
+
+func errTooLong() error {
+	return fmt.Errorf("the result is longer than %d bytes", MaxValueSize)
+}
+
+// size returns the number of bytes of text v holds.
+func size(v Value) int {
+	switch v.kind {
+	case String:
+		return len(v.str)
+	case Multi:
+		n := 0
+		for _, e := range v.elems {
+			n += size(e)
+		}
+		return n
+	}
+	return 0
+}
+
 // evaluator holds the state of one evaluation.
 type evaluator struct {
 	src    Source
@@ -94,6 +118,9 @@ func (ev *evaluator) eval(n node) (Value, error) {
 			return Value{}, err
 		}
 		v, err := n.fn.eval(ev, n)
+		if err == nil && size(v) > MaxValueSize {
+			err = errTooLong()
+		}
 		if err != nil {
 			return Value{}, fmt.Errorf("%s: %w", n.name, err)
 		}

@@ -175,7 +175,7 @@ func (p *parser) found() string {
 		return strconv.Quote(w)
 	}
 	r, _ := utf8.DecodeRuneInString(p.src[p.i:])
-	return strconv.QuoteRune(r)
+	return strconv.Quote(string(r))
 }
 
 // word returns the identifier at the current position, or "".
