@@ -31,6 +31,7 @@ type Error struct {
 	Msg string // what is wrong, written for the administrator
 }
 
+// Error formats the problem with its position, for logs and API responses.
 func (e *Error) Error() string {
 	return fmt.Sprintf("expression error at position %d: %s", e.Pos, e.Msg)
 }
