@@ -120,7 +120,10 @@ func (s *Server) start(ctx context.Context, bin, data string, cred *syscall.Cred
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	// Should the test binary die without stopping the server (a test
+	// timeout, a kill), the kernel stops the server too: SIGQUIT is
+	// PostgreSQL's immediate shutdown.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGQUIT}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}

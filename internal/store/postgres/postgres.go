@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sync"
 	"time"
 
@@ -227,9 +228,9 @@ type wtx struct {
 	changes []pendingChange
 	// counts are the moves of resource_counts, by type.
 	counts map[string]int64
-	// aids are the attr_paths rows this write added or found; they reach
+	// added are the attr_paths rows this write added or found; they reach
 	// the Store's cache once the write commits.
-	aids map[aidKey]int64
+	added map[aidKey]int64
 }
 
 // write runs fn in a transaction and commits it, retrying the whole
@@ -243,7 +244,7 @@ func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		w := &wtx{s: s, now: s.now().UTC().Truncate(time.Millisecond), tenant: tenant,
-			counts: map[string]int64{}, aids: map[aidKey]int64{}}
+			counts: map[string]int64{}, added: map[aidKey]int64{}}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			w.Tx = tx
 			if err := fn(w); err != nil {
@@ -257,9 +258,9 @@ func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error)
 		if code, _ := pgCode(err); (code == deadlockDetected || code == serializationFailure) && attempt < maxAttempts {
 			continue
 		}
-		if err == nil && len(w.aids) > 0 {
+		if err == nil && len(w.added) > 0 {
 			s.mu.Lock()
-			for k, v := range w.aids {
+			for k, v := range w.added {
 				s.aids[k] = v
 			}
 			s.mu.Unlock()
@@ -287,29 +288,60 @@ func (w *wtx) finish(ctx context.Context) error {
 	return w.flushChanges(ctx)
 }
 
-// aid returns the id of an attribute path, adding it when new.
-func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
-	if id, ok := w.s.cachedAid(k); ok {
-		return id, nil
+// aids returns the ids of attribute paths of a tenant's resource type,
+// adding the new ones. They are added in path order: transactions adding
+// overlapping sets of paths then wait for each other in one order, where
+// any other order could deadlock. A concurrent transaction adding the same
+// path makes the insert wait for its outcome; then either this one inserts
+// it or the select finds the committed row.
+func (w *wtx) aids(ctx context.Context, tenant, typ string, paths []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(paths))
+	var missing []string
+	for _, p := range paths {
+		k := aidKey{tenant, typ, p}
+		if id, ok := w.s.cachedAid(k); ok {
+			out[p] = id
+		} else if id, ok := w.added[k]; ok {
+			out[p] = id
+		} else if _, dup := out[p]; !dup {
+			out[p] = 0
+			missing = append(missing, p)
+		}
 	}
-	if id, ok := w.aids[k]; ok {
-		return id, nil
+	if len(missing) == 0 {
+		return out, nil
 	}
-	// A concurrent transaction inserting the same path makes this insert
-	// wait for its outcome; then either this one inserts or the select
-	// finds the committed row.
-	var id int64
-	err := w.QueryRow(ctx, `INSERT INTO attr_paths (tenant_id, type, path) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING RETURNING aid`, k.tenant, k.typ, k.path).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = w.QueryRow(ctx, `SELECT aid FROM attr_paths WHERE tenant_id = $1 AND type = $2 AND path = $3`,
-			k.tenant, k.typ, k.path).Scan(&id)
+	slices.Sort(missing)
+	missing = slices.Compact(missing)
+	if _, err := w.Exec(ctx, `INSERT INTO attr_paths (tenant_id, type, path)
+		SELECT $1, $2, p FROM unnest($3::text[]) WITH ORDINALITY AS u (p, n) ORDER BY n
+		ON CONFLICT DO NOTHING`, tenant, typ, missing); err != nil {
+		return nil, fmt.Errorf("postgres: add attribute paths: %w", err)
 	}
+	rows, err := w.Query(ctx, `SELECT path, aid FROM attr_paths WHERE tenant_id = $1 AND type = $2 AND path = ANY($3)`,
+		tenant, typ, missing)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: attribute path %q: %w", k.path, err)
+		return nil, fmt.Errorf("postgres: read attribute paths: %w", err)
 	}
-	w.aids[k] = id
-	return id, nil
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		var id int64
+		if err := rows.Scan(&p, &id); err != nil {
+			return nil, fmt.Errorf("postgres: read attribute paths: %w", err)
+		}
+		out[p] = id
+		w.added[aidKey{tenant, typ, p}] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read attribute paths: %w", err)
+	}
+	for _, p := range missing {
+		if out[p] == 0 {
+			return nil, fmt.Errorf("postgres: attribute path %q was neither added nor found", p)
+		}
+	}
+	return out, nil
 }
 
 // nullString turns a sql.NullString into what pgx binds as text or NULL.

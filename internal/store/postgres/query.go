@@ -16,46 +16,20 @@ import (
 // total are read in one snapshot (a repeatable-read, read-only
 // transaction), so that they agree.
 func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error) {
-	rt, err := s.resourceType(typ)
+	st, err := s.querySQL(tenantID, typ, q)
 	if err != nil {
 		return store.Page{}, err
-	}
-	b := sqlfilter.NewBuilder(sqlfilter.Postgres{}, tenantID, typ)
-	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "$1", TypeArg: "$2"}
-	cond, err := sqlfilter.Where(b, t, q.Filter)
-	if err != nil {
-		return store.Page{}, err
-	}
-	where := " WHERE r.tenant_id = $1 AND r.type = $2"
-	if q.Filter != nil {
-		where += " AND " + cond.SQL
-	}
-	count, countArgs := "SELECT count(*) FROM resources r"+where, append([]any(nil), b.Args()...)
-	if q.Filter == nil {
-		count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = $1 AND type = $2), 0)`
-		countArgs = []any{tenantID, typ}
 	}
 	var page store.Page
-	if q.Count <= 0 {
-		if err := s.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+	if st.page == "" {
+		if err := s.pool.QueryRow(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
 			return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
 		}
 		return page, nil
 	}
-	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
-	if err != nil {
-		return store.Page{}, err
-	}
-	offset := max(q.StartIndex, 1) - 1
-	columns := resourceColumns
-	if q.Members {
-		columns += ", (" + edgesOf(typ) + ")"
-	}
-	pageSQL := "SELECT " + columns + " FROM resources r" + where + " ORDER BY " + order +
-		" LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(offset)
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, pageSQL, b.Args()...)
+			rows, err := tx.Query(ctx, st.page, st.pageArgs...)
 			if err != nil {
 				return err
 			}
@@ -76,14 +50,62 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 			}
 			// A page that is not full ends the results, so it tells the
 			// total (unless it is empty past the start).
-			if n := len(page.Resources); n < q.Count && (n > 0 || offset == 0) {
-				page.Total = offset + n
+			if n := len(page.Resources); n < q.Count && (n > 0 || st.offset == 0) {
+				page.Total = st.offset + n
 				return nil
 			}
-			return tx.QueryRow(ctx, count, countArgs...).Scan(&page.Total)
+			return tx.QueryRow(ctx, st.count, st.countArgs...).Scan(&page.Total)
 		})
 	if err != nil {
 		return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
 	}
 	return page, nil
+}
+
+// queryStatements are the statements of one Query.
+type queryStatements struct {
+	count     string
+	countArgs []any
+	page      string // "" when no resources are asked for
+	pageArgs  []any
+	offset    int // the page's offset, StartIndex - 1
+}
+
+// querySQL translates q.
+func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, error) {
+	rt, err := s.resourceType(typ)
+	if err != nil {
+		return queryStatements{}, err
+	}
+	b := sqlfilter.NewBuilder(sqlfilter.Postgres{}, tenantID, typ)
+	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "$1", TypeArg: "$2"}
+	cond, err := sqlfilter.Where(b, t, q.Filter)
+	if err != nil {
+		return queryStatements{}, err
+	}
+	where := " WHERE r.tenant_id = $1 AND r.type = $2"
+	if q.Filter != nil {
+		where += " AND " + cond.SQL
+	}
+	st := queryStatements{count: "SELECT count(*) FROM resources r" + where, countArgs: append([]any(nil), b.Args()...)}
+	if q.Filter == nil {
+		st.count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = $1 AND type = $2), 0)`
+		st.countArgs = []any{tenantID, typ}
+	}
+	if q.Count <= 0 {
+		return st, nil
+	}
+	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
+	if err != nil {
+		return queryStatements{}, err
+	}
+	st.offset = max(q.StartIndex, 1) - 1
+	columns := resourceColumns
+	if q.Members {
+		columns += ", (" + edgesOf(typ) + ")"
+	}
+	st.page = "SELECT " + columns + " FROM resources r" + where + " ORDER BY " + order +
+		" LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.offset)
+	st.pageArgs = b.Args()
+	return st, nil
 }

@@ -517,13 +517,17 @@ func (w *wtx) values(ctx context.Context, rid int64) ([]storedValue, error) {
 // given the rows it has now (old): rows already there stay, the others are
 // deleted or inserted, which spares the indexes (the trigram index most).
 func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64, old []storedValue, rows []sqlfilter.Row) error {
+	paths := make([]string, len(rows))
+	for i, r := range rows {
+		paths[i] = r.Path
+	}
+	aids, err := w.aids(ctx, tenantID, typ, paths)
+	if err != nil {
+		return err
+	}
 	next := make([]storedValue, 0, len(rows))
 	for _, r := range rows {
-		aid, err := w.aid(ctx, aidKey{tenantID, typ, r.Path})
-		if err != nil {
-			return err
-		}
-		next = append(next, storedValue{aid: aid, elem: int32(r.Elem), kind: int32(r.Kind),
+		next = append(next, storedValue{aid: aids[r.Path], elem: int32(r.Elem), kind: int32(r.Kind),
 			val: nullString(r.Val), eqv: nullString(r.Eqv), num: nullString(r.Num), fts: r.Substring})
 	}
 	if len(old) > 0 {
@@ -556,16 +560,16 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 		return nil
 	}
 	n := len(next)
-	aids, elems, kinds := make([]int64, n), make([]int32, n), make([]int32, n)
+	aidCol, elems, kinds := make([]int64, n), make([]int32, n), make([]int32, n)
 	vals, eqvs, nums := make([]*string, n), make([]*string, n), make([]*string, n)
 	fts := make([]bool, n)
 	for i, v := range next {
-		aids[i], elems[i], kinds[i] = v.aid, v.elem, v.kind
+		aidCol[i], elems[i], kinds[i] = v.aid, v.elem, v.kind
 		vals[i], eqvs[i], nums[i], fts[i] = v.val, v.eqv, v.num, v.fts
 	}
 	if _, err := w.Exec(ctx, `INSERT INTO attribute_values (rid, aid, elem, kind, val, eqv, num, fts)
 		SELECT $1, * FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[])`,
-		rid, aids, elems, kinds, vals, eqvs, nums, fts); err != nil {
+		rid, aidCol, elems, kinds, vals, eqvs, nums, fts); err != nil {
 		return fmt.Errorf("postgres: insert attribute values: %w", err)
 	}
 	return nil

@@ -18,11 +18,11 @@ import (
 // resources passes cond", written as an rid lookup so that an index on the
 // column can answer it.
 func (tr *translator) inResources(cond func(b *Builder, s string) string) *node {
-	return &node{kind: nLeaf, inRID: true, emit: func(b *Builder, res string) string {
+	return ridLookup(func(b *Builder) string {
 		s := tr.alias("s")
-		return res + ".rid IN (SELECT " + s + ".rid FROM resources " + s + " WHERE " + s + ".tenant_id = " +
-			tr.t.TenantArg + " AND " + s + ".type = " + tr.t.TypeArg + " AND " + cond(b, s) + ")"
-	}}
+		return "SELECT " + s + ".rid FROM resources " + s + " WHERE " + s + ".tenant_id = " +
+			tr.t.TenantArg + " AND " + s + ".type = " + tr.t.TypeArg + " AND " + cond(b, s)
+	})
 }
 
 // compareID translates a comparison on id (resources.id).

@@ -85,8 +85,10 @@ type node struct {
 	// emit writes a leaf condition; e is the alias of the row it is about
 	// (the resource, or the element inside a value filter).
 	emit func(b *Builder, e string) string
-	// inRID marks a resource-level leaf of the form r.rid IN (SELECT ...).
+	// inRID marks a resource-level leaf of the form r.rid IN (SELECT ...);
+	// rids writes its subquery.
 	inRID bool
+	rids  func(b *Builder) string
 	// drive, for leaves inside a value filter, lists the rows that pass
 	// the leaf, so that it can drive the element search; score says how
 	// selective it is likely to be (lower is better).
@@ -193,11 +195,44 @@ func (tr *translator) render(b *Builder, n *node, e string) string {
 	case nNot:
 		return "NOT (" + tr.render(b, n.kids[0], e) + ")"
 	}
-	op := " AND "
 	if n.kind == nOr {
-		op = " OR "
+		return tr.renderOr(b, n.kids, e)
 	}
-	return tr.renderList(b, n.kids, op, e)
+	return tr.renderList(b, n.kids, " AND ", e)
+}
+
+// maxUnion bounds the subqueries one UNION joins: SQLite allows 500.
+const maxUnion = 64
+
+// renderOr writes an or. Its rid-lookup leaves become one lookup of the
+// union of their rids: a database answers "r.rid IN (A UNION B)" by index
+// lookups of the rids A and B give, where "r.rid IN (A) OR r.rid IN (B)"
+// makes PostgreSQL test every resource against both.
+func (tr *translator) renderOr(b *Builder, kids []*node, e string) string {
+	var lookups, rest []*node
+	for _, k := range kids {
+		if k.kind == nLeaf && k.rids != nil {
+			lookups = append(lookups, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	if len(lookups) < 2 {
+		return tr.renderList(b, kids, " OR ", e)
+	}
+	for len(lookups) > 0 {
+		chunk := lookups[:min(len(lookups), maxUnion)]
+		lookups = lookups[len(chunk):]
+		parts := make([]string, len(chunk))
+		for i, k := range chunk {
+			parts[i] = k.rids(b)
+		}
+		union := leaf(func(*Builder, string) string {
+			return e + ".rid IN (" + strings.Join(parts, " UNION ALL ") + ")"
+		})
+		rest = append(rest, union)
+	}
+	return tr.renderList(b, rest, " OR ", e)
 }
 
 func (tr *translator) renderList(b *Builder, kids []*node, op, e string) string {
@@ -475,10 +510,18 @@ func (tr *translator) absentSlot(r ref, s slots) *node {
 // inRows is the resource-level condition "some row of set belongs to the
 // resource".
 func (tr *translator) inRows(set *avSet) *node {
-	return &node{kind: nLeaf, inRID: true, emit: func(b *Builder, res string) string {
+	return ridLookup(func(b *Builder) string {
 		a := tr.alias("a")
 		from, where := tr.source(b, set, a)
-		return res + ".rid IN (SELECT " + a + ".rid FROM " + from + " WHERE " + where + ")"
+		return "SELECT " + a + ".rid FROM " + from + " WHERE " + where
+	})
+}
+
+// ridLookup is the resource-level leaf "the resource's rid is one of those
+// the subquery rids writes".
+func ridLookup(rids func(b *Builder) string) *node {
+	return &node{kind: nLeaf, inRID: true, rids: rids, emit: func(b *Builder, res string) string {
+		return res + ".rid IN (" + rids(b) + ")"
 	}}
 }
 

@@ -66,7 +66,7 @@ func TestQueryPlans(t *testing.T) {
 		{store.UserType, `meta.lastModified gt "2011-05-13T04:42:34Z"`, []string{"resources_modified (tenant_id=? AND type=? AND last_modified>?)"}},
 		{store.UserType, `emails[value co "abc"]`, []string{"VIRTUAL TABLE"}},
 		{store.UserType, `emails.value ew "example.com"`, []string{"VIRTUAL TABLE"}},
-		{store.UserType, `userName eq "a" or userName eq "b"`, []string{"MULTI-INDEX OR"}},
+		{store.UserType, `userName eq "a" or userName eq "b"`, []string{"COMPOUND QUERY", "UNION ALL"}},
 		{store.UserType, `active eq true and userName sw "b"`, []string{"attribute_values_val"}},
 		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m1"`, []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
 		{store.UserType, ``, []string{"resources_id (tenant_id=? AND type=?)"}},
