@@ -46,6 +46,7 @@ type Token struct {
 	TenantID string
 	Name     string // the operator's label
 	Prefix   string // the first characters of the token, for display
+	Scope    string // ScopeSCIM ("" reads as ScopeSCIM) or ScopeAdmin
 	Hash     []byte // SHA-256 of the token, set by TokenByHash for a constant-time check
 	Created  time.Time
 	Revoked  *time.Time
@@ -111,6 +112,9 @@ const (
 	// OpMembership is recorded for a resource that joined or left a group;
 	// the group itself gets an OpUpdate.
 	OpMembership ChangeOp = "membership"
+	// OpAssignment is recorded for a user or group assigned to or
+	// unassigned from an application (see Provisioning).
+	OpAssignment ChangeOp = "assignment"
 )
 
 // Change is one change-feed entry, written in the same transaction as the

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// The provisioning engine's records: applications and their assignments,
+// links between directory objects and the objects created or matched in an
+// application, each job's state and lease, and the provisioning logs. They
+// live in the directory's database so that a change and the engine's
+// bookkeeping share backups, transactions and replicas.
+//
+// The store keeps an application's configuration and job state as JSON
+// documents that the engine (internal/provision) defines and validates:
+// the store indexes what it queries on and nothing else.
+
+// Token scopes.
+const (
+	// ScopeSCIM tokens call /scim/v2 as their tenant: the default.
+	ScopeSCIM = "scim"
+	// ScopeAdmin tokens call the admin API (/api/v1) for their tenant.
+	ScopeAdmin = "admin"
+)
+
+// App is an application that a tenant provisions into.
+type App struct {
+	ID       string
+	TenantID string
+	// Name is unique within the tenant, compared ignoring case.
+	Name     string
+	Template string
+	// Config is the engine's JSON configuration of the application
+	// (target, mappings, scoping, settings), without the secret.
+	Config []byte
+	// Secret is the target credential, sealed by the engine; the store
+	// never sees it in clear.
+	Secret []byte
+	// Enabled is the provisioning status: On (true) or Off.
+	Enabled      bool
+	Version      int64 // starts at 1, incremented by every update
+	Created      time.Time
+	LastModified time.Time
+}
+
+// Assignment assigns a user or a group to an application.
+type Assignment struct {
+	AppID         string
+	PrincipalType string // UserType or GroupType
+	PrincipalID   string // the user's or group's id
+	Role          string // "" for the default access
+	Created       time.Time
+}
+
+// Link records that a directory object (the source) was created or matched
+// in an application as the target object TargetID. Later operations address
+// the target by TargetID alone, and objects without a link are never
+// touched.
+type Link struct {
+	AppID      string
+	SourceType string // UserType or GroupType
+	SourceID   string
+	TargetID   string
+	// Exported is the engine's JSON record of what it last exported
+	// (the target attributes, a group's target member ids), which updates
+	// are diffed against.
+	Exported []byte
+	Created  time.Time
+	Updated  time.Time
+}
+
+// JobState is an application's job bookkeeping: the engine's JSON state
+// (cycle, progress, pending work) and the change-feed watermark the next
+// incremental cycle reads after.
+type JobState struct {
+	AppID     string
+	Watermark int64
+	State     []byte
+	Updated   time.Time
+}
+
+// ProvisioningLog is one provisioning-log record: what the engine did, or
+// decided not to do, to one object. Record is the engine's full JSON
+// record; the other fields are what logs are queried by.
+type ProvisioningLog struct {
+	ID         string // set by AppendLogs when empty
+	TenantID   string
+	AppID      string
+	CycleID    string
+	At         time.Time
+	Action     string // create, update, disable, delete, other, ...
+	Status     string // success, failure, skipped, warning
+	SourceType string
+	SourceID   string
+	SourceName string // userName or displayName
+	TargetID   string
+	Record     []byte
+}
+
+// LogQuery selects provisioning logs of one tenant. Zero fields select
+// everything; results are newest first.
+type LogQuery struct {
+	TenantID   string
+	AppID      string
+	SourceID   string
+	SourceName string // exact, ignoring case
+	Action     string
+	Status     string
+	Since      time.Time // At >= Since
+	Until      time.Time // At < Until
+	// Before continues a listing: only records older than the record
+	// with this ID (the last of the previous page).
+	Before string
+	Limit  int // at most this many; 100 when zero
+}
+
+// Provisioning is the storage of the provisioning engine. Every backend
+// implements it with the same behaviour, proved by storetest. Methods
+// return *scim.Error values for the caller's mistakes: 404 for a missing
+// record, 409 uniqueness for a taken name, 412 for a version mismatch.
+type Provisioning interface {
+	// CreateApp stores a new application, setting ID (when empty),
+	// Version, Created and LastModified.
+	CreateApp(ctx context.Context, a *App) error
+	// App reads an application by id.
+	App(ctx context.Context, tenantID, id string) (*App, error)
+	// AppByName reads an application by name, ignoring case.
+	AppByName(ctx context.Context, tenantID, name string) (*App, error)
+	// Apps lists a tenant's applications by name, or every tenant's with
+	// tenantID "" (for the engine's scheduler).
+	Apps(ctx context.Context, tenantID string) ([]*App, error)
+	// UpdateApp reads the application, calls change on it and writes the
+	// result in one transaction; with ifVersion non-zero, another version
+	// gives 412. change may be called more than once.
+	UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*App) error) (*App, error)
+	// DeleteApp removes an application with its assignments, links, job
+	// state and lease (its provisioning logs stay until they expire).
+	DeleteApp(ctx context.Context, tenantID, id string) error
+
+	// Assign assigns a principal to an application, replacing the role of
+	// an existing assignment. The principal must exist in the tenant
+	// (400 invalidValue otherwise). It appends an OpAssignment change for
+	// the principal to the change feed, in the same transaction, so that
+	// the application's next incremental cycle looks at it.
+	Assign(ctx context.Context, tenantID string, a Assignment) error
+	// Unassign removes an assignment (404 when there is none) and appends
+	// an OpAssignment change as Assign does.
+	Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error
+	// Assignments lists an application's assignments.
+	Assignments(ctx context.Context, tenantID, appID string) ([]Assignment, error)
+	// AssignedTo reports whether a user is in an application's assignment
+	// scope: assigned directly, or a direct member of an assigned group.
+	AssignedTo(ctx context.Context, tenantID, appID, userID string) (bool, error)
+
+	// Link reads the link of a source object, or returns a 404.
+	Link(ctx context.Context, appID, sourceType, sourceID string) (*Link, error)
+	// LinkByTarget reads the link of a target object, or returns a 404.
+	LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*Link, error)
+	// PutLink creates or replaces the link of l's source object, setting
+	// Created (on creation) and Updated.
+	PutLink(ctx context.Context, l *Link) error
+	// DeleteLink removes a link; removing a link that does not exist is
+	// not an error.
+	DeleteLink(ctx context.Context, appID, sourceType, sourceID string) error
+	// Links lists an application's links of one source type in SourceID
+	// order, after the SourceID after ("" from the start), at most limit.
+	Links(ctx context.Context, appID, sourceType, after string, limit int) ([]*Link, error)
+
+	// JobState reads an application's job state; one that was never
+	// written is the zero JobState with AppID set.
+	JobState(ctx context.Context, appID string) (*JobState, error)
+	// PutJobState writes an application's job state.
+	PutJobState(ctx context.Context, s *JobState) error
+	// ClaimJob takes or renews the lease on an application's job for
+	// owner until now + ttl, and reports whether owner holds it: a lease
+	// held by another owner that has not expired is not taken. Several
+	// processes on one database run each job in one process at a time.
+	ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (bool, error)
+	// ReleaseJob gives up owner's lease, if owner holds it.
+	ReleaseJob(ctx context.Context, appID, owner string) error
+
+	// AppendLogs stores provisioning-log records, setting ID when empty.
+	AppendLogs(ctx context.Context, logs []*ProvisioningLog) error
+	// Logs returns the records q selects, newest first.
+	Logs(ctx context.Context, q LogQuery) ([]*ProvisioningLog, error)
+	// PruneLogs deletes a tenant's records older than before and returns
+	// how many it deleted.
+	PruneLogs(ctx context.Context, before time.Time) (int, error)
+}
