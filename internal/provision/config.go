@@ -1,0 +1,134 @@
+package provision
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ferryid/ferry/internal/provision/scoping"
+)
+
+// Config is an application's provisioning configuration: where its SCIM
+// endpoint is, who is in scope, and how directory objects map to the
+// application's. It is stored as JSON (store.App.Config) and edited
+// through the admin API; the secret token is kept apart, sealed.
+type Config struct {
+	// TenantURL is the application's SCIM base URL, as in Entra's Admin
+	// Credentials ("https://platform.ringcentral.com/scim/v2").
+	TenantURL string `json:"tenantUrl"`
+	// Scope is who is provisioned: ScopeAssigned or ScopeAll.
+	Scope string `json:"scope"`
+	// Profile is the PATCH wire profile the target is sent:
+	// "rfc7644" (the default) or "entra" (what Entra sends today).
+	Profile string `json:"profile,omitempty"`
+	// RateLimit caps requests per second to the target; 25 when zero.
+	RateLimit float64 `json:"rateLimit,omitempty"`
+	// FullCycleInterval is how often a full reconciliation cycle runs;
+	// 40 minutes when zero.
+	FullCycleInterval Duration `json:"fullCycleInterval,omitempty"`
+	// NotificationEmail receives failure notifications.
+	NotificationEmail string `json:"notificationEmail,omitempty"`
+	// SkipOutOfScopeDeletions leaves objects that leave the scope as they
+	// are in the target, rather than disabling them.
+	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty"`
+	// Objects are the mappings per object type: users, then groups.
+	Objects []ObjectMapping `json:"objects"`
+}
+
+// Scopes.
+const (
+	// ScopeAssigned provisions the users and groups assigned to the
+	// application, and the direct members of assigned groups.
+	ScopeAssigned = "assigned"
+	// ScopeAll provisions every user and group of the tenant.
+	ScopeAll = "all"
+)
+
+// ObjectMapping says how the directory objects of one type are
+// provisioned into the application.
+type ObjectMapping struct {
+	// SourceType is the directory type: "User" or "Group".
+	SourceType string `json:"sourceType"`
+	// TargetType is the target's resource endpoint: "Users" or "Groups".
+	TargetType string `json:"targetType"`
+	// Enabled says objects of this type are provisioned at all.
+	Enabled bool `json:"enabled"`
+	// Actions are what the job may do to objects in the target.
+	Actions Actions `json:"actions"`
+	// Attributes are the attribute mappings.
+	Attributes []AttributeMapping `json:"attributes"`
+	// Scoping filters narrow the objects in scope further (Entra's
+	// attribute-based scoping filters); none means every object.
+	Scoping scoping.Set `json:"scoping,omitempty"`
+}
+
+// Actions are the target object actions of an object type.
+type Actions struct {
+	Create bool `json:"create"`
+	Update bool `json:"update"`
+	Delete bool `json:"delete"`
+}
+
+// Mapping types.
+const (
+	// Direct copies a source attribute (Source is its path).
+	Direct = "direct"
+	// Constant sets a constant (Source is the value).
+	Constant = "constant"
+	// Expression evaluates an expression in Entra's syntax (Source).
+	Expression = "expression"
+	// None sets nothing but the default value, when the target has none.
+	None = "none"
+)
+
+// Apply modes.
+const (
+	// ApplyAlways applies a mapping on create and on update.
+	ApplyAlways = "always"
+	// ApplyOnCreate applies a mapping only when the object is created.
+	ApplyOnCreate = "onCreate"
+)
+
+// AttributeMapping maps one target attribute.
+type AttributeMapping struct {
+	// Type is Direct, Constant, Expression or None.
+	Type string `json:"type"`
+	// Source is the source attribute path (Direct), the value (Constant)
+	// or the expression (Expression).
+	Source string `json:"source,omitempty"`
+	// Target is the target attribute, as a SCIM path:
+	// `emails[type eq "work"].value`, `name.givenName`,
+	// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`.
+	Target string `json:"target"`
+	// Default is the value set on create when the source gives none.
+	Default string `json:"default,omitempty"`
+	// Apply is ApplyAlways (the default) or ApplyOnCreate.
+	Apply string `json:"apply,omitempty"`
+	// Match marks an attribute objects are matched by; MatchPriority
+	// orders several (1 first).
+	Match         bool `json:"match,omitempty"`
+	MatchPriority int  `json:"matchPriority,omitempty"`
+}
+
+// Duration is a time.Duration written in JSON as Go's duration text
+// ("40m").
+type Duration time.Duration
+
+// MarshalJSON writes d as text.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a duration text.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is text such as \"40m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
