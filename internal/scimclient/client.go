@@ -96,7 +96,9 @@ type Config struct {
 	// means 1, which spaces requests evenly and so never exceeds RateLimit
 	// in any window a target might measure.
 	Burst int
-	// HTTPClient sends the requests. nil means a client that does not
+	// HTTPClient sends the requests. nil means a client with a connection
+	// pool of its own (a clone of http.DefaultTransport, so that nothing
+	// else closing the shared pool breaks a Client's requests) that does not
 	// follow redirects (a redirected POST would turn into a GET).
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, from sending the request to reading the
@@ -216,6 +218,7 @@ func New(cfg Config) (*Client, error) {
 	c.limiter = rate.NewLimiter(limit, burst)
 	if c.hc == nil {
 		c.hc = &http.Client{
+			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}

@@ -206,7 +206,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	// connection drops.
 	tgt.script(http.MethodDelete, fault{hangup: true}, fault{hangup: true}, fault{hangup: true}, fault{hangup: true})
 	tgt.script(http.MethodPost, fault{status: 409, body: echo})
-	c, _, logs := newTestClient(t, tgt.base(), func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
+	c, _, logs := newTestClient(t, tgt.base())
 
 	var errs []error
 	_, err := c.Get(t.Context(), "Users", id, ReadOptions{})

@@ -157,10 +157,27 @@ func (f *fakeTarget) requests() []recorded {
 	return slices.Clone(f.reqs)
 }
 
+// settled returns the requests the target received once it has received
+// at least want, or after a second. A request the client timed out may
+// reach the handler after the client has moved on when the machine is
+// loaded (as under -race), so counts are taken when the target has caught up.
+func (f *fakeTarget) settled(method string, want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		n := f.count(method)
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// count returns how many requests with method the target received; "" counts
+// all.
 func (f *fakeTarget) count(method string) int {
 	n := 0
 	for _, r := range f.requests() {
-		if r.Method == method {
+		if method == "" || r.Method == method {
 			n++
 		}
 	}
@@ -351,6 +368,7 @@ func newTestClient(t *testing.T, base string, opts ...func(*Config)) (*Client, *
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(c.hc.CloseIdleConnections)
 	return c, clock, logs
 }
 

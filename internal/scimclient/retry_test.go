@@ -12,6 +12,12 @@ import (
 	"github.com/ferryid/ferry/internal/scim/resource"
 )
 
+// testTimeout is the attempt timeout of tests whose target blocks. It is
+// long enough for a request to reach the handler on a loaded machine (under
+// -race), so that what the target saw is certain, and short enough to keep
+// the suite fast; the blocked tests run in parallel.
+const testTimeout = 250 * time.Millisecond
+
 // TestRetries drives idempotent requests through the fake target's faults
 // and checks what was retried, what the client waited (on the fake clock)
 // and how the outcome is classified.
@@ -105,7 +111,7 @@ func TestRetries(t *testing.T) {
 			name:        "GET timeout is retried",
 			method:      http.MethodGet,
 			faults:      []fault{{block: true}},
-			timeout:     50 * time.Millisecond,
+			timeout:     testTimeout,
 			call:        get,
 			wantSent:    2,
 			sleepBounds: []time.Duration{100 * time.Millisecond},
@@ -114,7 +120,7 @@ func TestRetries(t *testing.T) {
 			name:        "PATCH timeout is retried",
 			method:      http.MethodPatch,
 			faults:      []fault{{block: true, applied: true}},
-			timeout:     50 * time.Millisecond,
+			timeout:     testTimeout,
 			call:        patchActive,
 			wantSent:    2,
 			sleepBounds: []time.Duration{100 * time.Millisecond},
@@ -123,13 +129,13 @@ func TestRetries(t *testing.T) {
 			name:          "timeouts on every attempt are code Timeout",
 			method:        http.MethodGet,
 			faults:        []fault{{block: true}, {block: true}, {block: true}, {block: true}},
-			timeout:       20 * time.Millisecond,
+			timeout:       testTimeout,
 			call:          get,
 			wantCode:      CodeTimeout,
 			wantRetryable: true,
 			wantSent:      4,
 			sleepBounds:   []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond},
-			wantInError:   []string{"timed out", "no complete response within 20ms"},
+			wantInError:   []string{"timed out", "no complete response within 250ms"},
 		},
 		{
 			name:        "a dropped connection is retried",
@@ -241,11 +247,16 @@ func TestRetries(t *testing.T) {
 				id = "nope"
 			}
 			tgt.script(tc.method, tc.faults...)
-			c, clock, _ := newTestClient(t, tgt.base(), func(cfg *Config) {
+			c, clock, logs := newTestClient(t, tgt.base(), func(cfg *Config) {
 				if tc.timeout > 0 {
 					cfg.Timeout = tc.timeout
 				}
 			})
+			defer func() {
+				if t.Failed() {
+					t.Logf("client log:\n%s", logs)
+				}
+			}()
 			err := tc.call(t.Context(), c, id)
 			if tc.wantCode == "" {
 				if err != nil {
@@ -268,7 +279,7 @@ func TestRetries(t *testing.T) {
 					}
 				}
 			}
-			if n := len(tgt.requests()); n != tc.wantSent {
+			if n := tgt.settled("", tc.wantSent); n != tc.wantSent {
 				t.Errorf("target received %d requests, want %d", n, tc.wantSent)
 			}
 			checkSleeps(t, clock.slept(), tc.wantSleeps, tc.sleepBounds)
@@ -416,7 +427,7 @@ func TestCreate(t *testing.T) {
 				tgt.put("Users", resource.Document{"userName": userName})
 			}
 			tgt.script(http.MethodPost, tc.faults...)
-			c, _, _ := newTestClient(t, tgt.base(), func(cfg *Config) { cfg.Timeout = 50 * time.Millisecond })
+			c, _, _ := newTestClient(t, tgt.base(), func(cfg *Config) { cfg.Timeout = testTimeout })
 			matches := 0
 			rematch := func(ctx context.Context) (resource.Document, bool, error) {
 				matches++
@@ -439,7 +450,7 @@ func TestCreate(t *testing.T) {
 					t.Errorf("Create = id %q, matched %v; want an id, matched %v", id, matched, tc.wantMatched)
 				}
 			}
-			if n := tgt.count(http.MethodPost); n != tc.wantPOSTs {
+			if n := tgt.settled(http.MethodPost, tc.wantPOSTs); n != tc.wantPOSTs {
 				t.Errorf("target received %d POSTs, want %d", n, tc.wantPOSTs)
 			}
 			if matches != tc.wantMatches {
