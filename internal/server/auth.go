@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/store"
 )
 
 type tenantKey struct{}
@@ -29,40 +30,75 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
-// authenticate admits requests carrying a valid bearer token and records
-// the token's tenant in the context: the token decides the tenant. Anything
-// else gets a 401 SCIM error.
+// credential is what a verified bearer token grants: a tenant, and the API
+// it may call.
+type credential struct {
+	tenantID string
+	scope    string // store.ScopeSCIM or store.ScopeAdmin
+}
+
+// tokenScope reads a stored scope: tokens created before scopes existed
+// have none and are SCIM tokens. Anything unknown is kept as it is, so that
+// it matches no API and the token is refused everywhere.
+func tokenScope(scope string) string {
+	if scope == "" {
+		return store.ScopeSCIM
+	}
+	return scope
+}
+
+// verifyToken checks the request's bearer token and returns what it
+// grants. A missing or unknown token is a 401 *scim.Error, with the
+// WWW-Authenticate header set on w (RFC 6750 §3); any other error is the
+// store's.
+func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential, error) {
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
+		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "a bearer token is required in the Authorization header")
+	}
+	hash := HashToken(token)
+	if c, ok := s.tokens.get(hash); ok {
+		return c, nil
+	}
+	invalid := func() (credential, error) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry", error="invalid_token"`)
+		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "the bearer token is not valid")
+	}
+	t, err := s.store.TokenByHash(r.Context(), hash)
+	if err != nil {
+		if e, ok := scim.AsError(err); ok && e.Status == http.StatusNotFound {
+			return invalid()
+		}
+		return credential{}, err
+	}
+	// The lookup is by hash, so the comparison is already done; this
+	// constant-time check guards against a store that matched loosely.
+	if subtle.ConstantTimeCompare(hash, t.Hash) != 1 {
+		return invalid()
+	}
+	c := credential{tenantID: t.TenantID, scope: tokenScope(t.Scope)}
+	s.tokens.put(hash, c)
+	return c, nil
+}
+
+// authenticate admits SCIM requests carrying a valid SCIM-scoped bearer
+// token and records the token's tenant in the context: the token decides
+// the tenant. A missing or invalid token gets a 401 SCIM error; an admin
+// API token gets a 403, so that a token leaked from an admin's shell cannot
+// read or write the directory through /scim/v2.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r.Header.Get("Authorization"))
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
-			writeError(w, scim.Errorf(http.StatusUnauthorized, "", "a bearer token is required in the Authorization header"))
-			return
-		}
-		hash := HashToken(token)
-		if tenant, ok := s.tokens.get(hash); ok {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, tenant)))
-			return
-		}
-		t, err := s.store.TokenByHash(r.Context(), hash)
+		c, err := s.verifyToken(w, r)
 		if err != nil {
-			if e, ok := scim.AsError(err); ok && e.Status == http.StatusNotFound {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="ferry", error="invalid_token"`)
-				writeError(w, scim.Errorf(http.StatusUnauthorized, "", "the bearer token is not valid"))
-				return
-			}
 			s.fail(w, r, err)
 			return
 		}
-		// The lookup is by hash, so the comparison is already done; this
-		// constant-time check guards against a store that matched loosely.
-		if subtle.ConstantTimeCompare(hash, t.Hash) != 1 {
-			writeError(w, scim.Errorf(http.StatusUnauthorized, "", "the bearer token is not valid"))
+		if c.scope != store.ScopeSCIM {
+			writeError(w, scim.Errorf(http.StatusForbidden, "", "this token is not a SCIM token (its scope is %q); /scim/v2 needs a token created with ferry tokens create --scope scim", c.scope))
 			return
 		}
-		s.tokens.put(hash, t.TenantID)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, t.TenantID)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, c.tenantID)))
 	})
 }
 

@@ -24,30 +24,30 @@ type tokenCache struct {
 }
 
 type tokenEntry struct {
-	tenantID string
-	expires  time.Time
+	credential
+	expires time.Time
 }
 
 func newTokenCache(now func() time.Time) *tokenCache {
 	return &tokenCache{now: now, entries: map[string]tokenEntry{}}
 }
 
-// get returns the tenant of a recently verified token hash.
-func (c *tokenCache) get(hash []byte) (string, bool) {
+// get returns what a recently verified token hash grants.
+func (c *tokenCache) get(hash []byte) (credential, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[string(hash)]
 	if !ok || !c.now().Before(e.expires) {
-		return "", false
+		return credential{}, false
 	}
-	return e.tenantID, true
+	return e.credential, true
 }
 
-func (c *tokenCache) put(hash []byte, tenantID string) {
+func (c *tokenCache) put(hash []byte, cred credential) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= tokenCacheMax {
 		clear(c.entries)
 	}
-	c.entries[string(hash)] = tokenEntry{tenantID: tenantID, expires: c.now().Add(tokenCacheTTL)}
+	c.entries[string(hash)] = tokenEntry{credential: cred, expires: c.now().Add(tokenCacheTTL)}
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/ferryid/ferry/internal/store"
 )
 
 func TestTokenCacheExpires(t *testing.T) {
@@ -13,9 +15,10 @@ func TestTokenCacheExpires(t *testing.T) {
 	if _, ok := c.get(hash); ok {
 		t.Fatal("empty cache answered")
 	}
-	c.put(hash, "tenant-1")
-	if got, ok := c.get(hash); !ok || got != "tenant-1" {
-		t.Fatalf("got %q, %v", got, ok)
+	want := credential{tenantID: "tenant-1", scope: store.ScopeAdmin}
+	c.put(hash, want)
+	if got, ok := c.get(hash); !ok || got != want {
+		t.Fatalf("got %+v, %v; want %+v", got, ok, want)
 	}
 	if _, ok := c.get(HashToken("other")); ok {
 		t.Fatal("another token answered")
@@ -30,7 +33,7 @@ func TestTokenCacheBounded(t *testing.T) {
 	t.Parallel()
 	c := newTokenCache(time.Now)
 	for i := range tokenCacheMax + 10 {
-		c.put(HashToken(string(rune(i))+"x"), "t")
+		c.put(HashToken(string(rune(i))+"x"), credential{tenantID: "t", scope: store.ScopeSCIM})
 	}
 	if n := len(c.entries); n > tokenCacheMax {
 		t.Fatalf("cache holds %d entries, more than %d", n, tokenCacheMax)
