@@ -1,8 +1,9 @@
 // Package server is Ferry's HTTP edge: the SCIM 2.0 service provider under
-// /scim/v2 (RFC 7644), bearer-token authentication, and the health
-// endpoints. It turns requests into calls on the protocol core
-// (internal/scim) and the directory store, and turns *scim.Error values into
-// SCIM Error responses: a client's mistake is a 4xx, never a 500.
+// /scim/v2 (RFC 7644), the admin API under /api/v1, bearer-token
+// authentication, and the health endpoints. It turns requests into calls on
+// the protocol core (internal/scim), the directory store and the
+// provisioning engine, and turns *scim.Error values into error responses: a
+// client's mistake is a 4xx, never a 500.
 package server
 
 import (
@@ -49,6 +50,7 @@ type Server struct {
 	users   *schema.ResourceType
 	groups  *schema.ResourceType
 	tokens  *tokenCache
+	admin   Admin // nil until EnableAdmin
 }
 
 // New returns a server over st. The catalog must define the User and Group
@@ -75,6 +77,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("/scim/v2/", s.authenticate(http.HandlerFunc(s.routeSCIM)))
 	mux.Handle("/scim/v2", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	mux.HandleFunc(adminPrefix+"/", s.routeAdmin)
+	mux.HandleFunc(adminPrefix, s.routeAdmin)
 	return s.recoverPanics(s.logRequests(s.withTimeout(mux)))
 }
 

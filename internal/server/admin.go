@@ -1,0 +1,458 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// Admin is the provisioning engine as the admin API (/api/v1) drives it;
+// *provision.Manager implements it. Every call is made for the tenant of
+// the request's admin token.
+//
+// Errors that are the caller's mistake are *scim.Error values with a 4xx
+// status (400 with a scimType, 404, 409, 412) and reach the client as
+// they are. Any other error is the server's: it is logged with a request
+// id, and the client is told only that id.
+type Admin interface {
+	// Templates lists the names of the application templates.
+	Templates() []string
+	CreateApp(ctx context.Context, tenantID string, in provision.NewApp) (*provision.AppView, error)
+	App(ctx context.Context, tenantID, name string) (*provision.AppView, error)
+	Apps(ctx context.Context, tenantID string) ([]*provision.AppView, error)
+	// UpdateApp applies ch; with ifVersion non-zero, an application at
+	// another version is a 412.
+	UpdateApp(ctx context.Context, tenantID, name string, ifVersion int64, ch provision.AppChange) (*provision.AppView, error)
+	DeleteApp(ctx context.Context, tenantID, name string) error
+	Assign(ctx context.Context, tenantID, app string, p provision.Principal, role string) (*provision.AssignmentView, error)
+	Unassign(ctx context.Context, tenantID, app string, p provision.Principal) error
+	Assignments(ctx context.Context, tenantID, app string) ([]provision.AssignmentView, error)
+	// TestConnection reports a failed test in the result, not as an error.
+	TestConnection(ctx context.Context, tenantID, app string) (*provision.TestResult, error)
+	Start(ctx context.Context, tenantID, app string) error
+	Stop(ctx context.Context, tenantID, app string) error
+	Restart(ctx context.Context, tenantID, app string) error
+	Status(ctx context.Context, tenantID, app string) (*provision.Status, error)
+	Logs(ctx context.Context, tenantID, app string, f provision.LogFilter) ([]provision.LogRecord, error)
+	ProvisionOnDemand(ctx context.Context, tenantID, app string, req provision.OnDemandRequest) (*provision.OnDemandResult, error)
+}
+
+// EnableAdmin serves the admin API (/api/v1) over a. Call it before
+// Handler; without it, /api/v1 answers 404.
+func (s *Server) EnableAdmin(a Admin) {
+	s.admin = a
+}
+
+// adminPrefix is where the admin API is served.
+const adminPrefix = "/api/v1"
+
+// adminRoute is one operation of the admin API. The router serves exactly
+// the routes of adminRoutes, and a test holds api/openapi.json to the same
+// list.
+type adminRoute struct {
+	method string
+	// path is the route's template below adminPrefix, as OpenAPI writes
+	// it: "/apps/{name}". A {param} matches one non-empty path segment,
+	// unescaped.
+	path  string
+	serve func(s *Server, w http.ResponseWriter, r *adminRequest) error
+}
+
+// adminRequest is a routed, authenticated admin API request.
+type adminRequest struct {
+	*http.Request
+	admin  Admin
+	tenant string
+	params map[string]string
+}
+
+// adminRoutes returns the admin API's routes. Paths that several methods
+// share are listed together, so that a 405's Allow header reads in order.
+func adminRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET", "/templates", (*Server).adminTemplates},
+		{"GET", "/apps", (*Server).adminListApps},
+		{"POST", "/apps", (*Server).adminCreateApp},
+		{"GET", "/apps/{name}", (*Server).adminGetApp},
+		{"PATCH", "/apps/{name}", (*Server).adminUpdateApp},
+		{"DELETE", "/apps/{name}", (*Server).adminDeleteApp},
+		{"GET", "/apps/{name}/assignments", (*Server).adminListAssignments},
+		{"POST", "/apps/{name}/assignments", (*Server).adminAssign},
+		{"DELETE", "/apps/{name}/assignments/{type}/{principal}", (*Server).adminUnassign},
+		{"POST", "/apps/{name}/test-connection", (*Server).adminTestConnection},
+		{"POST", "/apps/{name}/start", jobAction(Admin.Start)},
+		{"POST", "/apps/{name}/stop", jobAction(Admin.Stop)},
+		{"POST", "/apps/{name}/restart", jobAction(Admin.Restart)},
+		{"GET", "/apps/{name}/status", (*Server).adminStatus},
+		{"GET", "/apps/{name}/logs", (*Server).adminLogs},
+		{"POST", "/apps/{name}/provision", (*Server).adminProvision},
+	}
+}
+
+// routeAdmin authenticates and dispatches /api/v1/... by hand, as
+// routeSCIM does /scim/v2, so that every unknown path and wrong method
+// gets a JSON error body.
+func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	defer s.recoverAdmin(w, r)
+	if s.admin == nil {
+		writeAdminError(w, scim.Errorf(http.StatusNotFound, "", "the admin API is not enabled on this server"))
+		return
+	}
+	c, err := s.verifyToken(w, r)
+	if err != nil {
+		s.adminFail(w, r, err)
+		return
+	}
+	if c.scope != store.ScopeAdmin {
+		writeAdminError(w, scim.Errorf(http.StatusForbidden, "", "this token is not an admin API token (its scope is %q); /api/v1 needs a token created with ferry tokens create --scope admin", c.scope))
+		return
+	}
+	segs, ok := adminSegments(r.URL.EscapedPath())
+	if !ok {
+		writeAdminError(w, scim.Errorf(http.StatusNotFound, "", "no admin API endpoint at %s", r.URL.Path))
+		return
+	}
+	var allowed []string
+	for _, rt := range adminRoutes() {
+		params, ok := matchRoute(rt.path, segs)
+		if !ok {
+			continue
+		}
+		if rt.method != r.Method {
+			allowed = append(allowed, rt.method)
+			continue
+		}
+		req := &adminRequest{Request: r, admin: s.admin, tenant: c.tenantID, params: params}
+		if err := rt.serve(s, w, req); err != nil {
+			s.adminFail(w, r, err)
+		}
+		return
+	}
+	if len(allowed) == 0 {
+		writeAdminError(w, scim.Errorf(http.StatusNotFound, "", "no admin API endpoint at %s", r.URL.Path))
+		return
+	}
+	list := strings.Join(allowed, ", ")
+	w.Header().Set("Allow", list)
+	writeAdminError(w, scim.Errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, list))
+}
+
+// adminSegments splits an escaped request path below adminPrefix into
+// unescaped segments. An empty segment (a doubled or trailing slash) or a
+// bad escape matches no route.
+func adminSegments(escaped string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(escaped, adminPrefix+"/")
+	if !ok || rest == "" {
+		return nil, false
+	}
+	raw := strings.Split(rest, "/")
+	segs := make([]string, len(raw))
+	for i, r := range raw {
+		seg, err := url.PathUnescape(r)
+		if err != nil || seg == "" {
+			return nil, false
+		}
+		segs[i] = seg
+	}
+	return segs, true
+}
+
+// matchRoute matches path segments against a route template and returns
+// the template's parameters.
+func matchRoute(template string, segs []string) (map[string]string, bool) {
+	parts := strings.Split(strings.TrimPrefix(template, "/"), "/")
+	if len(parts) != len(segs) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, p := range parts {
+		if name, ok := strings.CutPrefix(p, "{"); ok {
+			params[strings.TrimSuffix(name, "}")] = segs[i]
+			continue
+		}
+		if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// appPath is the admin API path of an application.
+func appPath(name string) string {
+	return adminPrefix + "/apps/" + url.PathEscape(name)
+}
+
+// appTag is an application's version as an entity tag; If-Match takes it
+// back.
+func appTag(version int64) string {
+	return `"` + strconv.FormatInt(version, 10) + `"`
+}
+
+// ifVersion reads an If-Match header: "<version>" (W/ and the quotes are
+// optional) or * for any version, which is also what no header means.
+func ifVersion(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, scim.BadRequest(scim.InvalidValue, "If-Match must be an application version in quotes, such as \"3\", or *; got %s", h)
+	}
+	return n, nil
+}
+
+func (s *Server) adminTemplates(w http.ResponseWriter, r *adminRequest) error {
+	writeAdminJSON(w, http.StatusOK, nonNil(r.admin.Templates()))
+	return nil
+}
+
+func (s *Server) adminListApps(w http.ResponseWriter, r *adminRequest) error {
+	apps, err := r.admin.Apps(r.Context(), r.tenant)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, nonNil(apps))
+	return nil
+}
+
+func (s *Server) adminCreateApp(w http.ResponseWriter, r *adminRequest) error {
+	var in provision.NewApp
+	if err := s.decodeAdminBody(w, r.Request, &in); err != nil {
+		return err
+	}
+	app, err := r.admin.CreateApp(r.Context(), r.tenant, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", appPath(app.Name))
+	w.Header().Set("ETag", appTag(app.Version))
+	writeAdminJSON(w, http.StatusCreated, app)
+	return nil
+}
+
+func (s *Server) adminGetApp(w http.ResponseWriter, r *adminRequest) error {
+	app, err := r.admin.App(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", appTag(app.Version))
+	writeAdminJSON(w, http.StatusOK, app)
+	return nil
+}
+
+func (s *Server) adminUpdateApp(w http.ResponseWriter, r *adminRequest) error {
+	version, err := ifVersion(r.Request)
+	if err != nil {
+		return err
+	}
+	var ch provision.AppChange
+	if err := s.decodeAdminBody(w, r.Request, &ch); err != nil {
+		return err
+	}
+	app, err := r.admin.UpdateApp(r.Context(), r.tenant, r.params["name"], version, ch)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", appTag(app.Version))
+	writeAdminJSON(w, http.StatusOK, app)
+	return nil
+}
+
+func (s *Server) adminDeleteApp(w http.ResponseWriter, r *adminRequest) error {
+	if err := r.admin.DeleteApp(r.Context(), r.tenant, r.params["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminListAssignments(w http.ResponseWriter, r *adminRequest) error {
+	as, err := r.admin.Assignments(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, nonNil(as))
+	return nil
+}
+
+// assignRequest is the body of POST /apps/{name}/assignments.
+type assignRequest struct {
+	Principal provision.Principal `json:"principal"`
+	Role      string              `json:"role,omitempty"`
+}
+
+func (s *Server) adminAssign(w http.ResponseWriter, r *adminRequest) error {
+	var in assignRequest
+	if err := s.decodeAdminBody(w, r.Request, &in); err != nil {
+		return err
+	}
+	a, err := r.admin.Assign(r.Context(), r.tenant, r.params["name"], in.Principal, in.Role)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// principalType reads the {type} of an assignment path: User or Group,
+// in any case, singular or plural.
+func principalType(seg string) (string, error) {
+	switch strings.ToLower(seg) {
+	case "user", "users":
+		return store.UserType, nil
+	case "group", "groups":
+		return store.GroupType, nil
+	}
+	return "", scim.BadRequest(scim.InvalidValue, "principal type %q: want User or Group", seg)
+}
+
+// adminUnassign names the principal by userName or displayName, or by id
+// with ?by=id.
+func (s *Server) adminUnassign(w http.ResponseWriter, r *adminRequest) error {
+	typ, err := principalType(r.params["type"])
+	if err != nil {
+		return err
+	}
+	q, err := strictQuery(r.URL.Query(), "by")
+	if err != nil {
+		return err
+	}
+	p := provision.Principal{Type: typ}
+	switch by := q.Get("by"); by {
+	case "", "name":
+		p.Name = r.params["principal"]
+	case "id":
+		p.ID = r.params["principal"]
+	default:
+		return scim.BadRequest(scim.InvalidValue, "by=%s: want name or id", by)
+	}
+	if err := r.admin.Unassign(r.Context(), r.tenant, r.params["name"], p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminTestConnection(w http.ResponseWriter, r *adminRequest) error {
+	res, err := r.admin.TestConnection(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// jobAction serves start, stop and restart: no body in, none out.
+func jobAction(action func(a Admin, ctx context.Context, tenantID, app string) error) func(*Server, http.ResponseWriter, *adminRequest) error {
+	return func(s *Server, w http.ResponseWriter, r *adminRequest) error {
+		if err := action(r.admin, r.Context(), r.tenant, r.params["name"]); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func (s *Server) adminStatus(w http.ResponseWriter, r *adminRequest) error {
+	st, err := r.admin.Status(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) adminLogs(w http.ResponseWriter, r *adminRequest) error {
+	f, err := logFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	logs, err := r.admin.Logs(r.Context(), r.tenant, r.params["name"], f)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, nonNil(logs))
+	return nil
+}
+
+func (s *Server) adminProvision(w http.ResponseWriter, r *adminRequest) error {
+	var in provision.OnDemandRequest
+	if err := s.decodeAdminBody(w, r.Request, &in); err != nil {
+		return err
+	}
+	res, err := r.admin.ProvisionOnDemand(r.Context(), r.tenant, r.params["name"], in)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// adminFail answers err as adminError does, and anything that is not the
+// client's mistake as a 500 whose cause goes to the log under a request id
+// that the client is given to quote.
+func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := scim.AsError(err); ok && e.Status >= 400 && e.Status < 500 {
+		writeAdminError(w, e)
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		writeAdminError(w, scim.Errorf(http.StatusServiceUnavailable, "", "the request took too long; try again"))
+		return
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	id := requestID()
+	s.log.LogAttrs(r.Context(), slog.LevelError, "admin request failed",
+		slog.String("request_id", id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Any("err", err),
+	)
+	writeInternalError(w, id)
+}
+
+// recoverAdmin turns a panic in the admin API into a logged 500 with a
+// request id, as adminFail does an error.
+func (s *Server) recoverAdmin(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	id := requestID()
+	s.log.Error("admin handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+	writeInternalError(w, id)
+}
+
+// requestID returns a random id that ties a 500 to its log line.
+func requestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

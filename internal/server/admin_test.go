@@ -1,0 +1,1000 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/provision/scoping"
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// adminCall is one call the admin API made on the engine.
+type adminCall struct {
+	Method    string
+	Tenant    string
+	App       string // the application's name, when the call names one
+	Arg       any    // the decoded argument: NewApp, AppChange, Principal, LogFilter, OnDemandRequest
+	IfVersion int64
+	Role      string
+}
+
+// recordingAdmin is a test implementation of Admin: it records every call
+// and answers with the canned results below, or with errs[method].
+type recordingAdmin struct {
+	mu    sync.Mutex
+	calls []adminCall
+	errs  map[string]error
+}
+
+func (a *recordingAdmin) record(c adminCall) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, c)
+	return a.errs[c.Method]
+}
+
+// fail makes method return err from now on.
+func (a *recordingAdmin) fail(method string, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.errs == nil {
+		a.errs = map[string]error{}
+	}
+	a.errs[method] = err
+}
+
+// take returns the calls made since the last take.
+func (a *recordingAdmin) take() []adminCall {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.calls
+	a.calls = nil
+	return c
+}
+
+var testTime = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+func cannedApp(name string) *provision.AppView {
+	return &provision.AppView{
+		ID: "0b0e8f8e-1c55-4b43-9a43-0c6b5e6f3c11", Name: name, Template: "scim", Enabled: true,
+		Config: provision.Config{
+			TenantURL: "https://target.example/scim/v2", Scope: provision.ScopeAssigned,
+			FullCycleInterval: provision.Duration(40 * time.Minute),
+			Objects: []provision.ObjectMapping{{
+				SourceType: "User", TargetType: "Users", Enabled: true,
+				Actions:    provision.Actions{Create: true, Update: true, Delete: true},
+				Attributes: []provision.AttributeMapping{{Type: provision.Direct, Source: "userName", Target: "userName", Match: true, MatchPriority: 1}},
+			}},
+		},
+		HasSecretToken: true, Version: 3, Created: testTime, LastModified: testTime.Add(time.Minute),
+	}
+}
+
+func cannedAssignment() provision.AssignmentView {
+	return provision.AssignmentView{PrincipalType: "User", PrincipalID: "u-1", PrincipalName: "alice@example.com", Role: "User", Created: testTime}
+}
+
+func cannedStatus(app string) *provision.Status {
+	return &provision.Status{
+		App: app, Enabled: true, State: "running", Watermark: 42,
+		Current: &provision.CycleStatus{ID: "c-2", Kind: "incremental", Started: testTime, Processed: 3, InScope: 10},
+		Last:    &provision.CycleStatus{ID: "c-1", Kind: "initial", Started: testTime.Add(-time.Hour), Ended: testTime.Add(-59 * time.Minute), DurationMs: 60000, Counts: provision.Counts{Created: 9}},
+		Totals:  provision.Counts{Created: 9, Updated: 1},
+	}
+}
+
+func cannedLogs() []provision.LogRecord {
+	return []provision.LogRecord{{
+		ID: "l-1", ActivityDateTime: testTime, CycleID: "c-1", ChangeID: "ch-1", JobID: "j-1", DurationMs: 12,
+		Action: provision.ActionCreate, Status: provision.StatusFailure,
+		Steps:  []provision.Step{{Name: "export", Type: "export", Status: provision.StatusFailure, Description: "POST /Users failed", Details: map[string]string{"status": "409"}}},
+		Source: provision.Identity{ID: "u-1", Type: "User", DisplayName: "alice"},
+		Target: provision.Identity{Type: "User"},
+		Error:  &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementBadRequest", Reason: "bad", Category: "failure"},
+	}}
+}
+
+func cannedOnDemand() *provision.OnDemandResult {
+	return &provision.OnDemandResult{Steps: []provision.Step{{Name: "Import user", Type: "import", Status: provision.StatusSuccess}}, Records: cannedLogs()}
+}
+
+func (a *recordingAdmin) Templates() []string {
+	a.record(adminCall{Method: "Templates"})
+	return []string{"ringcentral", "scim"}
+}
+
+func (a *recordingAdmin) CreateApp(ctx context.Context, tenantID string, in provision.NewApp) (*provision.AppView, error) {
+	if err := a.record(adminCall{Method: "CreateApp", Tenant: tenantID, Arg: in}); err != nil {
+		return nil, err
+	}
+	return cannedApp(in.Name), nil
+}
+
+func (a *recordingAdmin) App(ctx context.Context, tenantID, name string) (*provision.AppView, error) {
+	if err := a.record(adminCall{Method: "App", Tenant: tenantID, App: name}); err != nil {
+		return nil, err
+	}
+	return cannedApp(name), nil
+}
+
+func (a *recordingAdmin) Apps(ctx context.Context, tenantID string) ([]*provision.AppView, error) {
+	if err := a.record(adminCall{Method: "Apps", Tenant: tenantID}); err != nil {
+		return nil, err
+	}
+	return []*provision.AppView{cannedApp("hr"), cannedApp("ringcentral")}, nil
+}
+
+func (a *recordingAdmin) UpdateApp(ctx context.Context, tenantID, name string, ifVersion int64, ch provision.AppChange) (*provision.AppView, error) {
+	if err := a.record(adminCall{Method: "UpdateApp", Tenant: tenantID, App: name, IfVersion: ifVersion, Arg: ch}); err != nil {
+		return nil, err
+	}
+	return cannedApp(name), nil
+}
+
+func (a *recordingAdmin) DeleteApp(ctx context.Context, tenantID, name string) error {
+	return a.record(adminCall{Method: "DeleteApp", Tenant: tenantID, App: name})
+}
+
+func (a *recordingAdmin) Assign(ctx context.Context, tenantID, app string, p provision.Principal, role string) (*provision.AssignmentView, error) {
+	if err := a.record(adminCall{Method: "Assign", Tenant: tenantID, App: app, Arg: p, Role: role}); err != nil {
+		return nil, err
+	}
+	v := cannedAssignment()
+	return &v, nil
+}
+
+func (a *recordingAdmin) Unassign(ctx context.Context, tenantID, app string, p provision.Principal) error {
+	return a.record(adminCall{Method: "Unassign", Tenant: tenantID, App: app, Arg: p})
+}
+
+func (a *recordingAdmin) Assignments(ctx context.Context, tenantID, app string) ([]provision.AssignmentView, error) {
+	if err := a.record(adminCall{Method: "Assignments", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return []provision.AssignmentView{cannedAssignment()}, nil
+}
+
+func (a *recordingAdmin) TestConnection(ctx context.Context, tenantID, app string) (*provision.TestResult, error) {
+	if err := a.record(adminCall{Method: "TestConnection", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return &provision.TestResult{Success: false, Code: "Unauthorized", Message: "GET /Users answered 401"}, nil
+}
+
+func (a *recordingAdmin) Start(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "Start", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) Stop(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "Stop", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) Restart(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "Restart", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) Status(ctx context.Context, tenantID, app string) (*provision.Status, error) {
+	if err := a.record(adminCall{Method: "Status", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return cannedStatus(app), nil
+}
+
+func (a *recordingAdmin) Logs(ctx context.Context, tenantID, app string, f provision.LogFilter) ([]provision.LogRecord, error) {
+	if err := a.record(adminCall{Method: "Logs", Tenant: tenantID, App: app, Arg: f}); err != nil {
+		return nil, err
+	}
+	return cannedLogs(), nil
+}
+
+func (a *recordingAdmin) ProvisionOnDemand(ctx context.Context, tenantID, app string, req provision.OnDemandRequest) (*provision.OnDemandResult, error) {
+	if err := a.record(adminCall{Method: "ProvisionOnDemand", Tenant: tenantID, App: app, Arg: req}); err != nil {
+		return nil, err
+	}
+	return cannedOnDemand(), nil
+}
+
+// syncBuffer is a log destination that tests read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// scopeStore carries token scopes over a backend that does not persist
+// them (yet): the backends are being taught to. newAdminTestServer uses it
+// only when the backend drops the scope, so the tests exercise the real
+// thing as soon as it exists.
+type scopeStore struct {
+	store.Store
+	mu     sync.Mutex
+	scopes map[string]string
+}
+
+func (s *scopeStore) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
+	tok, err := s.Store.CreateToken(ctx, t, hash)
+	if err == nil {
+		s.mu.Lock()
+		s.scopes[string(hash)] = t.Scope
+		s.mu.Unlock()
+		tok.Scope = t.Scope
+	}
+	return tok, err
+}
+
+func (s *scopeStore) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	tok, err := s.Store.TokenByHash(ctx, hash)
+	if err == nil && tok.Scope == "" {
+		s.mu.Lock()
+		tok.Scope = s.scopes[string(hash)]
+		s.mu.Unlock()
+	}
+	return tok, err
+}
+
+// withTokenScopes returns st, or st wrapped in a scopeStore when st does
+// not persist token scopes.
+func withTokenScopes(t testing.TB, st store.Store) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := st.EnsureTenant(ctx, "scope-probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := HashToken("scope-probe-" + t.Name())
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "probe", Prefix: "probe", Scope: store.ScopeAdmin}, hash); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.TokenByHash(ctx, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Scope == store.ScopeAdmin {
+		return st
+	}
+	return &scopeStore{Store: st, scopes: map[string]string{}}
+}
+
+// adminServer is a real Ferry server on a real database, with the admin API
+// enabled over a recordingAdmin and its log captured.
+type adminServer struct {
+	URL        string // the server's root
+	Store      store.Store
+	Admin      *recordingAdmin
+	Log        *syncBuffer
+	AdminToken string // an admin token of the default tenant
+	SCIMToken  string // a SCIM token of the default tenant
+	Tenant     string // the default tenant's id
+}
+
+func newAdminTestServer(t testing.TB, enable bool) *adminServer {
+	t.Helper()
+	catalog := schema.Builtin()
+	raw := openTestStore(t, catalog)
+	st := withTokenScopes(t, raw)
+	logs := &syncBuffer{}
+	srv := New(DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	as := &adminServer{Store: st, Admin: &recordingAdmin{}, Log: logs}
+	if enable {
+		srv.EnableAdmin(as.Admin)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		raw.Close()
+	})
+	as.URL = hs.URL
+	as.AdminToken = as.token(t, "default", store.ScopeAdmin)
+	as.SCIMToken = as.token(t, "default", store.ScopeSCIM)
+	tn, err := st.TenantByName(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as.Tenant = tn.ID
+	return as
+}
+
+// token creates a tenant (if needed) and a token of scope for it.
+func (as *adminServer) token(t testing.TB, tenant, scope string) string {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := as.Store.EnsureTenant(ctx, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := NewToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: scope}, HashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// adminResponse is an admin API answer.
+type adminResponse struct {
+	Status int
+	Header http.Header
+	Raw    string
+}
+
+// call sends a request to the server (path from its root) with token,
+// and checks that any body is JSON of the right content type. Headers
+// come in name, value pairs.
+func (as *adminServer) call(t *testing.T, token, method, path, body string, headers ...string) adminResponse {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, as.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := adminResponse{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
+	if len(raw) > 0 && strings.HasPrefix(path, "/api/") {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("%s %s: Content-Type %q, want application/json; body %s", method, path, ct, raw)
+		}
+		if !json.Valid(raw) {
+			t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		}
+	}
+	return out
+}
+
+// wantError checks an admin API error body: exactly status, error, detail
+// (containing detail), and scimType when one is expected.
+func (r adminResponse) wantError(t *testing.T, status int, scimType, detail string) adminError {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	var e adminError
+	dec := json.NewDecoder(strings.NewReader(r.Raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		t.Fatalf("error body %s: %v", r.Raw, err)
+	}
+	if e.Status != status || e.Error == "" || e.Detail == "" || e.ScimType != scimType {
+		t.Errorf("error body %s: want status %d, an error and a detail, scimType %q", r.Raw, status, scimType)
+	}
+	if !strings.Contains(e.Detail, detail) {
+		t.Errorf("detail %q does not say %q", e.Detail, detail)
+	}
+	return e
+}
+
+// mustJSON encodes v as the server would, with its trailing newline.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "\n"
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestAdminRoutes calls every route once with a valid request and checks
+// the status, the headers, the exact body and the engine call it made.
+func TestAdminRoutes(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	app := func(method string) adminCall { return adminCall{Method: method, Tenant: as.Tenant, App: "hr app/1"} }
+	const name = "/api/v1/apps/hr%20app%2F1"
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		body        string
+		headers     []string
+		wantStatus  int
+		wantBody    any // encoded as the server must; nil for no body
+		wantCall    adminCall
+		wantHeaders map[string]string
+	}{
+		{
+			name: "templates", method: "GET", path: "/api/v1/templates",
+			wantStatus: 200, wantBody: []string{"ringcentral", "scim"}, wantCall: adminCall{Method: "Templates"},
+		},
+		{
+			name: "list apps", method: "GET", path: "/api/v1/apps",
+			wantStatus: 200, wantBody: []*provision.AppView{cannedApp("hr"), cannedApp("ringcentral")},
+			wantCall: adminCall{Method: "Apps", Tenant: as.Tenant},
+		},
+		{
+			name: "create app", method: "POST", path: "/api/v1/apps",
+			body:       `{"name":"hr app/1","template":"ringcentral","tenantUrl":"https://platform.ringcentral.com/scim/v2","secretToken":"tok","scope":"all"}`,
+			wantStatus: 201, wantBody: cannedApp("hr app/1"),
+			wantCall: adminCall{Method: "CreateApp", Tenant: as.Tenant, Arg: provision.NewApp{
+				Name: "hr app/1", Template: "ringcentral", TenantURL: "https://platform.ringcentral.com/scim/v2", SecretToken: "tok", Scope: "all"}},
+			wantHeaders: map[string]string{"Location": name, "ETag": `"3"`},
+		},
+		{
+			name: "create app with a configuration", method: "POST", path: "/api/v1/apps",
+			body: `{"name":"hr app/1","template":"scim","tenantUrl":"https://t.example/scim","secretToken":"tok",
+				"config":{"tenantUrl":"","scope":"assigned","fullCycleInterval":"1h","objects":[{"sourceType":"User","targetType":"Users","enabled":true,
+				"actions":{"create":true,"update":true,"delete":false},"attributes":[{"type":"direct","source":"userName","target":"userName","match":true}],
+				"scoping":[{"clauses":[{"attribute":"department","operator":"equals","value":"Sales"}]}]}]}}`,
+			wantStatus: 201, wantBody: cannedApp("hr app/1"),
+			wantCall: adminCall{Method: "CreateApp", Tenant: as.Tenant, Arg: provision.NewApp{
+				Name: "hr app/1", Template: "scim", TenantURL: "https://t.example/scim", SecretToken: "tok",
+				Config: &provision.Config{Scope: "assigned", FullCycleInterval: provision.Duration(time.Hour), Objects: []provision.ObjectMapping{{
+					SourceType: "User", TargetType: "Users", Enabled: true, Actions: provision.Actions{Create: true, Update: true},
+					Attributes: []provision.AttributeMapping{{Type: "direct", Source: "userName", Target: "userName", Match: true}},
+					Scoping:    scoping.Set{{Clauses: []scoping.Clause{{Attribute: "department", Operator: "EQUALS", Value: "Sales"}}}},
+				}}},
+			}},
+			wantHeaders: map[string]string{"Location": name},
+		},
+		{
+			name: "get app", method: "GET", path: name,
+			wantStatus: 200, wantBody: cannedApp("hr app/1"), wantCall: app("App"),
+			wantHeaders: map[string]string{"ETag": `"3"`},
+		},
+		{
+			name: "update app", method: "PATCH", path: name, body: `{"tenantUrl":"https://new.example/scim","secretToken":"new"}`,
+			wantStatus: 200, wantBody: cannedApp("hr app/1"),
+			wantCall: adminCall{Method: "UpdateApp", Tenant: as.Tenant, App: "hr app/1",
+				Arg: provision.AppChange{TenantURL: ptr("https://new.example/scim"), SecretToken: ptr("new")}},
+			wantHeaders: map[string]string{"ETag": `"3"`},
+		},
+		{
+			name: "update app if at version", method: "PATCH", path: name, body: `{"scope":"all"}`, headers: []string{"If-Match", `"7"`},
+			wantStatus: 200, wantBody: cannedApp("hr app/1"),
+			wantCall: adminCall{Method: "UpdateApp", Tenant: as.Tenant, App: "hr app/1", IfVersion: 7, Arg: provision.AppChange{Scope: ptr("all")}},
+		},
+		{
+			name: "delete app", method: "DELETE", path: name,
+			wantStatus: 204, wantCall: app("DeleteApp"),
+		},
+		{
+			name: "list assignments", method: "GET", path: name + "/assignments",
+			wantStatus: 200, wantBody: []provision.AssignmentView{cannedAssignment()}, wantCall: app("Assignments"),
+		},
+		{
+			name: "assign a user", method: "POST", path: name + "/assignments", body: `{"principal":{"type":"User","name":"alice@example.com"},"role":"User"}`,
+			wantStatus: 200, wantBody: cannedAssignment(),
+			wantCall: adminCall{Method: "Assign", Tenant: as.Tenant, App: "hr app/1", Arg: provision.Principal{Type: "User", Name: "alice@example.com"}, Role: "User"},
+		},
+		{
+			name: "assign a group by id", method: "POST", path: name + "/assignments", body: `{"principal":{"type":"Group","id":"g-1"}}`,
+			wantStatus: 200, wantBody: cannedAssignment(),
+			wantCall: adminCall{Method: "Assign", Tenant: as.Tenant, App: "hr app/1", Arg: provision.Principal{Type: "Group", ID: "g-1"}},
+		},
+		{
+			name: "unassign a user by name", method: "DELETE", path: name + "/assignments/User/alice%40example.com",
+			wantStatus: 204, wantCall: adminCall{Method: "Unassign", Tenant: as.Tenant, App: "hr app/1", Arg: provision.Principal{Type: "User", Name: "alice@example.com"}},
+		},
+		{
+			name: "unassign a group by id", method: "DELETE", path: name + "/assignments/groups/g-1?by=id",
+			wantStatus: 204, wantCall: adminCall{Method: "Unassign", Tenant: as.Tenant, App: "hr app/1", Arg: provision.Principal{Type: "Group", ID: "g-1"}},
+		},
+		{
+			name: "test connection that fails is still a 200", method: "POST", path: name + "/test-connection",
+			wantStatus: 200, wantBody: provision.TestResult{Success: false, Code: "Unauthorized", Message: "GET /Users answered 401"},
+			wantCall: app("TestConnection"),
+		},
+		{name: "start", method: "POST", path: name + "/start", wantStatus: 204, wantCall: app("Start")},
+		{name: "stop", method: "POST", path: name + "/stop", wantStatus: 204, wantCall: app("Stop")},
+		{name: "restart", method: "POST", path: name + "/restart", wantStatus: 204, wantCall: app("Restart")},
+		{
+			name: "status", method: "GET", path: name + "/status",
+			wantStatus: 200, wantBody: cannedStatus("hr app/1"), wantCall: app("Status"),
+		},
+		{
+			name: "logs", method: "GET", path: name + "/logs",
+			wantStatus: 200, wantBody: cannedLogs(),
+			wantCall: adminCall{Method: "Logs", Tenant: as.Tenant, App: "hr app/1", Arg: provision.LogFilter{}},
+		},
+		{
+			name: "provision on demand", method: "POST", path: name + "/provision", body: `{"group":"Sales","members":["alice","bob"]}`,
+			wantStatus: 200, wantBody: cannedOnDemand(),
+			wantCall: adminCall{Method: "ProvisionOnDemand", Tenant: as.Tenant, App: "hr app/1", Arg: provision.OnDemandRequest{Group: "Sales", Members: []string{"alice", "bob"}}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as.Admin.take()
+			resp := as.call(t, as.AdminToken, tc.method, tc.path, tc.body, tc.headers...)
+			if resp.Status != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %s", resp.Status, tc.wantStatus, resp.Raw)
+			}
+			want := ""
+			if tc.wantBody != nil {
+				want = mustJSON(t, tc.wantBody)
+			}
+			if resp.Raw != want {
+				t.Errorf("body\n%s\nwant\n%s", resp.Raw, want)
+			}
+			for k, v := range tc.wantHeaders {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s: %q, want %q", k, got, v)
+				}
+			}
+			if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", got)
+			}
+			calls := as.Admin.take()
+			if len(calls) != 1 || !reflect.DeepEqual(calls[0], tc.wantCall) {
+				t.Errorf("engine calls %+v\nwant [%+v]", calls, tc.wantCall)
+			}
+		})
+	}
+}
+
+// TestAdminEmptyLists checks that an engine's nil list is [] on the wire.
+func TestAdminEmptyLists(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	srv := New(DefaultConfig(), as.Store, schema.Builtin(), slog.New(slog.DiscardHandler))
+	srv.EnableAdmin(emptyAdmin{as.Admin})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	as.URL = hs.URL
+	for _, path := range []string{"/api/v1/apps", "/api/v1/apps/x/assignments", "/api/v1/apps/x/logs", "/api/v1/templates"} {
+		resp := as.call(t, as.AdminToken, "GET", path, "")
+		if resp.Status != 200 || resp.Raw != "[]\n" {
+			t.Errorf("GET %s: %d %s, want 200 []", path, resp.Status, resp.Raw)
+		}
+	}
+}
+
+// emptyAdmin answers every list with nil.
+type emptyAdmin struct{ *recordingAdmin }
+
+func (emptyAdmin) Templates() []string { return nil }
+func (emptyAdmin) Apps(context.Context, string) ([]*provision.AppView, error) {
+	return nil, nil
+}
+func (emptyAdmin) Assignments(context.Context, string, string) ([]provision.AssignmentView, error) {
+	return nil, nil
+}
+func (emptyAdmin) Logs(context.Context, string, string, provision.LogFilter) ([]provision.LogRecord, error) {
+	return nil, nil
+}
+
+// TestAdminEngineErrors checks how the engine's errors reach the client:
+// its *scim.Error 4xx as they are, anything else as a 500 that names a
+// request id which the log holds with the cause.
+func TestAdminEngineErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		scimType   string
+		detail     string
+	}{
+		{"invalid value", scim.BadRequest(scim.InvalidValue, "template %q does not exist", "nope"), 400, "invalidValue", `template "nope" does not exist`},
+		{"not found", scim.Errorf(404, "", "application %q not found", "hr"), 404, "", `application "hr" not found`},
+		{"conflict", scim.Errorf(409, scim.Uniqueness, "application %q exists", "hr"), 409, "uniqueness", `application "hr" exists`},
+		{"precondition failed", scim.Errorf(412, "", "application %q is at version 4", "hr"), 412, "", "version 4"},
+		{"wrapped", fmt.Errorf("create app: %w", scim.Errorf(409, scim.Uniqueness, "taken")), 409, "uniqueness", "taken"},
+		{"internal", errors.New("sqlite: database is locked at /var/lib/ferry.db"), 500, "", "internal error (request id "},
+		{"5xx scim error is internal", scim.Errorf(503, "", "pool exhausted at 10.0.0.7"), 500, "", "internal error (request id "},
+		{"deadline", fmt.Errorf("read apps: %w", context.DeadlineExceeded), 503, "", "took too long"},
+	}
+	as := newAdminTestServer(t, true)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as.Admin.fail("App", tc.err)
+			resp := as.call(t, as.AdminToken, "GET", "/api/v1/apps/hr", "")
+			e := resp.wantError(t, tc.wantStatus, tc.scimType, tc.detail)
+			if tc.wantStatus != 500 {
+				if e.RequestID != "" {
+					t.Errorf("a client error has a request id: %s", resp.Raw)
+				}
+				return
+			}
+			if e.Error != "internal error" || e.Detail != "internal error (request id "+e.RequestID+")" || len(e.RequestID) < 16 {
+				t.Errorf("500 body %s: want only \"internal error\" and the request id", resp.Raw)
+			}
+			logs := as.Log.String()
+			var line string
+			for l := range strings.Lines(logs) {
+				if strings.Contains(l, "request_id="+e.RequestID) {
+					line = l
+				}
+			}
+			if !strings.Contains(line, tc.err.Error()) || !strings.Contains(line, "path=/api/v1/apps/hr") {
+				t.Errorf("no log line with request id %s, the cause and the path:\n%s", e.RequestID, logs)
+			}
+		})
+	}
+}
+
+// TestAdminAuth checks that each API takes only its own tokens, both ways,
+// through the token cache as well, and that the token decides the tenant.
+func TestAdminAuth(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	otherAdmin := as.token(t, "other", store.ScopeAdmin)
+	for round := range 2 { // the second round is answered from the token cache
+		t.Run(fmt.Sprintf("round %d", round+1), func(t *testing.T) {
+			as.call(t, "", "GET", "/api/v1/apps", "").wantError(t, 401, "", "bearer token is required")
+			resp := as.call(t, "not-a-token", "GET", "/api/v1/apps", "")
+			resp.wantError(t, 401, "", "not valid")
+			if got := resp.Header.Get("WWW-Authenticate"); !strings.Contains(got, "invalid_token") {
+				t.Errorf("WWW-Authenticate %q", got)
+			}
+			as.call(t, as.SCIMToken, "GET", "/api/v1/apps", "").wantError(t, 403, "", "--scope admin")
+			as.call(t, as.SCIMToken, "POST", "/api/v1/apps", `{"name":"x"}`).wantError(t, 403, "", "not an admin API token")
+
+			// An admin token is refused by the SCIM API, with a SCIM error.
+			scimResp := as.call(t, as.AdminToken, "GET", "/scim/v2/Users", "")
+			if scimResp.Status != 403 || !strings.Contains(scimResp.Raw, "urn:ietf:params:scim:api:messages:2.0:Error") || !strings.Contains(scimResp.Raw, "--scope scim") {
+				t.Errorf("admin token on /scim/v2: %d %s", scimResp.Status, scimResp.Raw)
+			}
+			if r := as.call(t, as.AdminToken, "POST", "/scim/v2/Users", `{"userName":"mallory"}`); r.Status != 403 {
+				t.Errorf("admin token created a user: %d %s", r.Status, r.Raw)
+			}
+			if r := as.call(t, as.SCIMToken, "GET", "/scim/v2/Users", ""); r.Status != 200 {
+				t.Errorf("SCIM token on /scim/v2: %d %s", r.Status, r.Raw)
+			}
+
+			as.Admin.take()
+			if r := as.call(t, as.AdminToken, "GET", "/api/v1/apps", ""); r.Status != 200 {
+				t.Fatalf("admin token: %d %s", r.Status, r.Raw)
+			}
+			if r := as.call(t, otherAdmin, "GET", "/api/v1/apps", ""); r.Status != 200 {
+				t.Fatalf("other tenant's admin token: %d %s", r.Status, r.Raw)
+			}
+			calls := as.Admin.take()
+			if len(calls) != 2 || calls[0].Tenant != as.Tenant || calls[1].Tenant == as.Tenant || calls[1].Tenant == "" {
+				t.Errorf("calls %+v: want the default tenant, then the other one", calls)
+			}
+		})
+	}
+	if calls := as.Admin.take(); len(calls) != 0 {
+		t.Errorf("refused requests reached the engine: %+v", calls)
+	}
+}
+
+// TestAdminNotEnabled checks /api/v1 on a server without EnableAdmin.
+func TestAdminNotEnabled(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, false)
+	for _, path := range []string{"/api/v1", "/api/v1/", "/api/v1/apps", "/api/v1/apps/x/status"} {
+		as.call(t, as.AdminToken, "GET", path, "").wantError(t, 404, "", "admin API is not enabled")
+	}
+}
+
+// TestAdminRouting checks unknown paths, wrong methods and odd names.
+func TestAdminRouting(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/api/v1", 404, ""},
+		{"GET", "/api/v1/", 404, ""},
+		{"GET", "/api/v1/nothing", 404, ""},
+		{"GET", "/api/v1/apps/", 404, ""},
+		{"GET", "/api/v1/apps/hr/", 404, ""},
+		{"GET", "/api/v1/apps/hr/jobs", 404, ""},
+		{"GET", "/api/v1/apps/hr/assignments/User", 404, ""},
+		{"GET", "/api/v1/apps/hr/assignments/User/a/b", 404, ""},
+		{"PUT", "/api/v1/apps", 405, "GET, POST"},
+		{"DELETE", "/api/v1/templates", 405, "GET"},
+		{"PUT", "/api/v1/apps/hr", 405, "GET, PATCH, DELETE"},
+		{"POST", "/api/v1/apps/hr", 405, "GET, PATCH, DELETE"},
+		{"GET", "/api/v1/apps/hr/start", 405, "POST"},
+		{"GET", "/api/v1/apps/hr/test-connection", 405, "POST"},
+		{"POST", "/api/v1/apps/hr/logs", 405, "GET"},
+		{"GET", "/api/v1/apps/hr/assignments/User/alice", 405, "DELETE"},
+		{"PATCH", "/api/v1/apps/hr/assignments", 405, "GET, POST"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			resp := as.call(t, as.AdminToken, tc.method, tc.path, "")
+			resp.wantError(t, tc.status, "", "")
+			if got := resp.Header.Get("Allow"); got != tc.allow {
+				t.Errorf("Allow %q, want %q", got, tc.allow)
+			}
+		})
+	}
+	if calls := as.Admin.take(); len(calls) != 0 {
+		t.Errorf("unrouted requests reached the engine: %+v", calls)
+	}
+}
+
+// TestAdminBodies checks the request body rules: JSON only, no unknown
+// fields, a size limit, and errors that say where the body went wrong.
+func TestAdminBodies(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	big := `{"name":"` + strings.Repeat("x", int(DefaultConfig().MaxBodyBytes)) + `"}`
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		body        string
+		contentType string
+		status      int
+		scimType    string
+		detail      string
+	}{
+		{"unknown field", "POST", "/api/v1/apps", `{"name":"hr","secretTokn":"x"}`, "", 400, "invalidValue", `unknown field "secretTokn"`},
+		{"unknown nested field", "PATCH", "/api/v1/apps/hr", `{"config":{"objects":[{"sourceType":"User","mapping":[]}]}}`, "", 400, "invalidValue", `unknown field "mapping"`},
+		{"malformed", "POST", "/api/v1/apps", `{"name":"hr",}`, "", 400, "invalidSyntax", "byte offset 14"},
+		{"truncated", "POST", "/api/v1/apps", `{"name":"hr"`, "", 400, "invalidSyntax", "byte offset 12"},
+		{"wrong type", "POST", "/api/v1/apps", `{"name":"hr","template":7}`, "", 400, "invalidValue", "template must be a string, not number"},
+		{"wrong nested type", "POST", "/api/v1/apps/hr/assignments", `{"principal":"alice"}`, "", 400, "invalidValue", "principal must be an object"},
+		{"bad duration", "PATCH", "/api/v1/apps/hr", `{"config":{"fullCycleInterval":"soon"}}`, "", 400, "invalidValue", "soon"},
+		{"bad operator", "PATCH", "/api/v1/apps/hr", `{"config":{"objects":[{"scoping":[{"clauses":[{"attribute":"a","operator":7}]}]}]}}`, "", 400, "invalidValue", "scoping operator"},
+		{"two objects", "POST", "/api/v1/apps/hr/provision", `{"user":"a"} {"user":"b"}`, "", 400, "invalidSyntax", "more data after the JSON object"},
+		{"an array", "POST", "/api/v1/apps/hr/provision", `[{"user":"a"}]`, "", 400, "invalidValue", "must be an object, not array"},
+		{"empty", "POST", "/api/v1/apps", "", "", 400, "invalidSyntax", "body is empty"},
+		{"too large", "POST", "/api/v1/apps", big, "", 413, "", "larger than"},
+		{"not JSON", "POST", "/api/v1/apps", `name=hr`, "application/x-www-form-urlencoded", 415, "", "application/json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.contentType != "" {
+				headers = []string{"Content-Type", tc.contentType}
+			}
+			as.call(t, as.AdminToken, tc.method, tc.path, tc.body, headers...).wantError(t, tc.status, tc.scimType, tc.detail)
+		})
+	}
+	if calls := as.Admin.take(); len(calls) != 0 {
+		t.Errorf("refused bodies reached the engine: %+v", calls)
+	}
+}
+
+// TestAdminIfMatch checks how If-Match becomes UpdateApp's ifVersion.
+func TestAdminIfMatch(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	tests := []struct {
+		ifMatch string
+		want    int64
+		bad     bool
+	}{
+		{"", 0, false},
+		{"*", 0, false},
+		{`"12"`, 12, false},
+		{`W/"12"`, 12, false},
+		{`12`, 12, false},
+		{`"twelve"`, 0, true},
+		{`"0"`, 0, true},
+		{`"-1"`, 0, true},
+		{`"1", "2"`, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.ifMatch, func(t *testing.T) {
+			var headers []string
+			if tc.ifMatch != "" {
+				headers = []string{"If-Match", tc.ifMatch}
+			}
+			resp := as.call(t, as.AdminToken, "PATCH", "/api/v1/apps/hr", `{"name":"hr2"}`, headers...)
+			calls := as.Admin.take()
+			if tc.bad {
+				resp.wantError(t, 400, "invalidValue", "If-Match")
+				if len(calls) != 0 {
+					t.Errorf("engine called: %+v", calls)
+				}
+				return
+			}
+			if resp.Status != 200 || len(calls) != 1 || calls[0].IfVersion != tc.want {
+				t.Errorf("%d %s, calls %+v: want ifVersion %d", resp.Status, resp.Raw, calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestAdminLogsQuery checks the query of GET /apps/{name}/logs.
+func TestAdminLogsQuery(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		query  string
+		want   provision.LogFilter
+		detail string // a 400 saying this, when set
+	}{
+		{query: "", want: provision.LogFilter{}},
+		{query: "user=alice%40example.com&action=create&status=failure&limit=50&before=l-9",
+			want: provision.LogFilter{User: "alice@example.com", Action: "create", Status: "failure", Limit: 50, Before: "l-9"}},
+		{query: "since=2026-11-01T00:00:00Z&until=2026-11-02T01:00:00.5%2B01:00",
+			want: provision.LogFilter{Since: since, Until: time.Date(2026, 11, 2, 1, 0, 0, 5e8, time.FixedZone("", 3600))}},
+		{query: "since=2026-11-01", detail: "since=2026-11-01: want an RFC 3339 time"},
+		{query: "until=yesterday", detail: "until=yesterday"},
+		{query: "since=2026-11-02T00:00:00Z&until=2026-11-01T00:00:00Z", detail: "before since"},
+		{query: "limit=0", detail: "limit=0: want a positive integer"},
+		{query: "limit=-3", detail: "limit=-3"},
+		{query: "limit=ten", detail: "limit=ten"},
+		{query: "users=alice", detail: `unknown query parameter "users"`},
+		{query: "status=failure&status=success", detail: `"status" is given 2 times`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			resp := as.call(t, as.AdminToken, "GET", "/api/v1/apps/hr/logs?"+tc.query, "")
+			calls := as.Admin.take()
+			if tc.detail != "" {
+				resp.wantError(t, 400, "invalidValue", tc.detail)
+				if len(calls) != 0 {
+					t.Errorf("engine called: %+v", calls)
+				}
+				return
+			}
+			if resp.Status != 200 || len(calls) != 1 {
+				t.Fatalf("%d %s, calls %+v", resp.Status, resp.Raw, calls)
+			}
+			got := calls[0].Arg.(provision.LogFilter)
+			if !got.Since.Equal(tc.want.Since) || !got.Until.Equal(tc.want.Until) {
+				t.Errorf("since %v until %v, want %v %v", got.Since, got.Until, tc.want.Since, tc.want.Until)
+			}
+			got.Since, got.Until, tc.want.Since, tc.want.Until = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			if got != tc.want {
+				t.Errorf("filter %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAdminUnassignPaths checks the principal segments of DELETE
+// .../assignments/{type}/{principal}.
+func TestAdminUnassignPaths(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	for _, tc := range []struct {
+		path   string
+		want   provision.Principal
+		detail string
+	}{
+		{path: "User/alice", want: provision.Principal{Type: "User", Name: "alice"}},
+		{path: "users/alice?by=name", want: provision.Principal{Type: "User", Name: "alice"}},
+		{path: "GROUP/Sales%20EMEA", want: provision.Principal{Type: "Group", Name: "Sales EMEA"}},
+		{path: "Group/1f0c?by=id", want: provision.Principal{Type: "Group", ID: "1f0c"}},
+		{path: "Device/d-1", detail: `principal type "Device": want User or Group`},
+		{path: "User/alice?by=email", detail: "by=email: want name or id"},
+		{path: "User/alice?force=1", detail: `unknown query parameter "force"`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp := as.call(t, as.AdminToken, "DELETE", "/api/v1/apps/hr/assignments/"+tc.path, "")
+			calls := as.Admin.take()
+			if tc.detail != "" {
+				resp.wantError(t, 400, "invalidValue", tc.detail)
+				return
+			}
+			if resp.Status != 204 || len(calls) != 1 || calls[0].Arg != tc.want {
+				t.Errorf("%d %s, calls %+v: want Unassign of %+v", resp.Status, resp.Raw, calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestAdminSecretsNeverLogged sends secret tokens through every path that
+// logs (a success, a refused body, an engine failure, a panic) and greps
+// the captured log for them and for the bearer token.
+func TestAdminSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	const secret = "s3cret-target-token-Zq81"
+	create := `{"name":"hr","template":"scim","tenantUrl":"https://t.example/scim","secretToken":"` + secret + `"}`
+	patch := `{"secretToken":"` + secret + `"}`
+	if r := as.call(t, as.AdminToken, "POST", "/api/v1/apps", create); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	if r := as.call(t, as.AdminToken, "PATCH", "/api/v1/apps/hr", patch); r.Status != 200 {
+		t.Fatalf("patch: %d %s", r.Status, r.Raw)
+	}
+	as.call(t, as.AdminToken, "POST", "/api/v1/apps", `{"secretToken":"`+secret+`","bogus":1}`).wantError(t, 400, "invalidValue", "bogus")
+	as.call(t, as.AdminToken, "POST", "/api/v1/apps", `{"secretToken":"`+secret+`"`).wantError(t, 400, "invalidSyntax", "")
+	as.Admin.fail("CreateApp", errors.New("seal the secret token: key file missing"))
+	as.Admin.fail("UpdateApp", errors.New("write app: disk full"))
+	as.call(t, as.AdminToken, "POST", "/api/v1/apps", create).wantError(t, 500, "", "internal error")
+	as.call(t, as.AdminToken, "PATCH", "/api/v1/apps/hr", patch).wantError(t, 500, "", "internal error")
+	as.call(t, as.SCIMToken, "POST", "/api/v1/apps", create).wantError(t, 403, "", "")
+
+	logs := as.Log.String()
+	if !strings.Contains(logs, "key file missing") {
+		t.Fatalf("the log lacks the failures, so the test proves nothing:\n%s", logs)
+	}
+	for _, s := range []string{secret, as.AdminToken, as.SCIMToken} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds a secret %q:\n%s", s, logs)
+		}
+	}
+}
+
+// TestAdminPanic checks that an engine panic is a 500 with a request id,
+// in the admin API's error shape.
+func TestAdminPanic(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	catalog := schema.Builtin()
+	srv := New(DefaultConfig(), as.Store, catalog, slog.New(slog.NewTextHandler(as.Log, nil)))
+	srv.EnableAdmin(panickyAdmin{as.Admin})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	as.URL = hs.URL
+	e := as.call(t, as.AdminToken, "GET", "/api/v1/apps/hr/status", "").wantError(t, 500, "", "internal error")
+	if e.RequestID == "" || !strings.Contains(as.Log.String(), "request_id="+e.RequestID) {
+		t.Errorf("the panic's log line lacks request id %q:\n%s", e.RequestID, as.Log.String())
+	}
+}
+
+type panickyAdmin struct{ *recordingAdmin }
+
+func (panickyAdmin) Status(context.Context, string, string) (*provision.Status, error) {
+	panic("nil map")
+}
+
+// TestAdminSegments checks the path splitting that routing rests on,
+// including what no HTTP client sends.
+func TestAdminSegments(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		path string
+		want []string // nil: no route
+	}{
+		{"/api/v1/apps", []string{"apps"}},
+		{"/api/v1/apps/a%2Fb%20c", []string{"apps", "a/b c"}},
+		{"/api/v1/apps/%E2%9C%93", []string{"apps", "✓"}},
+		{"/api/v1", nil},
+		{"/api/v1/", nil},
+		{"/api/v1apps", nil},
+		{"/api/v1/apps/", nil},
+		{"/api/v1//apps", nil},
+		{"/api/v1/apps/%zz", nil},
+		{"/scim/v2/Users", nil},
+	} {
+		got, ok := adminSegments(tc.path)
+		if ok != (tc.want != nil) || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("adminSegments(%q) = %q, %v; want %q", tc.path, got, ok, tc.want)
+		}
+	}
+}
