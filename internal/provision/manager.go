@@ -1,0 +1,581 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ferryid/ferry/internal/provision/expr"
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// Store is the storage the engine needs: the directory and its own
+// records.
+type Store interface {
+	store.Store
+	store.Provisioning
+}
+
+// Options tunes a Manager. The zero value is a sound default.
+type Options struct {
+	// Workers is how many objects a job processes at once; 8 when zero.
+	Workers int
+	// PollInterval is how often the scheduler looks for due jobs and new
+	// directory changes; 500 ms when zero. A directory write reaches the
+	// target within about this long plus the time to send it.
+	PollInterval time.Duration
+	// HTTPClient sends requests to targets; scimclient's default when nil.
+	HTTPClient *http.Client
+	// Owner names this process in job leases; a random id when empty.
+	Owner string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// RetryPolicy is the SCIM client's retry policy; its default when
+	// zero.
+	RetryPolicy scimclient.RetryPolicy
+	// Clock is the SCIM client's clock for waits; real time when nil.
+	Clock scimclient.Clock
+}
+
+// Manager is the provisioning engine: it manages applications for the
+// admin API and runs their jobs (Run).
+type Manager struct {
+	store   Store
+	catalog *schema.Catalog
+	sealer  *Sealer
+	log     *slog.Logger
+	opts    Options
+	workers int
+	now     func() time.Time
+	env     expr.Env
+	owner   string
+
+	objMu   sync.Mutex
+	objects map[string]*objectLock
+
+	runMu   sync.Mutex
+	running map[string]bool // app ids whose job runs in this process
+	wake    chan struct{}
+}
+
+type objectLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// NewManager returns a Manager over st. sealer encrypts target secrets.
+func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Logger, opts Options) *Manager {
+	m := &Manager{store: st, catalog: catalog, sealer: sealer, log: log, opts: opts,
+		objects: map[string]*objectLock{}, running: map[string]bool{}, wake: make(chan struct{}, 1)}
+	m.workers = opts.Workers
+	if m.workers <= 0 {
+		m.workers = 8
+	}
+	m.now = opts.Now
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.env = expr.Env{Now: m.now}
+	m.owner = opts.Owner
+	if m.owner == "" {
+		m.owner = store.NewID()
+	}
+	return m
+}
+
+// lockObject serializes the processing of one object of an application
+// in this process (a cycle and a provision on demand, say).
+func (m *Manager) lockObject(appID, typ, id string) func() {
+	key := appID + "/" + typ + "/" + id
+	m.objMu.Lock()
+	l := m.objects[key]
+	if l == nil {
+		l = &objectLock{}
+		m.objects[key] = l
+	}
+	l.refs++
+	m.objMu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		m.objMu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(m.objects, key)
+		}
+		m.objMu.Unlock()
+	}
+}
+
+// Templates returns the names of the application templates.
+func (m *Manager) Templates() []string { return Templates() }
+
+// --- applications --------------------------------------------------------------
+
+// CreateApp creates an application from a template. It starts Off: Start
+// turns provisioning On.
+func (m *Manager) CreateApp(ctx context.Context, tenantID string, in NewApp) (*AppView, error) {
+	if strings.TrimSpace(in.Name) == "" {
+		return nil, invalid("an application needs a name")
+	}
+	cfg, err := loadTemplate(in.Template)
+	if err != nil {
+		return nil, err
+	}
+	if in.Config != nil {
+		cfg = *in.Config
+	}
+	if in.TenantURL != "" {
+		cfg.TenantURL = in.TenantURL
+	}
+	if in.Scope != "" {
+		cfg.Scope = in.Scope
+	}
+	if _, err := compile(cfg, m.catalog); err != nil {
+		return nil, err
+	}
+	if in.SecretToken == "" {
+		return nil, invalid("secretToken is required: the bearer token the application's SCIM endpoint accepts")
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &store.App{ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(in.Name), Template: in.Template, Config: b}
+	a.Secret = m.sealer.Seal([]byte(in.SecretToken), []byte(a.ID))
+	if err := m.store.CreateApp(ctx, a); err != nil {
+		return nil, err
+	}
+	return m.view(a)
+}
+
+// App returns an application by name.
+func (m *Manager) App(ctx context.Context, tenantID, name string) (*AppView, error) {
+	a, err := m.store.AppByName(ctx, tenantID, name)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(a)
+}
+
+// Apps lists a tenant's applications.
+func (m *Manager) Apps(ctx context.Context, tenantID string) ([]*AppView, error) {
+	as, err := m.store.Apps(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*AppView, 0, len(as))
+	for _, a := range as {
+		v, err := m.view(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// UpdateApp changes an application. A change to what is provisioned or
+// how (the configuration, the target) schedules a full cycle.
+func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersion int64, ch AppChange) (*AppView, error) {
+	a, err := m.store.AppByName(ctx, tenantID, name)
+	if err != nil {
+		return nil, err
+	}
+	cfgChanged := false
+	updated, err := m.store.UpdateApp(ctx, tenantID, a.ID, ifVersion, func(a *store.App) error {
+		cfg, err := decodeConfig(a.Config)
+		if err != nil {
+			return err
+		}
+		before := string(a.Config)
+		if ch.Config != nil {
+			cfg = *ch.Config
+			if ch.TenantURL == nil && cfg.TenantURL == "" {
+				var old Config
+				json.Unmarshal([]byte(before), &old)
+				cfg.TenantURL = old.TenantURL
+			}
+		}
+		if ch.TenantURL != nil {
+			cfg.TenantURL = *ch.TenantURL
+		}
+		if ch.Scope != nil {
+			cfg.Scope = *ch.Scope
+		}
+		if _, err := compile(cfg, m.catalog); err != nil {
+			return err
+		}
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		a.Config = b
+		cfgChanged = string(b) != before
+		if ch.Name != nil {
+			if strings.TrimSpace(*ch.Name) == "" {
+				return invalid("an application needs a name")
+			}
+			a.Name = strings.TrimSpace(*ch.Name)
+		}
+		if ch.SecretToken != nil {
+			if *ch.SecretToken == "" {
+				return invalid("secretToken must not be empty")
+			}
+			a.Secret = m.sealer.Seal([]byte(*ch.SecretToken), []byte(a.ID))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfgChanged {
+		if err := m.updateState(ctx, updated.ID, func(s *jobState, _ *store.JobState) { s.FullPending = true }); err != nil {
+			return nil, err
+		}
+		m.Wake()
+	}
+	return m.view(updated)
+}
+
+// DeleteApp deletes an application with its assignments and links. What
+// was provisioned stays in the target.
+func (m *Manager) DeleteApp(ctx context.Context, tenantID, name string) error {
+	a, err := m.store.AppByName(ctx, tenantID, name)
+	if err != nil {
+		return err
+	}
+	return m.store.DeleteApp(ctx, tenantID, a.ID)
+}
+
+func (m *Manager) view(a *store.App) (*AppView, error) {
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	return &AppView{ID: a.ID, Name: a.Name, Template: a.Template, Enabled: a.Enabled, Config: cfg,
+		HasSecretToken: len(a.Secret) > 0, Version: a.Version, Created: a.Created, LastModified: a.LastModified}, nil
+}
+
+func decodeConfig(b []byte) (Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("the stored configuration does not decode: %w", err)
+	}
+	return c, nil
+}
+
+// --- assignments --------------------------------------------------------------
+
+// Assign assigns a user or group to an application.
+func (m *Manager) Assign(ctx context.Context, tenantID, app string, p Principal, role string) (*AssignmentView, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.principal(ctx, tenantID, p)
+	if err != nil {
+		return nil, err
+	}
+	as := store.Assignment{AppID: a.ID, PrincipalType: r.Type, PrincipalID: r.ID, Role: role}
+	if err := m.store.Assign(ctx, tenantID, as); err != nil {
+		return nil, err
+	}
+	m.Wake()
+	return &AssignmentView{PrincipalType: r.Type, PrincipalID: r.ID, PrincipalName: displayName(r), Role: role, Created: m.now().UTC()}, nil
+}
+
+// Unassign removes a user's or group's assignment.
+func (m *Manager) Unassign(ctx context.Context, tenantID, app string, p Principal) error {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return err
+	}
+	r, err := m.principal(ctx, tenantID, p)
+	if err != nil {
+		return err
+	}
+	if err := m.store.Unassign(ctx, tenantID, a.ID, r.Type, r.ID); err != nil {
+		return err
+	}
+	m.Wake()
+	return nil
+}
+
+// Assignments lists an application's assignments.
+func (m *Manager) Assignments(ctx context.Context, tenantID, app string) ([]AssignmentView, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	as, err := m.store.Assignments(ctx, tenantID, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AssignmentView, 0, len(as))
+	for _, x := range as {
+		v := AssignmentView{PrincipalType: x.PrincipalType, PrincipalID: x.PrincipalID, Role: x.Role, Created: x.Created}
+		if r, err := m.store.Get(ctx, tenantID, x.PrincipalType, x.PrincipalID, store.ReadOptions{}); err == nil {
+			v.PrincipalName = displayName(r)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// principal finds the user or group p names.
+func (m *Manager) principal(ctx context.Context, tenantID string, p Principal) (*store.Resource, error) {
+	typ := p.Type
+	switch strings.ToLower(typ) {
+	case "user", "users":
+		typ = store.UserType
+	case "group", "groups":
+		typ = store.GroupType
+	default:
+		return nil, invalid("a principal is a User or a Group, not %q", p.Type)
+	}
+	if p.ID != "" {
+		return m.store.Get(ctx, tenantID, typ, p.ID, store.ReadOptions{})
+	}
+	if p.Name == "" {
+		return nil, invalid("name the %s by id or name", strings.ToLower(typ))
+	}
+	attr := "userName"
+	if typ == store.GroupType {
+		attr = "displayName"
+	}
+	b, _ := json.Marshal(p.Name)
+	f, err := filter.Parse(attr + " eq " + string(b))
+	if err != nil {
+		return nil, err
+	}
+	page, err := m.store.Query(ctx, tenantID, typ, store.Query{Filter: f, Count: 2})
+	if err != nil {
+		return nil, err
+	}
+	switch len(page.Resources) {
+	case 0:
+		// Let an id given as a name work too.
+		if r, err := m.store.Get(ctx, tenantID, typ, p.Name, store.ReadOptions{}); err == nil {
+			return r, nil
+		}
+		return nil, scim.Errorf(404, "", "no %s named %q", strings.ToLower(typ), p.Name)
+	case 1:
+		return page.Resources[0], nil
+	}
+	return nil, scim.Errorf(409, "", "several groups are named %q; name it by id", p.Name)
+}
+
+// --- jobs ---------------------------------------------------------------------------
+
+// Start turns provisioning On.
+func (m *Manager) Start(ctx context.Context, tenantID, app string) error {
+	return m.setEnabled(ctx, tenantID, app, true)
+}
+
+// Stop turns provisioning Off. A cycle that is running finishes.
+func (m *Manager) Stop(ctx context.Context, tenantID, app string) error {
+	return m.setEnabled(ctx, tenantID, app, false)
+}
+
+func (m *Manager) setEnabled(ctx context.Context, tenantID, app string, on bool) error {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return err
+	}
+	if _, err := m.store.UpdateApp(ctx, tenantID, a.ID, 0, func(a *store.App) error { a.Enabled = on; return nil }); err != nil {
+		return err
+	}
+	m.Wake()
+	return nil
+}
+
+// Restart clears the job's progress so that its next cycle is a full one,
+// from the current state of the directory, and turns provisioning On.
+// Links are kept: objects already provisioned are not matched again.
+func (m *Manager) Restart(ctx context.Context, tenantID, app string) error {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return err
+	}
+	if err := m.updateState(ctx, a.ID, func(s *jobState, _ *store.JobState) {
+		s.FullPending = true
+		s.Full = nil
+	}); err != nil {
+		return err
+	}
+	return m.setEnabled(ctx, tenantID, app, true)
+}
+
+// Status returns an application's job status and progress.
+func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	js, s, err := m.loadState(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{App: a.Name, Enabled: a.Enabled, Current: s.Current, Last: s.Last, Watermark: js.Watermark,
+		FullCyclePending: s.FullPending || !s.InitialDone, Totals: s.Totals}
+	switch {
+	case s.Current != nil:
+		st.State = "running"
+	case a.Enabled:
+		st.State = "idle"
+	default:
+		st.State = "off"
+	}
+	if cfg, err := decodeConfig(a.Config); err == nil && !s.LastFull.IsZero() {
+		st.NextFullCycle = s.LastFull.Add(fullInterval(cfg))
+	}
+	return st, nil
+}
+
+func fullInterval(c Config) time.Duration {
+	if c.FullCycleInterval > 0 {
+		return time.Duration(c.FullCycleInterval)
+	}
+	return DefaultFullCycleInterval
+}
+
+// loadState reads a job's state.
+func (m *Manager) loadState(ctx context.Context, appID string) (*store.JobState, *jobState, error) {
+	js, err := m.store.JobState(ctx, appID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &jobState{}
+	if len(js.State) > 0 {
+		if err := json.Unmarshal(js.State, s); err != nil {
+			return nil, nil, fmt.Errorf("the job state does not decode: %w", err)
+		}
+	}
+	return js, s, nil
+}
+
+// updateState changes a job's state outside its cycles (a restart, a
+// configuration change).
+func (m *Manager) updateState(ctx context.Context, appID string, change func(*jobState, *store.JobState)) error {
+	js, s, err := m.loadState(ctx, appID)
+	if err != nil {
+		return err
+	}
+	change(s, js)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	js.State = b
+	return m.store.PutJobState(ctx, js)
+}
+
+// TestConnection checks the application's endpoint and token as Entra's
+// Test Connection does.
+func (m *Manager) TestConnection(ctx context.Context, tenantID, app string) (*TestResult, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.client(a, cfg)
+	if err != nil {
+		return &TestResult{Success: false, Message: err.Error()}, nil
+	}
+	if err := c.TestConnection(ctx); err != nil {
+		return &TestResult{Success: false, Message: err.Error(), Code: string(scimclient.CodeOf(err))}, nil
+	}
+	return &TestResult{Success: true}, nil
+}
+
+// client returns a SCIM client for an application's target.
+func (m *Manager) client(a *store.App, cfg Config) (*scimclient.Client, error) {
+	token, err := m.sealer.Open(a.Secret, []byte(a.ID))
+	if err != nil {
+		return nil, err
+	}
+	limit := scimclient.DefaultRateLimit
+	if cfg.RateLimit > 0 {
+		limit = rate.Limit(cfg.RateLimit)
+	}
+	return scimclient.New(scimclient.Config{BaseURL: cfg.TenantURL, Token: string(token),
+		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: m.opts.HTTPClient,
+		Retry: m.opts.RetryPolicy, Clock: m.opts.Clock, Logger: m.log})
+}
+
+// --- logs ---------------------------------------------------------------------------
+
+// writeLogs stores log records of an application.
+func (m *Manager) writeLogs(ctx context.Context, a *store.App, records []*LogRecord) error {
+	if len(records) == 0 {
+		return nil
+	}
+	logs := make([]*store.ProvisioningLog, 0, len(records))
+	for _, r := range records {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		logs = append(logs, &store.ProvisioningLog{TenantID: a.TenantID, AppID: a.ID, CycleID: r.CycleID,
+			At: r.ActivityDateTime, Action: r.Action, Status: r.Status, SourceType: r.Source.Type, SourceID: r.Source.ID,
+			SourceName: r.Source.DisplayName, TargetID: r.Target.ID, Record: b})
+	}
+	if err := m.store.AppendLogs(context.WithoutCancel(ctx), logs); err != nil {
+		return fmt.Errorf("write provisioning logs: %w", err)
+	}
+	for i, l := range logs {
+		records[i].ID = l.ID
+	}
+	return nil
+}
+
+// Logs returns an application's provisioning logs, newest first.
+func (m *Manager) Logs(ctx context.Context, tenantID, app string, f LogFilter) ([]LogRecord, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	q := store.LogQuery{TenantID: tenantID, AppID: a.ID, Action: f.Action, Status: f.Status, Since: f.Since,
+		Until: f.Until, Before: f.Before, Limit: f.Limit}
+	if f.User != "" {
+		if _, err := m.store.Get(ctx, tenantID, store.UserType, f.User, store.ReadOptions{}); err == nil {
+			q.SourceID = f.User
+		} else if _, err := m.store.Get(ctx, tenantID, store.GroupType, f.User, store.ReadOptions{}); err == nil {
+			q.SourceID = f.User
+		} else {
+			q.SourceName = f.User
+		}
+	}
+	logs, err := m.store.Logs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LogRecord, 0, len(logs))
+	for _, l := range logs {
+		var r LogRecord
+		if err := json.Unmarshal(l.Record, &r); err != nil {
+			return nil, fmt.Errorf("a provisioning log record does not decode: %w", err)
+		}
+		r.ID = l.ID
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// errNotEnabled is a cycle asked of an application that is Off.
+var errNotEnabled = errors.New("provisioning is off")

@@ -1,0 +1,705 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// This file is what happens to one directory object in one cycle: import
+// it, decide its scope, match it to a target object, and create, update,
+// disable or delete it there, recording each step in its log record.
+
+// outcome is what processing one object did, for the cycle's counts and
+// follow-ups.
+type outcome struct {
+	record *LogRecord // nil when there is nothing worth a log record
+	count  func(*Counts)
+	// linked says the object got a link in this pass (created or
+	// matched): its dependents and groups are looked at again.
+	linked bool
+	// groups are the source groups the object is a member of.
+	groups []string
+}
+
+// pass holds what one cycle's object passes share: the lookups that would
+// cost a request per object, the follow-ups, and the log records.
+type pass struct {
+	j        *job
+	cycleID  string
+	onDemand bool
+	// prematch indexes the target's objects by matching value, when the
+	// target was listed whole at the start of the cycle.
+	prematch map[string]*targetIndex
+
+	mu        sync.Mutex
+	counts    Counts
+	processed map[objectKey]bool
+	followUps map[objectKey]bool
+	records   []*LogRecord
+}
+
+type objectKey struct{ typ, id string }
+
+func newPass(j *job, cycleID string) *pass {
+	return &pass{j: j, cycleID: cycleID, processed: map[objectKey]bool{}, followUps: map[objectKey]bool{}}
+}
+
+// done reports whether the object was processed in this pass already, and
+// marks it.
+func (p *pass) claim(k objectKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.processed[k] {
+		return false
+	}
+	p.processed[k] = true
+	return true
+}
+
+// record adds an outcome to the pass.
+func (p *pass) record(o outcome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if o.count != nil {
+		o.count(&p.counts)
+	}
+	if o.record != nil {
+		p.records = append(p.records, o.record)
+	}
+}
+
+// followUp schedules an object to be looked at again at the end of the
+// pass.
+func (p *pass) followUp(k objectKey) {
+	p.mu.Lock()
+	p.followUps[k] = true
+	p.mu.Unlock()
+}
+
+// object processes the directory object typ/id: the whole of what a cycle
+// does to it.
+func (p *pass) object(ctx context.Context, typ, id string) outcome {
+	j := p.j
+	co := j.cfg.object(typ)
+	if co == nil {
+		return outcome{}
+	}
+	unlock := j.m.lockObject(j.app.ID, typ, id)
+	defer unlock()
+	start := time.Now()
+	rec := &LogRecord{ID: "", ActivityDateTime: start.UTC(), CycleID: p.cycleID, ChangeID: store.NewID(), JobID: j.app.ID,
+		Source: Identity{ID: id, Type: typ}, Target: Identity{Type: co.TargetType}}
+	o := p.run(ctx, co, rec)
+	rec.DurationMs = time.Since(start).Milliseconds()
+	if o.record != nil && o.record.Status == StatusFailure && o.count == nil {
+		o.count = func(c *Counts) { c.Failed++ }
+	}
+	return o
+}
+
+func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
+	j := p.j
+	typ, id := co.SourceType, rec.Source.ID
+	// Import.
+	r, err := j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
+	if isStatus(err, 404) {
+		return p.gone(ctx, co, rec)
+	}
+	if err != nil {
+		return failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(typ), err))
+	}
+	rec.Source.DisplayName = displayName(r)
+	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(typ), rec.Source.DisplayName))
+	doc := render(r)
+
+	// Scope.
+	inScope, why, err := j.inScope(ctx, co, r, doc)
+	if err != nil {
+		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err))
+	}
+	active := true
+	if v, ok := r.Doc["active"].(bool); ok && typ == store.UserType {
+		active = v
+	}
+	softDeleted := !inScope || !active
+	scopeStatus := StatusSuccess
+	if !inScope {
+		scopeStatus = StatusSkipped
+	}
+	rec.step("Determine scope", "scoping", scopeStatus, why)
+
+	link, err := j.m.store.Link(ctx, j.app.ID, typ, id)
+	if isStatus(err, 404) {
+		link = nil
+	} else if err != nil {
+		return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
+	}
+	var groups []string
+	for _, g := range r.Groups {
+		groups = append(groups, g.ID)
+	}
+
+	if link == nil {
+		if !inScope {
+			if !p.onDemand {
+				return outcome{} // never provisioned, not in scope: nothing to do or log
+			}
+			return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+why)
+		}
+		if !active {
+			return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created")
+		}
+		want, err := co.evaluate(doc, false, true, j.m.env)
+		if err != nil {
+			return mappingFailed(rec, err)
+		}
+		matched, found, err := p.match(ctx, co, want, rec)
+		if err != nil {
+			return failedErr(rec, "matching", err)
+		}
+		if found {
+			tid, _ := matched.String("id")
+			link = &store.Link{AppID: j.app.ID, SourceType: typ, SourceID: id, TargetID: tid}
+			rec.Target.ID = tid
+			exp := &exportedRecord{Values: co.observed(matched)}
+			if co.members {
+				exp.Members = memberIDsOf(matched)
+			}
+			if err := j.putLink(ctx, link, exp); err != nil {
+				return failed(rec, "matching", "InternalError", err.Error())
+			}
+			o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
+			o.linked, o.groups = true, groups
+			return o
+		}
+		if !co.Actions.Create {
+			return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
+		}
+		o := p.create(ctx, co, rec, r, want)
+		o.groups = groups
+		return o
+	}
+	rec.Target.ID = link.TargetID
+	rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Linked to target object %s", link.TargetID))
+	if !inScope && j.cfg.SkipOutOfScopeDeletions {
+		return skipped(rec, codeEntrySynchronizationSkip, "The object left the scope; SkipOutOfScopeDeletions leaves it as it is in the target")
+	}
+	o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
+	o.groups = groups
+	return o
+}
+
+// create creates the object in the target and links it.
+func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, want *desired) outcome {
+	j := p.j
+	refs, pending := j.resolveRefs(ctx, want.refs)
+	values := maps2(want.values, refs)
+	doc, err := co.document(values)
+	if err != nil {
+		return mappingFailed(rec, err)
+	}
+	rematch := func(ctx context.Context) (resource.Document, bool, error) {
+		return p.queryMatch(ctx, co, want)
+	}
+	created, matchedInstead, err := j.client.Create(ctx, co.TargetType, doc, rematch)
+	if err != nil {
+		return failedErr(rec, "export", err)
+	}
+	tid, _ := created.String("id")
+	rec.Target.ID = tid
+	link := &store.Link{AppID: j.app.ID, SourceType: co.SourceType, SourceID: r.ID, TargetID: tid}
+	if matchedInstead {
+		// The target had it after all (a 409, or a create that went
+		// through before its answer was lost): link, then update.
+		rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Matched target object %s when creating", tid))
+		exp := &exportedRecord{Values: co.observed(created)}
+		if err := j.putLink(ctx, link, exp); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
+		o := p.update(ctx, co, rec, r, render(r), link, false, true)
+		o.linked = true
+		return o
+	}
+	exp := &exportedRecord{Values: values}
+	if err := j.putLink(ctx, link, exp); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	p.deferRefs(r.ID, pending)
+	var changes []change
+	for _, k := range sortedKeys(values) {
+		changes = append(changes, change{path: k, new: values[k], redacted: want.redacted[k]})
+	}
+	rec.ModifiedProperties = modified(changes)
+	rec.Action, rec.Status = ActionCreate, StatusSuccess
+	rec.step("Create", "export", StatusSuccess, fmt.Sprintf("Created %s %s in the target", strings.ToLower(co.SourceType), tid))
+	o := outcome{record: rec, linked: true, count: func(c *Counts) { c.Created++ }}
+	if co.members {
+		if err := p.syncMembers(ctx, co, rec, r, link, exp); err != nil {
+			return failedErr(rec, "export", err)
+		}
+	}
+	return o
+}
+
+// update brings a linked object in line with its mappings: a PATCH of the
+// attributes that differ from what was last exported, and, for a group,
+// its members.
+func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, doc resource.Document,
+	link *store.Link, softDeleted, inScope bool) outcome {
+	j := p.j
+	want, err := co.evaluate(doc, softDeleted, false, j.m.env)
+	if err != nil {
+		return mappingFailed(rec, err)
+	}
+	exp, err := decodeExported(link.Exported)
+	if err != nil {
+		return failed(rec, "processing", "InternalError", err.Error())
+	}
+	refs, pending := j.resolveRefs(ctx, want.refs)
+	changes := co.diff(exp.Values, want, refs)
+	action := ActionUpdate
+	if softDeleted && disables(changes) {
+		action = ActionDisable
+	}
+	if len(changes) > 0 && !co.Actions.Update {
+		return skipped(rec, codeEntrySynchronizationSkip, "The object differs from the target but the Update action is off")
+	}
+	if len(changes) > 0 {
+		_, err := j.client.Patch(ctx, co.TargetType, link.TargetID, operations(changes))
+		if scimclient.IsNotFound(err) {
+			return p.anchorLost(ctx, co, rec, link)
+		}
+		if err != nil {
+			return failedErr(rec, "export", err)
+		}
+		for _, c := range changes {
+			exp.Values[c.path] = c.new
+		}
+		if err := j.putLink(ctx, link, exp); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
+	}
+	p.deferRefs(r.ID, pending)
+	memberChanges := 0
+	if co.members {
+		before := len(exp.Members)
+		added, removed, err := p.syncMembersDiff(ctx, co, r, link, exp)
+		if scimclient.IsNotFound(err) {
+			return p.anchorLost(ctx, co, rec, link)
+		}
+		if err != nil {
+			return failedErr(rec, "export", err)
+		}
+		memberChanges = added + removed
+		if memberChanges > 0 {
+			rec.ModifiedProperties = append(rec.ModifiedProperties, ModifiedProperty{Name: "members",
+				OldValue: fmt.Sprintf("%d members", before), NewValue: fmt.Sprintf("%d members (%d added, %d removed)", len(exp.Members), added, removed)})
+		}
+	}
+	if len(changes) == 0 && memberChanges == 0 {
+		if p.onDemand {
+			rec.Action, rec.Status = ActionOther, StatusSuccess
+			rec.step("Update", "export", StatusSkipped, "The target object is already in sync")
+			return outcome{record: rec, count: func(c *Counts) { c.Unchanged++ }}
+		}
+		return outcome{count: func(c *Counts) { c.Unchanged++ }}
+	}
+	rec.ModifiedProperties = append(modified(changes), rec.ModifiedProperties...)
+	rec.Action, rec.Status = action, StatusSuccess
+	verb := "Updated"
+	if action == ActionDisable {
+		verb = "Disabled"
+	}
+	rec.step(verb, "export", StatusSuccess, fmt.Sprintf("%s %s %s in the target", verb, strings.ToLower(co.SourceType), link.TargetID))
+	if action == ActionDisable {
+		return outcome{record: rec, count: func(c *Counts) { c.Disabled++ }}
+	}
+	return outcome{record: rec, count: func(c *Counts) { c.Updated++ }}
+}
+
+// disables reports whether changes set active to false.
+func disables(changes []change) bool {
+	for _, c := range changes {
+		if strings.EqualFold(c.path, "active") && c.new == false {
+			return true
+		}
+	}
+	return false
+}
+
+// anchorLost handles a linked object that the target no longer has
+// (InvalidAnchor): the link goes, and the next cycle matches or creates
+// the object again.
+func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecord, link *store.Link) outcome {
+	j := p.j
+	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, link.SourceID); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	p.followUp(objectKey{co.SourceType, link.SourceID})
+	rec.Action, rec.Status = ActionUpdate, StatusWarning
+	rec.Error = &ErrorInfo{Code: string(scimclient.CodeInvalidAnchor), Category: "nonServiceFailure",
+		Reason: fmt.Sprintf("The target no longer has object %s, which was created or matched for this %s", link.TargetID,
+			strings.ToLower(co.SourceType)),
+		RecommendedAction: "None: the link was dropped and the object is matched or created again."}
+	rec.step("Update", "export", StatusWarning, rec.Error.Reason)
+	return outcome{record: rec}
+}
+
+// gone handles an object deleted from the directory: its target object is
+// deleted when the Delete action is on, and disabled otherwise.
+func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
+	j := p.j
+	link, err := j.m.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
+	if isStatus(err, 404) {
+		if p.onDemand {
+			return skipped(rec, codeEntrySynchronizationSkip, "The object does not exist in the directory")
+		}
+		return outcome{}
+	}
+	if err != nil {
+		return failed(rec, "processing", "InternalError", err.Error())
+	}
+	rec.Target.ID = link.TargetID
+	rec.step("Import", "import", StatusSuccess, "The object was deleted from the directory")
+	if j.cfg.SkipOutOfScopeDeletions && !co.Actions.Delete {
+		return skipped(rec, codeEntrySynchronizationSkip, "Deleted in the directory; the Delete action is off and SkipOutOfScopeDeletions is set")
+	}
+	if co.Actions.Delete {
+		err := j.client.Delete(ctx, co.TargetType, link.TargetID)
+		if err != nil && !scimclient.IsNotFound(err) {
+			return failedErr(rec, "export", err)
+		}
+		if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, rec.Source.ID); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
+		rec.Action, rec.Status = ActionDelete, StatusSuccess
+		rec.step("Delete", "export", StatusSuccess, fmt.Sprintf("Deleted %s %s in the target", strings.ToLower(co.SourceType), link.TargetID))
+		return outcome{record: rec, count: func(c *Counts) { c.Deleted++ }}
+	}
+	// Without the Delete action a deleted user is disabled, not left
+	// active; then the object is no longer managed.
+	exp, err := decodeExported(link.Exported)
+	if err != nil {
+		return failed(rec, "processing", "InternalError", err.Error())
+	}
+	if co.SourceType == store.UserType && exp.Values["active"] != false && co.mapsActive() {
+		ops := []scimclient.Operation{{Op: "replace", Path: "active", Value: false}}
+		if _, err := j.client.Patch(ctx, co.TargetType, link.TargetID, ops); err != nil && !scimclient.IsNotFound(err) {
+			return failedErr(rec, "export", err)
+		}
+		rec.ModifiedProperties = []ModifiedProperty{{Name: "active", OldValue: display(exp.Values["active"]), NewValue: "false"}}
+	}
+	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, rec.Source.ID); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	rec.Action, rec.Status = ActionDisable, StatusSuccess
+	rec.step("Disable", "export", StatusSuccess, "Deleted in the directory with the Delete action off: disabled in the target and no longer managed")
+	return outcome{record: rec, count: func(c *Counts) { c.Disabled++ }}
+}
+
+// mapsActive reports whether the object's mappings set active.
+func (co *compiledObject) mapsActive() bool {
+	for _, ca := range co.attrs {
+		if strings.EqualFold(ca.Target, "active") {
+			return true
+		}
+	}
+	return false
+}
+
+// --- matching -----------------------------------------------------------------
+
+// match finds the target object of an unlinked source object by its
+// matching attributes, in precedence order (engine-behavior.md §1.7).
+func (p *pass) match(ctx context.Context, co *compiledObject, want *desired, rec *LogRecord) (resource.Document, bool, error) {
+	any := false
+	for _, ca := range co.match {
+		v, ok := want.values[ca.Target].(string)
+		if !ok || v == "" {
+			continue
+		}
+		any = true
+		if idx := p.prematch[co.TargetType]; idx != nil {
+			docs := idx.lookup(ca.Target, v)
+			switch len(docs) {
+			case 0:
+				continue
+			case 1:
+				rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Matched on %s = %q (target listing)", ca.Target, v))
+				return docs[0], true, nil
+			}
+			return nil, false, &mappingError{scimclient.CodeDuplicateTargetEntries,
+				fmt.Sprintf("%d target objects have %s = %q", len(docs), ca.Target, v)}
+		}
+		doc, found, err := p.j.client.Match(ctx, co.TargetType, ca.Target, v)
+		if err != nil {
+			return nil, false, err
+		}
+		if found {
+			rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Matched on %s = %q", ca.Target, v))
+			return doc, true, nil
+		}
+	}
+	if !any {
+		return nil, false, &mappingError{codeImportSkipped, "The object has no value for any matching attribute"}
+	}
+	rec.step("Match", "matching", StatusSuccess, "No matching object in the target")
+	return nil, false, nil
+}
+
+// queryMatch matches by querying the target, whatever the listing said:
+// the check before a create is resent.
+func (p *pass) queryMatch(ctx context.Context, co *compiledObject, want *desired) (resource.Document, bool, error) {
+	for _, ca := range co.match {
+		v, ok := want.values[ca.Target].(string)
+		if !ok || v == "" {
+			continue
+		}
+		doc, found, err := p.j.client.Match(ctx, co.TargetType, ca.Target, v)
+		if err != nil || found {
+			return doc, found, err
+		}
+	}
+	return nil, false, nil
+}
+
+// --- references and members ------------------------------------------------------
+
+// resolveRefs turns the source ids of reference attributes into the
+// target ids of their linked objects. pending are those not linked yet.
+func (j *job) resolveRefs(ctx context.Context, refs map[string]string) (map[string]any, []string) {
+	out := map[string]any{}
+	var pending []string
+	for path, sid := range refs {
+		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, sid)
+		if err != nil {
+			pending = append(pending, sid)
+			continue
+		}
+		out[path] = map[string]any{"value": l.TargetID}
+	}
+	return out, pending
+}
+
+// deferRefs remembers that object id waits for the objects pending to be
+// provisioned, to be updated when they are.
+func (p *pass) deferRefs(id string, pending []string) {
+	if len(pending) == 0 {
+		return
+	}
+	p.j.stateMu.Lock()
+	defer p.j.stateMu.Unlock()
+	if p.j.state.PendingRefs == nil {
+		p.j.state.PendingRefs = map[string][]string{}
+	}
+	for _, sid := range pending {
+		if !slices.Contains(p.j.state.PendingRefs[sid], id) {
+			p.j.state.PendingRefs[sid] = append(p.j.state.PendingRefs[sid], id)
+		}
+	}
+}
+
+// syncMembers gives a newly created group its members.
+func (p *pass) syncMembers(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, link *store.Link, exp *exportedRecord) error {
+	added, _, err := p.syncMembersDiff(ctx, co, r, link, exp)
+	if err != nil {
+		return err
+	}
+	if added > 0 {
+		rec.ModifiedProperties = append(rec.ModifiedProperties, ModifiedProperty{Name: "members", NewValue: fmt.Sprintf("%d members", added)})
+	}
+	return nil
+}
+
+// syncMembersDiff sends the difference between a group's linked members and
+// the members last exported, in chunks, and records the new set.
+func (p *pass) syncMembersDiff(ctx context.Context, co *compiledObject, r *store.Resource, link *store.Link, exp *exportedRecord) (added, removed int, err error) {
+	j := p.j
+	var want []string
+	for _, m := range r.Members {
+		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
+		if isStatus(err, 404) {
+			continue // not provisioned (yet): added when it is
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		want = append(want, l.TargetID)
+	}
+	have := map[string]bool{}
+	for _, id := range exp.Members {
+		have[id] = true
+	}
+	wantSet := map[string]bool{}
+	var add, remove []string
+	for _, id := range want {
+		wantSet[id] = true
+		if !have[id] {
+			add = append(add, id)
+		}
+	}
+	for _, id := range exp.Members {
+		if !wantSet[id] {
+			remove = append(remove, id)
+		}
+	}
+	if len(add) == 0 && len(remove) == 0 {
+		return 0, 0, nil
+	}
+	if !co.Actions.Update && len(exp.Members) > 0 {
+		return 0, 0, nil
+	}
+	if len(add) > 0 {
+		if err := j.client.AddMembers(ctx, link.TargetID, add); err != nil {
+			return 0, 0, err
+		}
+	}
+	if len(remove) > 0 {
+		if err := j.client.RemoveMembers(ctx, link.TargetID, remove); err != nil {
+			return 0, 0, err
+		}
+	}
+	slices.Sort(want)
+	exp.Members = want
+	if err := j.putLink(ctx, link, exp); err != nil {
+		return 0, 0, err
+	}
+	return len(add), len(remove), nil
+}
+
+// memberIDsOf returns the member ids of a target group document.
+func memberIDsOf(doc resource.Document) []string {
+	ms, _ := doc["members"].([]any)
+	var out []string
+	for _, m := range ms {
+		if mm, ok := m.(map[string]any); ok {
+			if id, ok := mm["value"].(string); ok {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// --- helpers --------------------------------------------------------------------------
+
+// putLink stores a link with its exported record.
+func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord) error {
+	b, err := json.Marshal(exp)
+	if err != nil {
+		return err
+	}
+	l.Exported = b
+	if err := j.m.store.PutLink(ctx, l); err != nil {
+		return fmt.Errorf("store the link: %w", err)
+	}
+	return nil
+}
+
+// render returns a stored resource as the document mappings read: the
+// stored attributes with its id.
+func render(r *store.Resource) resource.Document {
+	doc := r.Doc.Clone()
+	doc["id"] = r.ID
+	return doc
+}
+
+func displayName(r *store.Resource) string {
+	for _, k := range []string{"userName", "displayName"} {
+		if s, ok := r.Doc.String(k); ok && s != "" {
+			return s
+		}
+	}
+	return r.ID
+}
+
+func maps2(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func isStatus(err error, status int) bool {
+	e, ok := scim.AsError(err)
+	return ok && e.Status == status
+}
+
+func (r *LogRecord) step(name, typ, status, description string) {
+	r.Steps = append(r.Steps, Step{Name: name, Type: typ, Status: status, Description: description})
+}
+
+func skipped(rec *LogRecord, code scimclient.Code, reason string) outcome {
+	rec.Action, rec.Status = ActionOther, StatusSkipped
+	rec.Error = &ErrorInfo{Code: string(code), Reason: reason, Category: "nonServiceFailure"}
+	return outcome{record: rec, count: func(c *Counts) { c.Skipped++ }}
+}
+
+func failed(rec *LogRecord, stepType, code, reason string) outcome {
+	rec.Action, rec.Status = ActionOther, StatusFailure
+	rec.Error = &ErrorInfo{Code: code, Reason: reason, Category: "failure"}
+	rec.step("Failed", stepType, StatusFailure, reason)
+	return outcome{record: rec, count: func(c *Counts) { c.Failed++ }}
+}
+
+func mappingFailed(rec *LogRecord, err error) outcome {
+	var me *mappingError
+	if errors.As(err, &me) {
+		o := failed(rec, "processing", string(me.code), me.reason)
+		rec.Error.RecommendedAction = recommendation(me.code)
+		return o
+	}
+	return failed(rec, "processing", "InternalError", err.Error())
+}
+
+// failedErr records a failure from the target or matching.
+func failedErr(rec *LogRecord, stepType string, err error) outcome {
+	var me *mappingError
+	if errors.As(err, &me) {
+		o := failed(rec, stepType, string(me.code), me.reason)
+		rec.Error.RecommendedAction = recommendation(me.code)
+		return o
+	}
+	code := scimclient.CodeOf(err)
+	if code == "" {
+		code = "InternalError"
+	}
+	o := failed(rec, stepType, string(code), err.Error())
+	rec.Error.RecommendedAction = recommendation(code)
+	return o
+}
+
+// recommendation is the recommended action for an error code.
+func recommendation(code scimclient.Code) string {
+	switch code {
+	case scimclient.CodeUnauthorized, scimclient.CodeInsufficientRights:
+		return "Check the Secret Token and run Test Connection."
+	case scimclient.CodeTooManyRequests, scimclient.CodeInternalServerError, scimclient.CodeTimeout, scimclient.CodeWebExceptionProtocolError:
+		return "None: the object is retried in the next cycle."
+	case scimclient.CodeDuplicateTargetEntries:
+		return "Make the matching attribute's value unique in the target, or change the matching attributes."
+	case codeMandatoryFieldsMissing:
+		return "Give the object a value for the attribute the target requires, or a default value in the mapping."
+	case codeImportSkipped:
+		return "Give the object a value for a matching attribute."
+	case codeExpressionFailed, codeSchemaPropertyOneValue:
+		return "Fix the attribute mapping's expression."
+	}
+	return ""
+}

@@ -1,0 +1,189 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// leaseTTL is how long a job's lease lasts without renewal: how long the
+// job of a process that died waits before another process takes it over.
+const leaseTTL = 30 * time.Second
+
+// Wake makes the scheduler look for due jobs now rather than at its next
+// poll.
+func (m *Manager) Wake() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run schedules the jobs of every application that is On until ctx is
+// done: a full cycle first and whenever one is due (a configuration
+// change, a restart, the full-cycle interval), otherwise an incremental
+// cycle as soon as the directory changed. Jobs run concurrently, each in
+// one process at a time: a process runs a job only while it holds the
+// job's lease in the database, so replicas sharing a database share the
+// work. Run returns once the cycles it started have stopped.
+func (m *Manager) Run(ctx context.Context) {
+	poll := m.opts.PollInterval
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
+	}
+	done := make(chan struct{})
+	active := 0
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		started := m.schedule(ctx, done)
+		active += started
+		select {
+		case <-ctx.Done():
+			for ; active > 0; active-- {
+				<-done
+			}
+			return
+		case <-done:
+			active--
+		case <-t.C:
+		case <-m.wake:
+		}
+	}
+}
+
+// schedule starts the due jobs that are not running here, and returns how
+// many it started.
+func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
+	apps, err := m.store.Apps(ctx, "")
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Error("list applications", "err", err)
+		}
+		return 0
+	}
+	started := 0
+	for _, a := range apps {
+		if !a.Enabled || m.isRunning(a.ID) {
+			continue
+		}
+		kind, err := m.due(ctx, a)
+		if err != nil {
+			m.log.Error("check job", "app", a.Name, "err", err)
+			continue
+		}
+		if kind == "" {
+			continue
+		}
+		ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
+		if err != nil || !ok {
+			continue
+		}
+		m.setRunning(a.ID, true)
+		started++
+		go func() {
+			defer func() { done <- struct{}{} }()
+			defer m.setRunning(a.ID, false)
+			if err := m.runJob(ctx, a, kind); err != nil && ctx.Err() == nil {
+				m.log.Error("cycle failed", "app", a.Name, "err", err)
+			}
+		}()
+	}
+	return started
+}
+
+func (m *Manager) isRunning(id string) bool {
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	return m.running[id]
+}
+
+func (m *Manager) setRunning(id string, on bool) {
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	if on {
+		m.running[id] = true
+	} else {
+		delete(m.running, id)
+	}
+}
+
+// due says which cycle an application's job needs now: kindFull,
+// kindIncremental or "".
+func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
+	js, s, err := m.loadState(ctx, a.ID)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return "", err
+	}
+	if !s.InitialDone || s.FullPending || s.Full != nil || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
+		return kindFull, nil
+	}
+	cs, err := m.store.Changes(ctx, a.TenantID, js.Watermark, 1)
+	if err != nil {
+		return "", err
+	}
+	if len(cs) > 0 {
+		return kindIncremental, nil
+	}
+	return "", nil
+}
+
+// runJob runs one cycle of an application's job while holding its lease,
+// renewing the lease as the cycle goes. Losing the lease stops the cycle
+// at its next page.
+func (m *Manager) runJob(ctx context.Context, a *store.App, kind string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer m.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, m.owner)
+	go func() {
+		t := time.NewTicker(leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
+				if err == nil && !ok {
+					cancel(errors.New("the job's lease was lost to another process"))
+					return
+				}
+			}
+		}
+	}()
+	j, err := m.openJob(ctx, a)
+	if err != nil {
+		return err
+	}
+	if kind == kindFull {
+		return j.runFull(ctx)
+	}
+	return j.runIncremental(ctx)
+}
+
+// openJob loads what a cycle of an application needs.
+func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(cfg, m.catalog)
+	if err != nil {
+		return nil, err
+	}
+	client, err := m.client(a, cfg)
+	if err != nil {
+		return nil, err
+	}
+	js, s, err := m.loadState(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js}, nil
+}

@@ -1,0 +1,103 @@
+package provision
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// KeySize is the length of the secret key: AES-256.
+const KeySize = 32
+
+// Sealer encrypts application secrets (a target's Secret Token) for
+// storage with AES-256-GCM, so that the database alone never reveals them.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// NewSealer returns a Sealer with a KeySize-byte key.
+func NewSealer(key []byte) (*Sealer, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("the secret key must be %d bytes, not %d", KeySize, len(key))
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+// sealVersion prefixes sealed secrets, so that another scheme can follow.
+const sealVersion = 1
+
+// Seal encrypts plaintext, bound to context (the application's id), so
+// that a sealed secret copied to another application does not open.
+func (s *Sealer) Seal(plaintext, context []byte) []byte {
+	nonce := make([]byte, s.aead.NonceSize(), 1+s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	rand.Read(nonce)
+	out := append([]byte{sealVersion}, nonce...)
+	return s.aead.Seal(out, nonce, plaintext, context)
+}
+
+// Open decrypts what Seal returned for the same context.
+func (s *Sealer) Open(sealed, context []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < 1+n || sealed[0] != sealVersion {
+		return nil, errors.New("the sealed secret is malformed")
+	}
+	out, err := s.aead.Open(nil, sealed[1:1+n], sealed[1+n:], context)
+	if err != nil {
+		return nil, errors.New("the secret does not open with this key: FERRY_SECRET_KEY or the key file differs from the one it was sealed with")
+	}
+	return out, nil
+}
+
+// LoadKey returns the secret key: envKey (the base64 text of FERRY_SECRET_KEY)
+// when set, else the key in the file at path, which is created with a new
+// random key (readable by its owner only) when it does not exist. created
+// reports that it was.
+func LoadKey(envKey, path string) (key []byte, created bool, err error) {
+	if envKey != "" {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(envKey))
+		if err != nil || len(key) != KeySize {
+			return nil, false, fmt.Errorf("FERRY_SECRET_KEY must be %d random bytes in base64 (openssl rand -base64 32)", KeySize)
+		}
+		return key, false, nil
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != KeySize {
+			return nil, false, fmt.Errorf("key file %s must hold %d random bytes in base64", path, KeySize)
+		}
+		return key, false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("read key file: %w", err)
+	}
+	key = make([]byte, KeySize)
+	rand.Read(key)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process created it first: use theirs.
+		return LoadKey("", path)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("create key file: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("write key file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, false, fmt.Errorf("write key file: %w", err)
+	}
+	return key, true, nil
+}
