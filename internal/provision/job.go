@@ -209,6 +209,9 @@ func (j *job) linkedFollowUps(p *pass, k objectKey, groups []string) {
 // none: a group whose member was just created, a user whose manager was.
 func (j *job) runFollowUps(ctx context.Context, p *pass) error {
 	for round := 0; round < 5; round++ {
+		if err := j.pendingLinked(ctx, p); err != nil {
+			return err
+		}
 		p.mu.Lock()
 		keys := make([]objectKey, 0, len(p.followUps))
 		for k := range p.followUps {
@@ -237,6 +240,36 @@ func (j *job) runFollowUps(ctx context.Context, p *pass) error {
 				return err
 			}
 			keys = keys[n:]
+		}
+	}
+	return nil
+}
+
+// pendingLinked follows up the objects waiting for a reference that is
+// linked now. Objects processed in parallel can miss each other: the
+// dependent finds its manager unlinked, and the manager, linked a moment
+// later, finds no dependent waiting yet.
+func (j *job) pendingLinked(ctx context.Context, p *pass) error {
+	j.stateMu.Lock()
+	refs := make([]string, 0, len(j.state.PendingRefs))
+	for id := range j.state.PendingRefs {
+		refs = append(refs, id)
+	}
+	j.stateMu.Unlock()
+	for _, id := range refs {
+		_, err := j.m.store.Link(ctx, j.app.ID, store.UserType, id)
+		if isStatus(err, 404) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		j.stateMu.Lock()
+		deps := j.state.PendingRefs[id]
+		delete(j.state.PendingRefs, id)
+		j.stateMu.Unlock()
+		for _, d := range deps {
+			p.followUp(objectKey{store.UserType, d})
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"github.com/ferryid/ferry/internal/scim"
 	"time"
 
 	"github.com/ferryid/ferry/internal/store"
@@ -186,4 +187,46 @@ func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
 		return nil, err
 	}
 	return &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js}, nil
+}
+
+// RunCycle runs one cycle of an application's job now, in the calling
+// goroutine: a full cycle when full is set (or when the job needs one),
+// an incremental one otherwise. It fails with 409 when the job is running
+// elsewhere. It returns the cycle's status.
+func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool) (*CycleStatus, error) {
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	kind := kindIncremental
+	if due, err := m.due(ctx, a); err != nil {
+		return nil, err
+	} else if full || due == kindFull {
+		kind = kindFull
+	}
+	m.runMu.Lock()
+	busy := m.running[a.ID]
+	if !busy {
+		m.running[a.ID] = true
+	}
+	m.runMu.Unlock()
+	if busy {
+		return nil, scim.Errorf(409, "", "a cycle of %s is running", a.Name)
+	}
+	defer m.setRunning(a.ID, false)
+	ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, scim.Errorf(409, "", "a cycle of %s is running in another process", a.Name)
+	}
+	if err := m.runJob(ctx, a, kind); err != nil {
+		return nil, err
+	}
+	_, s, err := m.loadState(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Last, nil
 }
