@@ -184,7 +184,11 @@ func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
 		})
 	}
 	wg.Wait()
-	return j.flush(ctx, p)
+	if err := j.flush(ctx, p); err != nil {
+		return err
+	}
+	// A page cut short by a stop is not done: its checkpoint must not move.
+	return ctx.Err()
 }
 
 // linkedFollowUps schedules what a newly linked object unblocks: objects
