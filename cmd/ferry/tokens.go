@@ -17,7 +17,7 @@ func newTokensCommand() *cobra.Command {
 	var database, tenant string
 	cmd := &cobra.Command{
 		Use:   "tokens",
-		Short: "Create, list and revoke SCIM bearer tokens",
+		Short: "Create, list and revoke bearer tokens (SCIM and admin API)",
 	}
 	cmd.PersistentFlags().StringVar(&database, "database", envOr("FERRY_DATABASE", defaultDatabase), databaseFlagHelp)
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", envOr("FERRY_TENANT", "default"), "tenant the token belongs to (env FERRY_TENANT)")
@@ -43,28 +43,35 @@ func newTokensCommand() *cobra.Command {
 		return fn(st, t)
 	}
 
-	var name string
+	var name, scope string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a token; it is printed once, on the last line of standard output",
-		Args:  cobra.NoArgs,
+		Long: `Create a bearer token for the tenant. A token calls one API: --scope scim
+(the default) for /scim/v2, the directory; --scope admin for /api/v1, the
+admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if scope != store.ScopeSCIM && scope != store.ScopeAdmin {
+				return fmt.Errorf("--scope must be %s or %s, got %q", store.ScopeSCIM, store.ScopeAdmin, scope)
+			}
 			return withTenant(cmd, true, func(st store.Store, t store.Tenant) error {
 				token, err := server.NewToken(rand.Reader)
 				if err != nil {
 					return err
 				}
-				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6]}, server.HashToken(token))
+				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6], Scope: scope}, server.HashToken(token))
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Created token %s (%q) for tenant %q. It is shown only now; Ferry keeps only its hash.\n", rec.ID, name, tenant)
+				fmt.Fprintf(cmd.ErrOrStderr(), "Created %s token %s (%q) for tenant %q. It is shown only now; Ferry keeps only its hash.\n", scope, rec.ID, name, tenant)
 				fmt.Fprintln(cmd.OutOrStdout(), token)
 				return nil
 			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "a label saying who or what uses the token")
+	create.Flags().StringVar(&scope, "scope", store.ScopeSCIM, "the API the token may call: scim (/scim/v2) or admin (/api/v1)")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -77,13 +84,17 @@ func newTokensCommand() *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tREVOKED")
+				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED\tREVOKED")
 				for _, tok := range tokens {
 					revoked := "-"
 					if tok.Revoked != nil {
 						revoked = tok.Revoked.UTC().Format(time.RFC3339)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\n", tok.ID, tok.Name, tok.Prefix, tok.Created.UTC().Format(time.RFC3339), revoked)
+					scope := tok.Scope
+					if scope == "" {
+						scope = store.ScopeSCIM
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\n", tok.ID, tok.Name, scope, tok.Prefix, tok.Created.UTC().Format(time.RFC3339), revoked)
 				}
 				return tw.Flush()
 			})
