@@ -998,3 +998,6 @@ func TestAdminSegments(t *testing.T) {
 		}
 	}
 }
+
+// The engine's Manager is what ferry serve plugs in.
+var _ Admin = (*provision.Manager)(nil)
