@@ -49,20 +49,26 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 }
 
 // CreateToken records a token by the SHA-256 hash of its secret. It sets
-// ID (when empty) and Created; a token for a tenant that does not exist is
-// a 404, and a hash already recorded a 409.
+// ID (when empty), Scope (store.ScopeSCIM when empty) and Created; a scope
+// other than store.ScopeSCIM or store.ScopeAdmin is a 400, a token for a
+// tenant that does not exist a 404, and a hash already recorded a 409.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
 	if len(hash) == 0 {
 		return store.Token{}, errors.New("postgres: create token: empty hash")
 	}
+	scope, err := tokenScope(t.Scope)
+	if err != nil {
+		return store.Token{}, err
+	}
+	t.Scope = scope
 	if t.ID == "" {
 		t.ID = store.NewID()
 	}
 	t.Revoked = nil
 	t.Hash = append([]byte(nil), hash...)
 	t.Created = s.now().UTC().Truncate(time.Millisecond)
-	_, err := s.pool.Exec(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, token_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, t.TenantID, t.Name, t.Prefix, hash, timeText(t.Created))
+	_, err = s.pool.Exec(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, scope, token_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.TenantID, t.Name, t.Prefix, t.Scope, hash, timeText(t.Created))
 	switch code, _ := pgCode(err); {
 	case err == nil:
 		return t, nil
@@ -74,13 +80,25 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (st
 	return store.Token{}, fmt.Errorf("postgres: create token: %w", err)
 }
 
-const tokenColumns = `id, tenant_id, name, prefix, token_hash, created_at, revoked_at`
+const tokenColumns = `id, tenant_id, name, prefix, scope, token_hash, created_at, revoked_at`
+
+// tokenScope returns the scope a token is stored with: scope, or
+// store.ScopeSCIM for "".
+func tokenScope(scope string) (string, error) {
+	switch scope {
+	case "":
+		return store.ScopeSCIM, nil
+	case store.ScopeSCIM, store.ScopeAdmin:
+		return scope, nil
+	}
+	return "", scim.BadRequest(scim.InvalidValue, "token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
+}
 
 func scanToken(row pgx.Row) (store.Token, error) {
 	var t store.Token
 	var created string
 	var revoked *string
-	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Hash, &created, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Scope, &t.Hash, &created, &revoked); err != nil {
 		return store.Token{}, err
 	}
 	var err error

@@ -52,21 +52,27 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 }
 
 // CreateToken records a token by the SHA-256 hash of its secret. It sets
-// ID (when empty) and Created; a token for a tenant that does not exist is
-// a 404, and a hash already recorded a 409.
+// ID (when empty), Scope (store.ScopeSCIM when empty) and Created; a scope
+// other than store.ScopeSCIM or store.ScopeAdmin is a 400, a token for a
+// tenant that does not exist a 404, and a hash already recorded a 409.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
 	if len(hash) == 0 {
 		return store.Token{}, errors.New("sqlite: create token: empty hash")
 	}
+	scope, err := tokenScope(t.Scope)
+	if err != nil {
+		return store.Token{}, err
+	}
+	t.Scope = scope
 	if t.ID == "" {
 		t.ID = store.NewID()
 	}
 	t.Revoked = nil
 	t.Hash = append([]byte(nil), hash...)
-	err := s.write(ctx, func(w *wtx) error {
+	err = s.write(ctx, func(w *wtx) error {
 		t.Created = w.now
-		_, err := w.ExecContext(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, token_hash, created_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6)`, t.ID, t.TenantID, t.Name, t.Prefix, hash, timeText(w.now))
+		_, err := w.ExecContext(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, scope, token_hash, created_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`, t.ID, t.TenantID, t.Name, t.Prefix, t.Scope, hash, timeText(w.now))
 		switch {
 		case isForeignKey(err):
 			return notFound("tenant %q not found", t.TenantID)
@@ -84,13 +90,25 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (st
 	return t, nil
 }
 
-const tokenColumns = `id, tenant_id, name, prefix, token_hash, created_at, revoked_at`
+const tokenColumns = `id, tenant_id, name, prefix, scope, token_hash, created_at, revoked_at`
+
+// tokenScope returns the scope a token is stored with: scope, or
+// store.ScopeSCIM for "".
+func tokenScope(scope string) (string, error) {
+	switch scope {
+	case "":
+		return store.ScopeSCIM, nil
+	case store.ScopeSCIM, store.ScopeAdmin:
+		return scope, nil
+	}
+	return "", scim.BadRequest(scim.InvalidValue, "token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
+}
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
 	var created string
 	var revoked sql.NullString
-	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Hash, &created, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Scope, &t.Hash, &created, &revoked); err != nil {
 		return store.Token{}, err
 	}
 	var err error
