@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// TestProvisioningPlans checks that the provisioning engine's reads are
+// index lookups that read rows in the order asked: no step scans a table
+// or sorts.
+func TestProvisioningPlans(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	t.Cleanup(func() { s.Close() })
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	cur := &logCursor{at: timeText(at), seq: 42}
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+		uses  string // a substring the plan must contain
+	}{
+		{"logs of a tenant", "", nil, "provisioning_logs_tenant (tenant_id=? AND at>? AND at<?)"},
+		{"logs of an app", "app", nil, "provisioning_logs_app (tenant_id=? AND app_id=? AND at>? AND at<?)"},
+		{"logs of a source", "source", nil, "provisioning_logs_source (tenant_id=? AND source_id=? AND at>? AND at<?)"},
+		{"logs of a source name", "name", nil, "provisioning_logs_name (tenant_id=? AND source_name_key=? AND at>? AND at<?)"},
+		{"assigned to", assignedToSQL, []any{"t", "a", "u"},
+			"memberships_member (member_rid=?)\nSEARCH a USING COVERING INDEX app_assignments_principal (principal_rid=? AND app_id=?)"},
+		{"link by target", `SELECT ` + linkColumns + ` FROM app_links ` + linkByTargetSQL, []any{"a", "User", "x"},
+			"app_links_target (app_id=? AND source_type=? AND target_id=?)"},
+		{"links", `SELECT ` + linkColumns + ` FROM app_links
+			WHERE app_id = ?1 AND source_type = ?2 AND source_id > ?3 ORDER BY source_id LIMIT ?4`, []any{"a", "User", "", 10},
+			"PRIMARY KEY (app_id=? AND source_type=? AND source_id>?)"},
+		{"prune", `SELECT seq FROM provisioning_logs WHERE at < ?1 LIMIT ?2`, []any{"x", 10}, "provisioning_logs_at"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			query, args := tc.query, tc.args
+			if args == nil {
+				q := store.LogQuery{TenantID: "t", Status: "failure", Since: at}
+				switch tc.query {
+				case "app":
+					q.AppID = "a"
+				case "source":
+					q.SourceID = "u"
+				case "name":
+					q.SourceName = "Bjensen"
+				}
+				query, args = logsSQL(q, cur)
+			}
+			p := plan(t, s, query, args)
+			text := strings.Join(p, "\n")
+			for _, line := range p {
+				if strings.HasPrefix(line, "SCAN ") && line != "SCAN CONSTANT ROW" || strings.Contains(line, "TEMP B-TREE") {
+					t.Errorf("plan scans or sorts: %q\nquery: %s\nplan:\n%s", line, query, text)
+				}
+			}
+			t.Logf("plan:\n%s", text)
+			if !strings.Contains(text, tc.uses) {
+				t.Errorf("plan does not use %q\nquery: %s\nplan:\n%s", tc.uses, query, text)
+			}
+		})
+	}
+}
