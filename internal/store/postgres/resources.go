@@ -253,9 +253,9 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 	return out, nil
 }
 
-// Delete removes a resource and its memberships both ways. Each group that
-// loses it as a member gets a new version and an OpUpdate; each member of
-// a deleted group gets an OpMembership.
+// Delete removes a resource, its memberships both ways and its assignments
+// to applications. Each group that loses it as a member gets a new version
+// and an OpUpdate; each member of a deleted group gets an OpMembership.
 func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion int64) error {
 	if _, err := s.resourceType(typ); err != nil {
 		return err
@@ -293,6 +293,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		for _, q := range []string{
 			`DELETE FROM memberships WHERE member_rid = $1`,
 			`DELETE FROM memberships WHERE group_rid = $1`,
+			`DELETE FROM app_assignments WHERE principal_rid = $1`,
 			`DELETE FROM attribute_values WHERE rid = $1`,
 			`DELETE FROM resources WHERE rid = $1`,
 		} {

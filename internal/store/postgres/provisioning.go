@@ -1,0 +1,800 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
+)
+
+// The provisioning engine's records (store.Provisioning); see the second
+// migration for the tables. Each write is one transaction (Store.write).
+// Writes that must not cross a concurrent one lock the row they depend on
+// first: UpdateApp and DeleteApp take the application FOR UPDATE, Assign
+// takes the application and the principal FOR KEY SHARE, so that an
+// application or principal deleted meanwhile is either found gone or
+// deleted after the assignment, with it.
+
+var _ store.Provisioning = (*Store)(nil)
+
+const (
+	// maxAppName bounds an application's name, in characters.
+	maxAppName = 256
+	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
+	defaultLogLimit = 100
+	maxLogLimit     = 1000
+	// pruneBatch is how many log records one transaction of PruneLogs
+	// deletes, so that a large prune does not become one long
+	// transaction.
+	pruneBatch = 5000
+)
+
+// nullBytes returns what a json or bytea column is bound to: b, or NULL
+// for none (nil or empty alike, as in the SQLite store).
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// checkJSON rejects a document that is not JSON, before the json column
+// would, with the same error as the SQLite store.
+func checkJSON(what string, b []byte) error {
+	if len(b) > 0 && (!json.Valid(b) || !utf8.Valid(b)) {
+		return fmt.Errorf("postgres: %s is not JSON", what)
+	}
+	return nil
+}
+
+// checkApp checks what a caller can get wrong in an application.
+func checkApp(a *store.App) error {
+	switch n := utf8.RuneCountInString(a.Name); {
+	case n == 0:
+		return scim.BadRequest(scim.InvalidValue, "an application needs a name")
+	case n > maxAppName:
+		return scim.BadRequest(scim.InvalidValue, "an application's name has at most %d characters", maxAppName)
+	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
+		return scim.BadRequest(scim.InvalidValue, "application name %q is not valid text", a.Name)
+	}
+	return checkJSON("application config", a.Config)
+}
+
+// appWriteError turns a failed insert or update of an apps row into the
+// client error it stands for.
+func appWriteError(err error, a *store.App) error {
+	switch code, constraint := pgCode(err); {
+	case code == foreignKeyViolation:
+		return notFound("tenant %q not found", a.TenantID)
+	case code == uniqueViolation && constraint == "apps_name_key":
+		return scim.Errorf(409, scim.Uniqueness, "an application named %q already exists", a.Name)
+	case code == uniqueViolation:
+		return scim.Errorf(409, scim.Uniqueness, "application id %q is already taken", a.ID)
+	}
+	return fmt.Errorf("postgres: write application %s: %w", a.ID, err)
+}
+
+// --- applications ------------------------------------------------------------
+
+const appColumns = `id, tenant_id, name, template, config, secret, enabled, version, created_at, last_modified`
+
+func scanApp(row pgx.Row) (*store.App, error) {
+	var a store.App
+	var created, modified string
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Template, &a.Config, &a.Secret, &a.Enabled,
+		&a.Version, &created, &modified); err != nil {
+		return nil, err
+	}
+	var err error
+	if a.Created, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if a.LastModified, err = parseTime(modified); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// readApp reads the application a query of appColumns selects, or returns
+// a 404 naming what.
+func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
+	a, err := scanApp(q.QueryRow(ctx, `SELECT `+appColumns+` FROM apps `+query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("application %q not found", what)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read application %s: %w", what, err)
+	}
+	return a, nil
+}
+
+// CreateApp stores a new application, setting ID (when empty), Version,
+// Created and LastModified. A name taken in the tenant, ignoring case, is a
+// 409; so is an id taken in any tenant, since links, job state and leases
+// name an application by its id alone.
+func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
+	if err := checkApp(a); err != nil {
+		return err
+	}
+	c := *a
+	if c.ID == "" {
+		c.ID = store.NewID()
+	}
+	err := s.write(ctx, c.TenantID, func(w *wtx) error {
+		_, err := w.Exec(ctx, `INSERT INTO apps
+			(id, tenant_id, name, name_key, template, config, secret, enabled, version, created_at, last_modified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)`,
+			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, nullBytes(c.Config), nullBytes(c.Secret),
+			c.Enabled, timeText(w.now))
+		if err != nil {
+			return appWriteError(err, &c)
+		}
+		c.Version, c.Created, c.LastModified = 1, w.now, w.now
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*a = c
+	return nil
+}
+
+// App reads an application by id, or returns a 404.
+func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error) {
+	return readApp(ctx, s.pool, id, `WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+}
+
+// AppByName reads an application by name, ignoring case, or returns a
+// 404.
+func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.App, error) {
+	return readApp(ctx, s.pool, name, `WHERE tenant_id = $1 AND name_key = $2`, tenantID, sqlfilter.FoldKey(name))
+}
+
+// Apps lists a tenant's applications in name order, ignoring case, or
+// with tenantID "" every tenant's, by tenant id and then name.
+func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error) {
+	query := `SELECT ` + appColumns + ` FROM apps WHERE tenant_id = $1 ORDER BY name_key`
+	var args []any
+	if tenantID == "" {
+		query = `SELECT ` + appColumns + ` FROM apps ORDER BY tenant_id, name_key`
+	} else {
+		args = append(args, tenantID)
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list applications: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list applications: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list applications: %w", err)
+	}
+	return out, nil
+}
+
+func cloneApp(a *store.App) *store.App {
+	c := *a
+	c.Config = bytes.Clone(a.Config)
+	c.Secret = bytes.Clone(a.Secret)
+	return &c
+}
+
+// sameApp reports whether b stores as a does.
+func sameApp(a, b *store.App) bool {
+	return a.Name == b.Name && a.Template == b.Template && bytes.Equal(a.Config, b.Config) &&
+		bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
+}
+
+// UpdateApp reads the application, locked, calls change on a copy of it
+// and writes the result, in one transaction. change cannot move the
+// application (ID, TenantID) nor set the fields the store keeps (Version,
+// Created, LastModified): those are restored. When change leaves the
+// application as it was, nothing is written and the version stays. change
+// may be called again, on a fresh copy, when the transaction is retried.
+func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*store.App) error) (*store.App, error) {
+	var out *store.App
+	err := s.write(ctx, tenantID, func(w *wtx) error {
+		cur, err := readApp(ctx, w, id, `WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if ifVersion != 0 && cur.Version != ifVersion {
+			return sqlfilter.VersionMismatch("application", id, cur.Version, ifVersion)
+		}
+		next := cloneApp(cur)
+		if err := change(next); err != nil {
+			return err
+		}
+		next.ID, next.TenantID, next.Version, next.Created, next.LastModified =
+			cur.ID, cur.TenantID, cur.Version, cur.Created, cur.LastModified
+		if err := checkApp(next); err != nil {
+			return err
+		}
+		if sameApp(cur, next) {
+			out = cur
+			return errNoChange
+		}
+		if _, err := w.Exec(ctx, `UPDATE apps SET name = $2, name_key = $3, template = $4, config = $5,
+			secret = $6, enabled = $7, version = version + 1, last_modified = $8 WHERE id = $1`,
+			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, nullBytes(next.Config), nullBytes(next.Secret),
+			next.Enabled, timeText(w.now)); err != nil {
+			return appWriteError(err, next)
+		}
+		next.Version++
+		next.LastModified = w.now
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteApp removes an application with its assignments, links, job state
+// and lease, or returns a 404. Its provisioning logs stay.
+func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
+	return s.write(ctx, tenantID, func(w *wtx) error {
+		if err := w.lockApp(ctx, tenantID, id, "FOR UPDATE"); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM app_assignments WHERE app_id = $1`,
+			`DELETE FROM app_links WHERE app_id = $1`,
+			`DELETE FROM job_states WHERE app_id = $1`,
+			`DELETE FROM job_leases WHERE app_id = $1`,
+			`DELETE FROM apps WHERE id = $1`,
+		} {
+			if _, err := w.Exec(ctx, q, id); err != nil {
+				return fmt.Errorf("postgres: delete application %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// lockApp locks the tenant's application row (lock is FOR UPDATE or FOR
+// KEY SHARE), or returns a 404.
+func (w *wtx) lockApp(ctx context.Context, tenantID, id, lock string) error {
+	var one int
+	err := w.QueryRow(ctx, `SELECT 1 FROM apps WHERE tenant_id = $1 AND id = $2 `+lock, tenantID, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound("application %q not found", id)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: read application %s: %w", id, err)
+	}
+	return nil
+}
+
+// --- assignments ---------------------------------------------------------------
+
+// checkPrincipalType rejects a principal type that is not a resource
+// type.
+func checkPrincipalType(typ string) error {
+	if typ != store.UserType && typ != store.GroupType {
+		return scim.BadRequest(scim.InvalidValue, "a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
+	}
+	return nil
+}
+
+// Assign assigns a user or group of the tenant to one of its applications,
+// replacing the role of an existing assignment, and appends an
+// OpAssignment change for the principal. The principal is named by its
+// exact id, as Get names it.
+func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment) error {
+	if err := checkPrincipalType(a.PrincipalType); err != nil {
+		return err
+	}
+	return s.write(ctx, tenantID, func(w *wtx) error {
+		if err := w.lockApp(ctx, tenantID, a.AppID, "FOR KEY SHARE"); err != nil {
+			return err
+		}
+		var rid int64
+		err := w.QueryRow(ctx, `SELECT rid FROM resources WHERE tenant_id = $1 AND type = $2 AND id = $3 FOR KEY SHARE`,
+			tenantID, a.PrincipalType, a.PrincipalID).Scan(&rid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return scim.BadRequest(scim.InvalidValue, "%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
+		}
+		if _, err := w.Exec(ctx, `INSERT INTO app_assignments
+			(app_id, principal_type, principal_id, principal_rid, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (app_id, principal_type, principal_id) DO UPDATE SET role = excluded.role`,
+			a.AppID, a.PrincipalType, a.PrincipalID, rid, a.Role, timeText(w.now)); err != nil {
+			return fmt.Errorf("postgres: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
+		}
+		w.change(a.PrincipalType, a.PrincipalID, store.OpAssignment)
+		return nil
+	})
+}
+
+// Unassign removes an assignment, or returns a 404, and appends an
+// OpAssignment change for the principal.
+func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error {
+	return s.write(ctx, tenantID, func(w *wtx) error {
+		tag, err := w.Exec(ctx, `DELETE FROM app_assignments
+			WHERE app_id = $2 AND principal_type = $3 AND principal_id = $4
+			AND EXISTS (SELECT 1 FROM apps WHERE id = $2 AND tenant_id = $1)`,
+			tenantID, appID, principalType, principalID)
+		if err != nil {
+			return fmt.Errorf("postgres: unassign %s %s: %w", principalType, principalID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("%s %q is not assigned to application %q", principalType, principalID, appID)
+		}
+		w.change(principalType, principalID, store.OpAssignment)
+		return nil
+	})
+}
+
+// Assignments lists an application's assignments, groups first, each type
+// in id order; an application the tenant does not have has none.
+func (s *Store) Assignments(ctx context.Context, tenantID, appID string) ([]store.Assignment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT a.app_id, a.principal_type, a.principal_id, a.role, a.created_at
+		FROM app_assignments a JOIN apps p ON p.id = a.app_id
+		WHERE a.app_id = $2 AND p.tenant_id = $1 ORDER BY a.principal_type, a.principal_id`, tenantID, appID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
+	}
+	defer rows.Close()
+	var out []store.Assignment
+	for rows.Next() {
+		var a store.Assignment
+		var created string
+		if err := rows.Scan(&a.AppID, &a.PrincipalType, &a.PrincipalID, &a.Role, &created); err != nil {
+			return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
+		}
+		if a.Created, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
+	}
+	return out, nil
+}
+
+// assignedToSQL selects true when the user $3 of the tenant $1 is assigned
+// to the tenant's application $2 directly, or is a direct member of a
+// group assigned to it.
+const assignedToSQL = `SELECT EXISTS (SELECT 1 FROM resources u JOIN apps p ON p.id = $2 AND p.tenant_id = $1
+	WHERE u.tenant_id = $1 AND u.type = 'User' AND u.id = $3 AND (
+		EXISTS (SELECT 1 FROM app_assignments a WHERE a.principal_rid = u.rid AND a.app_id = $2)
+		OR EXISTS (SELECT 1 FROM memberships m JOIN app_assignments a ON a.principal_rid = m.group_rid AND a.app_id = $2
+			WHERE m.member_rid = u.rid)))`
+
+// AssignedTo reports whether a user is in an application's assignment
+// scope: assigned directly, or a direct member of an assigned group. An
+// unknown user or application is in no scope.
+func (s *Store) AssignedTo(ctx context.Context, tenantID, appID, userID string) (bool, error) {
+	var in bool
+	if err := s.pool.QueryRow(ctx, assignedToSQL, tenantID, appID, userID).Scan(&in); err != nil {
+		return false, fmt.Errorf("postgres: assignment scope of application %s: %w", appID, err)
+	}
+	return in, nil
+}
+
+// --- links ------------------------------------------------------------------------
+
+const linkColumns = `app_id, source_type, source_id, target_id, exported, created_at, updated_at`
+
+func scanLink(row pgx.Row) (*store.Link, error) {
+	var l store.Link
+	var created, updated string
+	if err := row.Scan(&l.AppID, &l.SourceType, &l.SourceID, &l.TargetID, &l.Exported, &created, &updated); err != nil {
+		return nil, err
+	}
+	var err error
+	if l.Created, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if l.Updated, err = parseTime(updated); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// readLink reads the link a query selects, or returns a 404.
+func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (*store.Link, error) {
+	l, err := scanLink(s.pool.QueryRow(ctx, `SELECT `+linkColumns+` FROM app_links `+query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("no link of %s", what)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read link of %s: %w", what, err)
+	}
+	return l, nil
+}
+
+// Link reads the link of a source object, or returns a 404.
+func (s *Store) Link(ctx context.Context, appID, sourceType, sourceID string) (*store.Link, error) {
+	return s.readLink(ctx, sourceType+" "+strconv.Quote(sourceID),
+		`WHERE app_id = $1 AND source_type = $2 AND source_id = $3`, appID, sourceType, sourceID)
+}
+
+// LinkByTarget reads the link of a target object, or returns a 404. Should
+// several sources link to one target, it reads the first by source id.
+func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*store.Link, error) {
+	return s.readLink(ctx, "target "+strconv.Quote(targetID),
+		`WHERE app_id = $1 AND source_type = $2 AND target_id = $3 ORDER BY source_id LIMIT 1`, appID, sourceType, targetID)
+}
+
+// PutLink creates or replaces the link of l's source object, setting
+// Created (on creation; a replaced link keeps its own) and Updated. A link
+// of an application that does not exist is a 404.
+func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
+	if _, err := s.resourceType(l.SourceType); err != nil {
+		return err
+	}
+	if err := checkJSON("exported record", l.Exported); err != nil {
+		return err
+	}
+	var created, updated time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		var c string
+		err := w.QueryRow(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
+			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
+			target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at
+			RETURNING created_at`,
+			l.AppID, l.SourceType, l.SourceID, l.TargetID, nullBytes(l.Exported), timeText(w.now)).Scan(&c)
+		if code, _ := pgCode(err); code == foreignKeyViolation {
+			return notFound("application %q not found", l.AppID)
+		}
+		if err == nil {
+			created, err = parseTime(c)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: write link of %s %s: %w", l.SourceType, l.SourceID, err)
+		}
+		updated = w.now
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	l.Created, l.Updated = created, updated
+	return nil
+}
+
+// DeleteLink removes a link, if there is one.
+func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string) error {
+	return s.write(ctx, "", func(w *wtx) error {
+		if _, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
+			appID, sourceType, sourceID); err != nil {
+			return fmt.Errorf("postgres: delete link of %s %s: %w", sourceType, sourceID, err)
+		}
+		return nil
+	})
+}
+
+// Links lists an application's links of one source type in source id
+// order, after the source id after, at most limit (none for limit < 1).
+func (s *Store) Links(ctx context.Context, appID, sourceType, after string, limit int) ([]*store.Link, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM app_links
+		WHERE app_id = $1 AND source_type = $2 AND source_id > $3 ORDER BY source_id LIMIT $4`,
+		appID, sourceType, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
+	}
+	defer rows.Close()
+	var out []*store.Link
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
+	}
+	return out, nil
+}
+
+// --- job state and lease -------------------------------------------------------------
+
+// JobState reads an application's job state; one never written is the
+// zero JobState with AppID set.
+func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, error) {
+	js := &store.JobState{AppID: appID}
+	var updated string
+	err := s.pool.QueryRow(ctx, `SELECT watermark, state, updated_at FROM job_states WHERE app_id = $1`, appID).
+		Scan(&js.Watermark, &js.State, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return js, nil
+	}
+	if err == nil {
+		js.Updated, err = parseTime(updated)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read job state of application %s: %w", appID, err)
+	}
+	return js, nil
+}
+
+// PutJobState writes an application's job state and sets its Updated. The
+// state of an application that does not exist is a 404.
+func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
+	if err := checkJSON("job state", js.State); err != nil {
+		return err
+	}
+	var updated time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		_, err := w.Exec(ctx, `INSERT INTO job_states (app_id, watermark, state, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
+			updated_at = excluded.updated_at`, js.AppID, js.Watermark, nullBytes(js.State), timeText(w.now))
+		if code, _ := pgCode(err); code == foreignKeyViolation {
+			return notFound("application %q not found", js.AppID)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: write job state of application %s: %w", js.AppID, err)
+		}
+		updated = w.now
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	js.Updated = updated
+	return nil
+}
+
+// claimSQL takes the lease on a job ($1) for an owner ($2) until $3 when
+// nobody holds it, the owner does, or the holder's lease has expired by
+// $4. It is one statement: of several transactions inserting the row at
+// once, one inserts and the others wait for it to commit, then take the
+// conflict path and see its row, so that exactly one of several claimers
+// takes a free lease, whichever process each runs in. It changes a row
+// exactly when the owner holds the lease after it.
+const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at) VALUES ($1, $2, $3)
+	ON CONFLICT (app_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+	WHERE job_leases.owner = excluded.owner OR job_leases.expires_at <= $4`
+
+// ClaimJob takes or renews owner's lease on an application's job until
+// the store's clock plus ttl, and reports whether owner holds it. A lease
+// expires at its end: from then on another owner can take it. Claiming
+// the job of an application that does not exist is a 404.
+func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (bool, error) {
+	if owner == "" || ttl <= 0 {
+		return false, fmt.Errorf("postgres: claim job of application %s: an owner and a positive ttl are needed", appID)
+	}
+	var held bool
+	err := s.write(ctx, "", func(w *wtx) error {
+		tag, err := w.Exec(ctx, claimSQL, appID, owner, timeText(w.now.Add(ttl)), timeText(w.now))
+		if code, _ := pgCode(err); code == foreignKeyViolation {
+			return notFound("application %q not found", appID)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: claim job of application %s: %w", appID, err)
+		}
+		held = tag.RowsAffected() == 1
+		return nil
+	})
+	return held, err
+}
+
+// ReleaseJob gives up owner's lease, if owner holds it.
+func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
+	return s.write(ctx, "", func(w *wtx) error {
+		if _, err := w.Exec(ctx, `DELETE FROM job_leases WHERE app_id = $1 AND owner = $2`, appID, owner); err != nil {
+			return fmt.Errorf("postgres: release job of application %s: %w", appID, err)
+		}
+		return nil
+	})
+}
+
+// --- provisioning logs ---------------------------------------------------------------
+
+const logReadColumns = `id, tenant_id, app_id, cycle_id, at, action, status, source_type, source_id, source_name, target_id, record`
+
+// AppendLogs stores provisioning-log records in one statement, in their
+// order, setting ID (a new UUID) when empty and At (the write's time) when
+// zero. A record whose ID is already stored is skipped, so that a batch
+// whose outcome the caller did not learn can be appended again.
+func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	n := len(logs)
+	ids, tenants, apps, cycles := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats, actions, statuses, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	sources, nameKeys, names, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	records := make([]*string, n)
+	for i, l := range logs {
+		if err := checkJSON("provisioning-log record", l.Record); err != nil {
+			return err
+		}
+		if ids[i] = l.ID; ids[i] == "" {
+			ids[i] = store.NewID()
+		}
+		tenants[i], apps[i], cycles[i] = l.TenantID, l.AppID, l.CycleID
+		actions[i], statuses[i], types[i] = l.Action, l.Status, l.SourceType
+		sources[i], nameKeys[i], names[i], targets[i] = l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID
+		if len(l.Record) > 0 {
+			r := string(l.Record)
+			records[i] = &r
+		}
+	}
+	var now time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		now = w.now
+		for i, l := range logs {
+			at := l.At
+			if at.IsZero() {
+				at = w.now
+			}
+			ats[i] = timeText(at)
+		}
+		// ORDER BY n: the identity column numbers the rows in the order
+		// the select gives them, which is the batch's.
+		if _, err := w.Exec(ctx, `INSERT INTO provisioning_logs (id, tenant_id, app_id, cycle_id, at, action, status,
+			source_type, source_id, source_name_key, source_name, target_id, record)
+			SELECT i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r::json
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+				WITH ORDINALITY AS u (i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r, n)
+			ORDER BY n
+			ON CONFLICT (id) DO NOTHING`,
+			ids, tenants, apps, cycles, ats, actions, statuses, types, sources, nameKeys, names, targets, records); err != nil {
+			return fmt.Errorf("postgres: append provisioning logs: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, l := range logs {
+		l.ID = ids[i]
+		if l.At.IsZero() {
+			l.At = now
+		}
+	}
+	return nil
+}
+
+// logLimit is the page size of a LogQuery.
+func logLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLogLimit
+	case n > maxLogLimit:
+		return maxLogLimit
+	}
+	return n
+}
+
+// Logs returns the records q selects, newest first: by At, and records of
+// one instant in the reverse of the order they were appended. Limit is 100
+// when zero, and at most 1000. A Before naming no record of the tenant
+// (one pruned since, say) selects nothing: pruning removes older records
+// first, so none older than it is left.
+func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]*store.ProvisioningLog, error) {
+	var cur *logCursor
+	if q.Before != "" {
+		// A record's (at, seq) never changes: the cursor needs no
+		// snapshot shared with the page.
+		cur = new(logCursor)
+		err := s.pool.QueryRow(ctx, `SELECT at, seq FROM provisioning_logs WHERE id = $1 AND tenant_id = $2`,
+			q.Before, q.TenantID).Scan(&cur.at, &cur.seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
+		}
+	}
+	query, args := logsSQL(q, cur)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.ProvisioningLog
+	for rows.Next() {
+		var l store.ProvisioningLog
+		var at string
+		if err := rows.Scan(&l.ID, &l.TenantID, &l.AppID, &l.CycleID, &at, &l.Action, &l.Status,
+			&l.SourceType, &l.SourceID, &l.SourceName, &l.TargetID, &l.Record); err != nil {
+			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
+		}
+		if l.At, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
+		}
+		out = append(out, &l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
+	}
+	return out, nil
+}
+
+// logCursor is the (at, seq) of the record a listing continues after.
+type logCursor struct {
+	at  string
+	seq int64
+}
+
+// logsSQL returns the query of a page of logs, which continues after cur
+// when not nil.
+func logsSQL(q store.LogQuery, cur *logCursor) (string, []any) {
+	var where strings.Builder
+	args := []any{q.TenantID}
+	where.WriteString("tenant_id = $1")
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	for _, f := range []struct{ col, val string }{
+		{"app_id", q.AppID}, {"source_id", q.SourceID}, {"action", q.Action}, {"status", q.Status},
+	} {
+		if f.val != "" {
+			where.WriteString(" AND " + f.col + " = " + arg(f.val))
+		}
+	}
+	if q.SourceName != "" {
+		// The index is on the md5 of the key (see the migration).
+		k := arg(sqlfilter.FoldKey(q.SourceName))
+		where.WriteString(" AND md5(source_name_key) = md5(" + k + ") AND source_name_key = " + k)
+	}
+	if !q.Since.IsZero() {
+		where.WriteString(" AND at >= " + arg(timeText(q.Since)))
+	}
+	if !q.Until.IsZero() {
+		where.WriteString(" AND at < " + arg(timeText(q.Until)))
+	}
+	if cur != nil {
+		where.WriteString(" AND (at, seq) < (" + arg(cur.at) + ", " + arg(cur.seq) + ")")
+	}
+	limit := arg(logLimit(q.Limit))
+	return `SELECT ` + logReadColumns + ` FROM provisioning_logs WHERE ` + where.String() +
+		` ORDER BY at DESC, seq DESC LIMIT ` + limit, args
+}
+
+// PruneLogs deletes the records, of every tenant, older than before and
+// returns how many it deleted, a few thousand per transaction.
+func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := s.write(ctx, "", func(w *wtx) error {
+			tag, err := w.Exec(ctx, `DELETE FROM provisioning_logs WHERE seq IN
+				(SELECT seq FROM provisioning_logs WHERE at < $1 LIMIT $2)`, timeText(before), pruneBatch)
+			if err != nil {
+				return fmt.Errorf("postgres: prune provisioning logs: %w", err)
+			}
+			n = tag.RowsAffected()
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
