@@ -63,6 +63,20 @@ func Run(t *testing.T, open Open) {
 		{"LongValues", testLongValues},
 		{"UnsupportedFilters", testUnsupportedFilters},
 		{"FilterMatchesEvaluator", testFilterMatchesEvaluator},
+		{"TokenScopes", testTokenScopes},
+		{"Apps", testApps},
+		{"AppNameUnique", testAppNameUnique},
+		{"UpdateApp", testUpdateApp},
+		{"DeleteApp", testDeleteApp},
+		{"Assignments", testAssignments},
+		{"AssignedTo", testAssignedTo},
+		{"DeleteRemovesAssignments", testDeleteRemovesAssignments},
+		{"Links", testLinks},
+		{"JobState", testJobState},
+		{"ClaimJob", testClaimJob},
+		{"Logs", testLogs},
+		{"LogTimes", testLogTimes},
+		{"LogLimits", testLogLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
