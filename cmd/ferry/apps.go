@@ -36,9 +36,9 @@ type apiError struct {
 func (e *apiError) Error() string { return e.Detail }
 
 // call sends a request to path (below /api/v1) with in, if not nil, as its
-// JSON body. It returns the raw body of a 2xx answer, and an *apiError
-// with the server's detail otherwise.
-func (c *appsClient) call(ctx context.Context, method, path string, query url.Values, in any) ([]byte, error) {
+// JSON body, and headers (name, value pairs). It returns the raw body of a
+// 2xx answer, and an *apiError with the server's detail otherwise.
+func (c *appsClient) call(ctx context.Context, method, path string, query url.Values, in any, headers ...string) ([]byte, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -59,6 +59,9 @@ func (c *appsClient) call(ctx context.Context, method, path string, query url.Va
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -89,8 +92,8 @@ func (c *appsClient) call(ctx context.Context, method, path string, query url.Va
 
 // get calls the API and decodes its answer into out; it returns the raw
 // answer too, which --json prints as it is.
-func (c *appsClient) get(ctx context.Context, method, path string, query url.Values, in, out any) ([]byte, error) {
-	raw, err := c.call(ctx, method, path, query, in)
+func (c *appsClient) get(ctx context.Context, method, path string, query url.Values, in, out any, headers ...string) ([]byte, error) {
+	raw, err := c.call(ctx, method, path, query, in, headers...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +170,7 @@ Pass it with --token or, to keep it out of the process list, FERRY_TOKEN.`,
 	cmd.AddCommand(
 		newAppsTemplatesCommand(run),
 		newAppsCreateCommand(run),
+		newAppsUpdateCommand(run),
 		newAppsListCommand(run),
 		newAppsShowCommand(run),
 		newAppsDeleteCommand(run),
@@ -265,15 +269,8 @@ admin API's Config format (see api/openapi.json).`,
 			}
 			in.SecretToken = secret
 			if configFile != "" {
-				b, err := os.ReadFile(configFile)
-				if err != nil {
-					return fmt.Errorf("--config-file: %w", err)
-				}
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.DisallowUnknownFields()
-				in.Config = &provision.Config{}
-				if err := dec.Decode(in.Config); err != nil {
-					return fmt.Errorf("--config-file %s: %w", configFile, err)
+				if in.Config, err = readConfigFile(configFile); err != nil {
+					return err
 				}
 			}
 			var app provision.AppView
@@ -301,6 +298,100 @@ admin API's Config format (see api/openapi.json).`,
 	cmd.MarkFlagRequired("name")
 	cmd.MarkFlagRequired("template")
 	return cmd
+}
+
+func newAppsUpdateCommand(run appsRun) *cobra.Command {
+	var (
+		newName, tenantURL, scope, secret, secretFile, configFile string
+		ifVersion                                                 int64
+		asJSON                                                    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update NAME [--name NEW] [--tenant-url URL] [--scope S] [--secret-token-file FILE] [--config-file FILE]",
+		Short: "Change an application: only what the flags name changes",
+		Long: `Update changes an application's name, SCIM base URL, scope, secret token or
+whole configuration; what no flag names stays as it is. A new secret token is
+read from --secret-token-file (- for standard input) or --secret-token; the
+environment's FERRY_SECRET_TOKEN is not used here, so that an update never
+replaces the token by accident. With --if-version, the update applies only
+if the application is still at that version (ferry apps show).`,
+		Args: cobra.ExactArgs(1),
+		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
+			var ch provision.AppChange
+			f := cmd.Flags()
+			if f.Changed("name") {
+				ch.Name = &newName
+			}
+			if f.Changed("tenant-url") {
+				ch.TenantURL = &tenantURL
+			}
+			if f.Changed("scope") {
+				ch.Scope = &scope
+			}
+			if f.Changed("secret-token") || secretFile != "" {
+				token, err := readSecretToken(cmd, secret, secretFile)
+				if err != nil {
+					return err
+				}
+				ch.SecretToken = &token
+			}
+			if configFile != "" {
+				cfg, err := readConfigFile(configFile)
+				if err != nil {
+					return err
+				}
+				ch.Config = cfg
+			}
+			if ch == (provision.AppChange{}) {
+				return errors.New("nothing to change: give --name, --tenant-url, --scope, --secret-token-file or --config-file")
+			}
+			var app provision.AppView
+			raw, err := c.get(cmd.Context(), "PATCH", appPath(args[0]), nil, ch, &app, ifMatch(ifVersion)...)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeRaw(cmd.OutOrStdout(), raw)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Updated %s (now version %d).\n", app.Name, app.Version)
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&newName, "name", "", "a new name")
+	f.StringVar(&tenantURL, "tenant-url", "", "a new SCIM base URL")
+	f.StringVar(&scope, "scope", "", "who is provisioned: assigned or all")
+	f.StringVar(&secret, "secret-token", "", "a new secret token (prefer --secret-token-file)")
+	f.StringVar(&secretFile, "secret-token-file", "", "read a new secret token from this file (- for standard input)")
+	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the current one")
+	f.Int64Var(&ifVersion, "if-version", 0, "update only if the application is at this version")
+	f.BoolVar(&asJSON, "json", false, "print the API's JSON")
+	return cmd
+}
+
+// ifMatch is the header that makes an update conditional on a version;
+// none for 0.
+func ifMatch(version int64) []string {
+	if version == 0 {
+		return nil
+	}
+	return []string{"If-Match", `"` + strconv.FormatInt(version, 10) + `"`}
+}
+
+// readConfigFile reads a configuration in the admin API's JSON form,
+// refusing unknown fields as the server would.
+func readConfigFile(path string) (*provision.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config-file: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var cfg provision.Config
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("--config-file %s: %w", path, err)
+	}
+	return &cfg, nil
 }
 
 // onOff names a provisioning status as Entra does.

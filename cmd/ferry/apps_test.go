@@ -137,8 +137,8 @@ func (a *stubAdmin) Apps(context.Context, string) ([]*provision.AppView, error) 
 	return []*provision.AppView{stubApp("ringcentral"), off}, nil
 }
 
-func (a *stubAdmin) UpdateApp(_ context.Context, _, name string, _ int64, ch provision.AppChange) (*provision.AppView, error) {
-	if err := a.record("UpdateApp", name, ch); err != nil {
+func (a *stubAdmin) UpdateApp(_ context.Context, _, name string, ifVersion int64, ch provision.AppChange) (*provision.AppView, error) {
+	if err := a.record("UpdateApp", name, []any{ch, ifVersion}); err != nil {
 		return nil, err
 	}
 	return stubApp(name), nil
@@ -214,6 +214,8 @@ func (a *stubAdmin) ProvisionOnDemand(_ context.Context, _, app string, req prov
 	}
 	return res, nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // appsServer is a real Ferry server on a real SQLite database, with the
 // admin API over a stubAdmin.
@@ -388,6 +390,17 @@ func TestAppsCommands(t *testing.T) {
 			name: "create refuses two secret tokens", args: []string{"create", "--name", "x", "--template", "scim", "--secret-token", "a", "--secret-token-file", "-"},
 			code: 1, stderr: "give the secret token once",
 		},
+		{
+			name: "update", args: []string{"update", "rc", "--tenant-url", "https://new.example/scim", "--secret-token-file", "-", "--if-version", "4"},
+			stdin: "rotated\n", out: "Updated rc (now version 2).\n",
+			call: engineCall{"UpdateApp", "rc", []any{provision.AppChange{TenantURL: ptr("https://new.example/scim"), SecretToken: ptr("rotated")}, int64(4)}},
+		},
+		{
+			name: "update --json", args: []string{"update", "rc", "--scope", "all", "--name", "rc2", "--json"},
+			call: engineCall{"UpdateApp", "rc", []any{provision.AppChange{Name: ptr("rc2"), Scope: ptr("all")}, int64(0)}},
+			api:  []string{"PATCH", "/apps/rc", `{"scope":"all","name":"rc2"}`},
+		},
+		{name: "update with nothing to change", args: []string{"update", "rc"}, code: 1, stderr: "ferry: nothing to change"},
 		{
 			name: "list", args: []string{"list"},
 			out: "NAME         TEMPLATE     PROVISIONING  SCOPE     TENANT URL\n" +
@@ -599,6 +612,13 @@ func TestAppsEnvironment(t *testing.T) {
 	}
 	if calls := as.Admin.take(); len(calls) != 1 || calls[0].Arg.(provision.NewApp).SecretToken != "s3cret-from-file" {
 		t.Errorf("calls %+v: want the secret token from the file, without its line ending", calls)
+	}
+	// An update takes a new secret token only from a flag.
+	if _, stderr, code := runCommand(t, "", "apps", "update", "rc", "--scope", "all"); code != 0 {
+		t.Fatalf("update: %s", stderr)
+	}
+	if calls := as.Admin.take(); len(calls) != 1 || calls[0].Arg.([]any)[0].(provision.AppChange).SecretToken != nil {
+		t.Errorf("calls %+v: an update took FERRY_SECRET_TOKEN", calls)
 	}
 	if _, stderr, code := runCommand(t, "", "apps", "list", "--token", as.SCIMToken); code != 1 || !strings.Contains(stderr, "not an admin API token") {
 		t.Errorf("--token did not win over FERRY_TOKEN: %d %s", code, stderr)
