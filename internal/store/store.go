@@ -134,6 +134,7 @@ type Change struct {
 // Store is the directory storage every backend implements. All methods are
 // safe for concurrent use.
 type Store interface {
+	Provisioning
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
 	// TenantByName returns the tenant called name, or a 404 *scim.Error.

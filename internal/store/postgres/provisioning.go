@@ -26,8 +26,6 @@ import (
 // application or principal deleted meanwhile is either found gone or
 // deleted after the assignment, with it.
 
-var _ store.Provisioning = (*Store)(nil)
-
 const (
 	// maxAppName bounds an application's name, in characters.
 	maxAppName = 256

@@ -22,8 +22,6 @@ import (
 // directory's, and follow its rule (writer.go): whatever can fail for the
 // caller is checked before the first statement that writes.
 
-var _ store.Provisioning = (*Store)(nil)
-
 const (
 	// maxAppName bounds an application's name, in characters.
 	maxAppName = 256

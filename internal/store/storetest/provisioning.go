@@ -17,28 +17,18 @@ import (
 // assignments, links, job state and leases, provisioning logs; and token
 // scopes.
 
-// prov returns s as the provisioning engine's storage.
-func prov(t *testing.T, s store.Store) store.Provisioning {
-	t.Helper()
-	p, ok := s.(store.Provisioning)
-	if !ok {
-		t.Fatalf("%T does not implement store.Provisioning", s)
-	}
-	return p
-}
-
-func createApp(t *testing.T, p store.Provisioning, tenantID, name string) *store.App {
+func createApp(t *testing.T, s store.Store, tenantID, name string) *store.App {
 	t.Helper()
 	a := &store.App{TenantID: tenantID, Name: name, Template: "scim", Config: []byte(`{"target":"https://example.com"}`)}
-	if err := p.CreateApp(context.Background(), a); err != nil {
+	if err := s.CreateApp(context.Background(), a); err != nil {
 		t.Fatalf("CreateApp %q: %v", name, err)
 	}
 	return a
 }
 
-func assign(t *testing.T, p store.Provisioning, tenantID, appID, typ, id, role string) {
+func assign(t *testing.T, s store.Store, tenantID, appID, typ, id, role string) {
 	t.Helper()
-	if err := p.Assign(context.Background(), tenantID, store.Assignment{AppID: appID, PrincipalType: typ, PrincipalID: id, Role: role}); err != nil {
+	if err := s.Assign(context.Background(), tenantID, store.Assignment{AppID: appID, PrincipalType: typ, PrincipalID: id, Role: role}); err != nil {
 		t.Fatalf("Assign %s %s to %s: %v", typ, id, appID, err)
 	}
 }
@@ -103,11 +93,10 @@ func testTokenScopes(t *testing.T, s store.Store) {
 
 func testApps(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
 	in := &store.App{TenantID: a, Name: "Salesforce", Template: "salesforce", Config: []byte(`{"mappings":[1,2]}`),
 		Secret: []byte{0, 1, 2, 0xff}, Enabled: true}
-	if err := p.CreateApp(ctx, in); err != nil {
+	if err := s.CreateApp(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	if !uuidRE.MatchString(in.ID) || in.Version != 1 || in.Created.IsZero() || !in.LastModified.Equal(in.Created) {
@@ -124,43 +113,43 @@ func testApps(t *testing.T, s store.Store) {
 			t.Errorf("%s = %+v, want %+v", what, got, in)
 		}
 	}
-	got, err := p.App(ctx, a, in.ID)
+	got, err := s.App(ctx, a, in.ID)
 	check("App", got, err)
-	got, err = p.AppByName(ctx, a, "SALESFORCE")
+	got, err = s.AppByName(ctx, a, "SALESFORCE")
 	check("AppByName ignoring case", got, err)
 
 	// Tenant isolation.
-	_, err = p.App(ctx, b, in.ID)
+	_, err = s.App(ctx, b, in.ID)
 	wantStatus(t, "App from another tenant", err, 404, "")
-	_, err = p.AppByName(ctx, b, "Salesforce")
+	_, err = s.AppByName(ctx, b, "Salesforce")
 	wantStatus(t, "AppByName from another tenant", err, 404, "")
-	_, err = p.App(ctx, a, "nope")
+	_, err = s.App(ctx, a, "nope")
 	wantStatus(t, "App(unknown)", err, 404, "")
 
 	// No secret and no config read back as none; a given id is kept.
 	bare := &store.App{ID: "app-bare", TenantID: a, Name: "bare", Template: "scim"}
-	if err := p.CreateApp(ctx, bare); err != nil {
+	if err := s.CreateApp(ctx, bare); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := p.App(ctx, a, "app-bare"); err != nil || got.Config != nil || got.Secret != nil || got.Enabled {
+	if got, err := s.App(ctx, a, "app-bare"); err != nil || got.Config != nil || got.Secret != nil || got.Enabled {
 		t.Errorf("App(bare) = %+v, %v", got, err)
 	}
 	// Ids are unique across tenants: links and leases name apps by id.
-	err = p.CreateApp(ctx, &store.App{ID: "app-bare", TenantID: b, Name: "other", Template: "scim"})
+	err = s.CreateApp(ctx, &store.App{ID: "app-bare", TenantID: b, Name: "other", Template: "scim"})
 	wantStatus(t, "CreateApp with a taken id", err, 409, scim.Uniqueness)
 
 	for _, name := range []string{"zeta", "Alpha", "beta"} {
-		createApp(t, p, a, name)
+		createApp(t, s, a, name)
 	}
-	createApp(t, p, b, "Gamma")
-	list, err := p.Apps(ctx, a)
+	createApp(t, s, b, "Gamma")
+	list, err := s.Apps(ctx, a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := appNames(list), []string{"Alpha", "bare", "beta", "Salesforce", "zeta"}; !slices.Equal(got, want) {
 		t.Errorf("Apps(a) = %v, want %v (by name, ignoring case)", got, want)
 	}
-	all, err := p.Apps(ctx, "")
+	all, err := s.Apps(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,58 +164,56 @@ func testApps(t *testing.T, s store.Store) {
 	}
 
 	// What callers can get wrong.
-	err = p.CreateApp(ctx, &store.App{TenantID: a, Template: "scim"})
+	err = s.CreateApp(ctx, &store.App{TenantID: a, Template: "scim"})
 	wantStatus(t, "CreateApp without a name", err, 400, scim.InvalidValue)
-	err = p.CreateApp(ctx, &store.App{TenantID: a, Name: strings.Repeat("x", 257), Template: "scim"})
+	err = s.CreateApp(ctx, &store.App{TenantID: a, Name: strings.Repeat("x", 257), Template: "scim"})
 	wantStatus(t, "CreateApp with a long name", err, 400, scim.InvalidValue)
-	err = p.CreateApp(ctx, &store.App{TenantID: "no-such-tenant", Name: "x", Template: "scim"})
+	err = s.CreateApp(ctx, &store.App{TenantID: "no-such-tenant", Name: "x", Template: "scim"})
 	wantStatus(t, "CreateApp in a tenant that does not exist", err, 404, "")
-	if err := p.CreateApp(ctx, &store.App{TenantID: a, Name: "badconfig", Config: []byte(`{"a":`)}); err == nil {
+	if err := s.CreateApp(ctx, &store.App{TenantID: a, Name: "badconfig", Config: []byte(`{"a":`)}); err == nil {
 		t.Error("CreateApp stored a config that is not JSON")
 	}
 }
 
 func testAppNameUnique(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
-	sf := createApp(t, p, a, "Salesforce")
+	sf := createApp(t, s, a, "Salesforce")
 	for _, name := range []string{"Salesforce", "salesforce", "SALESFORCE"} {
-		err := p.CreateApp(ctx, &store.App{TenantID: a, Name: name, Template: "scim"})
+		err := s.CreateApp(ctx, &store.App{TenantID: a, Name: name, Template: "scim"})
 		e := wantStatus(t, "CreateApp "+name, err, 409, scim.Uniqueness)
 		if !strings.Contains(e.Detail, name) {
 			t.Errorf("409 detail %q does not name the application %q", e.Detail, name)
 		}
 	}
-	createApp(t, p, b, "salesforce") // another tenant's
-	other := createApp(t, p, a, "Workday")
-	_, err := p.UpdateApp(ctx, a, other.ID, 0, func(x *store.App) error { x.Name = "SalesForce"; return nil })
+	createApp(t, s, b, "salesforce") // another tenant's
+	other := createApp(t, s, a, "Workday")
+	_, err := s.UpdateApp(ctx, a, other.ID, 0, func(x *store.App) error { x.Name = "SalesForce"; return nil })
 	wantStatus(t, "renaming to a taken name", err, 409, scim.Uniqueness)
-	if got, err := p.App(ctx, a, other.ID); err != nil || got.Name != "Workday" || got.Version != 1 {
+	if got, err := s.App(ctx, a, other.ID); err != nil || got.Name != "Workday" || got.Version != 1 {
 		t.Errorf("after a failed rename: %+v, %v", got, err)
 	}
 	// Changing only the case of its own name is no conflict.
-	up, err := p.UpdateApp(ctx, a, sf.ID, 0, func(x *store.App) error { x.Name = "SALESFORCE"; return nil })
+	up, err := s.UpdateApp(ctx, a, sf.ID, 0, func(x *store.App) error { x.Name = "SALESFORCE"; return nil })
 	if err != nil || up.Name != "SALESFORCE" {
 		t.Fatalf("UpdateApp to its own name in capitals = %+v, %v", up, err)
 	}
-	if got, err := p.AppByName(ctx, a, "salesforce"); err != nil || got.ID != sf.ID {
+	if got, err := s.AppByName(ctx, a, "salesforce"); err != nil || got.ID != sf.ID {
 		t.Errorf("AppByName after the rename = %+v, %v", got, err)
 	}
 	// The old name is free once renamed away.
-	if _, err := p.UpdateApp(ctx, a, sf.ID, 0, func(x *store.App) error { x.Name = "CRM"; return nil }); err != nil {
+	if _, err := s.UpdateApp(ctx, a, sf.ID, 0, func(x *store.App) error { x.Name = "CRM"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	createApp(t, p, a, "salesforce")
+	createApp(t, s, a, "salesforce")
 }
 
 func testUpdateApp(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
-	app := createApp(t, p, a, "Slack")
+	app := createApp(t, s, a, "Slack")
 	calls := 0
-	up, err := p.UpdateApp(ctx, a, app.ID, 1, func(x *store.App) error {
+	up, err := s.UpdateApp(ctx, a, app.ID, 1, func(x *store.App) error {
 		calls++
 		if x.Name != "Slack" || x.Version != 1 {
 			t.Errorf("change sees %+v", x)
@@ -250,110 +237,109 @@ func testUpdateApp(t *testing.T, s store.Store) {
 		up.LastModified.Before(app.LastModified) || !up.Enabled || string(up.Config) != `{"v":2}` || string(up.Secret) != "sealed" {
 		t.Fatalf("UpdateApp = %+v", up)
 	}
-	got, err := p.App(ctx, a, app.ID)
+	got, err := s.App(ctx, a, app.ID)
 	if err != nil || got.Version != 2 || !got.Enabled || string(got.Config) != `{"v":2}` || !got.LastModified.Equal(up.LastModified) {
 		t.Fatalf("App after UpdateApp = %+v, %v", got, err)
 	}
-	if _, err := p.App(ctx, a, "moved"); err == nil {
+	if _, err := s.App(ctx, a, "moved"); err == nil {
 		t.Error("change moved the application to another id")
 	}
-	if _, err := p.App(ctx, b, app.ID); err == nil {
+	if _, err := s.App(ctx, b, app.ID); err == nil {
 		t.Error("change moved the application to another tenant")
 	}
 
 	// If-Match.
-	_, err = p.UpdateApp(ctx, a, app.ID, 1, func(x *store.App) error { x.Template = "t"; return nil })
+	_, err = s.UpdateApp(ctx, a, app.ID, 1, func(x *store.App) error { x.Template = "t"; return nil })
 	wantStatus(t, "UpdateApp at a stale version", err, 412, "")
 	// change's error abandons the update.
 	boom := scim.BadRequest(scim.InvalidValue, "no")
-	_, err = p.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Template = "t"; return boom })
+	_, err = s.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Template = "t"; return boom })
 	wantStatus(t, "UpdateApp whose change fails", err, 400, scim.InvalidValue)
 	// Nothing to change: nothing written.
-	same, err := p.UpdateApp(ctx, a, app.ID, 2, func(x *store.App) error { return nil })
+	same, err := s.UpdateApp(ctx, a, app.ID, 2, func(x *store.App) error { return nil })
 	if err != nil || same.Version != 2 {
 		t.Errorf("UpdateApp without a change = %+v, %v; want version 2", same, err)
 	}
-	if got, _ := p.App(ctx, a, app.ID); got.Version != 2 || got.Template != "scim" {
+	if got, _ := s.App(ctx, a, app.ID); got.Version != 2 || got.Template != "scim" {
 		t.Errorf("after abandoned updates: %+v", got)
 	}
 	// Disabling is a change; so is removing the secret.
-	off, err := p.UpdateApp(ctx, a, app.ID, 2, func(x *store.App) error { x.Enabled = false; x.Secret = nil; return nil })
+	off, err := s.UpdateApp(ctx, a, app.ID, 2, func(x *store.App) error { x.Enabled = false; x.Secret = nil; return nil })
 	if err != nil || off.Version != 3 || off.Enabled || off.Secret != nil {
 		t.Errorf("UpdateApp disabling = %+v, %v", off, err)
 	}
-	_, err = p.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Name = ""; return nil })
+	_, err = s.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Name = ""; return nil })
 	wantStatus(t, "UpdateApp to an empty name", err, 400, scim.InvalidValue)
-	_, err = p.UpdateApp(ctx, b, app.ID, 0, func(x *store.App) error { return nil })
+	_, err = s.UpdateApp(ctx, b, app.ID, 0, func(x *store.App) error { return nil })
 	wantStatus(t, "UpdateApp from another tenant", err, 404, "")
-	_, err = p.UpdateApp(ctx, a, "nope", 0, func(x *store.App) error { return nil })
+	_, err = s.UpdateApp(ctx, a, "nope", 0, func(x *store.App) error { return nil })
 	wantStatus(t, "UpdateApp(unknown)", err, 404, "")
 }
 
 func testDeleteApp(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
 	u := create(t, s, a, store.UserType, user(t, "u"))
 	app := &store.App{ID: "app-1", TenantID: a, Name: "App", Template: "scim"}
-	if err := p.CreateApp(ctx, app); err != nil {
+	if err := s.CreateApp(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	keep := createApp(t, p, a, "Keep")
+	keep := createApp(t, s, a, "Keep")
 	for _, id := range []string{app.ID, keep.ID} {
-		assign(t, p, a, id, store.UserType, u.ID, "")
-		if err := p.PutLink(ctx, &store.Link{AppID: id, SourceType: store.UserType, SourceID: u.ID, TargetID: "t1"}); err != nil {
+		assign(t, s, a, id, store.UserType, u.ID, "")
+		if err := s.PutLink(ctx, &store.Link{AppID: id, SourceType: store.UserType, SourceID: u.ID, TargetID: "t1"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.PutJobState(ctx, &store.JobState{AppID: id, Watermark: 7, State: []byte(`{}`)}); err != nil {
+		if err := s.PutJobState(ctx, &store.JobState{AppID: id, Watermark: 7, State: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := p.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok {
+		if ok, err := s.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok {
 			t.Fatalf("ClaimJob = %t, %v", ok, err)
 		}
 	}
-	if err := p.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: app.ID, Action: "create", Status: "success"}}); err != nil {
+	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: app.ID, Action: "create", Status: "success"}}); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "DeleteApp from another tenant", p.DeleteApp(ctx, b, app.ID), 404, "")
-	if err := p.DeleteApp(ctx, a, app.ID); err != nil {
+	wantStatus(t, "DeleteApp from another tenant", s.DeleteApp(ctx, b, app.ID), 404, "")
+	if err := s.DeleteApp(ctx, a, app.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "DeleteApp again", p.DeleteApp(ctx, a, app.ID), 404, "")
-	_, err := p.App(ctx, a, app.ID)
+	wantStatus(t, "DeleteApp again", s.DeleteApp(ctx, a, app.ID), 404, "")
+	_, err := s.App(ctx, a, app.ID)
 	wantStatus(t, "App after DeleteApp", err, 404, "")
-	_, err = p.AppByName(ctx, a, "app")
+	_, err = s.AppByName(ctx, a, "app")
 	wantStatus(t, "AppByName after DeleteApp", err, 404, "")
 
 	// The same id again starts from nothing: the assignments, links, job
 	// state and lease went with the application.
-	if err := p.CreateApp(ctx, &store.App{ID: app.ID, TenantID: a, Name: "App", Template: "scim"}); err != nil {
+	if err := s.CreateApp(ctx, &store.App{ID: app.ID, TenantID: a, Name: "App", Template: "scim"}); err != nil {
 		t.Fatal(err)
 	}
-	if as, err := p.Assignments(ctx, a, app.ID); err != nil || len(as) != 0 {
+	if as, err := s.Assignments(ctx, a, app.ID); err != nil || len(as) != 0 {
 		t.Errorf("Assignments after DeleteApp = %+v, %v", as, err)
 	}
-	if in, err := p.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
+	if in, err := s.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
 		t.Errorf("AssignedTo after DeleteApp = %t, %v", in, err)
 	}
-	_, err = p.Link(ctx, app.ID, store.UserType, u.ID)
+	_, err = s.Link(ctx, app.ID, store.UserType, u.ID)
 	wantStatus(t, "Link after DeleteApp", err, 404, "")
-	if js, err := p.JobState(ctx, app.ID); err != nil || js.Watermark != 0 || js.State != nil {
+	if js, err := s.JobState(ctx, app.ID); err != nil || js.Watermark != 0 || js.State != nil {
 		t.Errorf("JobState after DeleteApp = %+v, %v", js, err)
 	}
-	if ok, err := p.ClaimJob(ctx, app.ID, "worker-2", time.Hour); err != nil || !ok {
+	if ok, err := s.ClaimJob(ctx, app.ID, "worker-2", time.Hour); err != nil || !ok {
 		t.Errorf("ClaimJob by another owner after DeleteApp = %t, %v; the lease should be gone", ok, err)
 	}
 	// The logs stay; the other application keeps everything.
-	if logs, err := p.Logs(ctx, store.LogQuery{TenantID: a, AppID: app.ID}); err != nil || len(logs) != 1 {
+	if logs, err := s.Logs(ctx, store.LogQuery{TenantID: a, AppID: app.ID}); err != nil || len(logs) != 1 {
 		t.Errorf("logs after DeleteApp = %d, %v; want 1", len(logs), err)
 	}
-	if as, err := p.Assignments(ctx, a, keep.ID); err != nil || len(as) != 1 {
+	if as, err := s.Assignments(ctx, a, keep.ID); err != nil || len(as) != 1 {
 		t.Errorf("Assignments of the other application = %+v, %v", as, err)
 	}
-	if _, err := p.Link(ctx, keep.ID, store.UserType, u.ID); err != nil {
+	if _, err := s.Link(ctx, keep.ID, store.UserType, u.ID); err != nil {
 		t.Errorf("Link of the other application: %v", err)
 	}
-	if ok, _ := p.ClaimJob(ctx, keep.ID, "worker-2", time.Hour); ok {
+	if ok, _ := s.ClaimJob(ctx, keep.ID, "worker-2", time.Hour); ok {
 		t.Error("the other application's lease is gone")
 	}
 }
@@ -362,24 +348,23 @@ func testDeleteApp(t *testing.T, s store.Store) {
 
 func testAssignments(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
 	u1 := create(t, s, a, store.UserType, user(t, "u1"))
 	u2 := create(t, s, a, store.UserType, user(t, "u2"))
 	g := create(t, s, a, store.GroupType, group(t, "g"), u2.ID)
 	outsider := create(t, s, b, store.UserType, user(t, "outsider"))
-	app := createApp(t, p, a, "App")
-	otherApp := createApp(t, p, b, "App")
+	app := createApp(t, s, a, "App")
+	otherApp := createApp(t, s, b, "App")
 	start, err := s.Changes(ctx, a, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	watermark := start[len(start)-1].Seq
 
-	assign(t, p, a, app.ID, store.UserType, u1.ID, "")
-	assign(t, p, a, app.ID, store.GroupType, g.ID, "Reader")
-	assign(t, p, a, app.ID, store.UserType, u1.ID, "Admin") // replaces the role
-	list, err := p.Assignments(ctx, a, app.ID)
+	assign(t, s, a, app.ID, store.UserType, u1.ID, "")
+	assign(t, s, a, app.ID, store.GroupType, g.ID, "Reader")
+	assign(t, s, a, app.ID, store.UserType, u1.ID, "Admin") // replaces the role
+	list, err := s.Assignments(ctx, a, app.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +380,7 @@ func testAssignments(t *testing.T, s store.Store) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Assignments = %v, want %v", got, want)
 	}
-	if list, err := p.Assignments(ctx, b, app.ID); err != nil || len(list) != 0 {
+	if list, err := s.Assignments(ctx, b, app.ID); err != nil || len(list) != 0 {
 		t.Errorf("Assignments from another tenant = %+v, %v", list, err)
 	}
 
@@ -410,26 +395,26 @@ func testAssignments(t *testing.T, s store.Store) {
 		{"another tenant's user", store.UserType, outsider.ID},
 		{"no type", "", u1.ID},
 	} {
-		err := p.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: tc.typ, PrincipalID: tc.id})
+		err := s.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: tc.typ, PrincipalID: tc.id})
 		wantStatus(t, "Assign "+tc.name, err, 400, scim.InvalidValue)
 	}
-	err = p.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: store.UserType, PrincipalID: "ghost"})
+	err = s.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: store.UserType, PrincipalID: "ghost"})
 	if e := wantStatus(t, "Assign ghost", err, 400, scim.InvalidValue); !strings.Contains(e.Detail, `user "ghost" does not exist`) {
 		t.Errorf("Assign ghost: detail %q", e.Detail)
 	}
-	err = p.Assign(ctx, a, store.Assignment{AppID: otherApp.ID, PrincipalType: store.UserType, PrincipalID: u1.ID})
+	err = s.Assign(ctx, a, store.Assignment{AppID: otherApp.ID, PrincipalType: store.UserType, PrincipalID: u1.ID})
 	wantStatus(t, "Assign to another tenant's application", err, 404, "")
-	err = p.Assign(ctx, a, store.Assignment{AppID: "nope", PrincipalType: store.UserType, PrincipalID: u1.ID})
+	err = s.Assign(ctx, a, store.Assignment{AppID: "nope", PrincipalType: store.UserType, PrincipalID: u1.ID})
 	wantStatus(t, "Assign to an unknown application", err, 404, "")
 
 	// Unassign.
-	wantStatus(t, "Unassign what is not assigned", p.Unassign(ctx, a, app.ID, store.UserType, u2.ID), 404, "")
-	wantStatus(t, "Unassign from another tenant", p.Unassign(ctx, b, app.ID, store.UserType, u1.ID), 404, "")
-	if err := p.Unassign(ctx, a, app.ID, store.UserType, u1.ID); err != nil {
+	wantStatus(t, "Unassign what is not assigned", s.Unassign(ctx, a, app.ID, store.UserType, u2.ID), 404, "")
+	wantStatus(t, "Unassign from another tenant", s.Unassign(ctx, b, app.ID, store.UserType, u1.ID), 404, "")
+	if err := s.Unassign(ctx, a, app.ID, store.UserType, u1.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "Unassign twice", p.Unassign(ctx, a, app.ID, store.UserType, u1.ID), 404, "")
-	if list, _ := p.Assignments(ctx, a, app.ID); len(list) != 1 || list[0].PrincipalID != g.ID {
+	wantStatus(t, "Unassign twice", s.Unassign(ctx, a, app.ID, store.UserType, u1.ID), 404, "")
+	if list, _ := s.Assignments(ctx, a, app.ID); len(list) != 1 || list[0].PrincipalID != g.ID {
 		t.Errorf("Assignments after Unassign = %+v", list)
 	}
 
@@ -459,7 +444,6 @@ func testAssignments(t *testing.T, s store.Store) {
 
 func testAssignedTo(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
 	direct := create(t, s, a, store.UserType, user(t, "direct"))
 	member := create(t, s, a, store.UserType, user(t, "member"))
@@ -468,15 +452,15 @@ func testAssignedTo(t *testing.T, s store.Store) {
 	inner := create(t, s, a, store.GroupType, group(t, "inner"), nested.ID)
 	assigned := create(t, s, a, store.GroupType, group(t, "assigned"), member.ID, inner.ID)
 	create(t, s, a, store.GroupType, group(t, "unassigned"), nobody.ID)
-	app := createApp(t, p, a, "App")
-	other := createApp(t, p, a, "Other")
-	assign(t, p, a, app.ID, store.UserType, direct.ID, "")
-	assign(t, p, a, app.ID, store.GroupType, assigned.ID, "")
-	assign(t, p, a, other.ID, store.UserType, nobody.ID, "")
+	app := createApp(t, s, a, "App")
+	other := createApp(t, s, a, "Other")
+	assign(t, s, a, app.ID, store.UserType, direct.ID, "")
+	assign(t, s, a, app.ID, store.GroupType, assigned.ID, "")
+	assign(t, s, a, other.ID, store.UserType, nobody.ID, "")
 
 	check := func(what, tenantID, appID, userID string, want bool) {
 		t.Helper()
-		got, err := p.AssignedTo(ctx, tenantID, appID, userID)
+		got, err := s.AssignedTo(ctx, tenantID, appID, userID)
 		if err != nil || got != want {
 			t.Errorf("AssignedTo %s = %t, %v; want %t", what, got, err, want)
 		}
@@ -500,7 +484,7 @@ func testAssignedTo(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	check("after leaving the group", a, app.ID, member.ID, false)
-	if err := p.Unassign(ctx, a, app.ID, store.UserType, direct.ID); err != nil {
+	if err := s.Unassign(ctx, a, app.ID, store.UserType, direct.ID); err != nil {
 		t.Fatal(err)
 	}
 	check("after Unassign", a, app.ID, direct.ID, false)
@@ -508,15 +492,14 @@ func testAssignedTo(t *testing.T, s store.Store) {
 
 func testDeleteRemovesAssignments(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
 	u := create(t, s, a, store.UserType, user(t, "u"))
 	m := create(t, s, a, store.UserType, user(t, "m"))
 	g := create(t, s, a, store.GroupType, group(t, "g"), m.ID)
-	app := createApp(t, p, a, "App")
-	assign(t, p, a, app.ID, store.UserType, u.ID, "")
-	assign(t, p, a, app.ID, store.UserType, m.ID, "")
-	assign(t, p, a, app.ID, store.GroupType, g.ID, "")
+	app := createApp(t, s, a, "App")
+	assign(t, s, a, app.ID, store.UserType, u.ID, "")
+	assign(t, s, a, app.ID, store.UserType, m.ID, "")
+	assign(t, s, a, app.ID, store.GroupType, g.ID, "")
 
 	if err := s.Delete(ctx, a, store.UserType, u.ID, 0); err != nil {
 		t.Fatal(err)
@@ -524,14 +507,14 @@ func testDeleteRemovesAssignments(t *testing.T, s store.Store) {
 	if err := s.Delete(ctx, a, store.GroupType, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	list, err := p.Assignments(ctx, a, app.ID)
+	list, err := s.Assignments(ctx, a, app.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].PrincipalID != m.ID {
 		t.Fatalf("Assignments after deleting a user and a group = %+v; want only %s", list, m.ID)
 	}
-	if in, err := p.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
+	if in, err := s.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
 		t.Errorf("AssignedTo a deleted user = %t, %v", in, err)
 	}
 	// A new user with the deleted one's id is not assigned.
@@ -539,22 +522,21 @@ func testDeleteRemovesAssignments(t *testing.T, s store.Store) {
 	if err := s.Create(ctx, again); err != nil {
 		t.Fatal(err)
 	}
-	if in, err := p.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
+	if in, err := s.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
 		t.Errorf("AssignedTo a new user with a deleted one's id = %t, %v", in, err)
 	}
-	wantStatus(t, "Unassign a deleted user", p.Unassign(ctx, a, app.ID, store.UserType, u.ID), 404, "")
+	wantStatus(t, "Unassign a deleted user", s.Unassign(ctx, a, app.ID, store.UserType, u.ID), 404, "")
 }
 
 // --- links ------------------------------------------------------------------------------
 
 func testLinks(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
-	app, other := createApp(t, p, a, "App"), createApp(t, p, a, "Other")
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
 
 	l := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "T-1", Exported: []byte(`{"userName":"a"}`)}
-	if err := p.PutLink(ctx, l); err != nil {
+	if err := s.PutLink(ctx, l); err != nil {
 		t.Fatal(err)
 	}
 	if l.Created.IsZero() || !l.Updated.Equal(l.Created) {
@@ -571,46 +553,46 @@ func testLinks(t *testing.T, s store.Store) {
 			t.Errorf("%s = %+v", what, got)
 		}
 	}
-	got, err := p.Link(ctx, app.ID, store.UserType, "u1")
+	got, err := s.Link(ctx, app.ID, store.UserType, "u1")
 	check("Link", got, err, "T-1", `{"userName":"a"}`)
-	got, err = p.LinkByTarget(ctx, app.ID, store.UserType, "T-1")
+	got, err = s.LinkByTarget(ctx, app.ID, store.UserType, "T-1")
 	check("LinkByTarget", got, err, "T-1", `{"userName":"a"}`)
 
 	// Replacing keeps Created.
 	time.Sleep(2 * time.Millisecond)
 	l2 := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "T-2", Exported: []byte(`{"userName":"b"}`)}
-	if err := p.PutLink(ctx, l2); err != nil {
+	if err := s.PutLink(ctx, l2); err != nil {
 		t.Fatal(err)
 	}
 	if !l2.Created.Equal(first) || l2.Updated.Before(first) {
 		t.Errorf("PutLink replacing set Created %v (want %v), Updated %v", l2.Created, first, l2.Updated)
 	}
-	got, err = p.Link(ctx, app.ID, store.UserType, "u1")
+	got, err = s.Link(ctx, app.ID, store.UserType, "u1")
 	check("Link after replacing", got, err, "T-2", `{"userName":"b"}`)
 	if !got.Updated.Equal(l2.Updated) {
 		t.Errorf("Updated = %v, want %v", got.Updated, l2.Updated)
 	}
-	_, err = p.LinkByTarget(ctx, app.ID, store.UserType, "T-1")
+	_, err = s.LinkByTarget(ctx, app.ID, store.UserType, "T-1")
 	wantStatus(t, "LinkByTarget of the replaced target", err, 404, "")
 
 	// Links are per application and source type.
-	_, err = p.Link(ctx, other.ID, store.UserType, "u1")
+	_, err = s.Link(ctx, other.ID, store.UserType, "u1")
 	wantStatus(t, "Link of another application", err, 404, "")
-	_, err = p.Link(ctx, app.ID, store.GroupType, "u1")
+	_, err = s.Link(ctx, app.ID, store.GroupType, "u1")
 	wantStatus(t, "Link of another type", err, 404, "")
-	_, err = p.LinkByTarget(ctx, app.ID, store.GroupType, "T-2")
+	_, err = s.LinkByTarget(ctx, app.ID, store.GroupType, "T-2")
 	wantStatus(t, "LinkByTarget of another type", err, 404, "")
-	err = p.PutLink(ctx, &store.Link{AppID: "nope", SourceType: store.UserType, SourceID: "u1", TargetID: "x"})
+	err = s.PutLink(ctx, &store.Link{AppID: "nope", SourceType: store.UserType, SourceID: "u1", TargetID: "x"})
 	wantStatus(t, "PutLink of an unknown application", err, 404, "")
 
-	if err := p.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
+	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.Link(ctx, app.ID, store.UserType, "u1")
+	_, err = s.Link(ctx, app.ID, store.UserType, "u1")
 	wantStatus(t, "Link after DeleteLink", err, 404, "")
-	_, err = p.LinkByTarget(ctx, app.ID, store.UserType, "T-2")
+	_, err = s.LinkByTarget(ctx, app.ID, store.UserType, "T-2")
 	wantStatus(t, "LinkByTarget after DeleteLink", err, 404, "")
-	if err := p.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
+	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
 		t.Errorf("DeleteLink of a missing link: %v", err)
 	}
 
@@ -624,7 +606,7 @@ func testLinks(t *testing.T, s store.Store) {
 			{AppID: app.ID, SourceType: store.GroupType, SourceID: "g-" + id, TargetID: "t-" + id},
 			{AppID: other.ID, SourceType: store.UserType, SourceID: "o-" + id, TargetID: "t-" + id},
 		} {
-			if err := p.PutLink(ctx, ln); err != nil {
+			if err := s.PutLink(ctx, ln); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -633,7 +615,7 @@ func testLinks(t *testing.T, s store.Store) {
 	var paged []string
 	after := ""
 	for {
-		page, err := p.Links(ctx, app.ID, store.UserType, after, 10)
+		page, err := s.Links(ctx, app.ID, store.UserType, after, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -654,10 +636,10 @@ func testLinks(t *testing.T, s store.Store) {
 	if !slices.Equal(paged, want) {
 		t.Errorf("Links paged:\n got %v\nwant %v", paged, want)
 	}
-	if page, err := p.Links(ctx, app.ID, store.UserType, "src-20", 100); err != nil || len(page) != 4 || page[0].SourceID != "src-21" {
+	if page, err := s.Links(ctx, app.ID, store.UserType, "src-20", 100); err != nil || len(page) != 4 || page[0].SourceID != "src-21" {
 		t.Errorf("Links after src-20 = %d links, %v", len(page), err)
 	}
-	if page, err := p.Links(ctx, app.ID, store.GroupType, "", 100); err != nil || len(page) != 25 {
+	if page, err := s.Links(ctx, app.ID, store.GroupType, "", 100); err != nil || len(page) != 25 {
 		t.Errorf("group links = %d, %v; want 25", len(page), err)
 	}
 }
@@ -666,10 +648,9 @@ func testLinks(t *testing.T, s store.Store) {
 
 func testJobState(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
-	app, other := createApp(t, p, a, "App"), createApp(t, p, a, "Other")
-	js, err := p.JobState(ctx, app.ID)
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
+	js, err := s.JobState(ctx, app.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,30 +658,30 @@ func testJobState(t *testing.T, s store.Store) {
 		t.Fatalf("JobState never written = %+v, want the zero state with AppID", js)
 	}
 	in := &store.JobState{AppID: app.ID, Watermark: 41, State: []byte(`{"cycle":"c1","pending":["u1"]}`)}
-	if err := p.PutJobState(ctx, in); err != nil {
+	if err := s.PutJobState(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	if in.Updated.IsZero() {
 		t.Error("PutJobState did not set Updated")
 	}
-	got, err := p.JobState(ctx, app.ID)
+	got, err := s.JobState(ctx, app.ID)
 	if err != nil || got.AppID != app.ID || got.Watermark != 41 || string(got.State) != string(in.State) || !got.Updated.Equal(in.Updated) {
 		t.Fatalf("JobState = %+v, %v; want %+v", got, err, in)
 	}
-	if err := p.PutJobState(ctx, &store.JobState{AppID: app.ID, Watermark: 99}); err != nil {
+	if err := s.PutJobState(ctx, &store.JobState{AppID: app.ID, Watermark: 99}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := p.JobState(ctx, app.ID); err != nil || got.Watermark != 99 || got.State != nil {
+	if got, err := s.JobState(ctx, app.ID); err != nil || got.Watermark != 99 || got.State != nil {
 		t.Errorf("JobState after the second put = %+v, %v", got, err)
 	}
-	if got, err := p.JobState(ctx, other.ID); err != nil || got.Watermark != 0 {
+	if got, err := s.JobState(ctx, other.ID); err != nil || got.Watermark != 0 {
 		t.Errorf("another application's JobState = %+v, %v", got, err)
 	}
-	wantStatus(t, "PutJobState of an unknown application", p.PutJobState(ctx, &store.JobState{AppID: "nope"}), 404, "")
+	wantStatus(t, "PutJobState of an unknown application", s.PutJobState(ctx, &store.JobState{AppID: "nope"}), 404, "")
 }
 
 // claimAll has n owners claim the job at once and returns the winners.
-func claimAll(t *testing.T, p store.Provisioning, appID, prefix string, n int, ttl time.Duration) []string {
+func claimAll(t *testing.T, s store.Store, appID, prefix string, n int, ttl time.Duration) []string {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -711,7 +692,7 @@ func claimAll(t *testing.T, p store.Provisioning, appID, prefix string, n int, t
 		owner := fmt.Sprintf("%s-%02d", prefix, i)
 		wg.Go(func() {
 			<-start
-			ok, err := p.ClaimJob(context.Background(), appID, owner, ttl)
+			ok, err := s.ClaimJob(context.Background(), appID, owner, ttl)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -731,12 +712,11 @@ func claimAll(t *testing.T, p store.Provisioning, appID, prefix string, n int, t
 
 func testClaimJob(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
-	app, other := createApp(t, p, a, "App"), createApp(t, p, a, "Other")
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
 	claim := func(appID, owner string, ttl time.Duration) bool {
 		t.Helper()
-		ok, err := p.ClaimJob(ctx, appID, owner, ttl)
+		ok, err := s.ClaimJob(ctx, appID, owner, ttl)
 		if err != nil {
 			t.Fatalf("ClaimJob(%s): %v", owner, err)
 		}
@@ -744,12 +724,12 @@ func testClaimJob(t *testing.T, s store.Store) {
 	}
 
 	// Of 20 claimers at once, one wins the live lease.
-	winners := claimAll(t, p, app.ID, "w", 20, time.Hour)
+	winners := claimAll(t, s, app.ID, "w", 20, time.Hour)
 	if len(winners) != 1 {
 		t.Fatalf("%d claimers won a free lease, want exactly 1: %v", len(winners), winners)
 	}
 	holder := winners[0]
-	if more := claimAll(t, p, app.ID, "late", 20, time.Hour); len(more) != 0 {
+	if more := claimAll(t, s, app.ID, "late", 20, time.Hour); len(more) != 0 {
 		t.Fatalf("claimers took a live lease: %v", more)
 	}
 	if !claim(app.ID, holder, time.Hour) {
@@ -759,13 +739,13 @@ func testClaimJob(t *testing.T, s store.Store) {
 		t.Error("another application's lease was not free")
 	}
 	// Releasing: only the holder's release frees the lease.
-	if err := p.ReleaseJob(ctx, app.ID, "not-the-holder"); err != nil {
+	if err := s.ReleaseJob(ctx, app.ID, "not-the-holder"); err != nil {
 		t.Fatal(err)
 	}
 	if claim(app.ID, "y", time.Hour) {
 		t.Error("a release by another owner freed the lease")
 	}
-	if err := p.ReleaseJob(ctx, app.ID, holder); err != nil {
+	if err := s.ReleaseJob(ctx, app.ID, holder); err != nil {
 		t.Fatal(err)
 	}
 	if !claim(app.ID, "y", time.Hour) {
@@ -779,7 +759,7 @@ func testClaimJob(t *testing.T, s store.Store) {
 		t.Fatal("the holder could not renew with a short ttl")
 	}
 	time.Sleep(ttl + 50*time.Millisecond)
-	winners = claimAll(t, p, other.ID, "next", 20, time.Hour)
+	winners = claimAll(t, s, other.ID, "next", 20, time.Hour)
 	if len(winners) != 1 {
 		t.Fatalf("%d claimers won an expired lease, want exactly 1: %v", len(winners), winners)
 	}
@@ -790,9 +770,9 @@ func testClaimJob(t *testing.T, s store.Store) {
 		t.Error("the new holder could not renew")
 	}
 
-	_, err := p.ClaimJob(ctx, "nope", "x", time.Hour)
+	_, err := s.ClaimJob(ctx, "nope", "x", time.Hour)
 	wantStatus(t, "ClaimJob of an unknown application", err, 404, "")
-	if err := p.ReleaseJob(ctx, "nope", "x"); err != nil {
+	if err := s.ReleaseJob(ctx, "nope", "x"); err != nil {
 		t.Errorf("ReleaseJob of an unknown application: %v", err)
 	}
 }
@@ -807,9 +787,9 @@ func logIDs(logs []*store.ProvisioningLog) []string {
 	return out
 }
 
-func readLogs(t *testing.T, p store.Provisioning, q store.LogQuery) []*store.ProvisioningLog {
+func readLogs(t *testing.T, s store.Store, q store.LogQuery) []*store.ProvisioningLog {
 	t.Helper()
-	logs, err := p.Logs(context.Background(), q)
+	logs, err := s.Logs(context.Background(), q)
 	if err != nil {
 		t.Fatalf("Logs(%+v): %v", q, err)
 	}
@@ -818,7 +798,6 @@ func readLogs(t *testing.T, p store.Provisioning, q store.LogQuery) []*store.Pro
 
 func testLogs(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	actions := []string{"create", "update", "delete", "other"}
@@ -840,15 +819,15 @@ func testLogs(t *testing.T, s store.Store) {
 		})
 	}
 	// Appended in two batches, and another tenant's in between.
-	if err := p.AppendLogs(ctx, batch[:100]); err != nil {
+	if err := s.AppendLogs(ctx, batch[:100]); err != nil {
 		t.Fatal(err)
 	}
 	theirs := []*store.ProvisioningLog{{TenantID: b, AppID: "app-1", At: at, Action: "create", Status: "success",
 		SourceID: "u1", SourceName: "user1@example.com"}}
-	if err := p.AppendLogs(ctx, theirs); err != nil {
+	if err := s.AppendLogs(ctx, theirs); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.AppendLogs(ctx, batch[100:]); err != nil {
+	if err := s.AppendLogs(ctx, batch[100:]); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -865,11 +844,11 @@ func testLogs(t *testing.T, s store.Store) {
 		want = append(want, batch[i].ID)
 	}
 
-	first := readLogs(t, p, store.LogQuery{TenantID: a})
+	first := readLogs(t, s, store.LogQuery{TenantID: a})
 	if len(first) != 100 {
 		t.Fatalf("Logs without a limit gave %d records, want 100", len(first))
 	}
-	got := readLogs(t, p, store.LogQuery{TenantID: a, Limit: 1000})
+	got := readLogs(t, s, store.LogQuery{TenantID: a, Limit: 1000})
 	if !slices.Equal(logIDs(got), want) {
 		t.Fatalf("Logs are not newest first, in the reverse of the order appended")
 	}
@@ -885,7 +864,7 @@ func testLogs(t *testing.T, s store.Store) {
 	var paged []string
 	before := ""
 	for {
-		page := readLogs(t, p, store.LogQuery{TenantID: a, Before: before, Limit: 100})
+		page := readLogs(t, s, store.LogQuery{TenantID: a, Before: before, Limit: 100})
 		if len(page) == 0 {
 			break
 		}
@@ -906,7 +885,7 @@ func testLogs(t *testing.T, s store.Store) {
 	}
 	before = ""
 	for {
-		page := readLogs(t, p, store.LogQuery{TenantID: a, AppID: "app-2", Status: "failure", Before: before, Limit: 7})
+		page := readLogs(t, s, store.LogQuery{TenantID: a, AppID: "app-2", Status: "failure", Before: before, Limit: 7})
 		if len(page) == 0 {
 			break
 		}
@@ -952,29 +931,28 @@ func testLogs(t *testing.T, s store.Store) {
 				}
 			}
 		}
-		if got := logIDs(readLogs(t, p, q)); !slices.Equal(got, wantIDs) {
+		if got := logIDs(readLogs(t, s, q)); !slices.Equal(got, wantIDs) {
 			t.Errorf("%s: got %d records, want %d", tc.name, len(got), len(wantIDs))
 		}
 	}
 
 	// Tenant isolation.
-	if got := readLogs(t, p, store.LogQuery{TenantID: b, Limit: 1000}); len(got) != 1 || got[0].ID != theirs[0].ID {
+	if got := readLogs(t, s, store.LogQuery{TenantID: b, Limit: 1000}); len(got) != 1 || got[0].ID != theirs[0].ID {
 		t.Errorf("tenant b's logs = %v, want only its own", logIDs(got))
 	}
-	if got := readLogs(t, p, store.LogQuery{TenantID: b, SourceName: "user1@example.com"}); len(got) != 1 {
+	if got := readLogs(t, s, store.LogQuery{TenantID: b, SourceName: "user1@example.com"}); len(got) != 1 {
 		t.Errorf("tenant b's logs by name = %v", logIDs(got))
 	}
-	if got := readLogs(t, p, store.LogQuery{TenantID: a, Before: theirs[0].ID}); len(got) != 0 {
+	if got := readLogs(t, s, store.LogQuery{TenantID: a, Before: theirs[0].ID}); len(got) != 0 {
 		t.Errorf("Before another tenant's record gave %d records", len(got))
 	}
-	if got := readLogs(t, p, store.LogQuery{TenantID: "nope", Limit: 1000}); len(got) != 0 {
+	if got := readLogs(t, s, store.LogQuery{TenantID: "nope", Limit: 1000}); len(got) != 0 {
 		t.Errorf("an unknown tenant's logs = %d records", len(got))
 	}
 }
 
 func testLogTimes(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
 	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	// Appended out of time order: At orders them, not the appending.
@@ -983,12 +961,12 @@ func testLogTimes(t *testing.T, s store.Store) {
 		logs = append(logs, &store.ProvisioningLog{ID: fmt.Sprintf("h%d", h), TenantID: a, AppID: "app",
 			At: t0.Add(time.Duration(h) * time.Hour), Action: "update", Status: "success"})
 	}
-	if err := p.AppendLogs(ctx, logs); err != nil {
+	if err := s.AppendLogs(ctx, logs); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(q store.LogQuery) []string {
 		q.TenantID = a
-		return logIDs(readLogs(t, p, q))
+		return logIDs(readLogs(t, s, q))
 	}
 	if got, want := ids(store.LogQuery{}), []string{"h9", "h8", "h7", "h6", "h5", "h4", "h3", "h2", "h1", "h0"}; !slices.Equal(got, want) {
 		t.Errorf("Logs = %v, want %v", got, want)
@@ -1008,13 +986,13 @@ func testLogTimes(t *testing.T, s store.Store) {
 	before := time.Now().Add(-time.Minute)
 	undated := &store.ProvisioningLog{TenantID: a, AppID: "app", Action: "create", Status: "success"}
 	retry := &store.ProvisioningLog{ID: "h5", TenantID: a, AppID: "app", At: t0, Action: "delete", Status: "failure"}
-	if err := p.AppendLogs(ctx, []*store.ProvisioningLog{undated, retry}); err != nil {
+	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{undated, retry}); err != nil {
 		t.Fatal(err)
 	}
 	if undated.At.Before(before) || undated.ID == "" {
 		t.Errorf("AppendLogs set %+v", undated)
 	}
-	got := readLogs(t, p, store.LogQuery{TenantID: a, Limit: 1000})
+	got := readLogs(t, s, store.LogQuery{TenantID: a, Limit: 1000})
 	if len(got) != 11 || got[0].ID != undated.ID {
 		t.Errorf("after appending an undated record and a repeated one: %v", logIDs(got))
 	}
@@ -1026,27 +1004,26 @@ func testLogTimes(t *testing.T, s store.Store) {
 
 	// PruneLogs deletes what is older than its time, of every tenant.
 	b := tenant(t, s, "b")
-	if err := p.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: b, AppID: "x", At: t0, Action: "create", Status: "success"}}); err != nil {
+	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: b, AppID: "x", At: t0, Action: "create", Status: "success"}}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := p.PruneLogs(ctx, t0.Add(4*time.Hour))
+	n, err := s.PruneLogs(ctx, t0.Add(4*time.Hour))
 	if err != nil || n != 5 {
 		t.Fatalf("PruneLogs = %d, %v; want 5 (h0..h3 and tenant b's)", n, err)
 	}
 	if got, want := ids(store.LogQuery{Until: t0.Add(24 * time.Hour)}), []string{"h9", "h8", "h7", "h6", "h5", "h4"}; !slices.Equal(got, want) {
 		t.Errorf("Logs after PruneLogs = %v, want %v", got, want)
 	}
-	if got := readLogs(t, p, store.LogQuery{TenantID: b}); len(got) != 0 {
+	if got := readLogs(t, s, store.LogQuery{TenantID: b}); len(got) != 0 {
 		t.Errorf("tenant b's old record survived PruneLogs")
 	}
-	if n, err := p.PruneLogs(ctx, t0.Add(4*time.Hour)); err != nil || n != 0 {
+	if n, err := s.PruneLogs(ctx, t0.Add(4*time.Hour)); err != nil || n != 0 {
 		t.Errorf("PruneLogs again = %d, %v; want 0", n, err)
 	}
 }
 
 func testLogLimits(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	p := prov(t, s)
 	a := tenant(t, s, "a")
 	// One batch of a few thousand records, as a full cycle appends.
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -1055,11 +1032,11 @@ func testLogLimits(t *testing.T, s store.Store) {
 		logs[i] = &store.ProvisioningLog{TenantID: a, AppID: "app", At: at.Add(time.Duration(i) * time.Microsecond),
 			Action: "create", Status: "success", SourceID: fmt.Sprintf("u%d", i), SourceName: fmt.Sprintf("user%d", i)}
 	}
-	if err := p.AppendLogs(ctx, logs); err != nil {
+	if err := s.AppendLogs(ctx, logs); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ limit, want int }{{0, 100}, {-1, 100}, {1, 1}, {1000, 1000}, {5000, 1000}} {
-		got := readLogs(t, p, store.LogQuery{TenantID: a, Limit: tc.limit})
+		got := readLogs(t, s, store.LogQuery{TenantID: a, Limit: tc.limit})
 		if len(got) != tc.want {
 			t.Errorf("Limit %d gave %d records, want %d", tc.limit, len(got), tc.want)
 		}
@@ -1069,14 +1046,14 @@ func testLogLimits(t *testing.T, s store.Store) {
 	}
 	// Names longer than an index entry holds are found too.
 	long := strings.Repeat("Ab", 3000)
-	if err := p.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: "app", Action: "create", Status: "failure",
+	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: "app", Action: "create", Status: "failure",
 		SourceName: long}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := readLogs(t, p, store.LogQuery{TenantID: a, SourceName: strings.ToLower(long)}); len(got) != 1 || got[0].SourceName != long {
+	if got := readLogs(t, s, store.LogQuery{TenantID: a, SourceName: strings.ToLower(long)}); len(got) != 1 || got[0].SourceName != long {
 		t.Errorf("Logs by a long name = %d records", len(got))
 	}
-	if n, err := p.PruneLogs(ctx, at.Add(time.Hour)); err != nil || n != len(logs) {
+	if n, err := s.PruneLogs(ctx, at.Add(time.Hour)); err != nil || n != len(logs) {
 		t.Errorf("PruneLogs = %d, %v; want %d", n, err, len(logs))
 	}
 }
