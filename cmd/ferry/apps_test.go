@@ -235,7 +235,7 @@ func newAppsServer(t *testing.T) *appsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as := &appsServer{Admin: &stubAdmin{}, Store: withTokenScopes(t, st)}
+	as := &appsServer{Admin: &stubAdmin{}, Store: st}
 	srv := server.New(server.DefaultConfig(), as.Store, catalog, slog.New(slog.DiscardHandler))
 	srv.EnableAdmin(as.Admin)
 	hs := httptest.NewServer(srv.Handler())
@@ -289,62 +289,6 @@ func (as *appsServer) api(t *testing.T, method, path, body string) string {
 		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
 	}
 	return string(raw)
-}
-
-// scopeStore carries token scopes over a backend that does not persist
-// them yet (the backends are being taught to); withTokenScopes uses it
-// only then, so the tests run on the real thing as soon as it exists.
-type scopeStore struct {
-	store.Store
-	mu     sync.Mutex
-	scopes map[string]string
-}
-
-func (s *scopeStore) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
-	tok, err := s.Store.CreateToken(ctx, t, hash)
-	if err == nil {
-		s.mu.Lock()
-		s.scopes[string(hash)] = t.Scope
-		s.mu.Unlock()
-	}
-	return tok, err
-}
-
-func (s *scopeStore) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	tok, err := s.Store.TokenByHash(ctx, hash)
-	if err == nil && tok.Scope == "" {
-		s.mu.Lock()
-		tok.Scope = s.scopes[string(hash)]
-		s.mu.Unlock()
-	}
-	return tok, err
-}
-
-// persistsScopes reports whether st keeps a token's scope.
-func persistsScopes(t *testing.T, st store.Store) bool {
-	t.Helper()
-	ctx := context.Background()
-	tn, err := st.EnsureTenant(ctx, "scope-probe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash := server.HashToken("scope-probe")
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "probe", Prefix: "probe", Scope: store.ScopeAdmin}, hash); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := st.TokenByHash(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.Scope == store.ScopeAdmin
-}
-
-func withTokenScopes(t *testing.T, st store.Store) store.Store {
-	t.Helper()
-	if persistsScopes(t, st) {
-		return st
-	}
-	return &scopeStore{Store: st, scopes: map[string]string{}}
 }
 
 // TestAppsCommands runs each apps command against a server and checks its
@@ -657,9 +601,6 @@ func TestTokensCreateScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if !persistsScopes(t, st) {
-		t.Skip("the SQLite store does not persist token scopes yet")
-	}
 	for scope, token := range tokens {
 		tok, err := st.TokenByHash(context.Background(), server.HashToken(token))
 		if err != nil {

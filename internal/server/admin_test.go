@@ -228,60 +228,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// scopeStore carries token scopes over a backend that does not persist
-// them (yet): the backends are being taught to. newAdminTestServer uses it
-// only when the backend drops the scope, so the tests exercise the real
-// thing as soon as it exists.
-type scopeStore struct {
-	store.Store
-	mu     sync.Mutex
-	scopes map[string]string
-}
-
-func (s *scopeStore) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
-	tok, err := s.Store.CreateToken(ctx, t, hash)
-	if err == nil {
-		s.mu.Lock()
-		s.scopes[string(hash)] = t.Scope
-		s.mu.Unlock()
-		tok.Scope = t.Scope
-	}
-	return tok, err
-}
-
-func (s *scopeStore) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	tok, err := s.Store.TokenByHash(ctx, hash)
-	if err == nil && tok.Scope == "" {
-		s.mu.Lock()
-		tok.Scope = s.scopes[string(hash)]
-		s.mu.Unlock()
-	}
-	return tok, err
-}
-
-// withTokenScopes returns st, or st wrapped in a scopeStore when st does
-// not persist token scopes.
-func withTokenScopes(t testing.TB, st store.Store) store.Store {
-	t.Helper()
-	ctx := context.Background()
-	tn, err := st.EnsureTenant(ctx, "scope-probe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hash := HashToken("scope-probe-" + t.Name())
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "probe", Prefix: "probe", Scope: store.ScopeAdmin}, hash); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := st.TokenByHash(ctx, hash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok.Scope == store.ScopeAdmin {
-		return st
-	}
-	return &scopeStore{Store: st, scopes: map[string]string{}}
-}
-
 // adminServer is a real Ferry server on a real database, with the admin API
 // enabled over a recordingAdmin and its log captured.
 type adminServer struct {
@@ -297,8 +243,7 @@ type adminServer struct {
 func newAdminTestServer(t testing.TB, enable bool) *adminServer {
 	t.Helper()
 	catalog := schema.Builtin()
-	raw := openTestStore(t, catalog)
-	st := withTokenScopes(t, raw)
+	st := openTestStore(t, catalog)
 	logs := &syncBuffer{}
 	srv := New(DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	as := &adminServer{Store: st, Admin: &recordingAdmin{}, Log: logs}
@@ -308,7 +253,7 @@ func newAdminTestServer(t testing.TB, enable bool) *adminServer {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
-		raw.Close()
+		st.Close()
 	})
 	as.URL = hs.URL
 	as.AdminToken = as.token(t, "default", store.ScopeAdmin)
