@@ -410,9 +410,9 @@ func nonNil[T any](list []T) []T {
 	return list
 }
 
-// adminFail answers err as adminError does, and anything that is not the
-// client's mistake as a 500 whose cause goes to the log under a request id
-// that the client is given to quote.
+// adminFail answers err: a 4xx *scim.Error as it is, an exhausted request
+// deadline as 503, and anything else as a 500 whose cause goes to the log
+// under a request id that the client is given to quote.
 func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := scim.AsError(err); ok && e.Status >= 400 && e.Status < 500 {
 		writeAdminError(w, e)
