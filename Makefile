@@ -12,7 +12,7 @@ FUZZ_TARGETS := \
 	./internal/scim/patch:FuzzApply \
 	./internal/store/sqlfilter:FuzzWhere
 
-.PHONY: all build test vet unit postgres-binaries fuzz fuzz-long bench bench-postgres
+.PHONY: all build test vet unit postgres-binaries fuzz fuzz-long bench bench-postgres bench-engine
 
 all: build
 
@@ -62,3 +62,13 @@ BENCH_USERS ?= 10000
 bench-postgres: postgres-binaries
 	FERRY_TEST_STORE=postgres FERRY_TEST_PG_DURABLE=1 $(GO) test -run='^$$' -bench=BenchmarkServer -benchtime=5s \
 		./internal/server/ -args -bench-users $(BENCH_USERS)
+
+# The provisioning engine between two ferry serve processes: an initial
+# cycle of ENGINE_USERS users into an unthrottled target, the latency of a
+# directory change to the target, and with ENGINE_RATE set the initial
+# cycle into a target limited to that many requests a second.
+ENGINE_USERS ?= 10000
+ENGINE_RATE ?=
+bench-engine:
+	FERRY_ENGINE_BENCH_USERS=$(ENGINE_USERS) FERRY_ENGINE_BENCH_RATE=$(ENGINE_RATE) CGO_ENABLED=0 \
+		$(GO) test -count=1 -run '^TestEngineBenchmark$$' -v -timeout 3h ./cmd/ferry/

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/server"
 )
@@ -21,6 +22,7 @@ func newServeCommand() *cobra.Command {
 		listen, database, synchronous, logFormat string
 		shutdownTimeout                          time.Duration
 		cfg                                      = server.DefaultConfig()
+		eng                                      engineFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -38,7 +40,7 @@ number of ferry serve replicas can share it behind a load balancer.`,
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), log, listen, database, synchronous, shutdownTimeout, cfg)
+			return serve(cmd.Context(), log, listen, database, synchronous, shutdownTimeout, cfg, eng)
 		},
 	}
 	f := cmd.Flags()
@@ -53,6 +55,10 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.IntVar(&cfg.MaxBulkOperations, "max-bulk-operations", cfg.MaxBulkOperations, "most operations in one Bulk request")
 	f.IntVar(&cfg.MaxResults, "max-results", cfg.MaxResults, "most resources one list or search returns")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "longest time one request may run")
+	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
+		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
+	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs in this process")
+	f.DurationVar(&eng.poll, "engine-poll-interval", 500*time.Millisecond, "how often the engine looks for directory changes and due jobs")
 	return cmd
 }
 
@@ -66,7 +72,14 @@ func newLogger(format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 }
 
-func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous string, shutdownTimeout time.Duration, cfg server.Config) error {
+// engineFlags configure the provisioning engine of ferry serve.
+type engineFlags struct {
+	keyFile  string
+	disabled bool
+	poll     time.Duration
+}
+
+func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous string, shutdownTimeout time.Duration, cfg server.Config, eng engineFlags) error {
 	catalog := schema.Builtin()
 	st, err := openStore(ctx, database, synchronous, catalog)
 	if err != nil {
@@ -80,12 +93,26 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if _, err := st.EnsureTenant(ctx, cfg.DefaultTenant); err != nil {
 		return fmt.Errorf("create tenant %q: %w", cfg.DefaultTenant, err)
 	}
+	key, created, err := provision.LoadKey(os.Getenv("FERRY_SECRET_KEY"), eng.keyFile)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Warn("created a new secret key file; keep it with the database, and give every replica the same key", "file", eng.keyFile)
+	}
+	sealer, err := provision.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll})
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
+	api := server.New(cfg, st, catalog, log)
+	api.EnableAdmin(manager)
 	srv := &http.Server{
-		Handler:           server.New(cfg, st, catalog, log).Handler(),
+		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.RequestTimeout + 10*time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 10*time.Second,
@@ -93,6 +120,14 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2", "database", redactURL(database))
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan struct{})
+	if eng.disabled {
+		close(engineDone)
+	} else {
+		go func() { defer close(engineDone); manager.Run(engineCtx) }()
+	}
+	defer func() { stopEngine(); <-engineDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -106,6 +141,9 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Cycles stop at their next object; what they did is checkpointed.
+	stopEngine()
+	<-engineDone
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

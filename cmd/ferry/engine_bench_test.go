@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestEngineBenchmark measures the provisioning engine between two real
+// ferry serve processes: an initial cycle of FERRY_ENGINE_BENCH_USERS users
+// into an unthrottled target (users/s and the engine process's peak RSS),
+// optionally the same into a target limited to FERRY_ENGINE_BENCH_RATE
+// requests a second, and the latency from a directory change to the
+// target. It reports figures and asserts none: run it with
+// `make bench-engine`.
+func TestEngineBenchmark(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("FERRY_ENGINE_BENCH_USERS"))
+	if n <= 0 {
+		t.Skip("set FERRY_ENGINE_BENCH_USERS (make bench-engine) to run the engine benchmark")
+	}
+	rateLimit, _ := strconv.ParseFloat(os.Getenv("FERRY_ENGINE_BENCH_RATE"), 64)
+	dir := t.TempDir()
+	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	addrA, addrB := freePort(t), freePort(t)
+	scimA := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA))
+	admin := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA, "--scope", "admin"))
+	tokenFast := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "fast"))
+	tokenSlow := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "slow"))
+	startFerry(t, addrB, dbB)
+	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
+		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms")
+	startProcess(t, cmdA, addrA)
+	a := scimClient{"http://" + addrA, scimA, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+	b := scimClient{"http://" + addrB, tokenFast, &http.Client{}}
+
+	start := time.Now()
+	ids := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				status, _, doc := a.do(t, "POST", "/Users", fmt.Sprintf(`{"userName":"user%06d@example.com","active":true,
+					"name":{"givenName":"Given%d","familyName":"Family%d"},"title":"Engineer",
+					"emails":[{"type":"work","value":"user%06d@example.com"}]}`, i, i, i, i))
+				if status != 201 {
+					t.Errorf("seed user %d: %d", i, status)
+					return
+				}
+				ids[i] = doc["id"].(string)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("seeded %d users into A in %s", n, time.Since(start).Round(time.Millisecond))
+	rssBefore := peakRSS(t, cmdA.Process.Pid)
+
+	env := []string{"FERRY_SERVER=http://" + addrA, "FERRY_TOKEN=" + admin}
+	run := func(name, token string, limit float64) time.Duration {
+		ferryCLI(t, env, "apps", "create", "--name", name, "--template", "ringcentral", "--scope", "all",
+			"--tenant-url", "http://"+addrB+"/scim/v2", "--secret-token", token)
+		setRateLimit(t, "http://"+addrA, admin, name, limit)
+		ferryCLI(t, env, "apps", "start", name)
+		var st status
+		eventually(t, 2*time.Hour, func() string {
+			st = appStatus(t, env, name)
+			if st.LastCycle == nil || st.LastCycle.Kind != "initial" {
+				return "the initial cycle has not ended"
+			}
+			return ""
+		})
+		d := time.Duration(st.LastCycle.DurationMs) * time.Millisecond
+		t.Logf("%s: initial cycle of %d users at rate limit %.0f/s: %s, %.0f users/s, counts %+v",
+			name, n, limit, d.Round(time.Millisecond), float64(n)/d.Seconds(), st.LastCycle.Counts)
+		return d
+	}
+	run("fast", tokenFast, 1e6)
+	t.Logf("peak RSS of the ferry process with the engine: %d MiB before the cycle (seeded), %d MiB after",
+		rssBefore>>20, peakRSS(t, cmdA.Process.Pid)>>20)
+
+	// Change-to-target latency: one PATCH in A, then poll B.
+	var lat []time.Duration
+	for i := range 40 {
+		u := ids[i*(n/40)]
+		title := fmt.Sprintf("Title %d", i)
+		t0 := time.Now()
+		if status, _, _ := a.do(t, "PATCH", "/Users/"+u, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"replace","path":"title","value":"`+title+`"}]}`); status != 200 {
+			t.Fatalf("PATCH: %d", status)
+		}
+		userName := fmt.Sprintf("user%06d@example.com", i*(n/40))
+		eventually(t, time.Minute, func() string {
+			if got := findUser(t, b, userName); got["title"] != title {
+				return "not yet"
+			}
+			return ""
+		})
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	t.Logf("directory change to target: p50 %s, p99 %s, max %s over %d changes (engine poll 100ms)",
+		lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), len(lat))
+
+	if rateLimit > 0 {
+		run("slow", tokenSlow, rateLimit)
+	}
+}
+
+type status struct {
+	State     string `json:"state"`
+	LastCycle *struct {
+		Kind       string         `json:"kind"`
+		DurationMs int64          `json:"durationMs"`
+		Counts     map[string]int `json:"counts"`
+	} `json:"lastCycle"`
+}
+
+func appStatus(t *testing.T, env []string, app string) status {
+	t.Helper()
+	var st status
+	if err := json.Unmarshal([]byte(ferryCLI(t, env, "apps", "status", app, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// setRateLimit changes an application's rate limit through the admin API.
+func setRateLimit(t *testing.T, server, token, app string, limit float64) {
+	t.Helper()
+	c := scimClient{server, token, &http.Client{}}
+	req, _ := http.NewRequest("GET", server+"/api/v1/apps/"+app, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var view struct {
+		Config map[string]any `json:"config"`
+	}
+	json.NewDecoder(resp.Body).Decode(&view)
+	resp.Body.Close()
+	view.Config["rateLimit"] = limit
+	body, _ := json.Marshal(map[string]any{"config": view.Config})
+	req, _ = http.NewRequest("PATCH", server+"/api/v1/apps/"+app, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PATCH the rate limit: %s", resp.Status)
+	}
+}
+
+// peakRSS returns a process's peak resident set size (VmHWM).
+func peakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
