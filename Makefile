@@ -10,7 +10,8 @@ FUZZ_TARGETS := \
 	./internal/scim/resource:FuzzDecodeNormalize \
 	./internal/scim/patch:FuzzParse \
 	./internal/scim/patch:FuzzApply \
-	./internal/store/sqlfilter:FuzzWhere
+	./internal/store/sqlfilter:FuzzWhere \
+	./internal/provision/expr:FuzzParse
 
 .PHONY: all build test vet unit postgres-binaries fuzz fuzz-long bench bench-postgres bench-engine
 
