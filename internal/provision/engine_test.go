@@ -323,6 +323,19 @@ func TestProvisionScimApp(t *testing.T) {
 		t.Errorf("group members after alice's delete: %v", memberSet(g))
 	}
 
+	// Unassigning the group deletes it in the target and disables its
+	// members, who are no longer in scope.
+	if err := d.m.Unassign(ctx, d.tenant, app.Name, Principal{Type: "Group", Name: "Engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	d.cycle(t, app.Name, false)
+	if tg.group(t, "Engineering") != nil {
+		t.Error("the unassigned group is still in the target")
+	}
+	if got := tg.user(t, "dave@example.com"); got.Doc["active"] != false {
+		t.Errorf("dave, in scope only through the unassigned group, is active=%v", got.Doc["active"])
+	}
+
 	// The outsider was never touched.
 	if o, err := tg.store.Get(ctx, tg.tenant, store.UserType, outsider, store.ReadOptions{}); err != nil || o.Version != 1 {
 		t.Errorf("the target's own user: version %v, %v", o, err)

@@ -68,6 +68,16 @@ type Manager struct {
 	runMu   sync.Mutex
 	running map[string]bool // app ids whose job runs in this process
 	wake    chan struct{}
+
+	clientMu sync.Mutex
+	clients  map[string]cachedClient // by app id
+}
+
+// cachedClient is an application's SCIM client, kept across cycles so that
+// its rate limit and its connections to the target carry over.
+type cachedClient struct {
+	version int64 // the application version it was made for
+	client  *scimclient.Client
 }
 
 type objectLock struct {
@@ -78,7 +88,8 @@ type objectLock struct {
 // NewManager returns a Manager over st. sealer encrypts target secrets.
 func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Logger, opts Options) *Manager {
 	m := &Manager{store: st, catalog: catalog, sealer: sealer, log: log, opts: opts,
-		objects: map[string]*objectLock{}, running: map[string]bool{}, wake: make(chan struct{}, 1)}
+		objects: map[string]*objectLock{}, running: map[string]bool{}, wake: make(chan struct{}, 1),
+		clients: map[string]cachedClient{}}
 	m.workers = opts.Workers
 	if m.workers <= 0 {
 		m.workers = 8
@@ -256,7 +267,13 @@ func (m *Manager) DeleteApp(ctx context.Context, tenantID, name string) error {
 	if err != nil {
 		return err
 	}
-	return m.store.DeleteApp(ctx, tenantID, a.ID)
+	if err := m.store.DeleteApp(ctx, tenantID, a.ID); err != nil {
+		return err
+	}
+	m.clientMu.Lock()
+	delete(m.clients, a.ID)
+	m.clientMu.Unlock()
+	return nil
 }
 
 func (m *Manager) view(a *store.App) (*AppView, error) {
@@ -503,8 +520,24 @@ func (m *Manager) TestConnection(ctx context.Context, tenantID, app string) (*Te
 	return &TestResult{Success: true}, nil
 }
 
-// client returns a SCIM client for an application's target.
+// client returns the SCIM client of an application's target, made anew
+// when the application changed since.
 func (m *Manager) client(a *store.App, cfg Config) (*scimclient.Client, error) {
+	m.clientMu.Lock()
+	defer m.clientMu.Unlock()
+	if c, ok := m.clients[a.ID]; ok && c.version == a.Version {
+		return c.client, nil
+	}
+	c, err := m.newClient(a, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.clients[a.ID] = cachedClient{version: a.Version, client: c}
+	return c, nil
+}
+
+// newClient makes a SCIM client for an application's target.
+func (m *Manager) newClient(a *store.App, cfg Config) (*scimclient.Client, error) {
 	token, err := m.sealer.Open(a.Secret, []byte(a.ID))
 	if err != nil {
 		return nil, err

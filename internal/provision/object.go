@@ -195,6 +195,9 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	if !inScope && j.cfg.SkipOutOfScopeDeletions {
 		return skipped(rec, codeEntrySynchronizationSkip, "The object left the scope; SkipOutOfScopeDeletions leaves it as it is in the target")
 	}
+	if !inScope && typ == store.GroupType {
+		return p.groupLeft(ctx, co, rec, link)
+	}
 	o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
 	o.groups = groups
 	return o
@@ -406,6 +409,28 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 	rec.Action, rec.Status = ActionDisable, StatusSuccess
 	rec.step("Disable", "export", StatusSuccess, "Deleted in the directory with the Delete action off: disabled in the target and no longer managed")
 	return outcome{record: rec, count: func(c *Counts) { c.Disabled++ }}
+}
+
+// groupLeft handles a provisioned group that left the scope. A group has
+// no active to clear, so, as Entra does, it is deleted in the target when
+// the Delete action is on; otherwise it is left as it is and no longer
+// managed.
+func (p *pass) groupLeft(ctx context.Context, co *compiledObject, rec *LogRecord, link *store.Link) outcome {
+	j := p.j
+	if co.Actions.Delete {
+		if err := j.client.Delete(ctx, co.TargetType, link.TargetID); err != nil && !scimclient.IsNotFound(err) {
+			return failedErr(rec, "export", err)
+		}
+	}
+	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, link.SourceID); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	if !co.Actions.Delete {
+		return skipped(rec, codeEntrySynchronizationSkip, "The group left the scope; with the Delete action off it stays in the target, no longer managed")
+	}
+	rec.Action, rec.Status = ActionDelete, StatusSuccess
+	rec.step("Delete", "export", StatusSuccess, fmt.Sprintf("The group left the scope: deleted group %s in the target", link.TargetID))
+	return outcome{record: rec, count: func(c *Counts) { c.Deleted++ }}
 }
 
 // mapsActive reports whether the object's mappings set active.
