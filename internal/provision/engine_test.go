@@ -541,3 +541,70 @@ func TestCrashResumesWithoutDuplicates(t *testing.T) {
 			page.Total, posts, duplicates, users)
 	}
 }
+
+// TestProvisionOnDemand provisions one user, then one group with its
+// members, with the job Off, and returns the steps of each.
+func TestProvisionOnDemand(t *testing.T) {
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newTarget(t)
+	ann := d.create(t, store.UserType, `{"userName":"ann@example.com","active":true}`)
+	ben := d.create(t, store.UserType, `{"userName":"ben@example.com","active":true}`)
+	d.create(t, store.UserType, `{"userName":"cid@example.com","active":true}`)
+	d.create(t, store.GroupType, `{"displayName":"Ops"}`, ann, ben)
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "od", Template: "scim", TenantURL: tg.url, SecretToken: tg.token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.m.Assign(ctx, d.tenant, app.Name, Principal{Type: "Group", Name: "Ops"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	stepNames := func(steps []Step) []string {
+		var out []string
+		for _, s := range steps {
+			out = append(out, s.Name+":"+s.Status)
+		}
+		return out
+	}
+
+	res, err := d.m.ProvisionOnDemand(ctx, d.tenant, app.Name, OnDemandRequest{User: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Test connection:success", "Import:success", "Determine scope:success", "Match:success", "Create:success"}
+	if got := stepNames(res.Steps); !slices.Equal(got, want) {
+		t.Errorf("steps for ann:\n got %v\nwant %v", got, want)
+	}
+	if tg.user(t, "ann@example.com") == nil {
+		t.Fatal("ann was not created")
+	}
+
+	// Not assigned: nothing is sent, and the steps say why.
+	res, err = d.m.ProvisionOnDemand(ctx, d.tenant, app.Name, OnDemandRequest{User: "cid@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 || res.Records[0].Status != StatusSkipped || tg.user(t, "cid@example.com") != nil {
+		t.Errorf("cid, not assigned: %+v", res.Records)
+	}
+
+	// A group with its members.
+	res, err = d.m.ProvisionOnDemand(ctx, d.tenant, app.Name, OnDemandRequest{Group: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 3 {
+		t.Fatalf("records of a group and its two members: %d", len(res.Records))
+	}
+	g := tg.group(t, "Ops")
+	if g == nil || len(g.Members) != 2 {
+		t.Fatalf("the group in the target: %+v", g)
+	}
+	if _, err := d.m.ProvisionOnDemand(ctx, d.tenant, app.Name, OnDemandRequest{Group: "Ops", Members: []string{"a", "b", "c", "d", "e", "f"}}); err == nil {
+		t.Error("six members were accepted")
+	}
+	logs, err := d.m.Logs(ctx, d.tenant, app.Name, LogFilter{User: "ann@example.com"})
+	if err != nil || len(logs) == 0 {
+		t.Errorf("logs of ann: %d, %v", len(logs), err)
+	}
+}
