@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -142,5 +143,39 @@ func TestLongFilter(t *testing.T) {
 		if _, err := s.Query(ctx, tn.ID, store.UserType, store.Query{Filter: e, Count: 10}); err != nil {
 			t.Fatalf("%d terms joined by %q: %v", len(terms), join, err)
 		}
+	}
+}
+
+// TestStatisticsFollowBulkLoads checks that the store refreshes the
+// planner's statistics after a bulk load, without waiting for autovacuum:
+// a userName eq over a freshly loaded directory then looks the value up
+// rather than walking every resource.
+func TestStatisticsFollowBulkLoads(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	defer s.Close()
+	tn, err := s.EnsureTenant(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 * minAnalyzeWrites {
+		doc, _ := resource.Decode(fmt.Appendf(nil, `{"userName":"bulk%05d@example.com"}`, i))
+		if err := s.Create(ctx, &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: doc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var tuples float64
+		if err := s.pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE relname = 'resources'`).Scan(&tuples); err != nil {
+			t.Fatal(err)
+		}
+		if tuples >= minAnalyzeWrites {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d creates the planner still counts %.0f resources", 2*minAnalyzeWrites, tuples)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

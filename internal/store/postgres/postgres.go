@@ -56,6 +56,8 @@ type Store struct {
 
 	mu   sync.RWMutex
 	aids map[aidKey]int64 // committed attr_paths rows
+
+	analyze analyzer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,6 +97,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 		pool.Close()
 		return nil, err
 	}
+	s.startAnalyzer()
 	return s, nil
 }
 
@@ -133,6 +136,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pool's connections, waiting for those in use.
 func (s *Store) Close() error {
+	s.stopAnalyzer()
 	s.pool.Close()
 	return nil
 }
@@ -257,6 +261,9 @@ func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error)
 		}
 		if code, _ := pgCode(err); (code == deadlockDetected || code == serializationFailure) && attempt < maxAttempts {
 			continue
+		}
+		if err == nil {
+			s.noteWrites(len(w.changes))
 		}
 		if err == nil && len(w.added) > 0 {
 			s.mu.Lock()
