@@ -608,3 +608,46 @@ func TestProvisionOnDemand(t *testing.T) {
 		t.Errorf("logs of ann: %d, %v", len(logs), err)
 	}
 }
+
+// TestSchedulerFollowsTheDirectory runs the scheduler: once the
+// application is On, its users reach the target, and a change in the
+// directory follows without anyone asking for a cycle.
+func TestSchedulerFollowsTheDirectory(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	d := newDirectory(t)
+	tg := newTarget(t)
+	ann := d.create(t, store.UserType, `{"userName":"ann@example.com","active":true,"title":"One"}`)
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "sched", Template: "ringcentral", TenantURL: tg.url, SecretToken: tg.token, Scope: ScopeAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { d.m.Run(ctx); close(done) }()
+	defer func() { stop(); <-done }()
+	if err := d.m.Start(ctx, d.tenant, app.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s did not happen within 10s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("ann's create", func() bool { return tg.user(t, "ann@example.com") != nil })
+	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Two" })
+	waitFor("ann's update", func() bool { return tg.user(t, "ann@example.com").Doc["title"] == "Two" })
+	// Off: no more cycles.
+	if err := d.m.Stop(ctx, d.tenant, app.Name); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // a cycle under way finishes
+	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Three" })
+	time.Sleep(300 * time.Millisecond)
+	if got := tg.user(t, "ann@example.com").Doc["title"]; got != "Two" {
+		t.Errorf("a change reached the target while provisioning was Off: title %v", got)
+	}
+}

@@ -47,6 +47,9 @@ type Options struct {
 	RetryPolicy scimclient.RetryPolicy
 	// Clock is the SCIM client's clock for waits; real time when nil.
 	Clock scimclient.Clock
+	// LogRetention is how long provisioning logs are kept; 30 days (as
+	// Entra's) when zero.
+	LogRetention time.Duration
 }
 
 // Manager is the provisioning engine: it manages applications for the

@@ -38,7 +38,12 @@ func (m *Manager) Run(ctx context.Context) {
 	active := 0
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
+		if m.now().Sub(lastPrune) >= time.Hour {
+			lastPrune = m.now()
+			m.pruneLogs(ctx)
+		}
 		started := m.schedule(ctx, done)
 		active += started
 		select {
@@ -229,4 +234,19 @@ func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool)
 		return nil, err
 	}
 	return s.Last, nil
+}
+
+// pruneLogs deletes the provisioning logs older than the retention.
+func (m *Manager) pruneLogs(ctx context.Context) {
+	keep := m.opts.LogRetention
+	if keep <= 0 {
+		keep = 30 * 24 * time.Hour
+	}
+	n, err := m.store.PruneLogs(ctx, m.now().Add(-keep))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		m.log.Error("prune provisioning logs", "err", err)
+	case n > 0:
+		m.log.Info("pruned provisioning logs", "records", n, "olderThan", keep)
+	}
 }
