@@ -100,12 +100,14 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, 
 		return queryStatements{}, err
 	}
 	st.offset = max(q.StartIndex, 1) - 1
-	columns := resourceColumns
-	if q.Members {
-		columns += ", (" + edgesOf(typ) + ")"
-	}
-	st.page = "SELECT " + columns + " FROM resources r" + where + " ORDER BY " + order +
+	st.page = "SELECT " + resourceColumns + " FROM resources r" + where + " ORDER BY " + order +
 		" LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.offset)
+	if q.Members {
+		// The memberships are read for the page's rows only: in the
+		// select list of the paged query, PostgreSQL computes them for
+		// every row the OFFSET skips too.
+		st.page = "SELECT " + resourceColumns + ", (" + edgesOf(typ) + ") FROM (" + st.page + ") r ORDER BY " + order
+	}
 	st.pageArgs = b.Args()
 	return st, nil
 }
