@@ -28,6 +28,9 @@ import (
 // provision into a real Ferry SCIM server (internal/server on its own
 // SQLite database) over loopback HTTP.
 
+// testCatalog is the schemas, loaded once: loading them decodes JSON.
+var testCatalog = schema.Builtin()
+
 // target is a Ferry SCIM server the engine provisions into, counting the
 // requests it gets.
 type target struct {
@@ -156,7 +159,7 @@ func (d *directory) create(t *testing.T, typ, body string, members ...string) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc, err = resource.Normalize(doc, schema.Builtin().ResourceType(typ)); err != nil {
+	if doc, err = resource.Normalize(doc, testCatalog.ResourceType(typ)); err != nil {
 		t.Fatal(err)
 	}
 	r := &store.Resource{TenantID: d.tenant, Type: typ, Doc: doc}

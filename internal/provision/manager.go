@@ -30,7 +30,11 @@ type Store interface {
 
 // Options tunes a Manager. The zero value is a sound default.
 type Options struct {
-	// Workers is how many objects a job processes at once; 8 when zero.
+	// Workers is how many objects a job processes at once; 16 when zero.
+	// Most of an object's time is spent waiting for the target and for
+	// commits, so more workers than cores pay: 8 to 32 workers took an
+	// initial cycle into a local Ferry from 600 to 700 users a second on
+	// two cores.
 	Workers int
 	// PollInterval is how often the scheduler looks for due jobs and new
 	// directory changes; 500 ms when zero. A directory write reaches the
@@ -95,7 +99,7 @@ func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Log
 		clients: map[string]cachedClient{}}
 	m.workers = opts.Workers
 	if m.workers <= 0 {
-		m.workers = 8
+		m.workers = 16
 	}
 	m.now = opts.Now
 	if m.now == nil {
