@@ -43,6 +43,9 @@ endpoints you operate.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
+				token = os.Getenv("FERRY_TOKEN")
+			}
+			if token == "" {
 				return errors.New("a bearer token is required: --token or FERRY_TOKEN")
 			}
 			bar := newProgressBar(cmd.ErrOrStderr())
@@ -81,7 +84,9 @@ endpoints you operate.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&token, "token", envOr("FERRY_TOKEN", ""), "bearer token for the endpoint (env FERRY_TOKEN, which keeps it out of the process list)")
+	// The default is read when the command runs, not here: a default is
+	// printed by --help, and the token must not be.
+	f.StringVar(&token, "token", "", "bearer token for the endpoint (env FERRY_TOKEN, which keeps it out of the process list)")
 	f.IntVar(&users, "users", 1000, "users to seed")
 	f.IntVar(&concurrency, "concurrency", 16, "concurrent workers (connections)")
 	f.DurationVar(&duration, "duration", 10*time.Second, "how long each scenario runs")

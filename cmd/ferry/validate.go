@@ -45,6 +45,9 @@ interrupted; --keep leaves them. The exit status is 1 when a check fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
+				token = os.Getenv("FERRY_TOKEN")
+			}
+			if token == "" {
 				return errors.New("a bearer token is required: --token or FERRY_TOKEN")
 			}
 			stderr := cmd.ErrOrStderr()
@@ -84,7 +87,9 @@ interrupted; --keep leaves them. The exit status is 1 when a check fails.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&token, "token", envOr("FERRY_TOKEN", ""), "bearer token for the endpoint (env FERRY_TOKEN, which keeps it out of the process list)")
+	// The default is read when the command runs, not here: a default is
+	// printed by --help, and the token must not be.
+	f.StringVar(&token, "token", "", "bearer token for the endpoint (env FERRY_TOKEN, which keeps it out of the process list)")
 	f.StringVar(&profile, "profile", "all", "checks to run: entra, okta, rfc or all (a comma-separated list is accepted)")
 	f.StringSliceVar(&only, "only", nil, "run only the checks whose id starts with one of these prefixes, e.g. rfc.filter")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (stable field names, for CI)")

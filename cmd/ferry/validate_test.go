@@ -187,3 +187,19 @@ func TestBenchFerry(t *testing.T) {
 		t.Errorf("remote target: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestHelpNeverShowsTheToken: a flag default is printed by --help, so the
+// token in FERRY_TOKEN must not be one.
+func TestHelpNeverShowsTheToken(t *testing.T) {
+	for _, command := range []string{"validate", "bench"} {
+		cmd := exec.Command(ferryBinary, command, "--help")
+		cmd.Env = append(os.Environ(), "FERRY_TOKEN=s3cret-token-value")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ferry %s --help: %v", command, err)
+		}
+		if strings.Contains(string(out), "s3cret-token-value") {
+			t.Errorf("ferry %s --help shows the token:\n%s", command, out)
+		}
+	}
+}
