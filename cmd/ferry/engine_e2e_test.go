@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -101,7 +102,7 @@ func TestProvisionFerryToFerry(t *testing.T) {
 	startFerry(t, addrB, dbB)
 	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
 		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms")
-	startProcess(t, cmdA, addrA)
+	logsA := startProcess(t, cmdA, addrA)
 
 	a := scimClient{"http://" + addrA, scimToken, &http.Client{}}
 	rc := scimClient{"http://" + addrB, tokenRC, &http.Client{}}
@@ -247,13 +248,42 @@ func TestProvisionFerryToFerry(t *testing.T) {
 	if !strings.Contains(strings.ToLower(out), "test connection") {
 		t.Errorf("apps provision output lacks its steps:\n%s", out)
 	}
+	// The applications' secret tokens and the admin token never reach the
+	// directory's log, nor the API's answers.
+	for _, secret := range []string{tokenRC, tokenSCIM, adminToken, scimToken} {
+		if strings.Contains(logsA.String(), secret) {
+			t.Error("a token appears in ferry serve's log")
+		}
+	}
+	if shown := ferryCLI(t, env, "apps", "show", "rc", "--json"); strings.Contains(shown, tokenRC) {
+		t.Error("apps show returns the secret token")
+	}
 }
 
-// startProcess starts a ferry serve command and waits for /healthz.
-func startProcess(t *testing.T, cmd *exec.Cmd, addr string) {
+// lockedBuffer is a buffer a process writes while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startProcess starts a ferry serve command and waits for /healthz. It
+// returns the process's log.
+func startProcess(t *testing.T, cmd *exec.Cmd, addr string) *lockedBuffer {
 	t.Helper()
-	var logs strings.Builder
-	cmd.Stderr = &logs
+	logs := &lockedBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +305,5 @@ func startProcess(t *testing.T, cmd *exec.Cmd, addr string) {
 		}
 		return ""
 	})
+	return logs
 }
