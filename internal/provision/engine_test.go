@@ -654,3 +654,38 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 		t.Errorf("a change reached the target while provisioning was Off: title %v", got)
 	}
 }
+
+// TestDuplicateSourceEntries: two directory users whose mappings give the
+// same userName do not both take the one target user.
+func TestDuplicateSourceEntries(t *testing.T) {
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newTarget(t)
+	cfg := Config{Scope: ScopeAll, Objects: []ObjectMapping{{SourceType: store.UserType, TargetType: "Users", Enabled: true,
+		Actions: Actions{Create: true, Update: true},
+		Attributes: []AttributeMapping{
+			// The local part only: ann@a.example and ann@b.example collide.
+			{Type: Expression, Source: `Word([userName], 1, "@")`, Target: "userName", Match: true},
+			{Type: Direct, Source: "title", Target: "title"},
+		}}}}
+	d.create(t, store.UserType, `{"userName":"ann@a.example","title":"A","active":true}`)
+	d.create(t, store.UserType, `{"userName":"ann@b.example","title":"B","active":true}`)
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "dup", Template: "scim", TenantURL: tg.url, SecretToken: tg.token, Config: &cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.cycle(t, app.Name, true)
+	if c.Counts.Created != 1 || c.Counts.Failed != 1 {
+		t.Errorf("counts: %+v; want one created and one failed", c.Counts)
+	}
+	logs, err := d.m.Logs(ctx, d.tenant, app.Name, LogFilter{Status: StatusFailure})
+	if err != nil || len(logs) != 1 || logs[0].Error == nil || logs[0].Error.Code != "DuplicateSourceEntries" {
+		t.Fatalf("failure records: %+v, %v", logs, err)
+	}
+	// A second cycle does not flip the target between the two.
+	before := tg.user(t, "ann").Doc["title"]
+	d.cycle(t, app.Name, true)
+	if after := tg.user(t, "ann").Doc["title"]; after != before {
+		t.Errorf("the target user's title went from %v to %v", before, after)
+	}
+}

@@ -170,6 +170,9 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 		}
 		if found {
 			tid, _ := matched.String("id")
+			if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
+				return o
+			}
 			link = &store.Link{AppID: j.app.ID, SourceType: typ, SourceID: id, TargetID: tid}
 			rec.Target.ID = tid
 			exp := &exportedRecord{Values: co.observed(matched)}
@@ -203,6 +206,26 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	return o
 }
 
+// linkedElsewhere reports, with its failed outcome, that the target object
+// tid is linked to another directory object already: both have the same
+// matching value, and linking both would make them overwrite each other.
+func (p *pass) linkedElsewhere(ctx context.Context, co *compiledObject, rec *LogRecord, tid string) (outcome, bool) {
+	other, err := p.j.m.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
+	switch {
+	case isStatus(err, 404):
+		return outcome{}, false
+	case err != nil:
+		return failed(rec, "matching", "InternalError", err.Error()), true
+	case other.SourceID == rec.Source.ID:
+		return outcome{}, false
+	}
+	o := failed(rec, "matching", string(codeDuplicateSourceEntries), fmt.Sprintf(
+		"The target object %s matches this %s, but it is linked to %s %s already: the two have the same matching value",
+		tid, strings.ToLower(co.SourceType), strings.ToLower(co.SourceType), other.SourceID))
+	rec.Error.RecommendedAction = "Make the matching attribute's value unique in the directory."
+	return o, true
+}
+
 // create creates the object in the target and links it.
 func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, want *desired) outcome {
 	j := p.j
@@ -225,6 +248,9 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	if matchedInstead {
 		// The target had it after all (a 409, or a create that went
 		// through before its answer was lost): link, then update.
+		if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
+			return o
+		}
 		rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Matched target object %s when creating", tid))
 		exp := &exportedRecord{Values: co.observed(created)}
 		if err := j.putLink(ctx, link, exp); err != nil {
