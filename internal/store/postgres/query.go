@@ -100,14 +100,17 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, 
 		return queryStatements{}, err
 	}
 	st.offset = max(q.StartIndex, 1) - 1
-	st.page = "SELECT " + resourceColumns + " FROM resources r" + where + " ORDER BY " + order +
-		" LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.offset)
+	// The page's rows are found by rid first, then read: the rows the
+	// OFFSET skips are never read whole (in id order not even from the
+	// table, see migration 00003), and the memberships, which in the
+	// select list of the paged query would be computed for every skipped
+	// row too, are read for the page alone.
+	columns := resourceColumns
 	if q.Members {
-		// The memberships are read for the page's rows only: in the
-		// select list of the paged query, PostgreSQL computes them for
-		// every row the OFFSET skips too.
-		st.page = "SELECT " + resourceColumns + ", (" + edgesOf(typ) + ") FROM (" + st.page + ") r ORDER BY " + order
+		columns += ", (" + edgesOf(typ) + ")"
 	}
+	st.page = "SELECT " + columns + " FROM resources r WHERE r.rid IN (SELECT r.rid FROM resources r" + where +
+		" ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.offset) + ") ORDER BY " + order
 	st.pageArgs = b.Args()
 	return st, nil
 }
