@@ -240,7 +240,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	}
 	created, matchedInstead, err := j.client.Create(ctx, co.TargetType, doc, rematch)
 	if err != nil {
-		return failedErr(rec, "export", err)
+		return failedAction(rec, ActionCreate, err)
 	}
 	tid, _ := created.String("id")
 	rec.Target.ID = tid
@@ -275,7 +275,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	o := outcome{record: rec, linked: true, count: func(c *Counts) { c.Created++ }}
 	if co.members {
 		if err := p.syncMembers(ctx, co, rec, r, link, exp); err != nil {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, ActionCreate, err)
 		}
 	}
 	return o
@@ -310,7 +310,7 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 			return p.anchorLost(ctx, co, rec, link)
 		}
 		if err != nil {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, action, err)
 		}
 		for _, c := range changes {
 			exp.Values[c.path] = c.new
@@ -328,7 +328,7 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 			return p.anchorLost(ctx, co, rec, link)
 		}
 		if err != nil {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, action, err)
 		}
 		memberChanges = added + removed
 		if memberChanges > 0 {
@@ -407,7 +407,7 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 	if co.Actions.Delete {
 		err := j.client.Delete(ctx, co.TargetType, link.TargetID)
 		if err != nil && !scimclient.IsNotFound(err) {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, ActionDelete, err)
 		}
 		if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, rec.Source.ID); err != nil {
 			return failed(rec, "export", "InternalError", err.Error())
@@ -425,7 +425,7 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 	if co.SourceType == store.UserType && exp.Values["active"] != false && co.mapsActive() {
 		ops := []scimclient.Operation{{Op: "replace", Path: "active", Value: false}}
 		if _, err := j.client.Patch(ctx, co.TargetType, link.TargetID, ops); err != nil && !scimclient.IsNotFound(err) {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, ActionDisable, err)
 		}
 		rec.ModifiedProperties = []ModifiedProperty{{Name: "active", OldValue: display(exp.Values["active"]), NewValue: "false"}}
 	}
@@ -445,7 +445,7 @@ func (p *pass) groupLeft(ctx context.Context, co *compiledObject, rec *LogRecord
 	j := p.j
 	if co.Actions.Delete {
 		if err := j.client.Delete(ctx, co.TargetType, link.TargetID); err != nil && !scimclient.IsNotFound(err) {
-			return failedErr(rec, "export", err)
+			return failedAction(rec, ActionDelete, err)
 		}
 	}
 	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, link.SourceID); err != nil {
@@ -717,6 +717,14 @@ func mappingFailed(rec *LogRecord, err error) outcome {
 		return o
 	}
 	return failed(rec, "processing", "InternalError", err.Error())
+}
+
+// failedAction records the failure of an action sent to the target: the
+// record names the action that failed.
+func failedAction(rec *LogRecord, action string, err error) outcome {
+	o := failedErr(rec, "export", err)
+	rec.Action = action
+	return o
 }
 
 // failedErr records a failure from the target or matching.
