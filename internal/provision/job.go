@@ -184,6 +184,10 @@ func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
 		})
 	}
 	wg.Wait()
+	// What was read with the page is not to be trusted by later passes.
+	p.mu.Lock()
+	p.loaded = nil
+	p.mu.Unlock()
 	if err := j.flush(ctx, p); err != nil {
 		return err
 	}
@@ -442,7 +446,7 @@ func (j *job) full(ctx context.Context, p *pass, cp *fullCheckpoint) error {
 // time, checkpointing after each.
 func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCheckpoint) error {
 	for {
-		q := store.Query{SortBy: "id", Count: pageSize}
+		q := store.Query{SortBy: "id", Count: pageSize, ReadOptions: store.ReadOptions{Members: true}}
 		if cp.After != "" {
 			f, err := idAfter(cp.After)
 			if err != nil {
@@ -457,6 +461,9 @@ func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCh
 		keys := make([]objectKey, len(page.Resources))
 		for i, r := range page.Resources {
 			keys[i] = objectKey{typ, r.ID}
+		}
+		if err := p.preload(ctx, typ, cp.After, page.Resources); err != nil {
+			return err
 		}
 		if err := j.runPage(ctx, p, keys); err != nil {
 			return err

@@ -47,6 +47,16 @@ type pass struct {
 	processed map[objectKey]bool
 	followUps map[objectKey]bool
 	records   []*LogRecord
+	// loaded are objects of the page being processed, read with the
+	// page, and their links (nil: none), so that a full cycle does not read
+	// each again; an object takes its entry when it is processed.
+	loaded map[objectKey]*loadedObject
+}
+
+// loadedObject is a directory object and its link, read with its page.
+type loadedObject struct {
+	r    *store.Resource
+	link *store.Link
 }
 
 type objectKey struct{ typ, id string }
@@ -65,6 +75,50 @@ func (p *pass) claim(k objectKey) bool {
 	}
 	p.processed[k] = true
 	return true
+}
+
+// preload keeps a page of directory objects, in id order after the id
+// after, with their links, read by one query of the links in the same id
+// range.
+func (p *pass) preload(ctx context.Context, typ, after string, rs []*store.Resource) error {
+	loaded := make(map[objectKey]*loadedObject, len(rs))
+	for _, r := range rs {
+		loaded[objectKey{typ, r.ID}] = &loadedObject{r: r}
+	}
+	if len(rs) > 0 {
+		last := rs[len(rs)-1].ID
+		for {
+			links, err := p.j.m.store.Links(ctx, p.j.app.ID, typ, after, pageSize)
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				if l.SourceID > last {
+					break
+				}
+				if o := loaded[objectKey{typ, l.SourceID}]; o != nil {
+					o.link = l
+				}
+			}
+			if len(links) < pageSize || links[len(links)-1].SourceID >= last {
+				break
+			}
+			after = links[len(links)-1].SourceID
+		}
+	}
+	p.mu.Lock()
+	p.loaded = loaded
+	p.mu.Unlock()
+	return nil
+}
+
+// take returns the preloaded object k, once, or nil.
+func (p *pass) take(k objectKey) *loadedObject {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := p.loaded[k]
+	delete(p.loaded, k)
+	return o
 }
 
 // record adds an outcome to the pass.
@@ -112,12 +166,19 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	j := p.j
 	typ, id := co.SourceType, rec.Source.ID
 	// Import.
-	r, err := j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
-	if isStatus(err, 404) {
-		return p.gone(ctx, co, rec)
-	}
-	if err != nil {
-		return failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(typ), err))
+	pre := p.take(objectKey{typ, id})
+	var r *store.Resource
+	var err error
+	if pre != nil {
+		r = pre.r
+	} else {
+		r, err = j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
+		if isStatus(err, 404) {
+			return p.gone(ctx, co, rec)
+		}
+		if err != nil {
+			return failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(typ), err))
+		}
 	}
 	rec.Source.DisplayName = displayName(r)
 	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(typ), rec.Source.DisplayName))
@@ -139,11 +200,16 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	}
 	rec.step("Determine scope", "scoping", scopeStatus, why)
 
-	link, err := j.m.store.Link(ctx, j.app.ID, typ, id)
-	if isStatus(err, 404) {
-		link = nil
-	} else if err != nil {
-		return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
+	var link *store.Link
+	if pre != nil {
+		link = pre.link
+	} else {
+		link, err = j.m.store.Link(ctx, j.app.ID, typ, id)
+		if isStatus(err, 404) {
+			link = nil
+		} else if err != nil {
+			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
+		}
 	}
 	var groups []string
 	for _, g := range r.Groups {
