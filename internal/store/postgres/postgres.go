@@ -80,13 +80,6 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
-	// pgx prepares every statement, and after five runs PostgreSQL may
-	// switch a prepared statement to a generic plan, made without the
-	// values. A filter's best plan depends on its values (a trigram
-	// lookup of "%000123@corp%" against a scan of every email), and a
-	// generic plan measured 80 ms where the custom one took 3: plan each
-	// run with its values.
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
