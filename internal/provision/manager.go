@@ -3,7 +3,6 @@ package provision
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -616,6 +615,3 @@ func (m *Manager) Logs(ctx context.Context, tenantID, app string, f LogFilter) (
 	}
 	return out, nil
 }
-
-// errNotEnabled is a cycle asked of an application that is Off.
-var errNotEnabled = errors.New("provisioning is off")

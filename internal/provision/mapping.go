@@ -28,7 +28,8 @@ type desired struct {
 	refs map[string]string
 }
 
-// errMandatory is an object that lacks a value the target requires.
+// mappingError is a failure the engine finds before sending anything: a
+// value the target requires is missing, an expression fails, and so on.
 type mappingError struct {
 	code   scimclient.Code
 	reason string
@@ -38,13 +39,12 @@ func (e *mappingError) Error() string { return e.reason }
 
 // Codes of failures the engine finds before sending anything.
 const (
-	codeMandatoryFieldsMissing    scimclient.Code = "MandatoryFieldsMissing"
-	codeSchemaPropertyOneValue    scimclient.Code = "SchemaPropertyCanOnlyAcceptValue"
-	codeExpressionFailed          scimclient.Code = "InvalidExpression"
-	codeImportSkipped             scimclient.Code = "ImportSkipped"
-	codeEntrySynchronizationSkip  scimclient.Code = "EntrySynchronizationSkipped"
-	codeDuplicateSourceEntries    scimclient.Code = "DuplicateSourceEntries"
-	codeReferenceNotYetResolvable scimclient.Code = "ReferenceNotYetProvisioned"
+	codeMandatoryFieldsMissing   scimclient.Code = "MandatoryFieldsMissing"
+	codeSchemaPropertyOneValue   scimclient.Code = "SchemaPropertyCanOnlyAcceptValue"
+	codeExpressionFailed         scimclient.Code = "InvalidExpression"
+	codeImportSkipped            scimclient.Code = "ImportSkipped"
+	codeEntrySynchronizationSkip scimclient.Code = "EntrySynchronizationSkipped"
+	codeDuplicateSourceEntries   scimclient.Code = "DuplicateSourceEntries"
 )
 
 // evaluate computes the mappings of co for the source document src. create
