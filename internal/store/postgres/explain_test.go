@@ -69,6 +69,7 @@ func TestQueryPlans(t *testing.T) {
 		{store.UserType, `name.familyName sw "Family4"`, []string{"attribute_values_val"}},
 		{store.UserType, `id eq "2819c223-7f76-453a-919d-413861904646"`, []string{"resources_id_rid"}},
 		{store.UserType, `meta.lastModified gt "2999-05-13T04:42:34Z"`, []string{"resources_modified"}},
+		{store.UserType, `id gt "user02990"`, []string{"resources_id_rid"}},
 		{store.UserType, `userName eq "user00001@example.com" or userName eq "user00002@example.com"`, []string{"attribute_values_val"}},
 		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m7"`, []string{"attribute_values_val"}},
 	}

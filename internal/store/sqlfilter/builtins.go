@@ -65,6 +65,17 @@ func (tr *translator) compareID(r ref, c *filter.Compare) *node {
 	if cond == nil {
 		return trueNode
 	}
+	switch c.Op {
+	case filter.Gt, filter.Ge, filter.Lt, filter.Le:
+		if caseExact {
+			// A range of ids on the resource's own row: with a sort by
+			// id it is a range of the (tenant, type, id) index that a
+			// LIMIT stops early, which is how the engine pages through
+			// a directory ("id gt" the last id seen). As an rid lookup,
+			// each page would first collect every id after it.
+			return leaf(func(b *Builder, res string) string { return cond(b, res+".id") })
+		}
+	}
 	return tr.inResources(func(b *Builder, s string) string { return cond(b, col(s)) })
 }
 

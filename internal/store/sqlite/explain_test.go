@@ -70,6 +70,8 @@ func TestQueryPlans(t *testing.T) {
 		{store.UserType, `active eq true and userName sw "b"`, []string{"attribute_values_val"}},
 		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m1"`, []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
 		{store.UserType, ``, []string{"resources_id (tenant_id=? AND type=?)"}},
+		// The engine pages through a directory by id.
+		{store.UserType, `id gt "2819c223-7f76-453a-919d-413861904646"`, []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.filter, func(t *testing.T) {
