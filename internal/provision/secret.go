@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -84,20 +85,26 @@ func LoadKey(envKey, path string) (key []byte, created bool, err error) {
 	}
 	key = make([]byte, KeySize)
 	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process created it first: use theirs.
-		return LoadKey("", path)
-	}
+	// Written whole to a temporary file, then linked into place: a
+	// process starting at the same moment finds either no file or the
+	// whole key, never a half-written one, and link refuses to replace a
+	// key another process put there first.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ferry-key-*")
 	if err != nil {
 		return nil, false, fmt.Errorf("create key file: %w", err)
 	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		tmp.Close()
 		return nil, false, fmt.Errorf("write key file: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	if err := tmp.Close(); err != nil {
 		return nil, false, fmt.Errorf("write key file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return LoadKey("", path)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("create key file: %w", err)
 	}
 	return key, true, nil
 }

@@ -1,0 +1,87 @@
+package provision
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestSealer(t *testing.T) {
+	key := make([]byte, KeySize)
+	rand.Read(key)
+	s, err := NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := s.Seal([]byte("the target's token"), []byte("app-1"))
+	if bytes.Contains(sealed, []byte("the target's token")) {
+		t.Fatal("the sealed secret holds the plaintext")
+	}
+	if got, err := s.Open(sealed, []byte("app-1")); err != nil || string(got) != "the target's token" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open(sealed, []byte("app-2")); err == nil {
+		t.Error("a secret sealed for one application opens for another")
+	}
+	other := make([]byte, KeySize)
+	rand.Read(other)
+	s2, _ := NewSealer(other)
+	if _, err := s2.Open(sealed, []byte("app-1")); err == nil || !strings.Contains(err.Error(), "FERRY_SECRET_KEY") {
+		t.Errorf("another key: %v", err)
+	}
+	if _, err := NewSealer(key[:16]); err == nil {
+		t.Error("a 16-byte key was accepted")
+	}
+}
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ferry.key")
+	key, created, err := LoadKey("", path)
+	if err != nil || !created || len(key) != KeySize {
+		t.Fatalf("first LoadKey: %d bytes, created %v, %v", len(key), created, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
+	}
+	again, created, err := LoadKey("", path)
+	if err != nil || created || !bytes.Equal(again, key) {
+		t.Fatalf("second LoadKey: created %v, same %v, %v", created, bytes.Equal(again, key), err)
+	}
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, KeySize))
+	if k, _, err := LoadKey(env, path); err != nil || k[0] != 7 {
+		t.Fatalf("FERRY_SECRET_KEY: %v, %v", k, err)
+	}
+	if _, _, err := LoadKey("c2hvcnQ=", path); err == nil {
+		t.Error("a short FERRY_SECRET_KEY was accepted")
+	}
+
+	// Processes starting together agree on one key.
+	shared := filepath.Join(dir, "shared.key")
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			k, _, err := LoadKey("", shared)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = k
+		})
+	}
+	wg.Wait()
+	for _, k := range keys[1:] {
+		if !bytes.Equal(k, keys[0]) {
+			t.Fatal("concurrent LoadKey calls returned different keys")
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
