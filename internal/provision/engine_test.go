@@ -411,7 +411,7 @@ func sortedIDs(ids ...string) []string {
 	return out
 }
 
-// faultyTarget wraps a target's handler with a hook that may answer a
+// inject returns the target behind a handler with a hook that may answer a
 // request itself.
 func (tg *target) inject(t *testing.T, hook func(w http.ResponseWriter, r *http.Request) bool) *target {
 	t.Helper()

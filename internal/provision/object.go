@@ -65,8 +65,8 @@ func newPass(j *job, cycleID string) *pass {
 	return &pass{j: j, cycleID: cycleID, processed: map[objectKey]bool{}, followUps: map[objectKey]bool{}}
 }
 
-// done reports whether the object was processed in this pass already, and
-// marks it.
+// claim reports whether the object is still to be processed in this pass,
+// and marks it as processed.
 func (p *pass) claim(k objectKey) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
