@@ -3,13 +3,11 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,8 +25,6 @@ import (
 // deleted after the assignment, with it.
 
 const (
-	// maxAppName bounds an application's name, in characters.
-	maxAppName = 256
 	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
 	defaultLogLimit = 100
 	maxLogLimit     = 1000
@@ -47,28 +43,6 @@ func nullBytes(b []byte) any {
 	return b
 }
 
-// checkJSON rejects a document that is not JSON, before the json column
-// would, with the same error as the SQLite store.
-func checkJSON(what string, b []byte) error {
-	if len(b) > 0 && (!json.Valid(b) || !utf8.Valid(b)) {
-		return fmt.Errorf("postgres: %s is not JSON", what)
-	}
-	return nil
-}
-
-// checkApp checks what a caller can get wrong in an application.
-func checkApp(a *store.App) error {
-	switch n := utf8.RuneCountInString(a.Name); {
-	case n == 0:
-		return scim.BadRequest(scim.InvalidValue, "an application needs a name")
-	case n > maxAppName:
-		return scim.BadRequest(scim.InvalidValue, "an application's name has at most %d characters", maxAppName)
-	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
-		return scim.BadRequest(scim.InvalidValue, "application name %q is not valid text", a.Name)
-	}
-	return checkJSON("application config", a.Config)
-}
-
 // appWriteError turns a failed insert or update of an apps row into the
 // client error it stands for.
 func appWriteError(err error, a *store.App) error {
@@ -76,7 +50,7 @@ func appWriteError(err error, a *store.App) error {
 	case code == foreignKeyViolation:
 		return notFound("tenant %q not found", a.TenantID)
 	case code == uniqueViolation && constraint == "apps_name_key":
-		return scim.Errorf(409, scim.Uniqueness, "an application named %q already exists", a.Name)
+		return sqlfilter.AppNameTaken(a.Name)
 	case code == uniqueViolation:
 		return scim.Errorf(409, scim.Uniqueness, "application id %q is already taken", a.ID)
 	}
@@ -85,29 +59,10 @@ func appWriteError(err error, a *store.App) error {
 
 // --- applications ------------------------------------------------------------
 
-const appColumns = `id, tenant_id, name, template, config, secret, enabled, version, created_at, last_modified`
-
-func scanApp(row pgx.Row) (*store.App, error) {
-	var a store.App
-	var created, modified string
-	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Template, &a.Config, &a.Secret, &a.Enabled,
-		&a.Version, &created, &modified); err != nil {
-		return nil, err
-	}
-	var err error
-	if a.Created, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if a.LastModified, err = parseTime(modified); err != nil {
-		return nil, err
-	}
-	return &a, nil
-}
-
-// readApp reads the application a query of appColumns selects, or returns
+// readApp reads the application a query of sqlfilter.AppColumns selects, or returns
 // a 404 naming what.
 func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
-	a, err := scanApp(q.QueryRow(ctx, `SELECT `+appColumns+` FROM apps `+query, args...))
+	a, err := sqlfilter.ScanApp(q.QueryRow(ctx, `SELECT `+sqlfilter.AppColumns+` FROM apps `+query, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("application %q not found", what)
 	}
@@ -122,7 +77,7 @@ func readApp(ctx context.Context, q querier, what, query string, args ...any) (*
 // 409; so is an id taken in any tenant, since links, job state and leases
 // name an application by its id alone.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
-	if err := checkApp(a); err != nil {
+	if err := sqlfilter.CheckApp(a); err != nil {
 		return err
 	}
 	c := *a
@@ -162,10 +117,10 @@ func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.Ap
 // Apps lists a tenant's applications in name order, ignoring case, or
 // with tenantID "" every tenant's, by tenant id and then name.
 func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error) {
-	query := `SELECT ` + appColumns + ` FROM apps WHERE tenant_id = $1 ORDER BY name_key`
+	query := `SELECT ` + sqlfilter.AppColumns + ` FROM apps WHERE tenant_id = $1 ORDER BY name_key`
 	var args []any
 	if tenantID == "" {
-		query = `SELECT ` + appColumns + ` FROM apps ORDER BY tenant_id, name_key`
+		query = `SELECT ` + sqlfilter.AppColumns + ` FROM apps ORDER BY tenant_id, name_key`
 	} else {
 		args = append(args, tenantID)
 	}
@@ -176,7 +131,7 @@ func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error)
 	defer rows.Close()
 	var out []*store.App
 	for rows.Next() {
-		a, err := scanApp(rows)
+		a, err := sqlfilter.ScanApp(rows)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: list applications: %w", err)
 		}
@@ -223,7 +178,7 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 		}
 		next.ID, next.TenantID, next.Version, next.Created, next.LastModified =
 			cur.ID, cur.TenantID, cur.Version, cur.Created, cur.LastModified
-		if err := checkApp(next); err != nil {
+		if err := sqlfilter.CheckApp(next); err != nil {
 			return err
 		}
 		if sameApp(cur, next) {
@@ -445,7 +400,7 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
 	}
-	if err := checkJSON("exported record", l.Exported); err != nil {
+	if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
 		return err
 	}
 	var created, updated time.Time
@@ -537,7 +492,7 @@ func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, er
 // PutJobState writes an application's job state and sets its Updated. The
 // state of an application that does not exist is a 404.
 func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
-	if err := checkJSON("job state", js.State); err != nil {
+	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
 		return err
 	}
 	var updated time.Time
@@ -623,7 +578,7 @@ func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) e
 	sources, nameKeys, names, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	records := make([]*string, n)
 	for i, l := range logs {
-		if err := checkJSON("provisioning-log record", l.Record); err != nil {
+		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
 			return err
 		}
 		if ids[i] = l.ID; ids[i] == "" {

@@ -4,6 +4,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -85,4 +89,56 @@ func DecodeEdges(list string) ([]store.Member, error) {
 		ms = append(ms, m)
 	}
 	return ms, nil
+}
+
+// MaxAppName bounds an application's name, in characters.
+const MaxAppName = 256
+
+// CheckJSON rejects a document that is not JSON before it is stored: the
+// PostgreSQL store's json columns would refuse it, and both stores must
+// behave alike.
+func CheckJSON(what string, b []byte) error {
+	if len(b) > 0 && (!json.Valid(b) || !utf8.Valid(b)) {
+		return fmt.Errorf("%s is not JSON", what)
+	}
+	return nil
+}
+
+// CheckApp checks what a caller can get wrong in an application.
+func CheckApp(a *store.App) error {
+	switch n := utf8.RuneCountInString(a.Name); {
+	case n == 0:
+		return scim.BadRequest(scim.InvalidValue, "an application needs a name")
+	case n > MaxAppName:
+		return scim.BadRequest(scim.InvalidValue, "an application's name has at most %d characters", MaxAppName)
+	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
+		return scim.BadRequest(scim.InvalidValue, "application name %q is not valid text", a.Name)
+	}
+	return CheckJSON("application config", a.Config)
+}
+
+// AppNameTaken is the 409 of an application name taken in the tenant.
+func AppNameTaken(name string) *scim.Error {
+	return scim.Errorf(409, scim.Uniqueness, "an application named %q already exists", name)
+}
+
+// AppColumns are the apps columns ScanApp reads.
+const AppColumns = `id, tenant_id, name, template, config, secret, enabled, version, created_at, last_modified`
+
+// ScanApp reads a row of AppColumns: a pgx row or a database/sql one.
+func ScanApp(row interface{ Scan(...any) error }) (*store.App, error) {
+	var a store.App
+	var created, modified string
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Template, &a.Config, &a.Secret, &a.Enabled,
+		&a.Version, &created, &modified); err != nil {
+		return nil, err
+	}
+	var err error
+	if a.Created, err = time.Parse(TimeLayout, created); err != nil {
+		return nil, err
+	}
+	if a.LastModified, err = time.Parse(TimeLayout, modified); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
