@@ -7,13 +7,15 @@ import (
 
 // The provisioning engine's records: applications and their assignments,
 // links between directory objects and the objects created or matched in an
-// application, each job's state and lease, and the provisioning logs. They
-// live in the directory's database so that a change and the engine's
-// bookkeeping share backups, transactions and replicas.
+// application, escrows of the objects waiting to be tried again, each job's
+// state and lease, and the provisioning logs. They live in the directory's
+// database so that a change and the engine's bookkeeping share backups,
+// transactions and replicas.
 //
-// The store keeps an application's configuration and job state as JSON
-// documents that the engine (internal/provision) defines and validates:
-// the store indexes what it queries on and nothing else.
+// The store keeps an application's configuration, control record, job
+// state and escrow records as JSON documents that the engine
+// (internal/provision) defines and validates: the store indexes what it
+// queries on and nothing else.
 
 // Token scopes.
 const (
@@ -36,6 +38,12 @@ type App struct {
 	// Secret is the target credential, sealed by the engine; the store
 	// never sees it in clear.
 	Secret []byte
+	// Control is the engine's JSON record of what administrators asked of
+	// the job (configuration generation, restart, reset, retry); the store
+	// keeps it and never looks into it. It is in the application's row so
+	// that a request is written by UpdateApp, versioned with the
+	// configuration it was made against.
+	Control []byte
 	// Enabled is the provisioning status: On (true) or Off.
 	Enabled      bool
 	Version      int64 // starts at 1, incremented by every update
@@ -67,6 +75,46 @@ type Link struct {
 	Exported []byte
 	Created  time.Time
 	Updated  time.Time
+}
+
+// LinkCounts counts an application's links of one source type.
+type LinkCounts struct {
+	// Total is every link of the type.
+	Total int
+	// Orphaned are those whose source object no longer exists in the
+	// tenant's directory: no resource of that type and id in the tenant.
+	Orphaned int
+}
+
+// Escrow is a directory object whose processing failed in an application,
+// waiting to be tried again.
+type Escrow struct {
+	AppID      string
+	SourceType string // UserType or GroupType
+	SourceID   string
+	SourceName string // userName or displayName, for listings
+	// Attempts counts the failures in a row.
+	Attempts int
+	// Retryable says the failure was transient (network, timeout, 5xx, 429):
+	// the object is tried again at NextTry. A permanent failure (other 4xx,
+	// a mapping error) waits for a change of the object or the configuration.
+	Retryable bool
+	NextTry   time.Time // zero when not Retryable
+	// FirstFailed is when the failures in a row began, LastFailed when the
+	// last of them happened (see PutEscrow for zero values).
+	FirstFailed time.Time
+	LastFailed  time.Time
+	// Record is the engine's JSON record of the last failure (error, request).
+	Record []byte
+}
+
+// EscrowQuery selects an application's escrows, in (SourceType, SourceID) order.
+type EscrowQuery struct {
+	// Due, when set, selects only retryable escrows with NextTry <= Due.
+	Due time.Time
+	// AfterType and AfterID continue a listing after that object.
+	AfterType, AfterID string
+	Limit              int // at most this many; 100 when zero; capped at 1000
 }
 
 // JobState is an application's job bookkeeping: the engine's JSON state
@@ -133,8 +181,9 @@ type Provisioning interface {
 	// result in one transaction; with ifVersion non-zero, another version
 	// gives 412. change may be called more than once.
 	UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*App) error) (*App, error)
-	// DeleteApp removes an application with its assignments, links, job
-	// state and lease (its provisioning logs stay until they expire).
+	// DeleteApp removes an application with its assignments, links,
+	// escrows, job state and lease (its provisioning logs stay until they
+	// expire).
 	DeleteApp(ctx context.Context, tenantID, id string) error
 
 	// Assign assigns a principal to an application, replacing the role of
@@ -157,14 +206,45 @@ type Provisioning interface {
 	// LinkByTarget reads the link of a target object, or returns a 404.
 	LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*Link, error)
 	// PutLink creates or replaces the link of l's source object, setting
-	// Created (on creation) and Updated.
-	PutLink(ctx context.Context, l *Link) error
-	// DeleteLink removes a link; removing a link that does not exist is
-	// not an error.
-	DeleteLink(ctx context.Context, appID, sourceType, sourceID string) error
+	// Created (on creation) and Updated, and appends logs as AppendLogs
+	// does, in the same transaction: a write to a target and its record
+	// are stored together or not at all, whatever crashes between them.
+	PutLink(ctx context.Context, l *Link, logs ...*ProvisioningLog) error
+	// DeleteLink removes a link, and appends logs as PutLink does;
+	// removing a link that does not exist is not an error.
+	DeleteLink(ctx context.Context, appID, sourceType, sourceID string, logs ...*ProvisioningLog) error
+	// DeleteLinks removes every link of an application, for the engine's
+	// "clear the current state and restart", and returns how many.
+	DeleteLinks(ctx context.Context, appID string) (int, error)
 	// Links lists an application's links of one source type in SourceID
 	// order, after the SourceID after ("" from the start), at most limit.
 	Links(ctx context.Context, appID, sourceType, after string, limit int) ([]*Link, error)
+	// CountLinks counts the tenant's application's links of one source
+	// type, and those whose source object is gone from the tenant's
+	// directory; an application the tenant does not have has none. It is
+	// one statement, an index lookup per link.
+	CountLinks(ctx context.Context, tenantID, appID, sourceType string) (LinkCounts, error)
+
+	// PutEscrow creates or replaces the escrow of e's object. A zero
+	// LastFailed is the write's time; a zero FirstFailed keeps the replaced
+	// escrow's, or is LastFailed for a new one: the engine need not read
+	// the escrow to continue a run of failures. NextTry is kept only for a
+	// Retryable escrow, which a zero NextTry makes due at once. It sets
+	// e's times to what is stored. The application must exist (404
+	// otherwise).
+	PutEscrow(ctx context.Context, e *Escrow) error
+	// DeleteEscrow removes an escrow, as when its object was processed;
+	// removing one that does not exist is not an error.
+	DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error
+	// Escrows lists the escrows of an application that q selects, in
+	// (SourceType, SourceID) order.
+	Escrows(ctx context.Context, appID string, q EscrowQuery) ([]*Escrow, error)
+	// CountEscrows counts an application's escrows, and the retryable ones
+	// among them.
+	CountEscrows(ctx context.Context, appID string) (total, retryable int, err error)
+	// DeleteEscrows removes every escrow of an application, and returns
+	// how many.
+	DeleteEscrows(ctx context.Context, appID string) (int, error)
 
 	// JobState reads an application's job state; one that was never
 	// written is the zero JobState with AppID set.

@@ -17,12 +17,12 @@ import (
 )
 
 // The provisioning engine's records (store.Provisioning); see the second
-// migration for the tables. Each write is one transaction (Store.write).
-// Writes that must not cross a concurrent one lock the row they depend on
-// first: UpdateApp and DeleteApp take the application FOR UPDATE, Assign
-// takes the application and the principal FOR KEY SHARE, so that an
-// application or principal deleted meanwhile is either found gone or
-// deleted after the assignment, with it.
+// and fourth migrations for the tables. Each write is one transaction
+// (Store.write). Writes that must not cross a concurrent one lock the row
+// they depend on first: UpdateApp and DeleteApp take the application FOR
+// UPDATE, Assign takes the application and the principal FOR KEY SHARE, so
+// that an application or principal deleted meanwhile is either found gone
+// or deleted after the assignment, with it.
 
 const (
 	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
@@ -86,10 +86,10 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	}
 	err := s.write(ctx, c.TenantID, func(w *wtx) error {
 		_, err := w.Exec(ctx, `INSERT INTO apps
-			(id, tenant_id, name, name_key, template, config, secret, enabled, version, created_at, last_modified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)`,
-			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, nullBytes(c.Config), nullBytes(c.Secret),
-			c.Enabled, timeText(w.now))
+			(id, tenant_id, name, name_key, template, config, control, secret, enabled, version, created_at, last_modified)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)`,
+			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, nullBytes(c.Config), nullBytes(c.Control),
+			nullBytes(c.Secret), c.Enabled, timeText(w.now))
 		if err != nil {
 			return appWriteError(err, &c)
 		}
@@ -146,6 +146,7 @@ func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error)
 func cloneApp(a *store.App) *store.App {
 	c := *a
 	c.Config = bytes.Clone(a.Config)
+	c.Control = bytes.Clone(a.Control)
 	c.Secret = bytes.Clone(a.Secret)
 	return &c
 }
@@ -153,7 +154,7 @@ func cloneApp(a *store.App) *store.App {
 // sameApp reports whether b stores as a does.
 func sameApp(a, b *store.App) bool {
 	return a.Name == b.Name && a.Template == b.Template && bytes.Equal(a.Config, b.Config) &&
-		bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
+		bytes.Equal(a.Control, b.Control) && bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
 }
 
 // UpdateApp reads the application, locked, calls change on a copy of it
@@ -186,9 +187,9 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 			return errNoChange
 		}
 		if _, err := w.Exec(ctx, `UPDATE apps SET name = $2, name_key = $3, template = $4, config = $5,
-			secret = $6, enabled = $7, version = version + 1, last_modified = $8 WHERE id = $1`,
-			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, nullBytes(next.Config), nullBytes(next.Secret),
-			next.Enabled, timeText(w.now)); err != nil {
+			control = $6, secret = $7, enabled = $8, version = version + 1, last_modified = $9 WHERE id = $1`,
+			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, nullBytes(next.Config), nullBytes(next.Control),
+			nullBytes(next.Secret), next.Enabled, timeText(w.now)); err != nil {
 			return appWriteError(err, next)
 		}
 		next.Version++
@@ -202,8 +203,8 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 	return out, nil
 }
 
-// DeleteApp removes an application with its assignments, links, job state
-// and lease, or returns a 404. Its provisioning logs stay.
+// DeleteApp removes an application with its assignments, links, escrows,
+// job state and lease, or returns a 404. Its provisioning logs stay.
 func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 	return s.write(ctx, tenantID, func(w *wtx) error {
 		if err := w.lockApp(ctx, tenantID, id, "FOR UPDATE"); err != nil {
@@ -212,6 +213,7 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 		for _, q := range []string{
 			`DELETE FROM app_assignments WHERE app_id = $1`,
 			`DELETE FROM app_links WHERE app_id = $1`,
+			`DELETE FROM app_escrows WHERE app_id = $1`,
 			`DELETE FROM job_states WHERE app_id = $1`,
 			`DELETE FROM job_leases WHERE app_id = $1`,
 			`DELETE FROM apps WHERE id = $1`,
@@ -394,17 +396,22 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 }
 
 // PutLink creates or replaces the link of l's source object, setting
-// Created (on creation; a replaced link keeps its own) and Updated. A link
-// of an application that does not exist is a 404.
-func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
+// Created (on creation; a replaced link keeps its own) and Updated, and
+// appends logs as AppendLogs does, in the same transaction. A link of an
+// application that does not exist is a 404, and nothing is written.
+func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
 	}
 	if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
 		return err
 	}
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
+	}
 	var created, updated time.Time
-	err := s.write(ctx, "", func(w *wtx) error {
+	err = s.write(ctx, "", func(w *wtx) error {
 		var c string
 		err := w.QueryRow(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
 			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
@@ -421,24 +428,56 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
 			return fmt.Errorf("postgres: write link of %s %s: %w", l.SourceType, l.SourceID, err)
 		}
 		updated = w.now
-		return nil
+		return w.appendLogs(ctx, batch)
 	})
 	if err != nil {
 		return err
 	}
 	l.Created, l.Updated = created, updated
+	batch.done(updated)
 	return nil
 }
 
-// DeleteLink removes a link, if there is one.
-func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string) error {
-	return s.write(ctx, "", func(w *wtx) error {
+// DeleteLink removes a link, if there is one, and appends logs as
+// AppendLogs does, in the same transaction.
+func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string, logs ...*store.ProvisioningLog) error {
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
+	}
+	var now time.Time
+	err = s.write(ctx, "", func(w *wtx) error {
+		now = w.now
 		if _, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
 			appID, sourceType, sourceID); err != nil {
 			return fmt.Errorf("postgres: delete link of %s %s: %w", sourceType, sourceID, err)
 		}
+		return w.appendLogs(ctx, batch)
+	})
+	if err != nil {
+		return err
+	}
+	batch.done(now)
+	return nil
+}
+
+// DeleteLinks removes every link of an application and returns how many;
+// an application that does not exist has none. It is one statement, so
+// that a restart finds either every link or none.
+func (s *Store) DeleteLinks(ctx context.Context, appID string) (int, error) {
+	var n int64
+	err := s.write(ctx, "", func(w *wtx) error {
+		tag, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1`, appID)
+		if err != nil {
+			return fmt.Errorf("postgres: delete links of application %s: %w", appID, err)
+		}
+		n = tag.RowsAffected()
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // Links lists an application's links of one source type in source id
@@ -466,6 +505,166 @@ func (s *Store) Links(ctx context.Context, appID, sourceType, after string, limi
 		return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
 	}
 	return out, nil
+}
+
+// countLinksSQL counts the links of the tenant $1's application $2 with
+// the source type $3, and those whose source is not in the tenant's
+// directory: for each link, an index-only probe of resources_id_rid
+// (tenant_id, type, id). PostgreSQL may instead hash the ids of the
+// tenant's resources of the type, once, when it finds that cheaper; it
+// never reads them per link. The application must be the tenant's, or the
+// tenant's directory says nothing about its links.
+const countLinksSQL = `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM resources r
+		WHERE r.tenant_id = $1 AND r.type = $3 AND r.id = l.source_id))
+	FROM app_links l WHERE l.app_id = $2 AND l.source_type = $3
+	AND EXISTS (SELECT 1 FROM apps p WHERE p.id = $2 AND p.tenant_id = $1)`
+
+// CountLinks counts the tenant's application's links of one source type,
+// and those whose source object is no longer in the tenant's directory;
+// an application the tenant does not have has none.
+func (s *Store) CountLinks(ctx context.Context, tenantID, appID, sourceType string) (store.LinkCounts, error) {
+	var n store.LinkCounts
+	if err := s.pool.QueryRow(ctx, countLinksSQL, tenantID, appID, sourceType).Scan(&n.Total, &n.Orphaned); err != nil {
+		return store.LinkCounts{}, fmt.Errorf("postgres: count links of application %s: %w", appID, err)
+	}
+	return n, nil
+}
+
+// --- escrows ------------------------------------------------------------------------
+
+// putEscrowSQL creates or replaces an escrow. A NULL first failure ($8)
+// keeps the replaced escrow's, or is the last failure ($9) for a new one.
+const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::text, $9::text), $9, $10)
+	ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
+	source_name = excluded.source_name, attempts = excluded.attempts, retryable = excluded.retryable,
+	next_try = excluded.next_try, first_failed = coalesce($8::text, app_escrows.first_failed),
+	last_failed = excluded.last_failed, record = excluded.record
+	RETURNING first_failed`
+
+// PutEscrow creates or replaces the escrow of e's object. A zero
+// LastFailed is the write's time; a zero FirstFailed keeps the replaced
+// escrow's, or is LastFailed for a new one. NextTry is kept only for a
+// retryable escrow. It sets e's times to what is stored. An escrow of an
+// application that does not exist is a 404.
+func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
+	if _, err := s.resourceType(e.SourceType); err != nil {
+		return err
+	}
+	if err := sqlfilter.CheckJSON("escrow record", e.Record); err != nil {
+		return err
+	}
+	var first, last time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		if last = e.LastFailed; last.IsZero() {
+			last = w.now
+		}
+		var firstText *string
+		if !e.FirstFailed.IsZero() {
+			f := timeText(e.FirstFailed)
+			firstText = &f
+		}
+		var f string
+		err := w.QueryRow(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
+			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), nullBytes(e.Record)).Scan(&f)
+		if code, _ := pgCode(err); code == foreignKeyViolation {
+			return notFound("application %q not found", e.AppID)
+		}
+		if err == nil {
+			first, err = parseTime(f)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.FirstFailed, e.LastFailed = first, last
+	if !e.Retryable {
+		e.NextTry = time.Time{}
+	}
+	return nil
+}
+
+// DeleteEscrow removes an escrow, if there is one.
+func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
+	return s.write(ctx, "", func(w *wtx) error {
+		if _, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
+			appID, sourceType, sourceID); err != nil {
+			return fmt.Errorf("postgres: delete escrow of %s %s: %w", sourceType, sourceID, err)
+		}
+		return nil
+	})
+}
+
+// escrowsSQL returns the query of a page of an application's escrows; the
+// due escrows can be found off app_escrows_due.
+func escrowsSQL(appID string, q store.EscrowQuery) (string, []any) {
+	args := []any{appID, q.AfterType, q.AfterID}
+	where := ""
+	if !q.Due.IsZero() {
+		args = append(args, timeText(q.Due))
+		where = " AND retryable AND next_try <= $4"
+	}
+	args = append(args, sqlfilter.EscrowLimit(q.Limit))
+	return `SELECT ` + sqlfilter.EscrowColumns + ` FROM app_escrows
+		WHERE app_id = $1 AND (source_type, source_id) > ($2, $3)` + where +
+		` ORDER BY source_type, source_id LIMIT $` + strconv.Itoa(len(args)), args
+}
+
+// Escrows lists the escrows of an application that q selects, in (source
+// type, source id) order. Limit is 100 when zero, and at most 1000.
+func (s *Store) Escrows(ctx context.Context, appID string, q store.EscrowQuery) ([]*store.Escrow, error) {
+	query, args := escrowsSQL(appID, q)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
+	}
+	defer rows.Close()
+	var out []*store.Escrow
+	for rows.Next() {
+		e, err := sqlfilter.ScanEscrow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
+	}
+	return out, nil
+}
+
+// countEscrowsSQL counts an application's escrows, and the retryable ones.
+const countEscrowsSQL = `SELECT count(*), count(*) FILTER (WHERE retryable) FROM app_escrows WHERE app_id = $1`
+
+// CountEscrows counts an application's escrows, and the retryable ones
+// among them.
+func (s *Store) CountEscrows(ctx context.Context, appID string) (total, retryable int, err error) {
+	if err := s.pool.QueryRow(ctx, countEscrowsSQL, appID).Scan(&total, &retryable); err != nil {
+		return 0, 0, fmt.Errorf("postgres: count escrows of application %s: %w", appID, err)
+	}
+	return total, retryable, nil
+}
+
+// DeleteEscrows removes every escrow of an application and returns how
+// many.
+func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
+	var n int64
+	err := s.write(ctx, "", func(w *wtx) error {
+		tag, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1`, appID)
+		if err != nil {
+			return fmt.Errorf("postgres: delete escrows of application %s: %w", appID, err)
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // --- job state and lease -------------------------------------------------------------
@@ -564,6 +763,89 @@ func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 
 const logReadColumns = `id, tenant_id, app_id, cycle_id, at, action, status, source_type, source_id, source_name, target_id, record`
 
+// logBatch is provisioning-log records checked, given their ids and laid
+// out as the columns of the statement that appends them, before the
+// transaction. AppendLogs, PutLink and DeleteLink append records through
+// it.
+type logBatch struct {
+	logs []*store.ProvisioningLog
+	// The statement's columns but at, one element per record.
+	ids, tenants, apps, cycles, actions, statuses, types []string
+	sources, nameKeys, names, targets                    []string
+	records                                              []*string
+}
+
+// newLogBatch checks logs and gives each record its ID, or a new UUID
+// when it has none.
+func newLogBatch(logs []*store.ProvisioningLog) (*logBatch, error) {
+	n := len(logs)
+	b := &logBatch{logs: logs,
+		ids: make([]string, n), tenants: make([]string, n), apps: make([]string, n), cycles: make([]string, n),
+		actions: make([]string, n), statuses: make([]string, n), types: make([]string, n), sources: make([]string, n),
+		nameKeys: make([]string, n), names: make([]string, n), targets: make([]string, n), records: make([]*string, n)}
+	for i, l := range logs {
+		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
+			return nil, err
+		}
+		if b.ids[i] = l.ID; b.ids[i] == "" {
+			b.ids[i] = store.NewID()
+		}
+		b.tenants[i], b.apps[i], b.cycles[i] = l.TenantID, l.AppID, l.CycleID
+		b.actions[i], b.statuses[i], b.types[i] = l.Action, l.Status, l.SourceType
+		b.sources[i], b.nameKeys[i], b.names[i], b.targets[i] = l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID
+		if len(l.Record) > 0 {
+			r := string(l.Record)
+			b.records[i] = &r
+		}
+	}
+	return b, nil
+}
+
+// appendLogs inserts the batch's records in one statement, in their
+// order, a record without At at the transaction's time. A record whose ID
+// is already stored is skipped.
+func (w *wtx) appendLogs(ctx context.Context, b *logBatch) error {
+	if len(b.logs) == 0 {
+		return nil
+	}
+	// Computed here rather than in newLogBatch: a retried transaction has
+	// its own time.
+	ats := make([]string, len(b.logs))
+	for i, l := range b.logs {
+		at := l.At
+		if at.IsZero() {
+			at = w.now
+		}
+		ats[i] = timeText(at)
+	}
+	// ORDER BY n: the identity column numbers the rows in the order the
+	// select gives them, which is the batch's.
+	if _, err := w.Exec(ctx, `INSERT INTO provisioning_logs (id, tenant_id, app_id, cycle_id, at, action, status,
+		source_type, source_id, source_name_key, source_name, target_id, record)
+		SELECT i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r::json
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+			WITH ORDINALITY AS u (i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r, n)
+		ORDER BY n
+		ON CONFLICT (id) DO NOTHING`,
+		b.ids, b.tenants, b.apps, b.cycles, ats, b.actions, b.statuses, b.types, b.sources, b.nameKeys, b.names,
+		b.targets, b.records); err != nil {
+		return fmt.Errorf("postgres: append provisioning logs: %w", err)
+	}
+	return nil
+}
+
+// done sets the records' IDs, and At where zero to now, the time of the
+// transaction that appended them, once it has committed.
+func (b *logBatch) done(now time.Time) {
+	for i, l := range b.logs {
+		l.ID = b.ids[i]
+		if l.At.IsZero() {
+			l.At = now
+		}
+	}
+}
+
 // AppendLogs stores provisioning-log records in one statement, in their
 // order, setting ID (a new UUID) when empty and At (the write's time) when
 // zero. A record whose ID is already stored is skipped, so that a batch
@@ -572,60 +854,19 @@ func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) e
 	if len(logs) == 0 {
 		return nil
 	}
-	n := len(logs)
-	ids, tenants, apps, cycles := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	ats, actions, statuses, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	sources, nameKeys, names, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	records := make([]*string, n)
-	for i, l := range logs {
-		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
-			return err
-		}
-		if ids[i] = l.ID; ids[i] == "" {
-			ids[i] = store.NewID()
-		}
-		tenants[i], apps[i], cycles[i] = l.TenantID, l.AppID, l.CycleID
-		actions[i], statuses[i], types[i] = l.Action, l.Status, l.SourceType
-		sources[i], nameKeys[i], names[i], targets[i] = l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID
-		if len(l.Record) > 0 {
-			r := string(l.Record)
-			records[i] = &r
-		}
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
 	}
 	var now time.Time
-	err := s.write(ctx, "", func(w *wtx) error {
+	err = s.write(ctx, "", func(w *wtx) error {
 		now = w.now
-		for i, l := range logs {
-			at := l.At
-			if at.IsZero() {
-				at = w.now
-			}
-			ats[i] = timeText(at)
-		}
-		// ORDER BY n: the identity column numbers the rows in the order
-		// the select gives them, which is the batch's.
-		if _, err := w.Exec(ctx, `INSERT INTO provisioning_logs (id, tenant_id, app_id, cycle_id, at, action, status,
-			source_type, source_id, source_name_key, source_name, target_id, record)
-			SELECT i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r::json
-			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-				WITH ORDINALITY AS u (i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r, n)
-			ORDER BY n
-			ON CONFLICT (id) DO NOTHING`,
-			ids, tenants, apps, cycles, ats, actions, statuses, types, sources, nameKeys, names, targets, records); err != nil {
-			return fmt.Errorf("postgres: append provisioning logs: %w", err)
-		}
-		return nil
+		return w.appendLogs(ctx, batch)
 	})
 	if err != nil {
 		return err
 	}
-	for i, l := range logs {
-		l.ID = ids[i]
-		if l.At.IsZero() {
-			l.At = now
-		}
-	}
+	batch.done(now)
 	return nil
 }
 

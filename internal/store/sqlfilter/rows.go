@@ -114,7 +114,10 @@ func CheckApp(a *store.App) error {
 	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
 		return scim.BadRequest(scim.InvalidValue, "application name %q is not valid text", a.Name)
 	}
-	return CheckJSON("application config", a.Config)
+	if err := CheckJSON("application config", a.Config); err != nil {
+		return err
+	}
+	return CheckJSON("application control", a.Control)
 }
 
 // AppNameTaken is the 409 of an application name taken in the tenant.
@@ -123,13 +126,13 @@ func AppNameTaken(name string) *scim.Error {
 }
 
 // AppColumns are the apps columns ScanApp reads.
-const AppColumns = `id, tenant_id, name, template, config, secret, enabled, version, created_at, last_modified`
+const AppColumns = `id, tenant_id, name, template, config, control, secret, enabled, version, created_at, last_modified`
 
 // ScanApp reads a row of AppColumns: a pgx row or a database/sql one.
 func ScanApp(row interface{ Scan(...any) error }) (*store.App, error) {
 	var a store.App
 	var created, modified string
-	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Template, &a.Config, &a.Secret, &a.Enabled,
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &a.Template, &a.Config, &a.Control, &a.Secret, &a.Enabled,
 		&a.Version, &created, &modified); err != nil {
 		return nil, err
 	}
@@ -141,4 +144,61 @@ func ScanApp(row interface{ Scan(...any) error }) (*store.App, error) {
 		return nil, err
 	}
 	return &a, nil
+}
+
+// defaultEscrowLimit and maxEscrowLimit bound a page of escrows.
+const (
+	defaultEscrowLimit = 100
+	maxEscrowLimit     = 1000
+)
+
+// EscrowLimit is the page size of an EscrowQuery.
+func EscrowLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultEscrowLimit
+	case n > maxEscrowLimit:
+		return maxEscrowLimit
+	}
+	return n
+}
+
+// EscrowColumns are the app_escrows columns ScanEscrow reads.
+const EscrowColumns = `app_id, source_type, source_id, source_name, attempts, retryable, next_try, first_failed, last_failed, record`
+
+// ScanEscrow reads a row of EscrowColumns: a pgx row or a database/sql
+// one. A NULL next_try (an escrow that is not retryable) reads as the zero
+// time.
+func ScanEscrow(row interface{ Scan(...any) error }) (*store.Escrow, error) {
+	var e store.Escrow
+	var next *string
+	var first, last string
+	if err := row.Scan(&e.AppID, &e.SourceType, &e.SourceID, &e.SourceName, &e.Attempts, &e.Retryable,
+		&next, &first, &last, &e.Record); err != nil {
+		return nil, err
+	}
+	var err error
+	if next != nil {
+		if e.NextTry, err = time.Parse(TimeLayout, *next); err != nil {
+			return nil, err
+		}
+	}
+	if e.FirstFailed, err = time.Parse(TimeLayout, first); err != nil {
+		return nil, err
+	}
+	if e.LastFailed, err = time.Parse(TimeLayout, last); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// EscrowNextTry returns what an escrow's next_try is bound to: NULL for an
+// escrow that is not retryable, which waits for a change rather than a
+// time, and otherwise its NextTry, the zero time (due at once) included.
+func EscrowNextTry(e *store.Escrow) *string {
+	if !e.Retryable {
+		return nil
+	}
+	t := TimeKey(e.NextTry)
+	return &t
 }

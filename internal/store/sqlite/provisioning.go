@@ -16,9 +16,9 @@ import (
 )
 
 // The provisioning engine's records (store.Provisioning); see the second
-// migration for the tables. Writes go through the writer like the
-// directory's, and follow its rule (writer.go): whatever can fail for the
-// caller is checked before the first statement that writes.
+// and third migrations for the tables. Writes go through the writer like
+// the directory's, and follow its rule (writer.go): whatever can fail for
+// the caller is checked before the first statement that writes.
 
 const (
 	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
@@ -101,10 +101,10 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	}
 	err := s.write(ctx, func(w *wtx) error {
 		_, err := w.ExecContext(ctx, `INSERT INTO apps
-			(id, tenant_id, name, name_key, template, config, secret, enabled, version, created_at, last_modified)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)`,
-			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, jsonText(c.Config), blob(c.Secret),
-			c.Enabled, timeText(w.now))
+			(id, tenant_id, name, name_key, template, config, control, secret, enabled, version, created_at, last_modified)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)`,
+			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, jsonText(c.Config), jsonText(c.Control),
+			blob(c.Secret), c.Enabled, timeText(w.now))
 		if err != nil {
 			return appWriteError(err, &c)
 		}
@@ -174,6 +174,7 @@ func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error)
 func cloneApp(a *store.App) *store.App {
 	c := *a
 	c.Config = bytes.Clone(a.Config)
+	c.Control = bytes.Clone(a.Control)
 	c.Secret = bytes.Clone(a.Secret)
 	return &c
 }
@@ -181,7 +182,7 @@ func cloneApp(a *store.App) *store.App {
 // sameApp reports whether b stores as a does.
 func sameApp(a, b *store.App) bool {
 	return a.Name == b.Name && a.Template == b.Template && bytes.Equal(a.Config, b.Config) &&
-		bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
+		bytes.Equal(a.Control, b.Control) && bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
 }
 
 // UpdateApp reads the application, calls change on a copy of it and writes
@@ -216,9 +217,9 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 		// The update is the write's first and only statement: a name
 		// taken is its only failure, and undoes nothing else.
 		_, err = w.ExecContext(ctx, `UPDATE apps SET name = ?2, name_key = ?3, template = ?4, config = ?5,
-			secret = ?6, enabled = ?7, version = version + 1, last_modified = ?8 WHERE id = ?1`,
-			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, jsonText(next.Config), blob(next.Secret),
-			next.Enabled, timeText(w.now))
+			control = ?6, secret = ?7, enabled = ?8, version = version + 1, last_modified = ?9 WHERE id = ?1`,
+			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, jsonText(next.Config), jsonText(next.Control),
+			blob(next.Secret), next.Enabled, timeText(w.now))
 		if err != nil {
 			return appWriteError(err, next)
 		}
@@ -233,8 +234,8 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 	return out, nil
 }
 
-// DeleteApp removes an application with its assignments, links, job state
-// and lease, or returns a 404. Its provisioning logs stay.
+// DeleteApp removes an application with its assignments, links, escrows,
+// job state and lease, or returns a 404. Its provisioning logs stay.
 func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 	return s.write(ctx, func(w *wtx) error {
 		if err := w.appExists(ctx, tenantID, id); err != nil {
@@ -243,6 +244,7 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 		for _, q := range []string{
 			`DELETE FROM app_assignments WHERE app_id = ?1`,
 			`DELETE FROM app_links WHERE app_id = ?1`,
+			`DELETE FROM app_escrows WHERE app_id = ?1`,
 			`DELETE FROM job_states WHERE app_id = ?1`,
 			`DELETE FROM job_leases WHERE app_id = ?1`,
 			`DELETE FROM apps WHERE id = ?1`,
@@ -441,17 +443,24 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 }
 
 // PutLink creates or replaces the link of l's source object, setting
-// Created (on creation; a replaced link keeps its own) and Updated. A link
-// of an application that does not exist is a 404.
-func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
+// Created (on creation; a replaced link keeps its own) and Updated, and
+// appends logs as AppendLogs does, in the same write. A link of an
+// application that does not exist is a 404, and nothing is written.
+func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
 	}
 	if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
 		return err
 	}
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
+	}
 	var created, updated time.Time
-	err := s.write(ctx, func(w *wtx) error {
+	err = s.write(ctx, func(w *wtx) error {
+		// The link goes first: its insert is the one statement that can
+		// fail for the caller (writer.go), before anything is written.
 		_, err := w.ExecContext(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
 			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
 			target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at`,
@@ -471,24 +480,59 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link) error {
 			return fmt.Errorf("sqlite: write link of %s %s: %w", l.SourceType, l.SourceID, err)
 		}
 		updated = w.now
-		return nil
+		return w.appendLogs(ctx, batch)
 	})
 	if err != nil {
 		return err
 	}
 	l.Created, l.Updated = created, updated
+	batch.done(updated)
 	return nil
 }
 
-// DeleteLink removes a link, if there is one.
-func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string) error {
-	return s.write(ctx, func(w *wtx) error {
+// DeleteLink removes a link, if there is one, and appends logs as
+// AppendLogs does, in the same write.
+func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string, logs ...*store.ProvisioningLog) error {
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
+	}
+	var now time.Time
+	err = s.write(ctx, func(w *wtx) error {
+		now = w.now
 		if _, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
 			appID, sourceType, sourceID); err != nil {
 			return fmt.Errorf("sqlite: delete link of %s %s: %w", sourceType, sourceID, err)
 		}
+		return w.appendLogs(ctx, batch)
+	})
+	if err != nil {
+		return err
+	}
+	batch.done(now)
+	return nil
+}
+
+// DeleteLinks removes every link of an application and returns how many;
+// an application that does not exist has none. It is one statement, so
+// that a restart finds either every link or none, at the cost of holding
+// the writer while an application's links are deleted, as DeleteApp does.
+func (s *Store) DeleteLinks(ctx context.Context, appID string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1`, appID)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: delete links of application %s: %w", appID, err)
+		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // Links lists an application's links of one source type in source id
@@ -519,6 +563,180 @@ func (s *Store) Links(ctx context.Context, appID, sourceType, after string, limi
 		return nil, fmt.Errorf("sqlite: list links of application %s: %w", appID, err)
 	}
 	return out, nil
+}
+
+// countLinksSQL counts the links of the tenant ?1's application ?2 with
+// the source type ?3, and those whose source is not in the tenant's
+// directory: one lookup per link in resources_id (tenant_id, type, id),
+// which holds every column the lookup needs. The application must be the
+// tenant's, or the tenant's directory says nothing about its links.
+const countLinksSQL = `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM resources r
+		WHERE r.tenant_id = ?1 AND r.type = ?3 AND r.id = l.source_id))
+	FROM app_links l WHERE l.app_id = ?2 AND l.source_type = ?3
+	AND EXISTS (SELECT 1 FROM apps p WHERE p.id = ?2 AND p.tenant_id = ?1)`
+
+// CountLinks counts the tenant's application's links of one source type,
+// and those whose source object is no longer in the tenant's directory;
+// an application the tenant does not have has none.
+func (s *Store) CountLinks(ctx context.Context, tenantID, appID, sourceType string) (store.LinkCounts, error) {
+	var n store.LinkCounts
+	err := s.readConn(ctx, func(c *conn) error {
+		return c.QueryRowContext(ctx, countLinksSQL, tenantID, appID, sourceType).Scan(&n.Total, &n.Orphaned)
+	})
+	if err != nil {
+		return store.LinkCounts{}, fmt.Errorf("sqlite: count links of application %s: %w", appID, err)
+	}
+	return n, nil
+}
+
+// --- escrows ------------------------------------------------------------------------
+
+// putEscrowSQL creates or replaces an escrow. A NULL first failure (?8)
+// keeps the replaced escrow's, or is the last failure (?9) for a new one.
+const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, ?9), ?9, ?10)
+	ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
+	source_name = excluded.source_name, attempts = excluded.attempts, retryable = excluded.retryable,
+	next_try = excluded.next_try, first_failed = coalesce(?8, app_escrows.first_failed),
+	last_failed = excluded.last_failed, record = excluded.record`
+
+// PutEscrow creates or replaces the escrow of e's object. A zero
+// LastFailed is the write's time; a zero FirstFailed keeps the replaced
+// escrow's, or is LastFailed for a new one. NextTry is kept only for a
+// retryable escrow. It sets e's times to what is stored. An escrow of an
+// application that does not exist is a 404.
+func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
+	if _, err := s.resourceType(e.SourceType); err != nil {
+		return err
+	}
+	if err := sqlfilter.CheckJSON("escrow record", e.Record); err != nil {
+		return err
+	}
+	var first, last time.Time
+	err := s.write(ctx, func(w *wtx) error {
+		if last = e.LastFailed; last.IsZero() {
+			last = w.now
+		}
+		var firstText any
+		if !e.FirstFailed.IsZero() {
+			firstText = timeText(e.FirstFailed)
+		}
+		_, err := w.ExecContext(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
+			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), jsonText(e.Record))
+		if isForeignKey(err) {
+			return notFound("application %q not found", e.AppID)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
+		}
+		var f string
+		if err := w.QueryRowContext(ctx, `SELECT first_failed FROM app_escrows
+			WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`, e.AppID, e.SourceType, e.SourceID).Scan(&f); err != nil {
+			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
+		}
+		if first, err = parseTime(f); err != nil {
+			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.FirstFailed, e.LastFailed = first, last
+	if !e.Retryable {
+		e.NextTry = time.Time{}
+	}
+	return nil
+}
+
+// DeleteEscrow removes an escrow, if there is one.
+func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
+	return s.write(ctx, func(w *wtx) error {
+		if _, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
+			appID, sourceType, sourceID); err != nil {
+			return fmt.Errorf("sqlite: delete escrow of %s %s: %w", sourceType, sourceID, err)
+		}
+		return nil
+	})
+}
+
+// escrowsSQL returns the query of a page of an application's escrows. The
+// due escrows are read off app_escrows_due, which SQLite, without
+// statistics to go by, would pass over for the primary key to save the
+// sort; but the due escrows are usually few among many waiting.
+func escrowsSQL(appID string, q store.EscrowQuery) (string, []any) {
+	args := []any{appID, q.AfterType, q.AfterID}
+	from, where := "app_escrows", ""
+	if !q.Due.IsZero() {
+		args = append(args, timeText(q.Due))
+		from, where = "app_escrows INDEXED BY app_escrows_due", " AND retryable = 1 AND next_try <= ?4"
+	}
+	args = append(args, sqlfilter.EscrowLimit(q.Limit))
+	return `SELECT ` + sqlfilter.EscrowColumns + ` FROM ` + from +
+		` WHERE app_id = ?1 AND (source_type, source_id) > (?2, ?3)` + where +
+		` ORDER BY source_type, source_id LIMIT ?` + strconv.Itoa(len(args)), args
+}
+
+// Escrows lists the escrows of an application that q selects, in (source
+// type, source id) order. Limit is 100 when zero, and at most 1000.
+func (s *Store) Escrows(ctx context.Context, appID string, q store.EscrowQuery) ([]*store.Escrow, error) {
+	query, args := escrowsSQL(appID, q)
+	var out []*store.Escrow
+	err := s.readConn(ctx, func(c *conn) error {
+		rows, err := c.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := sqlfilter.ScanEscrow(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list escrows of application %s: %w", appID, err)
+	}
+	return out, nil
+}
+
+// countEscrowsSQL counts an application's escrows, and the retryable ones,
+// off app_escrows_due alone.
+const countEscrowsSQL = `SELECT count(*), count(*) FILTER (WHERE retryable = 1) FROM app_escrows WHERE app_id = ?1`
+
+// CountEscrows counts an application's escrows, and the retryable ones
+// among them.
+func (s *Store) CountEscrows(ctx context.Context, appID string) (total, retryable int, err error) {
+	err = s.readConn(ctx, func(c *conn) error {
+		return c.QueryRowContext(ctx, countEscrowsSQL, appID).Scan(&total, &retryable)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: count escrows of application %s: %w", appID, err)
+	}
+	return total, retryable, nil
+}
+
+// DeleteEscrows removes every escrow of an application and returns how
+// many.
+func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1`, appID)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: delete escrows of application %s: %w", appID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // --- job state and lease -------------------------------------------------------------
@@ -629,6 +847,72 @@ func insertLogsSQL(rows int) string {
 		" ON CONFLICT (id) DO NOTHING"
 }
 
+// logBatch is provisioning-log records checked, and given their ids,
+// before the write that appends them: nothing in them can then fail the
+// write once it has written (writer.go). AppendLogs, PutLink and
+// DeleteLink append records through it.
+type logBatch struct {
+	logs []*store.ProvisioningLog
+	ids  []string
+}
+
+// newLogBatch checks logs and gives each record its ID, or a new UUID
+// when it has none.
+func newLogBatch(logs []*store.ProvisioningLog) (logBatch, error) {
+	b := logBatch{logs: logs, ids: make([]string, len(logs))}
+	for i, l := range logs {
+		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
+			return logBatch{}, err
+		}
+		if b.ids[i] = l.ID; b.ids[i] == "" {
+			b.ids[i] = store.NewID()
+		}
+	}
+	return b, nil
+}
+
+// appendLogs inserts the batch's records in their order, a record without
+// At at the write's time. A record whose ID is already stored is skipped.
+func (w *wtx) appendLogs(ctx context.Context, b logBatch) error {
+	logs := b.logs
+	// Rows go in by statements of 64, 8 and 1 rows: few executions, and
+	// only three statements to keep prepared.
+	for i := 0; i < len(logs); {
+		n := 1
+		for _, size := range []int{64, 8} {
+			if len(logs)-i >= size {
+				n = size
+				break
+			}
+		}
+		args := make([]any, 0, 13*n)
+		for j, l := range logs[i : i+n] {
+			at := l.At
+			if at.IsZero() {
+				at = w.now
+			}
+			args = append(args, b.ids[i+j], l.TenantID, l.AppID, l.CycleID, timeText(at), l.Action, l.Status,
+				l.SourceType, l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID, jsonText(l.Record))
+		}
+		if _, err := w.ExecContext(ctx, insertLogsSQL(n), args...); err != nil {
+			return fmt.Errorf("sqlite: append provisioning logs: %w", err)
+		}
+		i += n
+	}
+	return nil
+}
+
+// done sets the records' IDs, and At where zero to now, the time of the
+// write that appended them, once it has committed.
+func (b logBatch) done(now time.Time) {
+	for i, l := range b.logs {
+		l.ID = b.ids[i]
+		if l.At.IsZero() {
+			l.At = now
+		}
+	}
+}
+
 // AppendLogs stores provisioning-log records in one transaction, in their
 // order, setting ID (a new UUID) when empty and At (the write's time) when
 // zero. A record whose ID is already stored is skipped, so that a batch
@@ -637,53 +921,19 @@ func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) e
 	if len(logs) == 0 {
 		return nil
 	}
-	ids := make([]string, len(logs))
-	for i, l := range logs {
-		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
-			return err
-		}
-		if ids[i] = l.ID; ids[i] == "" {
-			ids[i] = store.NewID()
-		}
+	batch, err := newLogBatch(logs)
+	if err != nil {
+		return err
 	}
 	var now time.Time
-	err := s.write(ctx, func(w *wtx) error {
+	err = s.write(ctx, func(w *wtx) error {
 		now = w.now
-		// Rows go in by statements of 64, 8 and 1 rows: few executions,
-		// and only three statements to keep prepared.
-		for i := 0; i < len(logs); {
-			n := 1
-			for _, size := range []int{64, 8} {
-				if len(logs)-i >= size {
-					n = size
-					break
-				}
-			}
-			args := make([]any, 0, 13*n)
-			for j, l := range logs[i : i+n] {
-				at := l.At
-				if at.IsZero() {
-					at = w.now
-				}
-				args = append(args, ids[i+j], l.TenantID, l.AppID, l.CycleID, timeText(at), l.Action, l.Status,
-					l.SourceType, l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID, jsonText(l.Record))
-			}
-			if _, err := w.ExecContext(ctx, insertLogsSQL(n), args...); err != nil {
-				return fmt.Errorf("sqlite: append provisioning logs: %w", err)
-			}
-			i += n
-		}
-		return nil
+		return w.appendLogs(ctx, batch)
 	})
 	if err != nil {
 		return err
 	}
-	for i, l := range logs {
-		l.ID = ids[i]
-		if l.At.IsZero() {
-			l.At = now
-		}
-	}
+	batch.done(now)
 	return nil
 }
 

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -14,8 +17,8 @@ import (
 )
 
 // The provisioning engine's storage (store.Provisioning): applications,
-// assignments, links, job state and leases, provisioning logs; and token
-// scopes.
+// assignments, links, escrows, job state and leases, provisioning logs;
+// and token scopes.
 
 func createApp(t *testing.T, s store.Store, tenantID, name string) *store.App {
 	t.Helper()
@@ -276,6 +279,116 @@ func testUpdateApp(t *testing.T, s store.Store) {
 	wantStatus(t, "UpdateApp(unknown)", err, 404, "")
 }
 
+func testAppControl(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := tenant(t, s, "a"), tenant(t, s, "b")
+	const control = `{"generation":1,"restart":false}`
+	in := &store.App{TenantID: a, Name: "Controlled", Template: "scim", Config: []byte(`{"v":1}`), Control: []byte(control)}
+	if err := s.CreateApp(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	createApp(t, s, b, "Elsewhere")
+	bare := createApp(t, s, a, "Bare")
+
+	// Every read returns the control record, and none for an application
+	// created without one.
+	find := func(list []*store.App, err error, id string) (*store.App, error) {
+		for _, x := range list {
+			if x.ID == id {
+				return x, err
+			}
+		}
+		return nil, fmt.Errorf("%s not listed (%v)", id, err)
+	}
+	reads := []struct {
+		name string
+		read func(id, name string) (*store.App, error)
+	}{
+		{"App", func(id, _ string) (*store.App, error) { return s.App(ctx, a, id) }},
+		{"AppByName", func(_, name string) (*store.App, error) { return s.AppByName(ctx, a, name) }},
+		{"Apps", func(id, _ string) (*store.App, error) { list, err := s.Apps(ctx, a); return find(list, err, id) }},
+		{"Apps of every tenant", func(id, _ string) (*store.App, error) { list, err := s.Apps(ctx, ""); return find(list, err, id) }},
+	}
+	readAll := func(what string, id, name, wantControl string, wantVersion int64) {
+		t.Helper()
+		for _, r := range reads {
+			got, err := r.read(id, name)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", what, r.name, err)
+			}
+			if string(got.Control) != wantControl || got.Version != wantVersion {
+				t.Errorf("%s: %s read control %q at version %d, want %q at %d", what, r.name, got.Control, got.Version,
+					wantControl, wantVersion)
+			}
+			if wantControl == "" && got.Control != nil {
+				t.Errorf("%s: %s read control %q, want none (nil)", what, r.name, got.Control)
+			}
+		}
+	}
+	readAll("created", in.ID, "controlled", control, 1)
+	readAll("created without control", bare.ID, "bare", "", 1)
+
+	// UpdateApp writes a change of the control record alone, and nothing
+	// for a change that leaves it as stored.
+	steps := []struct {
+		name        string
+		change      func(x *store.App)
+		wantControl string
+		wantVersion int64
+	}{
+		{"nothing", func(*store.App) {}, control, 1},
+		{"the same control, a new slice", func(x *store.App) { x.Control = []byte(control) }, control, 1},
+		{"control alone", func(x *store.App) { x.Control = []byte(`{"generation":2,"restart":true}`) },
+			`{"generation":2,"restart":true}`, 2},
+		{"control edited in place", func(x *store.App) { x.Control[len(`{"generation":`)] = '3' },
+			`{"generation":3,"restart":true}`, 3},
+		{"control and config", func(x *store.App) {
+			x.Control, x.Config = []byte(`{"generation":4}`), []byte(`{"v":4}`)
+		}, `{"generation":4}`, 4},
+		{"config alone keeps the control", func(x *store.App) { x.Config = []byte(`{"v":5}`) }, `{"generation":4}`, 5},
+		{"control removed", func(x *store.App) { x.Control = nil }, "", 6},
+		{"removed again, as empty", func(x *store.App) { x.Control = []byte{} }, "", 6},
+		{"control set again", func(x *store.App) { x.Control = []byte(`{"retry":true}`) }, `{"retry":true}`, 7},
+	}
+	prev := in
+	for _, st := range steps {
+		var seen []byte
+		up, err := s.UpdateApp(ctx, a, in.ID, prev.Version, func(x *store.App) error {
+			seen = bytes.Clone(x.Control)
+			st.change(x)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: UpdateApp: %v", st.name, err)
+		}
+		if !bytes.Equal(seen, prev.Control) {
+			t.Errorf("%s: change saw control %q, want the stored %q", st.name, seen, prev.Control)
+		}
+		if string(up.Control) != st.wantControl || up.Version != st.wantVersion {
+			t.Errorf("%s: UpdateApp = control %q at version %d, want %q at %d", st.name, up.Control, up.Version,
+				st.wantControl, st.wantVersion)
+		}
+		if st.wantVersion == prev.Version && !up.LastModified.Equal(prev.LastModified) {
+			t.Errorf("%s: nothing changed but LastModified moved from %v to %v", st.name, prev.LastModified, up.LastModified)
+		}
+		readAll(st.name, in.ID, "Controlled", st.wantControl, st.wantVersion)
+		prev = up
+	}
+
+	// A control record that is not JSON is refused, and changes nothing.
+	if err := s.CreateApp(ctx, &store.App{TenantID: a, Name: "badcontrol", Template: "scim", Control: []byte(`{"a":`)}); err == nil {
+		t.Error("CreateApp stored a control record that is not JSON")
+	}
+	if _, err := s.AppByName(ctx, a, "badcontrol"); err == nil {
+		t.Error("a failed CreateApp left an application")
+	}
+	if _, err := s.UpdateApp(ctx, a, in.ID, 0, func(x *store.App) error { x.Control = []byte("restart"); return nil }); err == nil {
+		t.Error("UpdateApp stored a control record that is not JSON")
+	}
+	readAll("after a refused update", in.ID, "Controlled", `{"retry":true}`, 7)
+	readAll("the other application", bare.ID, "bare", "", 1)
+}
+
 func testDeleteApp(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a, b := tenant(t, s, "a"), tenant(t, s, "b")
@@ -291,6 +404,9 @@ func testDeleteApp(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 		if err := s.PutJobState(ctx, &store.JobState{AppID: id, Watermark: 7, State: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutEscrow(ctx, &store.Escrow{AppID: id, SourceType: store.UserType, SourceID: u.ID, Attempts: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := s.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok {
@@ -310,8 +426,8 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	_, err = s.AppByName(ctx, a, "app")
 	wantStatus(t, "AppByName after DeleteApp", err, 404, "")
 
-	// The same id again starts from nothing: the assignments, links, job
-	// state and lease went with the application.
+	// The same id again starts from nothing: the assignments, links,
+	// escrows, job state and lease went with the application.
 	if err := s.CreateApp(ctx, &store.App{ID: app.ID, TenantID: a, Name: "App", Template: "scim"}); err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +442,12 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	if js, err := s.JobState(ctx, app.ID); err != nil || js.Watermark != 0 || js.State != nil {
 		t.Errorf("JobState after DeleteApp = %+v, %v", js, err)
 	}
+	if es, err := s.Escrows(ctx, app.ID, store.EscrowQuery{}); err != nil || len(es) != 0 {
+		t.Errorf("Escrows after DeleteApp = %d, %v; want none", len(es), err)
+	}
+	if n, r, err := s.CountEscrows(ctx, app.ID); err != nil || n != 0 || r != 0 {
+		t.Errorf("CountEscrows after DeleteApp = %d, %d, %v; want 0, 0", n, r, err)
+	}
 	if ok, err := s.ClaimJob(ctx, app.ID, "worker-2", time.Hour); err != nil || !ok {
 		t.Errorf("ClaimJob by another owner after DeleteApp = %t, %v; the lease should be gone", ok, err)
 	}
@@ -338,6 +460,9 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Link(ctx, keep.ID, store.UserType, u.ID); err != nil {
 		t.Errorf("Link of the other application: %v", err)
+	}
+	if n, _, err := s.CountEscrows(ctx, keep.ID); err != nil || n != 1 {
+		t.Errorf("CountEscrows of the other application = %d, %v; want 1", n, err)
 	}
 	if ok, _ := s.ClaimJob(ctx, keep.ID, "worker-2", time.Hour); ok {
 		t.Error("the other application's lease is gone")
@@ -642,6 +767,603 @@ func testLinks(t *testing.T, s store.Store) {
 	if page, err := s.Links(ctx, app.ID, store.GroupType, "", 100); err != nil || len(page) != 25 {
 		t.Errorf("group links = %d, %v; want 25", len(page), err)
 	}
+}
+
+func testLinkLogs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	app := createApp(t, s, a, "App")
+	logOf := func(action, source string) *store.ProvisioningLog {
+		return &store.ProvisioningLog{TenantID: a, AppID: app.ID, CycleID: "c1", Action: action, Status: "success",
+			SourceType: store.UserType, SourceID: source, SourceName: source + "@example.com", TargetID: "T-" + source,
+			Record: fmt.Appendf(nil, `{"action":%q,"source":%q}`, action, source)}
+	}
+	tenantLogs := func() []*store.ProvisioningLog {
+		t.Helper()
+		return readLogs(t, s, store.LogQuery{TenantID: a, Limit: 1000})
+	}
+
+	// PutLink stores the link and its records, which get their ids (a
+	// given one kept) and the write's time.
+	created, exported := logOf("create", "u1"), logOf("other", "u1")
+	exported.ID = "given-id"
+	l := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "T-u1", Exported: []byte(`{"n":1}`)}
+	if err := s.PutLink(ctx, l, created, exported); err != nil {
+		t.Fatal(err)
+	}
+	if !uuidRE.MatchString(created.ID) || exported.ID != "given-id" {
+		t.Errorf("PutLink set log ids %q, %q; want a new UUID and the given id", created.ID, exported.ID)
+	}
+	if !created.At.Equal(l.Updated) || !exported.At.Equal(l.Updated) {
+		t.Errorf("PutLink set log times %v, %v; want the link's Updated %v", created.At, exported.At, l.Updated)
+	}
+	got := tenantLogs()
+	if want := []string{exported.ID, created.ID}; !slices.Equal(logIDs(got), want) {
+		t.Fatalf("logs after PutLink = %v, want %v", logIDs(got), want)
+	}
+	if r := got[1]; r.AppID != app.ID || r.Action != "create" || r.SourceID != "u1" || r.TargetID != "T-u1" ||
+		!r.At.Equal(l.Updated) || string(r.Record) != `{"action":"create","source":"u1"}` {
+		t.Errorf("the record PutLink appended reads %+v", r)
+	}
+	if ln, err := s.Link(ctx, app.ID, store.UserType, "u1"); err != nil || ln.TargetID != "T-u1" {
+		t.Fatalf("Link after PutLink with logs = %+v, %v", ln, err)
+	}
+	// A call repeated, its outcome unknown to the caller, replaces the
+	// link and skips the records it already stored.
+	l.Exported = []byte(`{"n":2}`)
+	if err := s.PutLink(ctx, l, created, exported); err != nil {
+		t.Fatal(err)
+	}
+	if got := tenantLogs(); len(got) != 2 {
+		t.Errorf("a repeated PutLink left %d records, want 2", len(got))
+	}
+	if ln, err := s.Link(ctx, app.ID, store.UserType, "u1"); err != nil || string(ln.Exported) != `{"n":2}` {
+		t.Errorf("Link after a repeated PutLink = %+v, %v", ln, err)
+	}
+
+	// DeleteLink removes the link and appends its records; a link that is
+	// not there is no error, and its records are appended all the same.
+	deleted, skipped := logOf("delete", "u1"), logOf("delete", "u9")
+	skipped.Status = "skipped"
+	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u1", deleted); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Link(ctx, app.ID, store.UserType, "u1")
+	wantStatus(t, "Link after DeleteLink with a record", err, 404, "")
+	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u9", skipped); err != nil {
+		t.Fatalf("DeleteLink of a missing link with a record: %v", err)
+	}
+	if !uuidRE.MatchString(deleted.ID) || !uuidRE.MatchString(skipped.ID) || deleted.At.IsZero() {
+		t.Errorf("DeleteLink set %+v and %+v", deleted, skipped)
+	}
+	if got, want := logIDs(tenantLogs()), []string{skipped.ID, deleted.ID, exported.ID, created.ID}; !slices.Equal(got, want) {
+		t.Errorf("logs after DeleteLink = %v, want %v", got, want)
+	}
+
+	// A write that fails stores neither the link nor its records.
+	keep := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u2", TargetID: "T-u2"}
+	if err := s.PutLink(ctx, keep); err != nil {
+		t.Fatal(err)
+	}
+	notJSON := func(action, source string) *store.ProvisioningLog {
+		l := logOf(action, source)
+		l.Record = []byte(`{"error":`)
+		return l
+	}
+	put := func(l store.Link) func(logs ...*store.ProvisioningLog) error {
+		return func(logs ...*store.ProvisioningLog) error { return s.PutLink(ctx, &l, logs...) }
+	}
+	u3 := store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u3", TargetID: "T-u3"}
+	unknownApp, badExport, badType := u3, u3, u3
+	unknownApp.AppID = "nope"
+	badExport.Exported = []byte("{")
+	badType.SourceType = "Device"
+	failures := []struct {
+		name   string
+		write  func(logs ...*store.ProvisioningLog) error
+		logs   []*store.ProvisioningLog
+		status int // of the *scim.Error; 0 for any error
+	}{
+		{"PutLink to an unknown application", put(unknownApp), []*store.ProvisioningLog{logOf("create", "u3")}, 404},
+		{"PutLink with a record that is not JSON", put(u3), []*store.ProvisioningLog{notJSON("create", "u3")}, 0},
+		{"PutLink with a good record and a bad one", put(u3),
+			[]*store.ProvisioningLog{logOf("create", "u3"), notJSON("other", "u3")}, 0},
+		{"PutLink with an exported record that is not JSON", put(badExport), []*store.ProvisioningLog{logOf("create", "u3")}, 0},
+		{"PutLink of an unknown source type", put(badType), []*store.ProvisioningLog{logOf("create", "u3")}, 0},
+		{"DeleteLink with a record that is not JSON", func(logs ...*store.ProvisioningLog) error {
+			return s.DeleteLink(ctx, app.ID, store.UserType, "u2", logs...)
+		}, []*store.ProvisioningLog{logOf("delete", "u2"), notJSON("delete", "u2")}, 0},
+	}
+	for _, tc := range failures {
+		err := tc.write(tc.logs...)
+		if err == nil {
+			t.Fatalf("%s: no error", tc.name)
+		}
+		if tc.status != 0 {
+			wantStatus(t, tc.name, err, tc.status, "")
+		}
+		for _, l := range tc.logs {
+			if l.ID != "" || !l.At.IsZero() {
+				t.Errorf("%s: a record was given ID %q and At %v", tc.name, l.ID, l.At)
+			}
+		}
+		if got := tenantLogs(); len(got) != 4 {
+			t.Errorf("%s: %d records stored, want the 4 from before", tc.name, len(got))
+		}
+		_, err = s.Link(ctx, app.ID, store.UserType, "u3")
+		wantStatus(t, tc.name+": Link u3", err, 404, "")
+		if ln, err := s.Link(ctx, app.ID, store.UserType, "u2"); err != nil || ln.TargetID != "T-u2" {
+			t.Errorf("%s: Link u2 = %+v, %v; want it kept", tc.name, ln, err)
+		}
+	}
+}
+
+func testDeleteLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
+	for _, ln := range []*store.Link{
+		{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "t1"},
+		{AppID: app.ID, SourceType: store.UserType, SourceID: "u2", TargetID: "t2"},
+		{AppID: app.ID, SourceType: store.UserType, SourceID: "u3", TargetID: "t3"},
+		{AppID: app.ID, SourceType: store.GroupType, SourceID: "g1", TargetID: "t4"},
+		{AppID: app.ID, SourceType: store.GroupType, SourceID: "g2", TargetID: "t5"},
+		{AppID: other.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "t1"},
+		{AppID: other.ID, SourceType: store.GroupType, SourceID: "g1", TargetID: "t4"},
+	} {
+		if err := s.PutLink(ctx, ln); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := func(appID, typ string) int {
+		t.Helper()
+		page, err := s.Links(ctx, appID, typ, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page)
+	}
+	tests := []struct {
+		name  string
+		appID string
+		want  int
+	}{
+		{"every link, of both types", app.ID, 5},
+		{"again: none left", app.ID, 0},
+		{"an unknown application", "nope", 0},
+	}
+	for _, tc := range tests {
+		if n, err := s.DeleteLinks(ctx, tc.appID); err != nil || n != tc.want {
+			t.Errorf("DeleteLinks %s = %d, %v; want %d", tc.name, n, err, tc.want)
+		}
+	}
+	if u, g := links(app.ID, store.UserType), links(app.ID, store.GroupType); u != 0 || g != 0 {
+		t.Errorf("after DeleteLinks the application has %d user and %d group links", u, g)
+	}
+	if u, g := links(other.ID, store.UserType), links(other.ID, store.GroupType); u != 1 || g != 1 {
+		t.Errorf("the other application has %d user and %d group links, want 1 and 1", u, g)
+	}
+	// The application starts again from nothing.
+	if err := s.PutLink(ctx, &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", TargetID: "t9"}); err != nil {
+		t.Fatal(err)
+	}
+	if ln, err := s.Link(ctx, app.ID, store.UserType, "u1"); err != nil || ln.TargetID != "t9" {
+		t.Errorf("Link after DeleteLinks and PutLink = %+v, %v", ln, err)
+	}
+}
+
+func testCountLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := tenant(t, s, "a"), tenant(t, s, "b")
+	u1 := create(t, s, a, store.UserType, user(t, "u1"))
+	u2 := create(t, s, a, store.UserType, user(t, "u2"))
+	u3 := create(t, s, a, store.UserType, user(t, "u3"))
+	g1 := create(t, s, a, store.GroupType, group(t, "g1"))
+	onlyB := &store.Resource{TenantID: b, Type: store.UserType, ID: "only-in-b", Doc: user(t, "b1")}
+	if err := s.Create(ctx, onlyB); err != nil {
+		t.Fatal(err)
+	}
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
+	appB := createApp(t, s, b, "App")
+	links := []struct {
+		appID, typ string
+		ids        []string
+	}{
+		// A user of tenant b and a user that never was are orphans in
+		// tenant a; so is a user's id linked as a group.
+		{app.ID, store.UserType, []string{u1.ID, u2.ID, u3.ID, onlyB.ID, "ghost"}},
+		{app.ID, store.GroupType, []string{g1.ID, u1.ID}},
+		{other.ID, store.UserType, []string{u1.ID}},
+		{appB.ID, store.UserType, []string{onlyB.ID, u1.ID}},
+	}
+	for _, ls := range links {
+		for _, id := range ls.ids {
+			if err := s.PutLink(ctx, &store.Link{AppID: ls.appID, SourceType: ls.typ, SourceID: id, TargetID: "t-" + id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	type count struct {
+		name                 string
+		tenantID, appID, typ string
+		want                 store.LinkCounts
+	}
+	check := func(when string, counts []count) {
+		t.Helper()
+		for _, c := range counts {
+			got, err := s.CountLinks(ctx, c.tenantID, c.appID, c.typ)
+			if err != nil || got != c.want {
+				t.Errorf("%s: CountLinks %s = %+v, %v; want %+v", when, c.name, got, err, c.want)
+			}
+		}
+	}
+	check("at first", []count{
+		{"users", a, app.ID, store.UserType, store.LinkCounts{Total: 5, Orphaned: 2}},
+		{"groups", a, app.ID, store.GroupType, store.LinkCounts{Total: 2, Orphaned: 1}},
+		{"another application", a, other.ID, store.UserType, store.LinkCounts{Total: 1, Orphaned: 0}},
+		{"a type without links", a, other.ID, store.GroupType, store.LinkCounts{}},
+		{"tenant b's application", b, appB.ID, store.UserType, store.LinkCounts{Total: 2, Orphaned: 1}},
+		{"an application of another tenant", b, app.ID, store.UserType, store.LinkCounts{}},
+		{"an unknown application", a, "nope", store.UserType, store.LinkCounts{}},
+	})
+
+	// Deleting a source orphans its links, in every application of the
+	// tenant and no other.
+	if err := s.Delete(ctx, a, store.UserType, u2.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, a, store.GroupType, g1.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, a, store.UserType, u1.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	check("after deleting u1, u2 and g1", []count{
+		{"users", a, app.ID, store.UserType, store.LinkCounts{Total: 5, Orphaned: 4}},
+		{"groups", a, app.ID, store.GroupType, store.LinkCounts{Total: 2, Orphaned: 2}},
+		{"another application", a, other.ID, store.UserType, store.LinkCounts{Total: 1, Orphaned: 1}},
+		{"tenant b's application", b, appB.ID, store.UserType, store.LinkCounts{Total: 2, Orphaned: 1}},
+	})
+	// A source is matched by type and id: a new user with a deleted one's
+	// id is the link's source again.
+	if err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.UserType, ID: u2.ID, Doc: user(t, "u2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteLinks(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("after recreating u2 and clearing the other application", []count{
+		{"users", a, app.ID, store.UserType, store.LinkCounts{Total: 5, Orphaned: 3}},
+		{"another application", a, other.ID, store.UserType, store.LinkCounts{}},
+	})
+}
+
+// --- escrows ----------------------------------------------------------------------------
+
+// sameEscrow reports how got differs from want, or "".
+func sameEscrow(got, want *store.Escrow) string {
+	switch {
+	case got.AppID != want.AppID || got.SourceType != want.SourceType || got.SourceID != want.SourceID:
+		return fmt.Sprintf("object %s/%s/%s, want %s/%s/%s", got.AppID, got.SourceType, got.SourceID,
+			want.AppID, want.SourceType, want.SourceID)
+	case got.SourceName != want.SourceName || got.Attempts != want.Attempts || got.Retryable != want.Retryable:
+		return fmt.Sprintf("name %q, attempts %d, retryable %t; want %q, %d, %t", got.SourceName, got.Attempts, got.Retryable,
+			want.SourceName, want.Attempts, want.Retryable)
+	case !got.NextTry.Equal(want.NextTry) || got.NextTry.IsZero() != want.NextTry.IsZero():
+		return fmt.Sprintf("next try %v, want %v", got.NextTry, want.NextTry)
+	case !got.FirstFailed.Equal(want.FirstFailed) || !got.LastFailed.Equal(want.LastFailed):
+		return fmt.Sprintf("failed %v to %v, want %v to %v", got.FirstFailed, got.LastFailed, want.FirstFailed, want.LastFailed)
+	case string(got.Record) != string(want.Record) || (got.Record == nil) != (want.Record == nil):
+		return fmt.Sprintf("record %q, want %q", got.Record, want.Record)
+	}
+	return ""
+}
+
+func readEscrows(t *testing.T, s store.Store, appID string, q store.EscrowQuery) []*store.Escrow {
+	t.Helper()
+	es, err := s.Escrows(context.Background(), appID, q)
+	if err != nil {
+		t.Fatalf("Escrows(%s, %+v): %v", appID, q, err)
+	}
+	return es
+}
+
+func escrowKeys(es []*store.Escrow) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.SourceType + "/" + e.SourceID
+	}
+	return out
+}
+
+func testEscrows(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
+	// Times keep their nanoseconds: they are the engine's, not the store's.
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+	// What callers can get wrong.
+	err := s.PutEscrow(ctx, &store.Escrow{AppID: "nope", SourceType: store.UserType, SourceID: "u1"})
+	wantStatus(t, "PutEscrow of an unknown application", err, 404, "")
+	for _, bad := range []*store.Escrow{
+		{AppID: app.ID, SourceType: "Device", SourceID: "u1"},
+		{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", Record: []byte(`{"error":`)},
+	} {
+		if err := s.PutEscrow(ctx, bad); err == nil {
+			t.Errorf("PutEscrow(%+v) stored it", bad)
+		}
+	}
+	if es := readEscrows(t, s, app.ID, store.EscrowQuery{}); len(es) != 0 {
+		t.Fatalf("failed puts left escrows %v", escrowKeys(es))
+	}
+	if err := s.PutEscrow(ctx, &store.Escrow{AppID: other.ID, SourceType: store.UserType, SourceID: "u1", Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A retryable failure, with every field given: stored as given.
+	e := &store.Escrow{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", SourceName: "u1@example.com",
+		Attempts: 1, Retryable: true, NextTry: t0.Add(time.Minute), FirstFailed: t0, LastFailed: t0,
+		Record: []byte(`{"error":"timeout"}`)}
+	want := *e
+	if err := s.PutEscrow(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if d := sameEscrow(e, &want); d != "" {
+		t.Errorf("PutEscrow changed the escrow: %s", d)
+	}
+	got := readEscrows(t, s, app.ID, store.EscrowQuery{})
+	if len(got) != 1 {
+		t.Fatalf("Escrows = %v, want u1", escrowKeys(got))
+	}
+	if d := sameEscrow(got[0], &want); d != "" {
+		t.Errorf("Escrows read back %s", d)
+	}
+
+	// Replaced by a permanent failure with no times: LastFailed is the
+	// write's, FirstFailed the replaced escrow's, and NextTry is dropped.
+	before := time.Now().Add(-time.Minute)
+	e2 := &store.Escrow{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", SourceName: "renamed",
+		Attempts: 2, NextTry: t0.Add(time.Hour), Record: []byte(`{"error":"400"}`)}
+	if err := s.PutEscrow(ctx, e2); err != nil {
+		t.Fatal(err)
+	}
+	if !e2.FirstFailed.Equal(t0) || e2.LastFailed.Before(before) || !e2.NextTry.IsZero() {
+		t.Errorf("PutEscrow replacing set FirstFailed %v (want %v), LastFailed %v (want the write's time), NextTry %v (want zero)",
+			e2.FirstFailed, t0, e2.LastFailed, e2.NextTry)
+	}
+	want2 := store.Escrow{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", SourceName: "renamed", Attempts: 2,
+		FirstFailed: t0, LastFailed: e2.LastFailed, Record: []byte(`{"error":"400"}`)}
+	if got := readEscrows(t, s, app.ID, store.EscrowQuery{}); len(got) != 1 || sameEscrow(got[0], &want2) != "" {
+		t.Errorf("Escrows after replacing = %v: %s", escrowKeys(got), sameEscrow(got[0], &want2))
+	}
+	// A given FirstFailed starts a new run of failures.
+	e3 := &store.Escrow{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", Attempts: 1,
+		FirstFailed: t0.Add(time.Hour), LastFailed: t0.Add(2 * time.Hour)}
+	if err := s.PutEscrow(ctx, e3); err != nil {
+		t.Fatal(err)
+	}
+	want3 := *e3
+	if got := readEscrows(t, s, app.ID, store.EscrowQuery{}); len(got) != 1 || sameEscrow(got[0], &want3) != "" {
+		t.Errorf("Escrows after a new run = %v: %s", escrowKeys(got), sameEscrow(got[0], &want3))
+	}
+	// A new escrow without times failed at the write's time; a retryable
+	// one without NextTry is due at once, and no record reads as none.
+	g := &store.Escrow{AppID: app.ID, SourceType: store.GroupType, SourceID: "g1", SourceName: "Admins", Attempts: 1, Retryable: true}
+	if err := s.PutEscrow(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if g.LastFailed.Before(before) || !g.FirstFailed.Equal(g.LastFailed) || !g.NextTry.IsZero() {
+		t.Errorf("PutEscrow of a new escrow without times set %+v", g)
+	}
+	got = readEscrows(t, s, app.ID, store.EscrowQuery{Due: t0})
+	if len(got) != 1 || got[0].SourceID != "g1" || !got[0].NextTry.IsZero() || got[0].Record != nil ||
+		!got[0].FirstFailed.Equal(g.FirstFailed) {
+		t.Errorf("due escrows = %v, want g1 as put (%+v)", escrowKeys(got), got)
+	}
+	// Groups list before users: (SourceType, SourceID) order.
+	if got, want := escrowKeys(readEscrows(t, s, app.ID, store.EscrowQuery{})), []string{"Group/g1", "User/u1"}; !slices.Equal(got, want) {
+		t.Errorf("Escrows = %v, want %v", got, want)
+	}
+
+	counts := func(appID string, wantTotal, wantRetryable int) {
+		t.Helper()
+		n, r, err := s.CountEscrows(ctx, appID)
+		if err != nil || n != wantTotal || r != wantRetryable {
+			t.Errorf("CountEscrows(%s) = %d, %d, %v; want %d, %d", appID, n, r, err, wantTotal, wantRetryable)
+		}
+	}
+	counts(app.ID, 2, 1)
+	counts(other.ID, 1, 0)
+	counts("nope", 0, 0)
+
+	// DeleteEscrow removes one escrow; a missing one is no error.
+	if err := s.DeleteEscrow(ctx, app.ID, store.UserType, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range [][3]string{{app.ID, store.UserType, "u1"}, {app.ID, store.GroupType, "u1"}, {"nope", store.UserType, "u1"}} {
+		if err := s.DeleteEscrow(ctx, k[0], k[1], k[2]); err != nil {
+			t.Errorf("DeleteEscrow of a missing escrow %v: %v", k, err)
+		}
+	}
+	if got, want := escrowKeys(readEscrows(t, s, app.ID, store.EscrowQuery{})), []string{"Group/g1"}; !slices.Equal(got, want) {
+		t.Errorf("Escrows after DeleteEscrow = %v, want %v", got, want)
+	}
+	counts(app.ID, 1, 1)
+
+	// DeleteEscrows removes an application's escrows and no other's.
+	for _, tc := range []struct {
+		name  string
+		appID string
+		want  int
+	}{{"the application's", app.ID, 1}, {"again", app.ID, 0}, {"an unknown application's", "nope", 0}} {
+		if n, err := s.DeleteEscrows(ctx, tc.appID); err != nil || n != tc.want {
+			t.Errorf("DeleteEscrows %s = %d, %v; want %d", tc.name, n, err, tc.want)
+		}
+	}
+	counts(app.ID, 0, 0)
+	counts(other.ID, 1, 0)
+}
+
+// testEscrowQueries pages through a thousand escrows of odd ids with and
+// without Due, and checks every page against the order and selection
+// worked out here: byte order of the type and then the id, as Go compares
+// strings.
+func testEscrowQueries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(7, 11))
+	ids := []string{"é", "e", "E", "Z", "a", "a b", "a-b", "_x", "ü1", "日本", "%", "~", "a\u00a0b"}
+	for i := range 1190 {
+		ids = append(ids, fmt.Sprintf("u%04d", i))
+	}
+	var model []*store.Escrow
+	for i, id := range ids {
+		e := &store.Escrow{AppID: app.ID, SourceType: []string{store.UserType, store.GroupType}[rng.IntN(4)/3], SourceID: id,
+			SourceName: "name of " + id, Attempts: 1 + rng.IntN(5), Retryable: rng.IntN(3) > 0,
+			NextTry:     t0.Add(time.Duration(rng.IntN(121)-60) * time.Minute),
+			FirstFailed: t0.Add(-time.Duration(i) * time.Second), LastFailed: t0.Add(-time.Duration(i) * time.Millisecond),
+			Record: fmt.Appendf(nil, `{"n":%d}`, i)}
+		w := *e
+		if !w.Retryable {
+			w.NextTry = time.Time{}
+		}
+		model = append(model, &w)
+		if i%5 == 0 {
+			// The other application's escrows of the same objects are
+			// never listed.
+			o := *e
+			o.AppID = other.ID
+			if err := s.PutEscrow(ctx, &o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.PutEscrow(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.SortFunc(model, func(x, y *store.Escrow) int {
+		return cmp.Or(cmp.Compare(x.SourceType, y.SourceType), cmp.Compare(x.SourceID, y.SourceID))
+	})
+	due := func(at time.Time) []*store.Escrow {
+		var out []*store.Escrow
+		for _, e := range model {
+			if e.Retryable && !e.NextTry.After(at) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	retryable := len(due(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)))
+	if n, r, err := s.CountEscrows(ctx, app.ID); err != nil || n != len(model) || r != retryable {
+		t.Errorf("CountEscrows = %d, %d, %v; want %d, %d", n, r, err, len(model), retryable)
+	}
+	if retryable == 0 || retryable == len(model) || len(due(t0)) == 0 || len(due(t0)) == retryable {
+		t.Fatalf("the escrows do not cover the cases: %d retryable, %d due", retryable, len(due(t0)))
+	}
+
+	// Paging with After gives every selected escrow once, in order.
+	pages := []struct {
+		name  string
+		q     store.EscrowQuery
+		limit int // the page size the store must keep to
+		want  []*store.Escrow
+	}{
+		{"all, 7 at a time", store.EscrowQuery{Limit: 7}, 7, model},
+		{"all, default size", store.EscrowQuery{}, 100, model},
+		{"all, the most at a time", store.EscrowQuery{Limit: 5000}, 1000, model},
+		{"due at t0", store.EscrowQuery{Due: t0, Limit: 50}, 50, due(t0)},
+		{"due an hour before", store.EscrowQuery{Due: t0.Add(-time.Hour), Limit: 50}, 50, due(t0.Add(-time.Hour))},
+		{"due before every next try", store.EscrowQuery{Due: t0.Add(-2 * time.Hour)}, 100, nil},
+		{"due at the last next try", store.EscrowQuery{Due: t0.Add(time.Hour), Limit: 1000}, 1000, due(t0.Add(time.Hour))},
+	}
+	for _, p := range pages {
+		var got []*store.Escrow
+		q := p.q
+		for {
+			page := readEscrows(t, s, app.ID, q)
+			if len(page) > p.limit {
+				t.Fatalf("%s: a page of %d, want at most %d", p.name, len(page), p.limit)
+			}
+			if len(page) < p.limit && len(got)+len(page) < len(p.want) {
+				t.Fatalf("%s: a short page of %d after %d, of %d", p.name, len(page), len(got), len(p.want))
+			}
+			if len(page) == 0 {
+				break
+			}
+			got = append(got, page...)
+			last := page[len(page)-1]
+			q.AfterType, q.AfterID = last.SourceType, last.SourceID
+		}
+		if !slices.Equal(escrowKeys(got), escrowKeys(p.want)) {
+			t.Errorf("%s: %d escrows, want %d in order\n got %v\nwant %v", p.name, len(got), len(p.want),
+				escrowKeys(got)[:min(len(got), 20)], escrowKeys(p.want)[:min(len(p.want), 20)])
+			continue
+		}
+		for i := range got {
+			if d := sameEscrow(got[i], p.want[i]); d != "" {
+				t.Errorf("%s: escrow %s: %s", p.name, escrowKeys(got[i : i+1])[0], d)
+				break
+			}
+		}
+	}
+
+	// Single pages: where After starts, and what Limit gives.
+	groups := 0
+	for _, e := range model {
+		if e.SourceType == store.GroupType {
+			groups++
+		}
+	}
+	lastGroup := model[groups-1]
+	firstPages := []struct {
+		name string
+		q    store.EscrowQuery
+		want []*store.Escrow
+	}{
+		{"limit 0", store.EscrowQuery{}, model[:100]},
+		{"limit -1", store.EscrowQuery{Limit: -1}, model[:100]},
+		{"limit 1", store.EscrowQuery{Limit: 1}, model[:1]},
+		{"limit 1000", store.EscrowQuery{Limit: 1000}, model[:1000]},
+		{"limit 1001", store.EscrowQuery{Limit: 1001}, model[:1000]},
+		{"after a type alone", store.EscrowQuery{AfterType: store.UserType, Limit: 3}, model[groups : groups+3]},
+		{"after the last group", store.EscrowQuery{AfterType: store.GroupType, AfterID: lastGroup.SourceID, Limit: 3},
+			model[groups : groups+3]},
+		{"after an id that is not stored", store.EscrowQuery{AfterType: model[10].SourceType, AfterID: model[10].SourceID + "\x01",
+			Limit: 2}, model[11:13]},
+		{"after the last", store.EscrowQuery{AfterType: store.UserType, AfterID: model[len(model)-1].SourceID}, nil},
+		{"after a type past every type", store.EscrowQuery{AfterType: "Zzz"}, nil},
+		{"due, after the middle", store.EscrowQuery{Due: t0, AfterType: model[600].SourceType, AfterID: model[600].SourceID, Limit: 5},
+			firstDue(model[601:], t0, 5)},
+	}
+	for _, p := range firstPages {
+		if got := escrowKeys(readEscrows(t, s, app.ID, p.q)); !slices.Equal(got, escrowKeys(p.want)) {
+			t.Errorf("%s: %d escrows %v, want %d %v", p.name, len(got), got[:min(len(got), 5)], len(p.want),
+				escrowKeys(p.want)[:min(len(p.want), 5)])
+		}
+	}
+	if got := readEscrows(t, s, "nope", store.EscrowQuery{}); len(got) != 0 {
+		t.Errorf("an unknown application's escrows = %v", escrowKeys(got))
+	}
+	if n, err := s.DeleteEscrows(ctx, app.ID); err != nil || n != len(model) {
+		t.Errorf("DeleteEscrows = %d, %v; want %d", n, err, len(model))
+	}
+	if n, r, err := s.CountEscrows(ctx, other.ID); err != nil || n != (len(ids)+4)/5 {
+		t.Errorf("the other application's CountEscrows = %d, %d, %v; want %d", n, r, err, (len(ids)+4)/5)
+	}
+}
+
+// firstDue returns the first n escrows of es due at at.
+func firstDue(es []*store.Escrow, at time.Time, n int) []*store.Escrow {
+	var out []*store.Escrow
+	for _, e := range es {
+		if len(out) < n && e.Retryable && !e.NextTry.After(at) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // --- job state and lease ----------------------------------------------------------------
