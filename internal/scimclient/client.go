@@ -5,7 +5,10 @@
 // by a token bucket and retried the way the target's failures allow.
 //
 // A Client is made for one application and is safe for concurrent use; its
-// rate limit is shared by every call. Failures are *Error values carrying an
+// rate limit is shared by every call. A call whose context is done sends
+// nothing more, but a request already sent is completed (within the
+// timeout) whatever its context: its outcome decides what the engine
+// records. Failures are *Error values carrying an
 // Entra provisioning-log Code. The token is sent only in the Authorization
 // header: it appears in no error and no log line.
 package scimclient
@@ -350,7 +353,14 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 	if err := c.wait(ctx); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", r.method, target, err)
 	}
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	// A caller that gave up (provisioning turned Off, a shutdown) sends
+	// nothing more; but a request once sent is always completed, within
+	// the timeout: its outcome is what the caller records, and a write cut
+	// off mid-way would leave the target in a state nobody knows.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s %s: not sent: %w", r.method, target, err)
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
 	var body io.Reader
 	if r.body != nil {
@@ -377,10 +387,6 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 		resp.Body.Close()
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			// The caller gave up; that is not the target's failure.
-			return nil, fmt.Errorf("%s %s: %w", r.method, target, ctx.Err())
-		}
 		e := &Error{Method: r.method, URL: target, Attempts: n, Retryable: true, Err: err}
 		var ne net.Error
 		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
