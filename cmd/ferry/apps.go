@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -178,10 +180,12 @@ Pass it with --token or, to keep it out of the process list, FERRY_TOKEN.`,
 		newAppsUnassignCommand(run),
 		newAppsAssignmentsCommand(run),
 		newAppsTestConnectionCommand(run),
-		newAppsJobCommand(run, "start", "Turn provisioning On", "Provisioning of %s is On.\n"),
-		newAppsJobCommand(run, "stop", "Turn provisioning Off", "Provisioning of %s is Off.\n"),
-		newAppsJobCommand(run, "restart", "Restart provisioning: the next cycle is a full one", "Provisioning of %s restarted; the next cycle is a full one.\n"),
+		newAppsStartCommand(run),
+		newAppsStopCommand(run),
+		newAppsRestartCommand(run),
+		newAppsRetryCommand(run),
 		newAppsStatusCommand(run),
+		newAppsFailuresCommand(run),
 		newAppsLogsCommand(run),
 		newAppsProvisionCommand(run),
 	)
@@ -234,12 +238,48 @@ func readSecretToken(cmd *cobra.Command, value, file string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("--secret-token-file: %w", err)
 		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		token := strings.TrimRight(string(b), "\r\n")
+		if token == "" {
+			if file == "-" {
+				return "", errors.New("--secret-token-file -: standard input is empty; it should hold the application's secret token")
+			}
+			return "", fmt.Errorf("--secret-token-file %s is empty; it should hold the application's secret token", file)
+		}
+		return token, nil
 	}
 	if cmd.Flags().Changed("secret-token") {
+		if value == "" {
+			return "", errors.New("--secret-token must not be empty")
+		}
 		return value, nil
 	}
 	return os.Getenv("FERRY_SECRET_TOKEN"), nil
+}
+
+// errNoSecretToken is what creating an application without a secret token
+// says.
+var errNoSecretToken = errors.New("a secret token is required: the bearer token the application's SCIM endpoint accepts (Entra's \"Secret Token\"); " +
+	"give it with --secret-token-file FILE (- reads standard input) or FERRY_SECRET_TOKEN, which keep it out of the process list, or --secret-token")
+
+// checkTenantURL refuses a --tenant-url the server would refuse, naming
+// the flag.
+func checkTenantURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("--tenant-url %q: want the application's SCIM base URL, an http or https URL such as https://platform.ringcentral.com/scim/v2", s)
+	}
+	if u.User != nil {
+		return errors.New("--tenant-url must not carry credentials: give the application's token with --secret-token-file")
+	}
+	return nil
+}
+
+// checkScope refuses a --scope the server would refuse, naming the flag.
+func checkScope(scope string) error {
+	if scope != provision.ScopeAssigned && scope != provision.ScopeAll {
+		return fmt.Errorf("--scope must be %s (the assigned users and groups) or %s (everyone), not %q", provision.ScopeAssigned, provision.ScopeAll, scope)
+	}
+	return nil
 }
 
 func newAppsCreateCommand(run appsRun) *cobra.Command {
@@ -259,20 +299,52 @@ Ferry sends it (Entra's "Secret Token"). The secret token is read from
 FERRY_SECRET_TOKEN; the file and the variable keep it out of the process
 list. It is never printed.
 
---config-file replaces the template's configuration with a JSON file in the
-admin API's Config format (see api/openapi.json).`,
+--config-file replaces the template's configuration with a JSON file: a
+configuration in the admin API's Config format (see api/openapi.json), or
+what ferry apps show NAME --json prints, whose configuration (and template,
+when --template is not given) is taken, so that an application is copied
+with
+
+  ferry apps show RingCentral --json > rc.json
+  ferry apps create --name "RingCentral (test)" --config-file rc.json`,
 		Args: cobra.NoArgs,
 		RunE: run(func(cmd *cobra.Command, c *appsClient, _ []string) error {
+			if strings.TrimSpace(in.Name) == "" {
+				return errors.New("--name must not be empty")
+			}
 			secret, err := readSecretToken(cmd, in.SecretToken, secretFile)
 			if err != nil {
 				return err
 			}
-			in.SecretToken = secret
 			if configFile != "" {
-				if in.Config, err = readConfigFile(configFile); err != nil {
+				var from *provision.AppView
+				if in.Config, from, err = readConfigFile(configFile); err != nil {
+					return err
+				}
+				if in.Template == "" && from != nil {
+					in.Template = from.Template
+				}
+			}
+			if in.Template == "" {
+				return errors.New("--template is required: ringcentral, scim, ... (ferry apps templates lists them)")
+			}
+			if in.TenantURL == "" && (in.Config == nil || in.Config.TenantURL == "") {
+				return errors.New("--tenant-url is required: the application's SCIM base URL (Entra's \"Tenant URL\"), such as https://platform.ringcentral.com/scim/v2")
+			}
+			if in.TenantURL != "" {
+				if err := checkTenantURL(in.TenantURL); err != nil {
 					return err
 				}
 			}
+			if in.Scope != "" {
+				if err := checkScope(in.Scope); err != nil {
+					return err
+				}
+			}
+			if secret == "" {
+				return errNoSecretToken
+			}
+			in.SecretToken = secret
 			var app provision.AppView
 			raw, err := c.get(cmd.Context(), "POST", "/apps", nil, in, &app)
 			if err != nil {
@@ -293,10 +365,9 @@ admin API's Config format (see api/openapi.json).`,
 	f.StringVar(&in.SecretToken, "secret-token", "", "the bearer token Ferry sends the application (prefer FERRY_SECRET_TOKEN or --secret-token-file)")
 	f.StringVar(&secretFile, "secret-token-file", "", "read the secret token from this file (- for standard input)")
 	f.StringVar(&in.Scope, "scope", "", "who is provisioned: assigned (assigned users and groups) or all; the template's when not given")
-	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the template's")
+	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the template's, or the output of ferry apps show --json")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON")
 	cmd.MarkFlagRequired("name")
-	cmd.MarkFlagRequired("template")
 	return cmd
 }
 
@@ -314,18 +385,42 @@ whole configuration; what no flag names stays as it is. A new secret token is
 read from --secret-token-file (- for standard input) or --secret-token; the
 environment's FERRY_SECRET_TOKEN is not used here, so that an update never
 replaces the token by accident. With --if-version, the update applies only
-if the application is still at that version (ferry apps show).`,
+if the application is still at that version (ferry apps show).
+
+--config-file takes a configuration in the admin API's Config format, or
+what ferry apps show NAME --json prints: its configuration is taken, and its
+other fields (id, name, version, enabled, ...) are ignored. So an
+application's configuration is edited with
+
+  ferry apps show RingCentral --json > rc.json
+  $EDITOR rc.json
+  ferry apps update RingCentral --config-file rc.json
+
+Unknown fields inside the configuration are refused, as the server would.
+A change of the configuration schedules a full cycle on it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
 			var ch provision.AppChange
 			f := cmd.Flags()
 			if f.Changed("name") {
+				if strings.TrimSpace(newName) == "" {
+					return errors.New("--name must not be empty")
+				}
 				ch.Name = &newName
 			}
 			if f.Changed("tenant-url") {
+				if tenantURL == "" {
+					return errors.New("--tenant-url must not be empty: give the application's SCIM base URL")
+				}
+				if err := checkTenantURL(tenantURL); err != nil {
+					return err
+				}
 				ch.TenantURL = &tenantURL
 			}
 			if f.Changed("scope") {
+				if err := checkScope(scope); err != nil {
+					return err
+				}
 				ch.Scope = &scope
 			}
 			if f.Changed("secret-token") || secretFile != "" {
@@ -336,9 +431,12 @@ if the application is still at that version (ferry apps show).`,
 				ch.SecretToken = &token
 			}
 			if configFile != "" {
-				cfg, err := readConfigFile(configFile)
+				cfg, from, err := readConfigFile(configFile)
 				if err != nil {
 					return err
+				}
+				if from != nil && from.Name != "" && from.Name != args[0] {
+					fmt.Fprintf(cmd.ErrOrStderr(), "Note: %s is the configuration of %s; it is applied to %s.\n", configFile, from.Name, args[0])
 				}
 				ch.Config = cfg
 			}
@@ -363,7 +461,7 @@ if the application is still at that version (ferry apps show).`,
 	f.StringVar(&scope, "scope", "", "who is provisioned: assigned or all")
 	f.StringVar(&secret, "secret-token", "", "a new secret token (prefer --secret-token-file)")
 	f.StringVar(&secretFile, "secret-token-file", "", "read a new secret token from this file (- for standard input)")
-	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the current one")
+	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the current one, or the output of ferry apps show --json")
 	f.Int64Var(&ifVersion, "if-version", 0, "update only if the application is at this version")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON")
 	return cmd
@@ -378,20 +476,96 @@ func ifMatch(version int64) []string {
 	return []string{"If-Match", `"` + strconv.FormatInt(version, 10) + `"`}
 }
 
-// readConfigFile reads a configuration in the admin API's JSON form,
-// refusing unknown fields as the server would.
-func readConfigFile(path string) (*provision.Config, error) {
+// readConfigFile reads a configuration in the admin API's JSON form, or
+// the application ferry apps show --json prints (an AppView), whose
+// configuration it takes and whose other fields it returns for the caller
+// to ignore or use. Unknown fields are refused, as the server would.
+func readConfigFile(path string) (*provision.Config, *provision.AppView, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--config-file: %w", err)
+		return nil, nil, fmt.Errorf("--config-file: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil || top == nil {
+		return nil, nil, fmt.Errorf("--config-file %s: want a JSON object, a configuration or the output of ferry apps show --json: %s", path, jsonProblem(err))
+	}
+	raw, isApp := top["config"]
+	var from *provision.AppView
+	if isApp {
+		known := jsonFields(reflect.TypeFor[provision.AppView]())
+		for k := range top {
+			if !slices.Contains(known, k) {
+				return nil, nil, fmt.Errorf("--config-file %s: unknown field %q: an application (ferry apps show --json) has only %s",
+					path, k, strings.Join(known, ", "))
+			}
+		}
+		// The application's other fields, for the caller: only the
+		// configuration is sent.
+		delete(top, "config")
+		rest, _ := json.Marshal(top)
+		from = &provision.AppView{}
+		if err := json.Unmarshal(rest, from); err != nil {
+			return nil, nil, fmt.Errorf("--config-file %s: %s", path, jsonProblem(err))
+		}
+	} else {
+		raw = b
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, nil, fmt.Errorf("--config-file %s: config is null; want the configuration", path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var cfg provision.Config
 	if err := dec.Decode(&cfg); err != nil {
-		return nil, fmt.Errorf("--config-file %s: %w", path, err)
+		where := ""
+		if isApp {
+			where = "config: "
+		}
+		return nil, nil, fmt.Errorf("--config-file %s: %s%s", path, where, jsonProblem(err))
 	}
-	return &cfg, nil
+	return &cfg, from, nil
+}
+
+// jsonFields lists the JSON names of a struct type's fields.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// jsonProblem says what a JSON decoding error found, without Go's
+// "json: " prefix.
+func jsonProblem(err error) string {
+	if err == nil {
+		return "null"
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && e.Field != "" {
+		return fmt.Sprintf("%s must be %s, not %s", e.Field, jsonKind(e.Type.Kind()), e.Value)
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf("malformed JSON at byte offset %d: %s", e.Offset, strings.TrimPrefix(e.Error(), "json: "))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
 }
 
 // onOff names a provisioning status as Entra does.
@@ -466,6 +640,7 @@ func writeApp(w io.Writer, a *provision.AppView) {
 		{"Tenant URL", a.Config.TenantURL},
 		{"Secret token", secret},
 		{"Scope", a.Config.Scope},
+		{"Roles", formatRoles(a.Config.Roles)},
 		{"Version", strconv.FormatInt(a.Version, 10)},
 		{"Created", formatTime(a.Created)},
 		{"Last modified", formatTime(a.LastModified)},
@@ -493,6 +668,30 @@ func writeApp(w io.Writer, a *provision.AppView) {
 		fmt.Fprintf(w, "  %s → %s%s: %s; %s, %s\n", o.SourceType, o.TargetType, state, orNone(strings.Join(actions, ", ")),
 			plural(len(o.Attributes), "attribute"), plural(len(o.Scoping), "scoping filter"))
 	}
+}
+
+// formatRoles lists an application's roles, marking the default one and
+// those that are not provisioned.
+func formatRoles(roles []provision.Role) string {
+	var out []string
+	for _, r := range roles {
+		var marks []string
+		if r.Default {
+			marks = append(marks, "default")
+		}
+		if r.NotProvisioned {
+			marks = append(marks, "not provisioned")
+		}
+		if len(marks) > 0 {
+			out = append(out, r.Name+" ("+strings.Join(marks, ", ")+")")
+		} else {
+			out = append(out, r.Name)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func newAppsDeleteCommand(run appsRun) *cobra.Command {
@@ -548,7 +747,16 @@ func newAppsAssignCommand(run appsRun) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "assign NAME (--user USERNAME | --group NAME) [--role ROLE]",
 		Short: "Assign a user or group to an application",
-		Args:  cobra.ExactArgs(1),
+		Long: `Assign assigns a user, or a group (whose direct members are then in scope),
+to an application.
+
+--role gives one of the application's roles, which come from the
+application: its template declares them (ringcentral: "User", the default,
+and "Default Access", whose users are not provisioned; scim: "User"), and
+its configuration's roles change them. ferry apps show NAME lists them; a
+role the application does not declare is refused with the list. Without
+--role, the assignment gets the application's default role.`,
+		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
 			p := who.principal()
 			var a provision.AssignmentView
@@ -568,7 +776,7 @@ func newAppsAssignCommand(run appsRun) *cobra.Command {
 		}),
 	}
 	who.register(cmd)
-	cmd.Flags().StringVar(&role, "role", "", "the app role to assign, if the application has roles")
+	cmd.Flags().StringVar(&role, "role", "", "one of the application's roles (ferry apps show NAME lists them); its default role when not given")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
 	return cmd
 }
@@ -656,162 +864,6 @@ func newAppsTestConnectionCommand(run appsRun) *cobra.Command {
 	return cmd
 }
 
-func newAppsJobCommand(run appsRun, action, short, done string) *cobra.Command {
-	return &cobra.Command{
-		Use:   action + " NAME",
-		Short: short,
-		Args:  cobra.ExactArgs(1),
-		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
-			if _, err := c.call(cmd.Context(), "POST", appPath(args[0], action), nil, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), done, args[0])
-			return nil
-		}),
-	}
-}
-
-func newAppsStatusCommand(run appsRun) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "status NAME",
-		Short: "Show an application's provisioning status and progress",
-		Args:  cobra.ExactArgs(1),
-		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
-			var st provision.Status
-			raw, err := c.get(cmd.Context(), "GET", appPath(args[0], "status"), nil, nil, &st)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeRaw(cmd.OutOrStdout(), raw)
-			}
-			writeStatus(cmd.OutOrStdout(), &st)
-			return nil
-		}),
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
-	return cmd
-}
-
-func writeStatus(w io.Writer, st *provision.Status) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "App:\t%s\n", st.App)
-	fmt.Fprintf(tw, "Provisioning:\t%s (%s)\n", onOff(st.Enabled), st.State)
-	if cy := st.Current; cy != nil {
-		fmt.Fprintf(tw, "Current cycle:\t%s, started %s: %d of %d processed; %s\n", cy.Kind, formatTime(cy.Started), cy.Processed, cy.InScope, formatCounts(cy.Counts))
-	}
-	if cy := st.Last; cy != nil {
-		outcome := formatCounts(cy.Counts)
-		if cy.Error != "" {
-			outcome += "; stopped: " + cy.Error
-		}
-		fmt.Fprintf(tw, "Last cycle:\t%s, ended %s after %s: %s\n", cy.Kind, formatTime(cy.Ended), time.Duration(cy.DurationMs)*time.Millisecond, outcome)
-	}
-	next := "at " + formatTime(st.NextFullCycle)
-	if st.FullCyclePending {
-		next = "pending"
-	} else if st.NextFullCycle.IsZero() {
-		next = "-"
-	}
-	fmt.Fprintf(tw, "Next full cycle:\t%s\n", next)
-	fmt.Fprintf(tw, "Watermark:\t%d\n", st.Watermark)
-	fmt.Fprintf(tw, "Totals:\t%s\n", formatCounts(st.Totals))
-	tw.Flush()
-}
-
-func formatCounts(c provision.Counts) string {
-	var parts []string
-	for _, n := range []struct {
-		n    int
-		name string
-	}{{c.Created, "created"}, {c.Updated, "updated"}, {c.Disabled, "disabled"}, {c.Deleted, "deleted"},
-		{c.Unchanged, "unchanged"}, {c.Skipped, "skipped"}, {c.Failed, "failed"}} {
-		if n.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n.n, n.name))
-		}
-	}
-	if len(parts) == 0 {
-		return "nothing done"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func newAppsLogsCommand(run appsRun) *cobra.Command {
-	var (
-		f      provision.LogFilter
-		since  string
-		until  string
-		asJSON bool
-	)
-	cmd := &cobra.Command{
-		Use:   "logs NAME",
-		Short: "Show an application's provisioning logs, newest first",
-		Args:  cobra.ExactArgs(1),
-		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
-			q := url.Values{}
-			for k, v := range map[string]string{"user": f.User, "action": f.Action, "status": f.Status, "since": since, "until": until, "before": f.Before} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			if f.Limit != 0 {
-				q.Set("limit", strconv.Itoa(f.Limit))
-			}
-			var logs []provision.LogRecord
-			raw, err := c.get(cmd.Context(), "GET", appPath(args[0], "logs"), q, nil, &logs)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeRaw(cmd.OutOrStdout(), raw)
-			}
-			writeLogs(cmd.OutOrStdout(), logs)
-			return nil
-		}),
-	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.User, "user", "", "only this source object: userName, displayName or id")
-	fl.StringVar(&f.Action, "action", "", "only this action: create, update, disable, delete or other")
-	fl.StringVar(&f.Status, "status", "", "only this status: success, failure, skipped or warning")
-	fl.StringVar(&since, "since", "", "only records at or after this RFC 3339 time")
-	fl.StringVar(&until, "until", "", "only records before this RFC 3339 time")
-	fl.StringVar(&f.Before, "before", "", "continue a listing after the record with this id")
-	fl.IntVar(&f.Limit, "limit", 0, "the most records to show (the server's default when 0)")
-	fl.BoolVar(&asJSON, "json", false, "print the API's JSON array")
-	return cmd
-}
-
-func writeLogs(w io.Writer, logs []provision.LogRecord) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACTION\tSTATUS\tSOURCE\tTARGET\tDETAIL")
-	for _, l := range logs {
-		detail := ""
-		if l.Error != nil {
-			detail = l.Error.Code + ": " + l.Error.Reason
-		} else if len(l.ModifiedProperties) > 0 {
-			var names []string
-			for _, p := range l.ModifiedProperties {
-				names = append(names, p.Name)
-			}
-			detail = "set " + strings.Join(names, ", ")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(l.ActivityDateTime), l.Action, l.Status,
-			identity(l.Source), identity(l.Target), oneLine(detail))
-	}
-	tw.Flush()
-}
-
-func identity(id provision.Identity) string {
-	switch {
-	case id.DisplayName != "":
-		return id.DisplayName
-	case id.ID != "":
-		return id.ID
-	}
-	return "-"
-}
-
 func newAppsProvisionCommand(run appsRun) *cobra.Command {
 	var (
 		req    provision.OnDemandRequest
@@ -822,6 +874,9 @@ func newAppsProvisionCommand(run appsRun) *cobra.Command {
 		Short: "Provision one user, or one group with up to five members, now; exit 1 if any fails",
 		Args:  cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
+			if len(req.Members) > maxOnDemandMembers {
+				return fmt.Errorf("%d --member flags: a provision on demand takes a group and at most %d of its members", len(req.Members), maxOnDemandMembers)
+			}
 			var res provision.OnDemandResult
 			raw, err := c.get(cmd.Context(), "POST", appPath(args[0], "provision"), nil, req, &res)
 			if err != nil {
@@ -868,6 +923,10 @@ func newAppsProvisionCommand(run appsRun) *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("user", "member")
 	return cmd
 }
+
+// maxOnDemandMembers is how many members of a group a provision on demand
+// takes, as in Entra.
+const maxOnDemandMembers = 5
 
 func formatTime(t time.Time) string {
 	if t.IsZero() {

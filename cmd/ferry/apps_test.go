@@ -16,12 +16,14 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
@@ -31,13 +33,20 @@ import (
 // its output and exit status.
 func runCommand(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runCommandContext(t, context.Background(), stdin, args...)
+}
+
+// runCommandContext is runCommand with a context, which Ctrl-C cancels in
+// main.
+func runCommandContext(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := newRootCommand()
 	var out, errs bytes.Buffer
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errs)
 	cmd.SetIn(strings.NewReader(stdin))
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
+	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(&errs, "ferry:", err)
 		return out.String(), errs.String(), 1
 	}
@@ -58,6 +67,13 @@ type stubAdmin struct {
 	calls    []engineCall
 	errs     map[string]error
 	testFail bool // TestConnection reports a failure
+	// statuses are what Status answers, one a call, the last one
+	// repeated; stubStatus when none.
+	statuses []*provision.Status
+	// onStatus, when set, is called with the number of Status calls so
+	// far.
+	onStatus func(n int)
+	nStatus  int
 }
 
 func (a *stubAdmin) record(method, app string, arg any) error {
@@ -83,6 +99,15 @@ func (a *stubAdmin) set(method string, err error, testFail bool) {
 		a.errs[method] = err
 	}
 	a.testFail = testFail
+	a.statuses, a.onStatus, a.nStatus = nil, nil, 0
+}
+
+// answerStatus makes Status answer statuses in turn, the last one from
+// then on, calling onStatus (if not nil) with the number of calls so far.
+func (a *stubAdmin) answerStatus(onStatus func(n int), statuses ...*provision.Status) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.statuses, a.onStatus, a.nStatus = statuses, onStatus, 0
 }
 
 var stubTime = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
@@ -91,6 +116,7 @@ func stubApp(name string) *provision.AppView {
 	return &provision.AppView{
 		ID: "a-1", Name: name, Template: "ringcentral", Enabled: true, HasSecretToken: true, Version: 2,
 		Config: provision.Config{TenantURL: "https://platform.ringcentral.com/scim/v2", Scope: provision.ScopeAssigned,
+			Roles: []provision.Role{{Name: "User", Default: true}, {Name: "Default Access", NotProvisioned: true}},
 			Objects: []provision.ObjectMapping{{SourceType: "User", TargetType: "Users", Enabled: true,
 				Actions:    provision.Actions{Create: true, Update: true},
 				Attributes: []provision.AttributeMapping{{Type: "direct", Source: "userName", Target: "userName"}}}}},
@@ -100,12 +126,13 @@ func stubApp(name string) *provision.AppView {
 
 func stubLogs() []provision.LogRecord {
 	return []provision.LogRecord{
-		{ID: "l-2", ActivityDateTime: stubTime.Add(time.Minute), Action: "update", Status: "success",
+		{ID: "l-2", ActivityDateTime: stubTime.Add(time.Minute), Action: "update", Status: "success", Reason: "differs in the target",
 			Source: provision.Identity{Type: "User", DisplayName: "alice@example.com"}, Target: provision.Identity{ID: "rc-1", Type: "User"},
-			ModifiedProperties: []provision.ModifiedProperty{{Name: "title", OldValue: "a", NewValue: "b"}}},
-		{ID: "l-1", ActivityDateTime: stubTime, Action: "create", Status: "failure",
+			ModifiedProperties: []provision.ModifiedProperty{{Name: "title", OldValue: "a", NewValue: "b"}, {Name: "department", NewValue: "Sales"}}},
+		{ID: "l-1", ActivityDateTime: stubTime, Action: "create", Status: "failure", Reason: "created in the directory",
 			Source: provision.Identity{Type: "User", DisplayName: "bob@example.com"}, Target: provision.Identity{Type: "User"},
-			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementConflict", Reason: "userName taken", Category: "failure"}},
+			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementConflict", Reason: "userName taken", Category: "failure",
+				RecommendedAction: "Rename the user in the application, or match on another attribute.", Request: "POST https://platform.ringcentral.com/scim/v2/Users"}},
 	}
 }
 
@@ -178,19 +205,80 @@ func (a *stubAdmin) TestConnection(_ context.Context, _, app string) (*provision
 	return &provision.TestResult{Success: true}, nil
 }
 
-func (a *stubAdmin) Start(_ context.Context, _, app string) error { return a.record("Start", app, nil) }
-func (a *stubAdmin) Stop(_ context.Context, _, app string) error  { return a.record("Stop", app, nil) }
-func (a *stubAdmin) Restart(_ context.Context, _, app string) error {
-	return a.record("Restart", app, nil)
+func (a *stubAdmin) Start(_ context.Context, _, app string, force bool) error {
+	return a.record("Start", app, force)
+}
+func (a *stubAdmin) Stop(_ context.Context, _, app string) error { return a.record("Stop", app, nil) }
+func (a *stubAdmin) Restart(_ context.Context, _, app string, reset bool) error {
+	return a.record("Restart", app, reset)
+}
+func (a *stubAdmin) Retry(_ context.Context, _, app string) error { return a.record("Retry", app, nil) }
+
+// stubStatus is an idle application whose initial cycle completed with two
+// failures.
+func stubStatus(app string) *provision.Status {
+	return &provision.Status{App: app, Enabled: true, State: "idle", Watermark: 17, ConfigVersion: 3, Failures: 2, RetryableFailures: 1,
+		Advice: "2 objects failed and are in escrow (1 retried on their own schedule, the others wait for a change of the object or of the configuration): ferry apps failures rc shows why; ferry apps retry rc retries them now.",
+		Last: &provision.CycleStatus{ID: "c-1", Kind: "initial", ConfigVersion: 3, State: "completed", Started: stubTime, Ended: stubTime.Add(90 * time.Second), DurationMs: 90000,
+			Total: 42, Processed: 42, Percent: 100, Counts: provision.Counts{Created: 40, Failed: 2}},
+		Totals: provision.Counts{Created: 40, Failed: 2}, NextFullCycle: stubTime.Add(40 * time.Minute)}
+}
+
+// stubRunning is an application whose full cycle on a configuration
+// version newer than its last cycle's is running, percent done.
+func stubRunning(app string, percent int) *provision.Status {
+	st := stubStatus(app)
+	st.State, st.ConfigVersion, st.FullCyclePending = "running", 5, false
+	st.Current = &provision.CycleStatus{ID: "c-2", Kind: "full", ConfigVersion: 4, State: "running", Started: stubTime.Add(time.Hour),
+		Total: 200, Processed: 2 * percent, Percent: percent, EtaSeconds: int64(100 - percent),
+		Counts: provision.Counts{Updated: percent, Unchanged: percent - 1, Failed: 1}}
+	return st
 }
 
 func (a *stubAdmin) Status(_ context.Context, _, app string) (*provision.Status, error) {
 	if err := a.record("Status", app, nil); err != nil {
 		return nil, err
 	}
-	return &provision.Status{App: app, Enabled: true, State: "idle", Watermark: 17,
-		Last:   &provision.CycleStatus{ID: "c-1", Kind: "initial", Started: stubTime, Ended: stubTime.Add(90 * time.Second), DurationMs: 90000, Counts: provision.Counts{Created: 40, Failed: 2}},
-		Totals: provision.Counts{Created: 40, Failed: 2}, NextFullCycle: stubTime.Add(40 * time.Minute)}, nil
+	a.mu.Lock()
+	a.nStatus++
+	n, hook := a.nStatus, a.onStatus
+	st := stubStatus(app)
+	if len(a.statuses) > 0 {
+		st = a.statuses[0]
+		if len(a.statuses) > 1 {
+			a.statuses = a.statuses[1:]
+		}
+	}
+	a.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	return st, nil
+}
+
+func stubFailures() []provision.Failure {
+	return []provision.Failure{
+		{Source: provision.Identity{ID: "u-7", Type: "User", DisplayName: "bob@example.com"}, Target: provision.Identity{Type: "User"},
+			Action: "create", Request: "POST https://platform.ringcentral.com/scim/v2/Users",
+			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementBadRequest", Reason: "The application refused the request: userName is invalid",
+				Category: "failure", RecommendedAction: "Fix userName in the directory or its mapping.", Request: "POST https://platform.ringcentral.com/scim/v2/Users"},
+			Attempts: 2, FirstFailed: stubTime, LastFailed: stubTime.Add(time.Minute), LogID: "l-1"},
+		{Source: provision.Identity{ID: "u-8", Type: "User", DisplayName: "carol@example.com"}, Target: provision.Identity{ID: "rc-8", Type: "User"},
+			Action: "update", Request: "PATCH https://platform.ringcentral.com/scim/v2/Users/rc-8",
+			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementServiceUnavailable", Reason: "The application answered 503",
+				Category: "failure", Retryable: true},
+			Attempts: 1, Retryable: true, NextTry: stubTime.Add(30 * time.Second), FirstFailed: stubTime, LastFailed: stubTime},
+	}
+}
+
+func (a *stubAdmin) Failures(_ context.Context, _, app string, limit int) ([]provision.Failure, error) {
+	if err := a.record("Failures", app, limit); err != nil {
+		return nil, err
+	}
+	if app == "clean" {
+		return nil, nil
+	}
+	return stubFailures(), nil
 }
 
 func (a *stubAdmin) Logs(_ context.Context, _, app string, f provision.LogFilter) ([]provision.LogRecord, error) {
@@ -305,8 +393,9 @@ func TestAppsCommands(t *testing.T) {
 		code     int    // exit status
 		out      string // stdout, exactly, unless contains is set
 		contains []string
-		stderr   string     // a substring of stderr, when the command fails
-		call     engineCall // the engine call; Method "" for none
+		stderr   string       // a substring of stderr, when the command fails
+		call     engineCall   // the engine call; Method "" for none
+		calls    []engineCall // the engine calls, when the command makes several
 		// api names the API call whose answer --json must print: method,
 		// path and body.
 		api []string
@@ -356,7 +445,8 @@ func TestAppsCommands(t *testing.T) {
 		{
 			name: "show", args: []string{"show", "rc"},
 			out: "Name:           rc\nID:             a-1\nTemplate:       ringcentral\nProvisioning:   On\n" +
-				"Tenant URL:     https://platform.ringcentral.com/scim/v2\nSecret token:   set\nScope:          assigned\nVersion:        2\n" +
+				"Tenant URL:     https://platform.ringcentral.com/scim/v2\nSecret token:   set\nScope:          assigned\n" +
+				"Roles:          User (default), Default Access (not provisioned)\nVersion:        2\n" +
 				"Created:        2026-11-26T08:00:00Z\nLast modified:  2026-11-26T08:00:00Z\n" +
 				"Mappings:\n  User → Users: create, update; 1 attribute, 0 scoping filters\n",
 			call: engineCall{"App", "rc", nil},
@@ -399,32 +489,120 @@ func TestAppsCommands(t *testing.T) {
 			name: "test connection that fails, as JSON", args: []string{"test-connection", "rc", "--json"}, testFail: true,
 			code: 1, stderr: "failed (Unauthorized)", call: engineCall{"TestConnection", "rc", nil}, api: []string{"POST", "/apps/rc/test-connection", ""},
 		},
-		{name: "start", args: []string{"start", "rc"}, out: "Provisioning of rc is On.\n", call: engineCall{"Start", "rc", nil}},
-		{name: "stop", args: []string{"stop", "rc"}, out: "Provisioning of rc is Off.\n", call: engineCall{"Stop", "rc", nil}},
-		{name: "restart", args: []string{"restart", "rc"}, contains: []string{"restarted"}, call: engineCall{"Restart", "rc", nil}},
+		{
+			name: "start", args: []string{"start", "rc"},
+			out:  "Test Connection to rc passed. Provisioning of rc is On.\nFollow its cycle with: ferry apps status rc --watch\n",
+			call: engineCall{"Start", "rc", false},
+		},
+		{
+			name: "start --force", args: []string{"start", "HR / Sales", "--force"},
+			out:  "Provisioning of HR / Sales is On (Test Connection was skipped: --force).\nFollow its cycle with: ferry apps status 'HR / Sales' --watch\n",
+			call: engineCall{"Start", "HR / Sales", true},
+		},
+		{
+			name: "stop", args: []string{"stop", "rc"},
+			out:  "Provisioning of rc is Off. A running cycle stops now; ferry apps start rc resumes it where it stopped.\n",
+			call: engineCall{"Stop", "rc", nil},
+		},
+		{
+			name: "restart", args: []string{"restart", "rc"},
+			contains: []string{"Provisioning of rc restarted: the next cycle is a full one", "stay linked", "Provisioning is On"},
+			call:     engineCall{"Restart", "rc", false},
+		},
+		{
+			name: "restart --reset", args: []string{"restart", "rc", "--reset"},
+			contains: []string{"current state cleared. Forgotten: its links between directory objects and rc's objects",
+				"its place in the directory's change feed, and its objects in escrow.\n", "matches every object anew", "nothing is deleted in rc"},
+			call: engineCall{"Restart", "rc", true},
+		},
+		{
+			name: "retry", args: []string{"retry", "rc"},
+			out:   "Retrying 2 objects of rc in escrow now. Follow them with: ferry apps failures rc\n",
+			calls: []engineCall{{"Retry", "rc", nil}, {"Status", "rc", nil}},
+		},
+		{
+			name: "failures", args: []string{"failures", "rc"},
+			out: "bob@example.com (User, id u-7)\n" +
+				"  Action:       create failed\n" +
+				"  Error:        SystemForCrossDomainIdentityManagementBadRequest: The application refused the request: userName is invalid\n" +
+				"  Request:      POST https://platform.ringcentral.com/scim/v2/Users\n" +
+				"  Attempts:     2, first failed 2026-11-26T08:00:00Z, last 2026-11-26T08:01:00Z\n" +
+				"  Next try:     waits for a change of the object or of the configuration (or ferry apps retry)\n" +
+				"  Recommended:  Fix userName in the directory or its mapping.\n" +
+				"  Log record:   l-1\n" +
+				"\n" +
+				"carol@example.com (User, id u-8)\n" +
+				"  Action:       update failed\n" +
+				"  Target:       rc-8 (User)\n" +
+				"  Error:        SystemForCrossDomainIdentityManagementServiceUnavailable: The application answered 503\n" +
+				"  Request:      PATCH https://platform.ringcentral.com/scim/v2/Users/rc-8\n" +
+				"  Attempts:     1, first failed 2026-11-26T08:00:00Z, last 2026-11-26T08:00:00Z\n" +
+				"  Next try:     2026-11-26T08:00:30Z\n" +
+				"\n" +
+				"2 objects in escrow. ferry apps retry rc retries them now.\n",
+			call: engineCall{"Failures", "rc", 0},
+		},
+		{name: "failures --json --limit", args: []string{"failures", "rc", "--json", "--limit", "2"}, call: engineCall{"Failures", "rc", 2}, api: []string{"GET", "/apps/rc/failures?limit=2", ""}},
+		{name: "failures when none", args: []string{"failures", "clean"}, out: "No objects of clean are in escrow: nothing failed.\n", call: engineCall{"Failures", "clean", 0}},
+		{name: "failures when none, as JSON", args: []string{"failures", "clean", "--json"}, out: "[]\n", call: engineCall{"Failures", "clean", 0}},
+		{name: "failures --limit too large", args: []string{"failures", "rc", "--limit", "1001"}, code: 1, stderr: "ferry: --limit 1001 is more than 1000, the most objects listed at once"},
 		{
 			name: "status", args: []string{"status", "rc"},
-			contains: []string{"Provisioning:     On (idle)\n", "Last cycle:       initial, ended 2026-11-26T08:01:30Z after 1m30s: 40 created, 2 failed\n", "Next full cycle:  at 2026-11-26T08:40:00Z\n"},
-			call:     engineCall{"Status", "rc", nil},
+			out: "App:              rc\n" +
+				"Provisioning:     On (idle)\n" +
+				"Configuration:    version 3\n" +
+				"Last cycle:       initial on version 3, completed 2026-11-26T08:01:30Z after 1m30s\n" +
+				"                  40 created, 2 failed\n" +
+				"Failures:         2 objects in escrow, 1 retried on their own schedule, the others waiting for a change (ferry apps failures rc)\n" +
+				"Next full cycle:  at 2026-11-26T08:40:00Z\n" +
+				"Totals:           40 created, 2 failed\n" +
+				"Watermark:        17\n" +
+				"Advice:           2 objects failed and are in escrow (1 retried on their own schedule, the others wait for a change of the object or of the configuration): ferry apps failures rc shows why; ferry apps retry rc retries them now.\n",
+			call: engineCall{"Status", "rc", nil},
 		},
 		{name: "status --json", args: []string{"status", "rc", "--json"}, call: engineCall{"Status", "rc", nil}, api: []string{"GET", "/apps/rc/status", ""}},
+		{name: "status --watch with a bad interval", args: []string{"status", "rc", "--watch", "--interval", "0s"}, code: 1, stderr: "ferry: --interval 0s: want a positive duration"},
 		{
 			name: "logs", args: []string{"logs", "rc"},
-			out: "TIME                  ACTION  STATUS   SOURCE             TARGET  DETAIL\n" +
-				"2026-11-26T08:01:00Z  update  success  alice@example.com  rc-1    set title\n" +
-				"2026-11-26T08:00:00Z  create  failure  bob@example.com    -       SystemForCrossDomainIdentityManagementConflict: userName taken\n",
+			out: "l-2  2026-11-26T08:01:00Z  update  success\n" +
+				"  Object:       alice@example.com (User)\n" +
+				"  Target:       rc-1 (User)\n" +
+				"  Reason:       differs in the target\n" +
+				"  Changed:      title: a → b\n" +
+				"                department: (empty) → Sales\n" +
+				"\n" +
+				"l-1  2026-11-26T08:00:00Z  create  failure\n" +
+				"  Object:       bob@example.com (User)\n" +
+				"  Reason:       created in the directory\n" +
+				"  Error:        SystemForCrossDomainIdentityManagementConflict: userName taken\n" +
+				"  Request:      POST https://platform.ringcentral.com/scim/v2/Users\n" +
+				"  Recommended:  Rename the user in the application, or match on another attribute.\n",
 			call: engineCall{"Logs", "rc", provision.LogFilter{}},
 		},
 		{
-			name: "logs --json with filters", args: []string{"logs", "rc", "--json", "--user", "bob@example.com", "--action", "create", "--status", "failure", "--limit", "5"},
+			name: "logs --json with filters", args: []string{"logs", "rc", "--json", "--user", "bob@example.com", "--action", "Create", "--status", "failed", "--limit", "5"},
 			call: engineCall{"Logs", "rc", provision.LogFilter{User: "bob@example.com", Action: "create", Status: "failure", Limit: 5}},
 			api:  []string{"GET", "/apps/rc/logs", ""},
 		},
-		{name: "logs with a bad time", args: []string{"logs", "rc", "--since", "yesterday"}, code: 1, stderr: "ferry: since=yesterday: want an RFC 3339 time"},
+		{
+			name: "logs --since and --until", args: []string{"logs", "rc", "--since", "2026-11-26T08:00:00Z", "--until", "2026-11-26T08:00:00Z", "--before", "l-9"},
+			contains: []string{"l-2  2026-11-26T08:01:00Z"},
+			call:     engineCall{"Logs", "rc", provision.LogFilter{Since: stubTime, Until: stubTime, Before: "l-9"}},
+		},
+		{name: "logs with a bad time", args: []string{"logs", "rc", "--since", "yesterday"}, code: 1, stderr: "ferry: --since yesterday: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or a duration such as 2h"},
+		{name: "logs --until before --since", args: []string{"logs", "rc", "--since", "2026-11-26T09:00:00Z", "--until", "2026-11-26T08:00:00Z"}, code: 1, stderr: "ferry: --until 2026-11-26T08:00:00Z is before --since 2026-11-26T09:00:00Z"},
+		{name: "logs with an unknown status", args: []string{"logs", "rc", "--status", "errored"}, code: 1, stderr: `ferry: --status "errored" is not a provisioning status; the statuses are success, failure, skipped, warning (or failed)`},
+		{name: "logs with an unknown action", args: []string{"logs", "rc", "--action", "remove"}, code: 1, stderr: `ferry: --action "remove" is not a provisioning action; the actions are create, update, disable, delete, other`},
+		{name: "logs --limit too large", args: []string{"logs", "rc", "--limit", "100000"}, code: 1, stderr: "ferry: --limit 100000 is more than 1000, the most records listed at once; continue a listing with --before ID"},
+		{name: "logs --limit negative", args: []string{"logs", "rc", "--limit", "-1"}, code: 1, stderr: "ferry: --limit -1: want a positive number of records"},
 		{
 			name: "provision a user", args: []string{"provision", "rc", "--user", "alice"},
-			contains: []string{"success  Import user: Read alice from the directory\n", "update  success  alice@example.com"},
+			contains: []string{"success  Import user: Read alice from the directory\n", "l-2  2026-11-26T08:01:00Z  update  success\n  Object:       alice@example.com (User)\n"},
 			call:     engineCall{"ProvisionOnDemand", "rc", provision.OnDemandRequest{User: "alice"}},
+		},
+		{
+			name: "provision six members", args: []string{"provision", "rc", "--group", "Sales", "--member", "a", "--member", "b", "--member", "c", "--member", "d", "--member", "e", "--member", "f"},
+			code: 1, stderr: "ferry: 6 --member flags: a provision on demand takes a group and at most 5 of its members",
 		},
 		{
 			name: "provision a group with members", args: []string{"provision", "rc", "--group", "Sales", "--member", "alice", "--member", "bob", "--json"},
@@ -454,6 +632,10 @@ func TestAppsCommands(t *testing.T) {
 			}
 			calls := as.Admin.take()
 			switch {
+			case tc.calls != nil:
+				if !reflect.DeepEqual(calls, tc.calls) {
+					t.Errorf("engine calls %+v\nwant %+v", calls, tc.calls)
+				}
 			case tc.call.Method == "" && len(calls) != 0:
 				t.Errorf("engine calls %+v, want none", calls)
 			case tc.call.Method != "" && (len(calls) != 1 || !reflect.DeepEqual(calls[0], tc.call)):
@@ -551,7 +733,7 @@ func TestAppsEnvironment(t *testing.T) {
 	if err := os.WriteFile(file, []byte("s3cret-from-file\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runCommand(t, "", "apps", "create", "--name", "rc", "--template", "scim", "--secret-token-file", file); code != 0 {
+	if _, stderr, code := runCommand(t, "", "apps", "create", "--name", "rc", "--template", "scim", "--tenant-url", "https://x.example/scim", "--secret-token-file", file); code != 0 {
 		t.Fatalf("create with a file: %s", stderr)
 	}
 	if calls := as.Admin.take(); len(calls) != 1 || calls[0].Arg.(provision.NewApp).SecretToken != "s3cret-from-file" {
@@ -617,5 +799,533 @@ func TestTokensCreateScope(t *testing.T) {
 	stdout, _, _ := runCommand(t, "", "tokens", "list", "--database", database)
 	if !strings.Contains(stdout, "SCOPE") || !strings.Contains(stdout, " admin ") {
 		t.Errorf("tokens list does not show the admin token's scope:\n%s", stdout)
+	}
+}
+
+// TestAppsFlagChecks checks the mistakes the CLI catches before any
+// request: each message names the flag (or the environment variable), not
+// the API's JSON field, and no call reaches the engine.
+func TestAppsFlagChecks(t *testing.T) {
+	as := newAppsServer(t)
+	t.Setenv("FERRY_SECRET_TOKEN", "")
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	create := []string{"create", "--name", "rc", "--template", "ringcentral", "--tenant-url", "https://platform.ringcentral.com/scim/v2"}
+	tests := []struct {
+		name   string
+		args   []string
+		stderr []string
+	}{
+		{"create without a secret token", create, []string{"a secret token is required", "--secret-token-file FILE", "FERRY_SECRET_TOKEN", "--secret-token"}},
+		{"create with an empty secret token file", append(create, "--secret-token-file", empty), []string{"--secret-token-file " + empty + " is empty"}},
+		{"create with an empty secret token", append(create, "--secret-token", ""), []string{"--secret-token must not be empty"}},
+		{"create without a tenant URL", []string{"create", "--name", "rc", "--template", "scim", "--secret-token", "t"}, []string{"--tenant-url is required"}},
+		{"create without a template", []string{"create", "--name", "rc", "--tenant-url", "https://x.example/scim", "--secret-token", "t"}, []string{"--template is required", "ferry apps templates"}},
+		{"create with a bad scope", append(create, "--secret-token", "t", "--scope", "everyone"), []string{`--scope must be assigned (the assigned users and groups) or all (everyone), not "everyone"`}},
+		{"create with a tenant URL that is not a URL", []string{"create", "--name", "rc", "--template", "scim", "--tenant-url", "platform.ringcentral.com", "--secret-token", "t"},
+			[]string{`--tenant-url "platform.ringcentral.com": want the application's SCIM base URL, an http or https URL`}},
+		{"update with credentials in the tenant URL", []string{"update", "rc", "--tenant-url", "https://u:p@x.example/scim"}, []string{"--tenant-url must not carry credentials"}},
+		{"create with a blank name", []string{"create", "--name", " ", "--template", "scim"}, []string{"--name must not be empty"}},
+		{"update with an empty secret token file", []string{"update", "rc", "--secret-token-file", empty}, []string{"--secret-token-file " + empty + " is empty"}},
+		{"update with a bad scope", []string{"update", "rc", "--scope", "some"}, []string{"--scope must be assigned"}},
+		{"update with an empty tenant URL", []string{"update", "rc", "--tenant-url", ""}, []string{"--tenant-url must not be empty"}},
+		{"update with an empty name", []string{"update", "rc", "--name", ""}, []string{"--name must not be empty"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as.Admin.take()
+			args := append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, tc.args...)
+			stdout, stderr, code := runCommand(t, "", args...)
+			if code != 1 || stdout != "" {
+				t.Fatalf("exit %d, stdout %q: want exit 1 and no output", code, stdout)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q does not say %q", stderr, want)
+				}
+			}
+			for _, field := range []string{"secretToken", "tenantUrl"} {
+				if strings.Contains(stderr, field) {
+					t.Errorf("stderr %q names the API's field %s rather than the flag", stderr, field)
+				}
+			}
+			if calls := as.Admin.take(); len(calls) != 0 {
+				t.Errorf("a refused command reached the engine: %+v", calls)
+			}
+		})
+	}
+}
+
+// TestAppsConfigFile checks --config-file: the output of apps show --json
+// round-trips through apps update, a bare configuration is taken too, and
+// unknown fields are refused.
+func TestAppsConfigFile(t *testing.T) {
+	t.Parallel()
+	as := newAppsServer(t)
+	dir := t.TempDir()
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		return runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
+	}
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	shown, stderr, code := cli("show", "rc", "--json")
+	if code != 0 {
+		t.Fatalf("show --json: %s", stderr)
+	}
+	want := stubApp("rc").Config
+	cfgJSON, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string // after the file's path is appended
+		content string
+		stderr  string // the error, or "" for a success
+		note    string // a note on stderr of a success
+	}{
+		{name: "the output of apps show --json", args: []string{"update", "rc"}, content: shown},
+		{name: "a bare configuration", args: []string{"update", "rc"}, content: string(cfgJSON)},
+		{name: "another application's output", args: []string{"update", "hr"}, content: shown, note: "is the configuration of rc; it is applied to hr"},
+		{name: "an unknown field in the configuration", args: []string{"update", "rc"},
+			content: strings.Replace(shown, `"scope":"assigned"`, `"scope":"assigned","scop":"all"`, 1), stderr: `config: unknown field "scop"`},
+		{name: "an unknown field in a bare configuration", args: []string{"update", "rc"},
+			content: `{"tenantUrl":"https://x.example","objects":[],"mappings":[]}`, stderr: `unknown field "mappings"`},
+		{name: "an unknown field beside the configuration", args: []string{"update", "rc"},
+			content: strings.Replace(shown, `"config":`, `"secret":"x","config":`, 1), stderr: `unknown field "secret": an application (ferry apps show --json) has only id, name, template, enabled, config`},
+		{name: "a wrong type", args: []string{"update", "rc"}, content: `{"config":{"scope":7}}`, stderr: "config: scope must be a string, not number"},
+		{name: "a null configuration", args: []string{"update", "rc"}, content: `{"config":null}`, stderr: "config is null"},
+		{name: "not an object", args: []string{"update", "rc"}, content: `[1]`, stderr: "want a JSON object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as.Admin.take()
+			path := write(strings.ReplaceAll(tc.name, " ", "-")+".json", tc.content)
+			_, stderr, code := cli(append(tc.args, "--config-file", path)...)
+			calls := as.Admin.take()
+			if tc.stderr != "" {
+				if code != 1 || !strings.Contains(stderr, "--config-file "+path+": ") || !strings.Contains(stderr, tc.stderr) {
+					t.Errorf("exit %d, stderr %q: want the file named and %q", code, stderr, tc.stderr)
+				}
+				if len(calls) != 0 {
+					t.Errorf("a refused file reached the engine: %+v", calls)
+				}
+				return
+			}
+			if code != 0 || (tc.note == "") != (stderr == "") || !strings.Contains(stderr, tc.note) {
+				t.Fatalf("exit %d, stderr %q; want success and the note %q", code, stderr, tc.note)
+			}
+			if len(calls) != 1 || calls[0].Method != "UpdateApp" {
+				t.Fatalf("calls %+v: want one UpdateApp", calls)
+			}
+			ch := calls[0].Arg.([]any)[0].(provision.AppChange)
+			if ch.Config == nil || !reflect.DeepEqual(*ch.Config, want) || ch.Name != nil || ch.TenantURL != nil || ch.SecretToken != nil || ch.Scope != nil {
+				t.Errorf("the change %+v (config %+v)\nwant only the configuration %+v", ch, ch.Config, want)
+			}
+			if v := calls[0].Arg.([]any)[1].(int64); v != 0 {
+				t.Errorf("the file's version %d was sent as If-Match", v)
+			}
+		})
+	}
+
+	// create takes the output of apps show --json as well, with its
+	// template when --template is not given.
+	path := write("copy.json", shown)
+	if _, stderr, code := cli("create", "--name", "rc copy", "--config-file", path, "--secret-token", "t"); code != 0 {
+		t.Fatalf("create from apps show --json: %s", stderr)
+	}
+	calls := as.Admin.take()
+	if len(calls) != 1 {
+		t.Fatalf("calls %+v", calls)
+	}
+	if in := calls[0].Arg.(provision.NewApp); in.Template != "ringcentral" || in.Config == nil || !reflect.DeepEqual(*in.Config, want) || in.Name != "rc copy" {
+		t.Errorf("create sent %+v; want the file's template and configuration under the new name", in)
+	}
+}
+
+// TestAppsStatusHuman checks the status of a running cycle as people read
+// it: its progress as a bar and a percent, processed of total, the time
+// left and the counts, and the configuration version it runs behind.
+func TestAppsStatusHuman(t *testing.T) {
+	t.Parallel()
+	as := newAppsServer(t)
+	as.Admin.answerStatus(nil, stubRunning("rc", 30))
+	stdout, stderr, code := runCommand(t, "", "apps", "--server", as.URL, "--token", as.AdminToken, "status", "rc")
+	if code != 0 {
+		t.Fatalf("status: %s", stderr)
+	}
+	for _, want := range []string{
+		"Provisioning:     On (running)\n",
+		"Configuration:    version 5; the running cycle is on version 4, and a full cycle on version 5 follows it\n",
+		"Current cycle:    full on version 4, running since 2026-11-26T09:00:00Z\n",
+		"                  [#########---------------------]  30%  60 of 200 objects, about 1m10s left\n",
+		"                  30 updated, 29 unchanged, 1 failed\n",
+		"Last cycle:       initial on version 3, completed 2026-11-26T08:01:30Z after 1m30s\n",
+		"Failures:         2 objects in escrow",
+		"Advice:           2 objects failed",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status does not say %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestAppsStatusWatch checks status --watch: an update per interval while
+// the cycle runs, then the status once it ended; a pending cycle waited
+// for; one JSON document per update with --json; and Ctrl-C.
+func TestAppsStatusWatch(t *testing.T) {
+	t.Parallel()
+	as := newAppsServer(t)
+	ended := stubStatus("rc")
+	pending := stubStatus("rc")
+	pending.FullCyclePending, pending.Last = true, nil
+	watch := []string{"apps", "--server", as.URL, "--token", as.AdminToken, "status", "rc", "--watch", "--interval", "1ms"}
+	tests := []struct {
+		name     string
+		args     []string
+		statuses []*provision.Status
+		calls    int      // Status calls
+		lines    []string // stdout's lines start so
+		contains []string
+	}{
+		{
+			name: "a running cycle", statuses: []*provision.Status{stubRunning("rc", 30), stubRunning("rc", 60), ended},
+			calls: 3, lines: []string{"", "", "App:  "},
+			contains: []string{"  running  full cycle   30%  60 of 200 objects, about 1m10s left  30 updated, 29 unchanged, 1 failed\n",
+				"  running  full cycle   60%  120 of 200 objects", "Last cycle:       initial on version 3, completed"},
+		},
+		{name: "no cycle running", statuses: []*provision.Status{ended}, calls: 1, lines: []string{"App:  "}},
+		{
+			name: "a pending cycle", statuses: []*provision.Status{pending, stubRunning("rc", 50), ended},
+			calls: 3, contains: []string{"idle  a full cycle is pending\n", "50%", "Last cycle:"},
+		},
+		{
+			name: "JSON", args: []string{"--json"}, statuses: []*provision.Status{stubRunning("rc", 30), stubRunning("rc", 60), ended},
+			calls: 3, lines: []string{`{"app":"rc",`, `{"app":"rc",`, `{"app":"rc",`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			as.Admin.set("", nil, false)
+			as.Admin.take()
+			as.Admin.answerStatus(nil, tc.statuses...)
+			stdout, stderr, code := runCommand(t, "", append(watch, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if calls := as.Admin.take(); len(calls) != tc.calls {
+				t.Errorf("%d Status calls, want %d", len(calls), tc.calls)
+			}
+			lines := strings.Split(stdout, "\n")
+			for i, prefix := range tc.lines {
+				if i >= len(lines) || !strings.HasPrefix(lines[i], prefix) {
+					t.Errorf("line %d does not start with %q:\n%s", i+1, prefix, stdout)
+				}
+			}
+			if tc.args != nil {
+				for _, l := range lines[:len(lines)-1] {
+					if !json.Valid([]byte(l)) {
+						t.Errorf("not one JSON document a line: %q", l)
+					}
+				}
+				if len(lines) != tc.calls+1 {
+					t.Errorf("%d lines for %d updates:\n%s", len(lines)-1, tc.calls, stdout)
+				}
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout does not say %q:\n%s", want, stdout)
+				}
+			}
+		})
+	}
+
+	// Ctrl-C stops watching a cycle that does not end, with no error.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	as.Admin.set("", nil, false)
+	as.Admin.take()
+	as.Admin.answerStatus(func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}, stubRunning("rc", 10))
+	stdout, stderr, code := runCommandContext(t, ctx, "", watch...)
+	if code != 0 || stderr != "" {
+		t.Errorf("Ctrl-C: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	// The update whose request Ctrl-C interrupted may be shown or not.
+	if calls, n := as.Admin.take(), strings.Count(stdout, "10%"); len(calls) != 3 || n < 2 || n > 3 {
+		t.Errorf("%d Status calls and output\n%s\nwant 3 requests, then none after Ctrl-C", len(calls), stdout)
+	}
+}
+
+// appsTarget is an application for the engine to provision into: a real
+// Ferry SCIM server on its own SQLite database, which refuses to create
+// the user refused@example.com while refuse is set, as an application's
+// policy would.
+type appsTarget struct {
+	URL, Token string
+	refuse     atomic.Bool
+}
+
+func newAppsTarget(t *testing.T) *appsTarget {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "target.db"), catalog, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &appsTarget{}
+	tg.refuse.Store(true)
+	tn, err := st.EnsureTenant(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Token, err = server.NewToken(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, server.HashToken(tg.Token)); err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && tg.refuse.Load() {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte("refused@example.com")) {
+				w.Header().Set("Content-Type", "application/scim+json")
+				w.WriteHeader(400)
+				io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue","detail":"this user is refused by the application's policy"}`)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		st.Close()
+	})
+	tg.URL = hs.URL + "/scim/v2"
+	return tg
+}
+
+// newEngineAppsServer is a real Ferry server whose admin API runs the real
+// engine on the server's SQLite database. The scheduler does not run: the
+// test runs cycles with RunCycle, one at a time.
+func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string) {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), catalog, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, provision.KeySize)
+	rand.Read(key)
+	sealer, err := provision.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
+	})
+	as := &appsServer{Store: st}
+	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
+	srv.EnableAdmin(m)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		st.Close()
+	})
+	as.URL = hs.URL
+	tn, err := st.EnsureTenant(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []struct {
+		dst   *string
+		scope string
+	}{{&as.AdminToken, store.ScopeAdmin}, {&as.SCIMToken, store.ScopeSCIM}} {
+		token, err := server.NewToken(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, server.HashToken(token)); err != nil {
+			t.Fatal(err)
+		}
+		*tok.dst = token
+	}
+	return as, m, tn.ID
+}
+
+// TestAppsEngine drives the real engine with the CLI: start refused by a
+// failing Test Connection and forced, the failures in escrow, retry,
+// restart --reset, logs of the failures, roles, and apps update fed the
+// output of apps show --json.
+func TestAppsEngine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	as, m, tenant := newEngineAppsServer(t)
+	tg := newAppsTarget(t)
+	const app = "HR app"
+	dir := t.TempDir()
+	cli := func(wantCode int, args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, code := runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
+		if code != wantCode {
+			t.Fatalf("ferry apps %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+		}
+		return stdout, stderr
+	}
+	contains := func(what, out string, wants ...string) {
+		t.Helper()
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q:\n%s", what, want, out)
+			}
+		}
+	}
+	cycle := func() *provision.CycleStatus {
+		t.Helper()
+		c, err := m.RunCycle(ctx, tenant, app, false)
+		if err != nil || c == nil {
+			t.Fatalf("cycle: %+v, %v", c, err)
+		}
+		return c
+	}
+	failures := func() []provision.Failure {
+		t.Helper()
+		out, _ := cli(0, "failures", app, "--json")
+		var fs []provision.Failure
+		if err := json.Unmarshal([]byte(out), &fs); err != nil {
+			t.Fatalf("failures --json: %v: %s", err, out)
+		}
+		return fs
+	}
+	for _, u := range []string{"ann@example.com", "refused@example.com"} {
+		req, _ := http.NewRequest("POST", as.URL+"/scim/v2/Users", strings.NewReader(`{"userName":"`+u+`","active":true}`))
+		req.Header.Set("Authorization", "Bearer "+as.SCIMToken)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("create %s in the directory: %v %v", u, resp, err)
+		}
+		resp.Body.Close()
+	}
+	wrong, right := filepath.Join(dir, "wrong"), filepath.Join(dir, "right")
+	os.WriteFile(wrong, []byte("not-the-token\n"), 0o600)
+	os.WriteFile(right, []byte(tg.Token+"\n"), 0o600)
+	cli(0, "create", "--name", app, "--template", "scim", "--tenant-url", tg.URL, "--secret-token-file", wrong, "--scope", "all")
+	var view provision.AppView
+	shown, _ := cli(0, "show", app, "--json")
+	if err := json.Unmarshal([]byte(shown), &view); err != nil {
+		t.Fatal(err)
+	}
+
+	// A failing Test Connection: start refuses, says why and what to do,
+	// and names the application by its name.
+	_, stderr := cli(1, "start", app)
+	contains("start's refusal", stderr, "ferry: HR app was not started: Test Connection failed", "--force",
+		"ferry apps update 'HR app' --tenant-url URL, or --secret-token-file FILE", "ferry apps test-connection 'HR app'")
+	if strings.Contains(stderr, view.ID) {
+		t.Errorf("start's refusal names the application by its id: %s", stderr)
+	}
+	if out, _ := cli(0, "status", app); !strings.Contains(out, "Provisioning:     Off (off)") {
+		t.Errorf("a refused start turned provisioning On:\n%s", out)
+	}
+	out, _ := cli(0, "start", app, "--force")
+	contains("start --force", out, "Provisioning of HR app is On (Test Connection was skipped: --force).")
+	out, _ = cli(0, "status", app)
+	contains("status after start --force", out, "Provisioning:     On (idle)", "a full cycle on it is pending", "Next full cycle:  now (pending)", "Last cycle:       none yet")
+	cli(0, "stop", app)
+	cli(0, "update", app, "--secret-token-file", right)
+	out, _ = cli(0, "start", app)
+	contains("start", out, "Test Connection to HR app passed. Provisioning of HR app is On.")
+
+	// The first cycle: refused@ fails, and is in escrow.
+	if c := cycle(); c.Counts.Created != 1 || c.Counts.Failed != 1 {
+		t.Fatalf("the first cycle: %+v", c)
+	}
+	out, _ = cli(0, "failures", app)
+	contains("failures", out, "refused@example.com (User, id ", "  Action:       create failed\n",
+		"  Error:        ", "this user is refused by the application's policy", "  Request:      POST "+tg.URL+"/Users",
+		"  Attempts:     1, first failed ", "  Next try:     waits for a change of the object or of the configuration",
+		"1 object in escrow. ferry apps retry 'HR app' retries them now.")
+	out, _ = cli(0, "status", app)
+	contains("status", out, "Last cycle:       initial on version ", "                  1 created, 1 failed\n",
+		"Failures:         1 object in escrow, waiting for a change of the object or of the configuration (ferry apps failures 'HR app')",
+		"Advice:           ")
+
+	// retry tries it again at once.
+	out, _ = cli(0, "retry", app)
+	contains("retry", out, "Retrying 1 object of HR app in escrow now.")
+	cycle()
+	if fs := failures(); len(fs) != 1 || fs[0].Attempts != 2 {
+		t.Errorf("after retry: %+v; want refused@example.com at its second attempt", fs)
+	}
+	// restart --reset forgets the escrow: the failure starts over.
+	out, _ = cli(0, "restart", app, "--reset")
+	contains("restart --reset", out, "Forgotten: ")
+	cycle()
+	if fs := failures(); len(fs) != 1 || fs[0].Attempts != 1 {
+		t.Errorf("after restart --reset: %+v; want refused@example.com's escrow forgotten, then at its first attempt", fs)
+	}
+
+	// The logs of the failures, by the synonym people type.
+	out, _ = cli(0, "logs", app, "--status", "failed")
+	contains("logs --status failed", out, "  create  failure\n", "  Object:       refused@example.com (User, id ", "  Error:        ", "  Request:      POST "+tg.URL+"/Users")
+	if strings.Contains(out, "ann@example.com") {
+		t.Errorf("logs --status failed shows ann's success:\n%s", out)
+	}
+
+	// Roles come from the application (the scim template's "User").
+	_, stderr = cli(1, "assign", app, "--user", "ann@example.com", "--role", "Admin")
+	contains("assign --role Admin", stderr, `"Admin"`, `"User"`)
+	out, _ = cli(0, "assign", app, "--user", "ann@example.com", "--role", "user")
+	contains("assign --role user", out, "Assigned User ann@example.com to HR app with role User.")
+
+	// apps update fed the output of apps show --json changes nothing: the
+	// same configuration, no new version, no full cycle scheduled.
+	var before provision.Status
+	raw, _ := cli(0, "status", app, "--json")
+	json.Unmarshal([]byte(raw), &before)
+	shown, _ = cli(0, "show", app, "--json")
+	file := filepath.Join(dir, "app.json")
+	os.WriteFile(file, []byte(shown), 0o600)
+	out, _ = cli(0, "update", app, "--config-file", file)
+	contains("update --config-file", out, "Updated HR app")
+	again, _ := cli(0, "show", app, "--json")
+	if again != shown {
+		t.Errorf("update --config-file with apps show --json changed the application:\n before %s\n after  %s", shown, again)
+	}
+	var after provision.Status
+	raw, _ = cli(0, "status", app, "--json")
+	json.Unmarshal([]byte(raw), &after)
+	if after.ConfigVersion != before.ConfigVersion || after.FullCyclePending {
+		t.Errorf("an unchanged configuration moved the configuration version from %d to %d (full cycle pending: %v)",
+			before.ConfigVersion, after.ConfigVersion, after.FullCyclePending)
+	}
+	// An edited one is saved, and schedules a full cycle on it.
+	edited := strings.Replace(shown, `"scope":"all"`, `"scope":"all","skipOutOfScopeDeletions":true`, 1)
+	if edited == shown {
+		t.Fatalf("the test's edit did not apply to %s", shown)
+	}
+	os.WriteFile(file, []byte(edited), 0o600)
+	cli(0, "update", app, "--config-file", file)
+	out, _ = cli(0, "status", app)
+	contains("status after a configuration change", out, fmt.Sprintf("Configuration:    version %d; a full cycle on it is pending", before.ConfigVersion+1))
+	if out, _ = cli(0, "show", app, "--json"); !strings.Contains(out, `"skipOutOfScopeDeletions":true`) {
+		t.Errorf("the edited configuration was not saved: %s", out)
 	}
 }

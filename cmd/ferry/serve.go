@@ -72,6 +72,19 @@ func newLogger(format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 }
 
+// leaseOwner names this process in the engine's job leases: the host and
+// the address it listens on. Only one live process can listen on an
+// address, and a ferry serve restarted on it (after a crash, say) takes
+// the name back, so it resumes the jobs it was running at once instead of
+// waiting for its own leases to expire.
+func leaseOwner(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	return host + " " + addr.String()
+}
+
 // engineFlags configure the provisioning engine of ferry serve.
 type engineFlags struct {
 	keyFile  string
@@ -104,11 +117,11 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll})
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
+	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, Owner: leaseOwner(ln.Addr())})
 	api := server.New(cfg, st, catalog, log)
 	api.EnableAdmin(manager)
 	srv := &http.Server{

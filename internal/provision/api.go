@@ -69,17 +69,33 @@ type Status struct {
 	App     string `json:"app"`
 	Enabled bool   `json:"enabled"`
 	// State is "off", "idle" (On, waiting for changes or the next full
-	// cycle) or "running".
+	// cycle), "running", or "interrupted" (a cycle's process stopped
+	// without ending it; it is resumed by the next process to run the
+	// job).
 	State string `json:"state"`
 	// Current is the running cycle; Last the last one that ended.
 	Current *CycleStatus `json:"currentCycle,omitempty"`
 	Last    *CycleStatus `json:"lastCycle,omitempty"`
 	// Watermark is the change-feed position the job has processed.
 	Watermark int64 `json:"watermark"`
-	// FullCyclePending says the next cycle is a full one (after a
-	// configuration change or a restart).
-	FullCyclePending bool      `json:"fullCyclePending"`
-	NextFullCycle    time.Time `json:"nextFullCycle,omitzero"`
+	// ConfigVersion is the newest saved configuration's version: it
+	// grows with every saved change that can change what the target
+	// should hold (mappings, scoping, scope, actions, Tenant URL, Secret
+	// Token), and with every restart.
+	ConfigVersion int64 `json:"configVersion"`
+	// FullCyclePending says a full cycle is due now: the first one, one on
+	// a newer configuration version, or one after a restart.
+	FullCyclePending bool `json:"fullCyclePending"`
+	// NextFullCycle is when the periodic full cycle is due; absent when
+	// provisioning is Off.
+	NextFullCycle time.Time `json:"nextFullCycle,omitzero"`
+	// Failures counts the objects in escrow, of which Retryable wait for
+	// their next try and the others for a change of the object or of the
+	// configuration (ferry apps failures lists them).
+	Failures          int `json:"failures"`
+	RetryableFailures int `json:"retryableFailures"`
+	// Advice is what an administrator should do now, if anything.
+	Advice string `json:"advice,omitempty"`
 	// Totals are the counts of every cycle so far.
 	Totals Counts `json:"totals"`
 }
@@ -87,29 +103,90 @@ type Status struct {
 // CycleStatus is one cycle's progress.
 type CycleStatus struct {
 	ID string `json:"id"`
-	// Kind is "initial" (the first full cycle), "full" or
-	// "incremental".
-	Kind       string    `json:"kind"`
-	Started    time.Time `json:"started"`
-	Ended      time.Time `json:"ended,omitzero"`
-	DurationMs int64     `json:"durationMs"`
-	// Processed objects so far, of InScope found in scope so far.
-	Processed int    `json:"processed"`
-	InScope   int    `json:"inScope"`
-	Counts    Counts `json:"counts"`
-	// Error says why the cycle stopped early, if it did.
+	// Kind is "initial" (the first full cycle), "full", "incremental" or
+	// "retry" (objects in escrow, at once).
+	Kind string `json:"kind"`
+	// ConfigVersion is the configuration version the cycle provisions.
+	ConfigVersion int64 `json:"configVersion"`
+	// State is "running", "completed", "stopped" (provisioning was turned
+	// Off; a full cycle resumes where it stopped), "superseded" (a newer
+	// configuration was saved; a full cycle on it follows), "interrupted"
+	// (its process died or lost the job) or "failed" (Error says why).
+	State   string    `json:"state"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	// DurationMs is the time spent running, over every resumption.
+	DurationMs int64 `json:"durationMs"`
+	// Total is how many objects the cycle examines, counted before it
+	// starts (and grown by follow-ups: a group whose member was just
+	// created); Processed how many it has, the sum of Counts.
+	Total     int `json:"total"`
+	Processed int `json:"processed"`
+	// Percent is Processed of Total; EtaSeconds the estimated time left at
+	// the cycle's rate so far (absent until it can be told).
+	Percent    int    `json:"percent"`
+	EtaSeconds int64  `json:"etaSeconds,omitempty"`
+	Counts     Counts `json:"counts"`
+	// Resumed counts how many times the cycle was resumed after a stop or
+	// an interruption.
+	Resumed int `json:"resumed,omitempty"`
+	// Error says why the cycle ended early, if it did.
 	Error string `json:"error,omitempty"`
 }
 
-// Counts are object actions by outcome.
+// Counts are object actions by outcome. Every object a cycle processes
+// counts once, so the counts add up to CycleStatus.Processed.
 type Counts struct {
-	Created   int `json:"created"`
-	Updated   int `json:"updated"`
-	Disabled  int `json:"disabled"`
-	Deleted   int `json:"deleted"`
+	Created  int `json:"created"`
+	Updated  int `json:"updated"`
+	Disabled int `json:"disabled"`
+	Deleted  int `json:"deleted"`
+	// Unchanged objects were in sync already.
 	Unchanged int `json:"unchanged"`
-	Skipped   int `json:"skipped"`
-	Failed    int `json:"failed"`
+	// Skipped objects needed nothing or could not be acted on by
+	// configuration: out of scope and never provisioned, disabled and never
+	// created, an action that is off.
+	Skipped int `json:"skipped"`
+	Failed  int `json:"failed"`
+}
+
+// Sum is the number of objects counted.
+func (c Counts) Sum() int {
+	return c.Created + c.Updated + c.Disabled + c.Deleted + c.Unchanged + c.Skipped + c.Failed
+}
+
+// add adds o to c.
+func (c *Counts) add(o Counts) {
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Disabled += o.Disabled
+	c.Deleted += o.Deleted
+	c.Unchanged += o.Unchanged
+	c.Skipped += o.Skipped
+	c.Failed += o.Failed
+}
+
+// Failure is an object in escrow: its last processing failed, and it is
+// tried again on its own schedule (retryable failures), or when the object
+// or the configuration changes (permanent ones), or on ferry apps retry.
+type Failure struct {
+	Source Identity `json:"sourceIdentity"`
+	Target Identity `json:"targetIdentity"`
+	// Action is what failed: create, update, disable, delete or other.
+	Action string     `json:"provisioningAction"`
+	Error  *ErrorInfo `json:"errorInformation,omitempty"`
+	// Request is the request to the target that failed, when one did:
+	// "POST https://example.com/scim/v2/Users".
+	Request   string `json:"request,omitempty"`
+	Attempts  int    `json:"attempts"`
+	Retryable bool   `json:"retryable"`
+	// NextTry is when a retryable failure is tried again; absent for a
+	// permanent one.
+	NextTry     time.Time `json:"nextTry,omitzero"`
+	FirstFailed time.Time `json:"firstFailed"`
+	LastFailed  time.Time `json:"lastFailed"`
+	// LogID is the provisioning-log record of the last failure.
+	LogID string `json:"logId,omitempty"`
 }
 
 // LogRecord is one provisioning-log record: what the job did, or decided
@@ -125,7 +202,11 @@ type LogRecord struct {
 	// do: in sync, or out of scope).
 	Action string `json:"provisioningAction"`
 	// Status is success, failure, skipped or warning.
-	Status             string             `json:"status"`
+	Status string `json:"status"`
+	// Reason says why the action was taken, in a few words: "created in
+	// the directory", "not assigned to the application", "disabled in the
+	// directory", "deleted in the directory", "differs in the target".
+	Reason             string             `json:"reason,omitempty"`
 	Steps              []Step             `json:"provisioningSteps"`
 	ModifiedProperties []ModifiedProperty `json:"modifiedProperties,omitempty"`
 	Source             Identity           `json:"sourceIdentity"`
@@ -178,6 +259,13 @@ type ErrorInfo struct {
 	Reason            string `json:"reason"`
 	Category          string `json:"errorCategory"` // failure or nonServiceFailure
 	RecommendedAction string `json:"recommendedAction,omitempty"`
+	// Request is the request to the target that failed, without its
+	// query's secrets: "POST https://example.com/scim/v2/Users".
+	Request string `json:"request,omitempty"`
+	// Retryable says the failure is transient (network, timeout, 5xx,
+	// 429): the object is tried again on its own schedule. Other failures
+	// wait for a change of the object or of the configuration.
+	Retryable bool `json:"retryable,omitempty"`
 }
 
 // LogFilter selects provisioning logs of one application; zero fields

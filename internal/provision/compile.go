@@ -73,6 +73,9 @@ func compile(c Config, catalog *schema.Catalog) (*compiled, error) {
 	if err := checkTenantURL(c.TenantURL); err != nil {
 		return nil, err
 	}
+	if err := checkRoles(c.Roles); err != nil {
+		return nil, err
+	}
 	switch c.Scope {
 	case ScopeAssigned, ScopeAll:
 	default:

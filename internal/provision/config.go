@@ -31,8 +31,23 @@ type Config struct {
 	// SkipOutOfScopeDeletions leaves objects that leave the scope as they
 	// are in the target, rather than disabling them.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty"`
+	// Roles are the application's roles that assignments may give (as an
+	// application's app roles in Entra); none means assignments carry no
+	// role.
+	Roles []Role `json:"roles,omitempty"`
 	// Objects are the mappings per object type: users, then groups.
 	Objects []ObjectMapping `json:"objects"`
+}
+
+// Role is a role an assignment can give a user or group.
+type Role struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Default marks the role an assignment without a role gets.
+	Default bool `json:"default,omitempty"`
+	// NotProvisioned says principals assigned this role are out of
+	// scope, as the RingCentral tutorial says of "Default Access".
+	NotProvisioned bool `json:"notProvisioned,omitempty"`
 }
 
 // Scopes.

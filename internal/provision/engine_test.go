@@ -126,9 +126,18 @@ type directory struct {
 	st     *sqlite.Store
 	tenant string
 	m      *Manager
+	sealer *Sealer
+	opts   Options
 }
 
 func newDirectory(t *testing.T) *directory {
+	t.Helper()
+	return newDirectoryWith(t, nil)
+}
+
+// newDirectoryWith is newDirectory with the Manager's options changed by
+// tune.
+func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/source.db", schema.Builtin(), sqlite.Options{})
@@ -146,11 +155,24 @@ func newDirectory(t *testing.T) *directory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewManager(st, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
+	opts := Options{
 		PollInterval: 20 * time.Millisecond,
 		RetryPolicy:  scimclient.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
-	})
-	return &directory{st: st, tenant: tn.ID, m: m}
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	m := NewManager(st, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	return &directory{st: st, tenant: tn.ID, m: m, sealer: sealer, opts: opts}
+}
+
+// replica returns another Manager over the same database, as another
+// ferry serve process would have.
+func (d *directory) replica(t *testing.T) *Manager {
+	t.Helper()
+	opts := d.opts
+	opts.Owner = "replica-" + t.Name()
+	return NewManager(d.st, schema.Builtin(), d.sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 }
 
 func (d *directory) create(t *testing.T, typ, body string, members ...string) string {
@@ -627,7 +649,7 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 	done := make(chan struct{})
 	go func() { d.m.Run(ctx); close(done) }()
 	defer func() { stop(); <-done }()
-	if err := d.m.Start(ctx, d.tenant, app.Name); err != nil {
+	if err := d.m.Start(ctx, d.tenant, app.Name, false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor := func(what string, ok func() bool) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryid/ferry/internal/provision/expr"
@@ -19,37 +20,60 @@ import (
 )
 
 // jobState is the engine's JSON job state (store.JobState.State): what a
-// restarted process, or another replica, needs to carry on.
+// restarted process, or another replica, needs to carry on. Only the
+// process running the job writes it; administrators' requests reach the
+// job through the application's control record (control.go).
 type jobState struct {
 	// InitialDone says the first full cycle completed.
 	InitialDone bool `json:"initialDone"`
-	// FullPending asks for a full cycle next (a configuration change, a
-	// restart).
-	FullPending bool      `json:"fullPending,omitempty"`
-	LastFull    time.Time `json:"lastFull,omitzero"`
+	// FullPending asks for a full cycle next; written by earlier versions
+	// of Ferry, honoured once.
+	FullPending bool `json:"fullPending,omitempty"`
+	// FullVersion is the configuration version the last completed full
+	// cycle provisioned.
+	FullVersion int64 `json:"fullVersion,omitempty"`
+	// ResetDone and RetryDone are the control record's ResetVersion and
+	// Retry the job has acted on.
+	ResetDone int64     `json:"resetDone,omitempty"`
+	RetryDone int64     `json:"retryDone,omitempty"`
+	LastFull  time.Time `json:"lastFull,omitzero"`
 	// Full is the checkpoint of a full cycle in progress.
 	Full    *fullCheckpoint `json:"full,omitempty"`
 	Current *CycleStatus    `json:"current,omitempty"`
 	Last    *CycleStatus    `json:"last,omitempty"`
-	Totals  Counts          `json:"totals"`
+	// Heartbeat is when the process running Current last saved its
+	// progress: a Current whose heartbeat is old was interrupted.
+	Heartbeat time.Time `json:"heartbeat,omitzero"`
+	Totals    Counts    `json:"totals"`
 	// PendingRefs are objects waiting for a referenced object (their
 	// manager) to be provisioned: referenced source id -> dependents.
 	PendingRefs map[string][]string `json:"pendingRefs,omitempty"`
 }
 
-// fullCheckpoint is how far a full cycle got, so that a crash resumes it
-// rather than starting over.
+// fullDue reports whether the job's next cycle must be a full one.
+func (s *jobState) fullDue(c control) bool {
+	return !s.InitialDone || s.FullPending || s.FullVersion != c.ConfigVersion || s.ResetDone < c.ResetVersion || s.Full != nil
+}
+
+// fullCheckpoint is how far a full cycle got, so that a stop or a crash
+// resumes it rather than starting over.
 type fullCheckpoint struct {
 	CycleID string `json:"cycleId"`
 	Kind    string `json:"kind"`
+	// ConfigVersion is the configuration version the cycle provisions; a
+	// checkpoint of an older version is not resumed.
+	ConfigVersion int64 `json:"configVersion"`
 	// Watermark is the change-feed position when the cycle started: the
 	// incremental cycles after it continue from there.
 	Watermark int64 `json:"watermark"`
-	// Phase is the object type being read ("User", "Group"), or "links"
-	// once the directory was read.
+	// Phase is the object type being read ("User", "Group"), then the
+	// type whose links are being looked at ("links:User").
 	Phase string `json:"phase"`
 	// After is the last source id of Phase done.
 	After string `json:"after"`
+	// Progress is the cycle's status at the checkpoint, which a resumed
+	// cycle carries on from.
+	Progress CycleStatus `json:"progress"`
 }
 
 // job is one application's job while a cycle runs. One goroutine runs a
@@ -61,9 +85,26 @@ type job struct {
 	client *scimclient.Client
 	log    *slog.Logger
 
+	// version is the configuration version the job was opened on;
+	// superseded is set when a newer one is saved, and the cycle ends at
+	// its next page.
+	version    int64
+	control    control
+	superseded atomic.Bool
+
+	// saveMu orders the writes of the job state: the cycle's checkpoints
+	// and the supervisor's progress saves.
+	saveMu  sync.Mutex
 	stateMu sync.Mutex
 	state   *jobState
 	stored  *store.JobState
+	// pass is the running cycle's pass, whose counts the progress shows.
+	pass *pass
+	// progress is the running cycle's status before its pass began
+	// (counts carried over from before a stop or a crash), and passStart
+	// when the pass began, on the monotonic clock.
+	progress  CycleStatus
+	passStart time.Time
 
 	// assigned caches the application's assignments for a cycle.
 	assignedOnce sync.Once
@@ -91,7 +132,7 @@ func (j *job) inScope(ctx context.Context, co *compiledObject, r *store.Resource
 			return false, "", err
 		}
 		if !ok {
-			return false, "not assigned to the application (directly or through a group)", nil
+			return false, reasonUnassigned, nil
 		}
 		why = append(why, "assigned to the application")
 	} else {
@@ -103,7 +144,7 @@ func (j *job) inScope(ctx context.Context, co *compiledObject, r *store.Resource
 			return false, "", err
 		}
 		if !ok {
-			return false, "does not pass the scoping filters", nil
+			return false, reasonOutOfScope, nil
 		}
 		if len(co.Scoping) > 0 {
 			why = append(why, "passes the scoping filters")
@@ -123,7 +164,9 @@ func (j *job) isAssigned(ctx context.Context, r *store.Resource) (bool, error) {
 		}
 		j.assigned = map[objectKey]bool{}
 		for _, a := range as {
-			j.assigned[objectKey{a.PrincipalType, a.PrincipalID}] = true
+			if j.cfg.roleProvisioned(a.Role) {
+				j.assigned[objectKey{a.PrincipalType, a.PrincipalID}] = true
+			}
 		}
 	})
 	if j.assignedErr != nil {
@@ -142,19 +185,56 @@ func (j *job) isAssigned(ctx context.Context, r *store.Resource) (bool, error) {
 	return false, nil
 }
 
-// saveState writes the job state.
+// saveState writes the job state with the running cycle's progress. It
+// writes even when ctx is done: a stopped cycle records where it stopped.
 func (j *job) saveState(ctx context.Context) error {
+	j.saveMu.Lock()
+	defer j.saveMu.Unlock()
 	j.stateMu.Lock()
+	j.refreshProgress()
+	if j.state.Current != nil {
+		j.state.Heartbeat = j.m.now().UTC()
+	}
 	b, err := json.Marshal(j.state)
+	stored := *j.stored
 	j.stateMu.Unlock()
 	if err != nil {
 		return err
 	}
-	j.stored.State = b
-	if err := j.m.store.PutJobState(ctx, j.stored); err != nil {
+	stored.State = b
+	if err := j.m.store.PutJobState(context.WithoutCancel(ctx), &stored); err != nil {
 		return fmt.Errorf("save the job state: %w", err)
 	}
 	return nil
+}
+
+// refreshProgress brings the running cycle's status up to date with its
+// pass. The caller holds stateMu.
+func (j *job) refreshProgress() {
+	cur, p := j.state.Current, j.pass
+	if cur == nil || p == nil {
+		return
+	}
+	p.mu.Lock()
+	counts := p.counts
+	added := p.added
+	p.mu.Unlock()
+	cur.Counts = j.progress.Counts
+	cur.Counts.add(counts)
+	cur.Processed = cur.Counts.Sum()
+	cur.Total = max(j.progress.Total+added, cur.Processed)
+	running := time.Since(j.passStart)
+	cur.DurationMs = j.progress.DurationMs + running.Milliseconds()
+	cur.Percent, cur.EtaSeconds = 100, 0
+	if cur.Total > 0 {
+		cur.Percent = cur.Processed * 100 / cur.Total
+	}
+	// The rate of this pass, not of the whole cycle: a resumed cycle's
+	// earlier rate says nothing about now.
+	if done := cur.Counts.Sum() - j.progress.Counts.Sum(); done >= 10 && running >= 250*time.Millisecond {
+		left := cur.Total - cur.Processed
+		cur.EtaSeconds = int64(float64(left) * running.Seconds() / float64(done))
+	}
 }
 
 // pageSize is how many directory objects a cycle reads and processes at a
@@ -162,22 +242,28 @@ func (j *job) saveState(ctx context.Context) error {
 const pageSize = 200
 
 // runPage processes objects in parallel, at most the Manager's worker
-// count at once, then writes their log records.
+// count at once, then writes their log records. Once ctx is done (a stop,
+// a lost lease, a shutdown) no object is started; those running finish.
 func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
 	sem := make(chan struct{}, j.m.workers)
 	var wg sync.WaitGroup
 	for _, k := range keys {
-		if !p.claim(k) {
-			continue
-		}
 		if ctx.Err() != nil {
 			break
+		}
+		if !p.claim(k) {
+			continue
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			o := p.object(ctx, k.typ, k.id)
+			if o.interrupted {
+				p.unclaim(k) // not processed: the resumed cycle does it
+				return
+			}
 			p.record(o)
+			p.settle(ctx, k, o)
 			if o.linked {
 				j.linkedFollowUps(p, k, o.groups)
 			}
@@ -215,6 +301,7 @@ func (j *job) linkedFollowUps(p *pass, k objectKey, groups []string) {
 
 // runFollowUps processes the objects follow-ups named until there are
 // none: a group whose member was just created, a user whose manager was.
+// They add to the cycle's total.
 func (j *job) runFollowUps(ctx context.Context, p *pass) error {
 	for round := 0; round < 5; round++ {
 		if err := j.pendingLinked(ctx, p); err != nil {
@@ -241,6 +328,7 @@ func (j *job) runFollowUps(ctx context.Context, p *pass) error {
 		for _, k := range keys {
 			delete(p.processed, k)
 		}
+		p.added += len(keys)
 		p.mu.Unlock()
 		for len(keys) > 0 {
 			n := min(len(keys), pageSize)
@@ -265,8 +353,8 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 	}
 	j.stateMu.Unlock()
 	for _, id := range refs {
-		_, err := j.m.store.Link(ctx, j.app.ID, store.UserType, id)
-		if isStatus(err, 404) {
+		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, id)
+		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
 			continue
 		}
 		if err != nil {
@@ -283,23 +371,36 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 	return nil
 }
 
-// flush writes a pass's log records so far and the progress.
+// flush writes a pass's log records so far (those not written with their
+// link already).
 func (j *job) flush(ctx context.Context, p *pass) error {
 	p.mu.Lock()
 	records := p.records
 	p.records = nil
-	counts := p.counts
 	p.mu.Unlock()
-	if err := j.m.writeLogs(ctx, j.app, records); err != nil {
-		return err
-	}
+	return j.m.writeLogs(ctx, j.app, records)
+}
+
+// checkpoint records that a page is done: a full cycle's position, the
+// progress, the job state. It then says whether the cycle goes on: not
+// once it was stopped or a newer configuration was saved.
+func (j *job) checkpoint(ctx context.Context, move func()) error {
 	j.stateMu.Lock()
-	if cur := j.state.Current; cur != nil {
-		cur.Counts = counts
-		cur.Processed = len(p.processed)
-		cur.DurationMs = time.Since(cur.Started).Milliseconds()
+	move()
+	if cp := j.state.Full; cp != nil && j.state.Current != nil && cp.CycleID == j.state.Current.ID {
+		j.refreshProgress()
+		cp.Progress = *j.state.Current
 	}
 	j.stateMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := j.saveState(ctx); err != nil {
+		return err
+	}
+	if j.superseded.Load() {
+		return errSuperseded
+	}
 	return nil
 }
 
@@ -310,54 +411,116 @@ const (
 	kindInitial     = "initial"
 	kindFull        = "full"
 	kindIncremental = "incremental"
+	// kindRetry is an incremental cycle that also retries every object in
+	// escrow, after ferry apps retry.
+	kindRetry = "retry"
 )
 
-// beginCycle records a new cycle as current.
-func (j *job) beginCycle(kind, id string) *pass {
+// Cycle states.
+const (
+	cycleRunning     = "running"
+	cycleCompleted   = "completed"
+	cycleStopped     = "stopped"
+	cycleSuperseded  = "superseded"
+	cycleInterrupted = "interrupted"
+	cycleFailed      = "failed"
+)
+
+// Why a cycle ends early.
+var (
+	errStopped    = errors.New("provisioning was turned Off")
+	errSuperseded = errors.New("a newer configuration was saved; a full cycle on it follows")
+	errLeaseLost  = errors.New("the job's lease was lost to another process")
+)
+
+// beginCycle makes status the running cycle: a new one, or one resumed
+// from its checkpoint's progress. A cycle its process left running (it
+// died) becomes the last cycle, interrupted, unless it is the one resumed.
+func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error) {
+	escrows, err := j.loadEscrows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := newPass(j, status.ID)
+	p.configVersion = j.version
+	p.escrows = escrows
+	p.cycleStarted = status.Started
+	p.passStarted = j.m.now()
 	j.stateMu.Lock()
-	j.state.Current = &CycleStatus{ID: id, Kind: kind, Started: j.m.now().UTC()}
+	if old := j.state.Current; old != nil && old.ID != status.ID {
+		old.State = cycleInterrupted
+		j.state.Last = old
+	}
+	cur := status
+	cur.State, cur.Ended, cur.Error = cycleRunning, time.Time{}, ""
+	j.state.Current = &cur
+	j.progress = status
+	j.pass = p
+	j.passStart = time.Now()
 	j.stateMu.Unlock()
-	return newPass(j, id)
+	return p, j.saveState(ctx)
 }
 
-// endCycle records the current cycle as the last one.
+// endCycle records the running cycle as the last one, in the state its
+// error says, and returns the error unless the cycle ended as asked (a
+// stop, a newer configuration).
 func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
+	state := cycleCompleted
+	cause := context.Cause(ctx)
+	switch {
+	case cycleErr == nil:
+	case errors.Is(cause, errLeaseLost):
+		// Another process runs the job now: what this one knows is stale,
+		// and it must not write the job state over the new holder's.
+		j.log.Warn("cycle interrupted", "app", j.app.Name, "cycle", p.cycleID, "err", cause)
+		return cause
+	case errors.Is(cause, errStopped):
+		state = cycleStopped
+	case errors.Is(cycleErr, errSuperseded):
+		state = cycleSuperseded
+	case ctx.Err() != nil:
+		state = cycleInterrupted
+	default:
+		state = cycleFailed
+	}
 	j.stateMu.Lock()
+	j.refreshProgress()
 	cur := j.state.Current
 	if cur != nil {
-		p.mu.Lock()
-		cur.Counts = p.counts
-		cur.Processed = len(p.processed)
-		p.mu.Unlock()
+		cur.State = state
 		cur.Ended = j.m.now().UTC()
-		cur.DurationMs = cur.Ended.Sub(cur.Started).Milliseconds()
-		if cycleErr != nil {
+		cur.EtaSeconds = 0
+		if state == cycleFailed {
 			cur.Error = cycleErr.Error()
 		}
-		t := &j.state.Totals
-		t.Created += cur.Counts.Created
-		t.Updated += cur.Counts.Updated
-		t.Disabled += cur.Counts.Disabled
-		t.Deleted += cur.Counts.Deleted
-		t.Unchanged += cur.Counts.Unchanged
-		t.Skipped += cur.Counts.Skipped
-		t.Failed += cur.Counts.Failed
+		p.mu.Lock()
+		j.state.Totals.add(p.counts)
+		p.mu.Unlock()
 		j.state.Last = cur
 		j.state.Current = nil
 	}
+	if state == cycleSuperseded {
+		j.state.Full = nil // the newer configuration's full cycle starts over
+	}
+	j.pass = nil
 	j.stateMu.Unlock()
 	if cur != nil {
-		j.log.Info("cycle ended", "app", j.app.Name, "kind", cur.Kind, "cycle", cur.ID, "durationMs", cur.DurationMs,
+		j.log.Info("cycle ended", "app", j.app.Name, "kind", cur.Kind, "cycle", cur.ID, "state", state,
+			"durationMs", cur.DurationMs, "processed", cur.Processed, "total", cur.Total,
 			"created", cur.Counts.Created, "updated", cur.Counts.Updated, "disabled", cur.Counts.Disabled,
 			"deleted", cur.Counts.Deleted, "failed", cur.Counts.Failed, "err", cycleErr)
 	}
-	return j.saveState(context.WithoutCancel(ctx))
+	saveErr := j.saveState(ctx)
+	if state == cycleStopped || state == cycleSuperseded {
+		return saveErr
+	}
+	return errors.Join(cycleErr, saveErr)
 }
 
 // latestSeq returns the position of the last change-feed entry of the
 // tenant, reading from the job's watermark.
 func (j *job) latestSeq(ctx context.Context) (int64, error) {
-	seq := j.stored.Watermark
+	seq := j.watermark()
 	for {
 		cs, err := j.m.store.Changes(ctx, j.app.TenantID, seq, 5000)
 		if err != nil {
@@ -370,13 +533,50 @@ func (j *job) latestSeq(ctx context.Context) (int64, error) {
 	}
 }
 
+func (j *job) watermark() int64 {
+	j.stateMu.Lock()
+	defer j.stateMu.Unlock()
+	return j.stored.Watermark
+}
+
+// reset forgets what the job knows of the target (its links, escrows,
+// watermark and pending references), as Entra's "clear current state and
+// restart": the next full cycle matches every object anew.
+func (j *job) reset(ctx context.Context) error {
+	links, err := j.m.store.DeleteLinks(ctx, j.app.ID)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	escrows, err := j.m.store.DeleteEscrows(ctx, j.app.ID)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	j.stateMu.Lock()
+	j.state.InitialDone = false
+	j.state.Full = nil
+	j.state.PendingRefs = nil
+	j.state.ResetDone = j.control.ResetVersion
+	j.stored.Watermark = 0
+	j.stateMu.Unlock()
+	j.log.Info("job reset", "app", j.app.Name, "links", links, "escrows", escrows)
+	return j.saveState(ctx)
+}
+
 // runFull runs (or resumes) a full cycle: every object in scope is
-// matched, created or updated, and every linked object out of scope or
-// gone is disabled or deleted.
+// matched, created, or brought in line with the target as it is, and every
+// linked object out of scope or gone is disabled or deleted.
 func (j *job) runFull(ctx context.Context) error {
+	if j.state.ResetDone < j.control.ResetVersion {
+		if err := j.reset(ctx); err != nil {
+			return err
+		}
+	}
 	j.stateMu.Lock()
 	cp := j.state.Full
 	j.stateMu.Unlock()
+	if cp != nil && cp.ConfigVersion != j.version {
+		cp = nil // a checkpoint of an older configuration: start over
+	}
 	if cp == nil {
 		kind := kindFull
 		if !j.state.InitialDone {
@@ -386,14 +586,25 @@ func (j *job) runFull(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		cp = &fullCheckpoint{CycleID: store.NewID(), Kind: kind, Watermark: w}
-		j.state.Full = cp
+		total, err := j.fullTotal(ctx)
+		if err != nil {
+			return err
+		}
+		id := store.NewID()
+		cp = &fullCheckpoint{CycleID: id, Kind: kind, ConfigVersion: j.version, Watermark: w,
+			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total}}
+	} else {
+		cp.Progress.Resumed++
 	}
-	p := j.beginCycle(cp.Kind, cp.CycleID)
-	if err := j.saveState(ctx); err != nil {
+	j.stateMu.Lock()
+	j.state.Full = cp
+	j.stateMu.Unlock()
+	p, err := j.beginCycle(ctx, cp.Progress)
+	if err != nil {
 		return err
 	}
-	err := j.full(ctx, p, cp)
+	p.reconcile = true
+	err = j.full(ctx, p, cp)
 	if err == nil {
 		err = j.runFollowUps(ctx, p)
 	}
@@ -402,33 +613,92 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.Full = nil
 		j.state.FullPending = false
 		j.state.InitialDone = true
+		j.state.FullVersion = cp.ConfigVersion
+		// A full cycle tried every object in escrow.
+		j.state.RetryDone = j.control.Retry
 		j.state.LastFull = j.m.now().UTC()
-		j.stateMu.Unlock()
 		if cp.Watermark > j.stored.Watermark {
 			j.stored.Watermark = cp.Watermark
 		}
+		j.stateMu.Unlock()
 	}
-	return errors.Join(err, j.endCycle(ctx, p, err))
+	return j.endCycle(ctx, p, err)
+}
+
+// fullTotal counts the objects a full cycle examines: the directory's
+// objects in the scope (every object of a mapped type, or the assigned
+// ones) and the linked objects outside it, which are disabled or deleted.
+func (j *job) fullTotal(ctx context.Context) (int, error) {
+	total := 0
+	for _, co := range j.cfg.objects {
+		if j.cfg.Scope == ScopeAll {
+			page, err := j.m.store.Query(ctx, j.app.TenantID, co.SourceType, store.Query{})
+			if err != nil {
+				return 0, fmt.Errorf("count the directory: %w", err)
+			}
+			lc, err := j.m.store.CountLinks(ctx, j.app.TenantID, j.app.ID, co.SourceType)
+			if err != nil {
+				return 0, fmt.Errorf("count the links: %w", err)
+			}
+			total += page.Total + lc.Orphaned
+			continue
+		}
+		keys, err := j.assignedKeys(ctx, co.SourceType)
+		if err != nil {
+			return 0, err
+		}
+		in := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			in[k.id] = true
+		}
+		total += len(keys)
+		for after := ""; ; {
+			links, err := j.m.store.Links(ctx, j.app.ID, co.SourceType, after, 1000)
+			if err != nil {
+				return 0, fmt.Errorf("count the links: %w", err)
+			}
+			for _, l := range links {
+				if !in[l.SourceID] {
+					total++
+				}
+			}
+			if len(links) < 1000 {
+				break
+			}
+			after = links[len(links)-1].SourceID
+		}
+	}
+	return total, nil
 }
 
 func (j *job) full(ctx context.Context, p *pass, cp *fullCheckpoint) error {
 	if err := j.prematch(ctx, p); err != nil {
-		j.log.Warn("listing the target to pre-match failed; matching by query instead", "app", j.app.Name, "err", err)
+		j.log.Warn("listing the target failed; matching and reading linked objects one by one instead", "app", j.app.Name, "err", err)
 	}
+	// The directory's objects of each type, then the links of each type.
 	phases := []string{}
 	for _, co := range j.cfg.objects {
 		phases = append(phases, co.SourceType)
 	}
-	phases = append(phases, "links")
+	for _, co := range j.cfg.objects {
+		phases = append(phases, linksPhase+co.SourceType)
+	}
 	start := slices.Index(phases, cp.Phase)
 	if start < 0 {
-		start, cp.After = 0, ""
+		start = 0
+		j.stateMu.Lock()
+		cp.After = ""
+		j.stateMu.Unlock()
 	}
 	for _, phase := range phases[start:] {
-		cp.Phase = phase
+		j.stateMu.Lock()
+		if cp.Phase != phase {
+			cp.Phase, cp.After = phase, ""
+		}
+		j.stateMu.Unlock()
 		var err error
-		if phase == "links" {
-			err = j.linkPass(ctx, p)
+		if typ, ok := strings.CutPrefix(phase, linksPhase); ok {
+			err = j.linkPass(ctx, p, typ, cp)
 		} else if j.cfg.Scope == ScopeAssigned {
 			err = j.assignedPass(ctx, p, phase, cp)
 		} else {
@@ -437,7 +707,6 @@ func (j *job) full(ctx context.Context, p *pass, cp *fullCheckpoint) error {
 		if err != nil {
 			return err
 		}
-		cp.After = ""
 	}
 	return nil
 }
@@ -446,9 +715,12 @@ func (j *job) full(ctx context.Context, p *pass, cp *fullCheckpoint) error {
 // time, checkpointing after each.
 func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCheckpoint) error {
 	for {
+		j.stateMu.Lock()
+		after := cp.After
+		j.stateMu.Unlock()
 		q := store.Query{SortBy: "id", Count: pageSize, ReadOptions: store.ReadOptions{Members: true}}
-		if cp.After != "" {
-			f, err := idAfter(cp.After)
+		if after != "" {
+			f, err := idAfter(after)
 			if err != nil {
 				return err
 			}
@@ -462,36 +734,28 @@ func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCh
 		for i, r := range page.Resources {
 			keys[i] = objectKey{typ, r.ID}
 		}
-		if err := p.preload(ctx, typ, cp.After, page.Resources); err != nil {
+		if err := p.preload(ctx, typ, after, page.Resources); err != nil {
 			return err
 		}
 		if err := j.runPage(ctx, p, keys); err != nil {
 			return err
 		}
-		j.stateMu.Lock()
-		if cur := j.state.Current; cur != nil {
-			cur.InScope += len(keys)
-		}
-		j.stateMu.Unlock()
 		if len(keys) == 0 || len(keys) < pageSize {
 			return nil
 		}
-		cp.After = keys[len(keys)-1].id
-		if err := j.saveState(ctx); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := j.checkpoint(ctx, func() { cp.After = keys[len(keys)-1].id }); err != nil {
 			return err
 		}
 	}
 }
 
-// assignedPass processes the assigned objects of a type: assigned users
-// and the direct members of assigned groups, or assigned groups.
-func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullCheckpoint) error {
+// assignedKeys returns the assigned objects of a type in id order:
+// assigned users and the direct members of assigned groups, or assigned
+// groups. Assignments of a role that is not provisioned do not count.
+func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error) {
 	as, err := j.m.store.Assignments(ctx, j.app.TenantID, j.app.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var keys []objectKey
 	seen := map[string]bool{}
@@ -502,6 +766,9 @@ func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullChe
 		}
 	}
 	for _, a := range as {
+		if !j.cfg.roleProvisioned(a.Role) {
+			continue
+		}
 		switch {
 		case a.PrincipalType == typ:
 			add(a.PrincipalID)
@@ -511,7 +778,7 @@ func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullChe
 				continue
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, m := range g.Members {
 				if m.Type == store.UserType {
@@ -521,13 +788,21 @@ func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullChe
 		}
 	}
 	slices.SortFunc(keys, func(a, b objectKey) int { return strings.Compare(a.id, b.id) })
-	j.stateMu.Lock()
-	if cur := j.state.Current; cur != nil {
-		cur.InScope += len(keys)
+	return keys, nil
+}
+
+// assignedPass processes the assigned objects of a type, a page at a
+// time, checkpointing after each.
+func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullCheckpoint) error {
+	keys, err := j.assignedKeys(ctx, typ)
+	if err != nil {
+		return err
 	}
+	j.stateMu.Lock()
+	after := cp.After
 	j.stateMu.Unlock()
-	i, _ := slices.BinarySearchFunc(keys, cp.After, func(k objectKey, after string) int { return strings.Compare(k.id, after) })
-	if cp.After != "" && i < len(keys) && keys[i].id == cp.After {
+	i, _ := slices.BinarySearchFunc(keys, after, func(k objectKey, after string) int { return strings.Compare(k.id, after) })
+	if after != "" && i < len(keys) && keys[i].id == after {
 		i++
 	}
 	keys = keys[i:]
@@ -536,55 +811,100 @@ func (j *job) assignedPass(ctx context.Context, p *pass, typ string, cp *fullChe
 		if err := j.runPage(ctx, p, keys[:n]); err != nil {
 			return err
 		}
-		cp.After = keys[n-1].id
+		last := keys[n-1].id
 		keys = keys[n:]
-		if err := j.saveState(ctx); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := j.checkpoint(ctx, func() { cp.After = last }); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// linkPass looks at every linked object the cycle has not processed: it
-// left the scope (disable) or the directory (delete).
-func (j *job) linkPass(ctx context.Context, p *pass) error {
-	for _, co := range j.cfg.objects {
-		after := ""
-		for {
-			links, err := j.m.store.Links(ctx, j.app.ID, co.SourceType, after, pageSize)
-			if err != nil {
-				return err
-			}
-			var keys []objectKey
-			for _, l := range links {
-				keys = append(keys, objectKey{co.SourceType, l.SourceID})
-			}
-			if err := j.runPage(ctx, p, keys); err != nil {
-				return err
-			}
-			if len(links) < pageSize {
-				break
-			}
-			after = links[len(links)-1].SourceID
+// linksPhase prefixes the phases of a full cycle that look at the links
+// of a type ("links:User").
+const linksPhase = "links:"
+
+// linkPass looks at every linked object of a type outside the scope the
+// directory phases covered: it left the scope (disable) or the directory
+// (delete). Linked objects in that scope were processed by those phases,
+// in this run of the cycle or before it was resumed.
+func (j *job) linkPass(ctx context.Context, p *pass, typ string, cp *fullCheckpoint) error {
+	var assigned map[string]bool
+	if j.cfg.Scope == ScopeAssigned {
+		keys, err := j.assignedKeys(ctx, typ)
+		if err != nil {
+			return err
+		}
+		assigned = make(map[string]bool, len(keys))
+		for _, k := range keys {
+			assigned[k.id] = true
 		}
 	}
-	return nil
-}
-
-// runIncremental processes the change feed after the job's watermark, a
-// page at a time, moving the watermark after each.
-func (j *job) runIncremental(ctx context.Context) error {
-	p := j.beginCycle(kindIncremental, store.NewID())
-	var err error
+	j.stateMu.Lock()
+	after := cp.After
+	j.stateMu.Unlock()
 	for {
-		var cs []store.Change
-		cs, err = j.m.store.Changes(ctx, j.app.TenantID, j.stored.Watermark, 500)
-		if err != nil || len(cs) == 0 {
+		links, err := j.m.store.Links(ctx, j.app.ID, typ, after, pageSize)
+		if err != nil {
+			return err
+		}
+		var keys []objectKey
+		for _, l := range links {
+			k := objectKey{typ, l.SourceID}
+			if p.isProcessed(k) {
+				continue
+			}
+			if assigned != nil {
+				if assigned[l.SourceID] {
+					continue
+				}
+			} else if _, err := j.m.store.Get(ctx, j.app.TenantID, typ, l.SourceID, store.ReadOptions{}); err == nil {
+				continue
+			} else if !isStatus(err, 404) {
+				return err
+			}
+			keys = append(keys, k)
+		}
+		if err := j.runPage(ctx, p, keys); err != nil {
+			return err
+		}
+		if len(links) < pageSize {
+			return nil
+		}
+		after = links[len(links)-1].SourceID
+		if err := j.checkpoint(ctx, func() { cp.After = after }); err != nil {
+			return err
+		}
+	}
+}
+
+// maxIncremental bounds the change-feed entries one incremental cycle
+// takes on; the next cycle carries on from its watermark.
+const maxIncremental = 50000
+
+// changePage is a page of change-feed entries, as the objects to process.
+type changePage struct {
+	keys []objectKey
+	seq  int64 // the last entry's position
+}
+
+// changePages reads the change feed after the watermark, at most
+// maxIncremental entries, into pages of the objects to process: each
+// object once per page, only the mapped types, with the direct members of
+// a group assigned or unassigned.
+func (j *job) changePages(ctx context.Context) ([]changePage, error) {
+	var pages []changePage
+	seq := j.watermark()
+	for read := 0; read < maxIncremental; {
+		cs, err := j.m.store.Changes(ctx, j.app.TenantID, seq, 500)
+		if err != nil {
+			return nil, fmt.Errorf("read the change feed: %w", err)
+		}
+		if len(cs) == 0 {
 			break
 		}
+		read += len(cs)
+		seq = cs[len(cs)-1].Seq
 		var users, groups []objectKey
 		seen := map[objectKey]bool{}
 		for _, c := range cs {
@@ -594,13 +914,17 @@ func (j *job) runIncremental(ctx context.Context) error {
 			}
 			seen[k] = true
 			if c.Type == store.UserType {
-				users = append(users, k)
+				if j.cfg.object(store.UserType) != nil {
+					users = append(users, k)
+				}
 				continue
 			}
-			groups = append(groups, k)
+			if j.cfg.object(store.GroupType) != nil {
+				groups = append(groups, k)
+			}
 			// A group assigned or unassigned changes the scope of its
 			// direct members.
-			if c.Op == store.OpAssignment && j.cfg.Scope == ScopeAssigned {
+			if c.Op == store.OpAssignment && j.cfg.Scope == ScopeAssigned && j.cfg.object(store.UserType) != nil {
 				g, gerr := j.m.store.Get(ctx, j.app.TenantID, store.GroupType, c.ID, store.ReadOptions{Members: true})
 				if gerr == nil {
 					for _, m := range g.Members {
@@ -612,31 +936,74 @@ func (j *job) runIncremental(ctx context.Context) error {
 				}
 			}
 		}
-		j.stateMu.Lock()
-		if cur := j.state.Current; cur != nil {
-			cur.InScope += len(users) + len(groups)
-		}
-		j.stateMu.Unlock()
-		// Each page starts afresh: an object changed again later in the
-		// feed is processed again.
-		p.mu.Lock()
-		p.processed = map[objectKey]bool{}
-		p.mu.Unlock()
-		if err = j.runPage(ctx, p, append(users, groups...)); err != nil {
-			break
-		}
-		if err = j.runFollowUps(ctx, p); err != nil {
-			break
-		}
-		j.stored.Watermark = cs[len(cs)-1].Seq
-		if err = j.saveState(ctx); err != nil {
-			break
-		}
+		pages = append(pages, changePage{keys: append(users, groups...), seq: seq})
 		if len(cs) < 500 {
 			break
 		}
 	}
-	return errors.Join(err, j.endCycle(ctx, p, err))
+	return pages, nil
+}
+
+// runIncremental processes the change feed after the job's watermark, a
+// page at a time, moving the watermark after each, then the objects in
+// escrow that are due (every one of them for a retry cycle).
+func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
+	pages, err := j.changePages(ctx)
+	if err != nil {
+		return err
+	}
+	retries, err := j.escrowKeys(ctx, retryAll)
+	if err != nil {
+		return err
+	}
+	total := len(retries)
+	for _, pg := range pages {
+		total += len(pg.keys)
+	}
+	kind := kindIncremental
+	if retryAll {
+		kind = kindRetry
+	}
+	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kind, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total})
+	if err != nil {
+		return err
+	}
+	p.retrying = retryAll
+	err = func() error {
+		for _, pg := range pages {
+			// Each page starts afresh: an object changed again later in
+			// the feed is processed again.
+			p.mu.Lock()
+			p.processed = map[objectKey]bool{}
+			p.mu.Unlock()
+			if err := j.runPage(ctx, p, pg.keys); err != nil {
+				return err
+			}
+			if err := j.runFollowUps(ctx, p); err != nil {
+				return err
+			}
+			if err := j.checkpoint(ctx, func() { j.stored.Watermark = pg.seq }); err != nil {
+				return err
+			}
+		}
+		p.mu.Lock()
+		p.processed = map[objectKey]bool{}
+		p.mu.Unlock()
+		for len(retries) > 0 {
+			n := min(len(retries), pageSize)
+			if err := j.runPage(ctx, p, retries[:n]); err != nil {
+				return err
+			}
+			retries = retries[n:]
+		}
+		return j.runFollowUps(ctx, p)
+	}()
+	if err == nil && retryAll {
+		j.stateMu.Lock()
+		j.state.RetryDone = j.control.Retry
+		j.stateMu.Unlock()
+	}
+	return j.endCycle(ctx, p, err)
 }
 
 // idAfter is the filter "id gt after".

@@ -73,7 +73,9 @@ type Manager struct {
 
 	runMu   sync.Mutex
 	running map[string]bool // app ids whose job runs in this process
-	wake    chan struct{}
+	// interrupts stop the jobs running in this process, by app id.
+	interrupts map[string]context.CancelCauseFunc
+	wake       chan struct{}
 
 	clientMu sync.Mutex
 	clients  map[string]cachedClient // by app id
@@ -94,7 +96,8 @@ type objectLock struct {
 // NewManager returns a Manager over st. sealer encrypts target secrets.
 func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Logger, opts Options) *Manager {
 	m := &Manager{store: st, catalog: catalog, sealer: sealer, log: log, opts: opts,
-		objects: map[string]*objectLock{}, running: map[string]bool{}, wake: make(chan struct{}, 1),
+		objects: map[string]*objectLock{}, running: map[string]bool{}, interrupts: map[string]context.CancelCauseFunc{},
+		wake:    make(chan struct{}, 1),
 		clients: map[string]cachedClient{}}
 	m.workers = opts.Workers
 	if m.workers <= 0 {
@@ -169,7 +172,8 @@ func (m *Manager) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	if err != nil {
 		return nil, err
 	}
-	a := &store.App{ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(in.Name), Template: in.Template, Config: b}
+	a := &store.App{ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(in.Name), Template: in.Template, Config: b,
+		Control: control{ConfigVersion: 1}.encode()}
 	a.Secret = m.sealer.Seal([]byte(in.SecretToken), []byte(a.ID))
 	if err := m.store.CreateApp(ctx, a); err != nil {
 		return nil, err
@@ -210,7 +214,6 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 	if err != nil {
 		return nil, err
 	}
-	cfgChanged := false
 	updated, err := m.store.UpdateApp(ctx, tenantID, a.ID, ifVersion, func(a *store.App) error {
 		cfg, err := decodeConfig(a.Config)
 		if err != nil {
@@ -239,7 +242,7 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 			return err
 		}
 		a.Config = b
-		cfgChanged = string(b) != before
+		targetChanged := string(b) != before
 		if ch.Name != nil {
 			if strings.TrimSpace(*ch.Name) == "" {
 				return invalid("an application needs a name")
@@ -251,18 +254,25 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 				return invalid("secretToken must not be empty")
 			}
 			a.Secret = m.sealer.Seal([]byte(*ch.SecretToken), []byte(a.ID))
+			targetChanged = true
+		}
+		if targetChanged {
+			// What the target should hold may have changed, or the target
+			// itself: a full cycle on this version follows at once, and
+			// objects that failed on the old one are retried with it.
+			c, err := decodeControl(a.Control)
+			if err != nil {
+				return err
+			}
+			c.ConfigVersion++
+			a.Control = c.encode()
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if cfgChanged {
-		if err := m.updateState(ctx, updated.ID, func(s *jobState, _ *store.JobState) { s.FullPending = true }); err != nil {
-			return nil, err
-		}
-		m.Wake()
-	}
+	m.Wake()
 	return m.view(updated)
 }
 
@@ -305,6 +315,13 @@ func decodeConfig(b []byte) (Config, error) {
 func (m *Manager) Assign(ctx context.Context, tenantID, app string, p Principal, role string) (*AssignmentView, error) {
 	a, err := m.store.AppByName(ctx, tenantID, app)
 	if err != nil {
+		return nil, err
+	}
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	if role, err = cfg.resolveRole(role); err != nil {
 		return nil, err
 	}
 	r, err := m.principal(ctx, tenantID, p)
@@ -402,45 +419,6 @@ func (m *Manager) principal(ctx context.Context, tenantID string, p Principal) (
 
 // --- jobs ---------------------------------------------------------------------------
 
-// Start turns provisioning On.
-func (m *Manager) Start(ctx context.Context, tenantID, app string) error {
-	return m.setEnabled(ctx, tenantID, app, true)
-}
-
-// Stop turns provisioning Off. A cycle that is running finishes.
-func (m *Manager) Stop(ctx context.Context, tenantID, app string) error {
-	return m.setEnabled(ctx, tenantID, app, false)
-}
-
-func (m *Manager) setEnabled(ctx context.Context, tenantID, app string, on bool) error {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return err
-	}
-	if _, err := m.store.UpdateApp(ctx, tenantID, a.ID, 0, func(a *store.App) error { a.Enabled = on; return nil }); err != nil {
-		return err
-	}
-	m.Wake()
-	return nil
-}
-
-// Restart clears the job's progress so that its next cycle is a full one,
-// from the current state of the directory, and turns provisioning On.
-// Links are kept: objects already provisioned are not matched again.
-func (m *Manager) Restart(ctx context.Context, tenantID, app string) error {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return err
-	}
-	if err := m.updateState(ctx, a.ID, func(s *jobState, _ *store.JobState) {
-		s.FullPending = true
-		s.Full = nil
-	}); err != nil {
-		return err
-	}
-	return m.setEnabled(ctx, tenantID, app, true)
-}
-
 // Status returns an application's job status and progress.
 func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, error) {
 	a, err := m.store.AppByName(ctx, tenantID, app)
@@ -451,9 +429,17 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 	if err != nil {
 		return nil, err
 	}
+	ctl, err := decodeControl(a.Control)
+	if err != nil {
+		return nil, err
+	}
 	st := &Status{App: a.Name, Enabled: a.Enabled, Current: s.Current, Last: s.Last, Watermark: js.Watermark,
-		FullCyclePending: s.FullPending || !s.InitialDone, Totals: s.Totals}
+		ConfigVersion: ctl.ConfigVersion, FullCyclePending: s.fullDue(ctl), Totals: s.Totals}
 	switch {
+	case s.Current != nil && m.now().Sub(s.Heartbeat) > staleAfter:
+		// Its process died, or lost the job, without ending it.
+		st.State = "interrupted"
+		st.Current.State = "interrupted"
 	case s.Current != nil:
 		st.State = "running"
 	case a.Enabled:
@@ -461,10 +447,47 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 	default:
 		st.State = "off"
 	}
-	if cfg, err := decodeConfig(a.Config); err == nil && !s.LastFull.IsZero() {
+	if cfg, err := decodeConfig(a.Config); err == nil && a.Enabled && !s.LastFull.IsZero() {
 		st.NextFullCycle = s.LastFull.Add(fullInterval(cfg))
 	}
+	if st.Failures, st.RetryableFailures, err = m.store.CountEscrows(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	st.Advice = advice(st)
 	return st, nil
+}
+
+// advice says what an administrator should do about a status, if
+// anything.
+func advice(st *Status) string {
+	var out []string
+	switch {
+	case st.State == "interrupted":
+		out = append(out, "The running cycle's process stopped without ending it; the next process to run the job resumes it where it was.")
+	case !st.Enabled && st.Last != nil && st.Last.State == "stopped":
+		out = append(out, fmt.Sprintf("Provisioning is Off; ferry apps start %s resumes the stopped cycle.", shellQuote(st.App)))
+	}
+	if st.Failures > 0 {
+		s := fmt.Sprintf("%d objects failed and are in escrow", st.Failures)
+		switch {
+		case st.RetryableFailures == st.Failures:
+			s += " (retried on their own schedule)"
+		case st.RetryableFailures > 0:
+			s += fmt.Sprintf(" (%d retried on their own schedule, the others wait for a change of the object or of the configuration)", st.RetryableFailures)
+		default:
+			s += " (they wait for a change of the object or of the configuration)"
+		}
+		out = append(out, fmt.Sprintf("%s: ferry apps failures %s shows why; ferry apps retry %s retries them now.", s, shellQuote(st.App), shellQuote(st.App)))
+	}
+	return strings.Join(out, " ")
+}
+
+// shellQuote quotes an application name for a command line, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func fullInterval(c Config) time.Duration {
@@ -512,6 +535,10 @@ func (m *Manager) TestConnection(ctx context.Context, tenantID, app string) (*Te
 	if err != nil {
 		return nil, err
 	}
+	return m.testConnection(ctx, a)
+}
+
+func (m *Manager) testConnection(ctx context.Context, a *store.App) (*TestResult, error) {
 	cfg, err := decodeConfig(a.Config)
 	if err != nil {
 		return nil, err
@@ -555,63 +582,4 @@ func (m *Manager) newClient(a *store.App, cfg Config) (*scimclient.Client, error
 	return scimclient.New(scimclient.Config{BaseURL: cfg.TenantURL, Token: string(token),
 		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: m.opts.HTTPClient,
 		Retry: m.opts.RetryPolicy, Clock: m.opts.Clock, Logger: m.log})
-}
-
-// --- logs ---------------------------------------------------------------------------
-
-// writeLogs stores log records of an application.
-func (m *Manager) writeLogs(ctx context.Context, a *store.App, records []*LogRecord) error {
-	if len(records) == 0 {
-		return nil
-	}
-	logs := make([]*store.ProvisioningLog, 0, len(records))
-	for _, r := range records {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		logs = append(logs, &store.ProvisioningLog{TenantID: a.TenantID, AppID: a.ID, CycleID: r.CycleID,
-			At: r.ActivityDateTime, Action: r.Action, Status: r.Status, SourceType: r.Source.Type, SourceID: r.Source.ID,
-			SourceName: r.Source.DisplayName, TargetID: r.Target.ID, Record: b})
-	}
-	if err := m.store.AppendLogs(context.WithoutCancel(ctx), logs); err != nil {
-		return fmt.Errorf("write provisioning logs: %w", err)
-	}
-	for i, l := range logs {
-		records[i].ID = l.ID
-	}
-	return nil
-}
-
-// Logs returns an application's provisioning logs, newest first.
-func (m *Manager) Logs(ctx context.Context, tenantID, app string, f LogFilter) ([]LogRecord, error) {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
-	q := store.LogQuery{TenantID: tenantID, AppID: a.ID, Action: f.Action, Status: f.Status, Since: f.Since,
-		Until: f.Until, Before: f.Before, Limit: f.Limit}
-	if f.User != "" {
-		if _, err := m.store.Get(ctx, tenantID, store.UserType, f.User, store.ReadOptions{}); err == nil {
-			q.SourceID = f.User
-		} else if _, err := m.store.Get(ctx, tenantID, store.GroupType, f.User, store.ReadOptions{}); err == nil {
-			q.SourceID = f.User
-		} else {
-			q.SourceName = f.User
-		}
-	}
-	logs, err := m.store.Logs(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]LogRecord, 0, len(logs))
-	for _, l := range logs {
-		var r LogRecord
-		if err := json.Unmarshal(l.Record, &r); err != nil {
-			return nil, fmt.Errorf("a provisioning log record does not decode: %w", err)
-		}
-		r.ID = l.ID
-		out = append(out, r)
-	}
-	return out, nil
 }

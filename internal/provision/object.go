@@ -30,6 +30,14 @@ type outcome struct {
 	linked bool
 	// groups are the source groups the object is a member of.
 	groups []string
+	// interrupted says the cycle was stopped while the object was being
+	// processed, before anything of it was done: it is not processed.
+	interrupted bool
+	// version is the source object's version, for its escrow.
+	version int64
+	// stillFailing says the object is in escrow with a permanent failure
+	// and was left alone: nothing changed that could make it pass.
+	stillFailing bool
 }
 
 // pass holds what one cycle's object passes share: the lookups that would
@@ -51,6 +59,24 @@ type pass struct {
 	// page, and their links (nil: none), so that a full cycle does not read
 	// each again; an object takes its entry when it is processed.
 	loaded map[objectKey]*loadedObject
+	// added counts the follow-ups, which add to the cycle's total.
+	added int
+
+	// configVersion is the configuration version the pass provisions.
+	configVersion int64
+	// escrows are the objects in escrow; retrying says every one of them
+	// is tried, permanent failures included.
+	escrows  map[objectKey]*escrowed
+	retrying bool
+	// reconcile compares linked objects with the target as it is (full
+	// cycles, provision on demand) rather than with what was last
+	// exported; reconciled are the objects compared in this pass, whose
+	// later follow-ups diff against what this pass exported.
+	reconcile  bool
+	reconciled map[objectKey]bool
+	// cycleStarted is when the cycle began, passStarted when this pass
+	// did: a resumed cycle finds objects created before its process died.
+	cycleStarted, passStarted time.Time
 }
 
 // loadedObject is a directory object and its link, read with its page.
@@ -62,7 +88,41 @@ type loadedObject struct {
 type objectKey struct{ typ, id string }
 
 func newPass(j *job, cycleID string) *pass {
-	return &pass{j: j, cycleID: cycleID, processed: map[objectKey]bool{}, followUps: map[objectKey]bool{}}
+	return &pass{j: j, cycleID: cycleID, processed: map[objectKey]bool{}, followUps: map[objectKey]bool{},
+		escrows: map[objectKey]*escrowed{}, reconciled: map[objectKey]bool{}}
+}
+
+// unclaim forgets that an object was claimed: it was not processed after
+// all.
+func (p *pass) unclaim(k objectKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.processed, k)
+}
+
+// isProcessed reports whether the object was processed in this pass.
+func (p *pass) isProcessed(k objectKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.processed[k]
+}
+
+// settle keeps a failed object in escrow and takes one that did not fail
+// out of it.
+func (p *pass) settle(ctx context.Context, k objectKey, o outcome) {
+	if p.onDemand {
+		return
+	}
+	if o.stillFailing {
+		return // its escrow stands as it is
+	}
+	if o.record != nil && o.record.Status == StatusFailure {
+		p.escrow(ctx, k, o.record, o.version)
+		return
+	}
+	if o.count != nil {
+		p.release(ctx, k)
+	}
 }
 
 // claim reports whether the object is still to be processed in this pass,
@@ -156,8 +216,18 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 		Source: Identity{ID: id, Type: typ}, Target: Identity{Type: co.TargetType}}
 	o := p.run(ctx, co, rec)
 	rec.DurationMs = time.Since(start).Milliseconds()
+	if o.record != nil && o.record.Status == StatusFailure && o.record.ID == "" && ctx.Err() != nil && !p.onDemand {
+		// The cycle was stopped under it: what failed is the stop, not the
+		// object, and whatever was sent before was recorded with its link.
+		return outcome{interrupted: true}
+	}
 	if o.record != nil && o.record.Status == StatusFailure && o.count == nil {
 		o.count = func(c *Counts) { c.Failed++ }
+	}
+	if o.count == nil && !p.onDemand {
+		// Every object a cycle looks at counts once, so that the counts
+		// add up to what was processed.
+		o.count = func(c *Counts) { c.Skipped++ }
 	}
 	return o
 }
@@ -165,8 +235,9 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
 	j := p.j
 	typ, id := co.SourceType, rec.Source.ID
+	k := objectKey{typ, id}
 	// Import.
-	pre := p.take(objectKey{typ, id})
+	pre := p.take(k)
 	var r *store.Resource
 	var err error
 	if pre != nil {
@@ -181,10 +252,23 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 		}
 	}
 	rec.Source.DisplayName = displayName(r)
+	if p.waitsForChange(k, r) {
+		// A permanent failure, and neither the object nor the
+		// configuration changed since: trying again would fail again.
+		return outcome{stillFailing: true, count: func(c *Counts) { c.Failed++ }}
+	}
 	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(typ), rec.Source.DisplayName))
 	doc := render(r)
+	o := p.scoped(ctx, co, rec, r, doc, pre)
+	o.version = r.Version
+	return o
+}
 
-	// Scope.
+// scoped is what follows the import of a directory object r: scope,
+// match, and the action.
+func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, doc resource.Document, pre *loadedObject) outcome {
+	j := p.j
+	typ, id := co.SourceType, r.ID
 	inScope, why, err := j.inScope(ctx, co, r, doc)
 	if err != nil {
 		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err))
@@ -199,6 +283,12 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 		scopeStatus = StatusSkipped
 	}
 	rec.step("Determine scope", "scoping", scopeStatus, why)
+	switch {
+	case !inScope:
+		rec.Reason = why
+	case !active:
+		rec.Reason = reasonDisabled
+	}
 
 	var link *store.Link
 	if pre != nil {
@@ -215,15 +305,22 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	for _, g := range r.Groups {
 		groups = append(groups, g.ID)
 	}
+	// A link without a target id marks a create that was sent and whose
+	// answer was never recorded (the process died): the target may have
+	// the object, so it is matched, whatever the scope says now.
+	pending := link != nil && link.TargetID == ""
+	if pending {
+		link = nil
+	}
 
 	if link == nil {
-		if !inScope {
+		if !inScope && !pending {
 			if !p.onDemand {
 				return outcome{} // never provisioned, not in scope: nothing to do or log
 			}
 			return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+why)
 		}
-		if !active {
+		if !active && !pending {
 			return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created")
 		}
 		want, err := co.evaluate(doc, false, true, j.m.env)
@@ -245,12 +342,33 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 			if co.members {
 				exp.Members = memberIDsOf(matched)
 			}
-			if err := j.putLink(ctx, link, exp); err != nil {
+			var created *LogRecord
+			if pending {
+				// The create went through: its record is written now.
+				created = p.followRecord(rec)
+				created.Action, created.Status, created.Reason = ActionCreate, StatusSuccess, reasonNew
+				created.step("Create", "export", StatusSuccess, fmt.Sprintf(
+					"Created %s %s in the target; the answer was lost when the cycle was interrupted, and matching found it", strings.ToLower(typ), tid))
+			}
+			if err := j.putLink(ctx, link, exp, created); err != nil {
 				return failed(rec, "matching", "InternalError", err.Error())
 			}
+			p.markReconciled(objectKey{typ, id})
 			o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
 			o.linked, o.groups = true, groups
+			if pending && o.record == nil {
+				o.count = func(c *Counts) { c.Created++ }
+			}
 			return o
+		}
+		if pending {
+			// The create never arrived.
+			if err := j.deleteLink(ctx, typ, id, nil); err != nil {
+				return failed(rec, "matching", "InternalError", err.Error())
+			}
+			if !inScope || !active {
+				return outcome{}
+			}
 		}
 		if !co.Actions.Create {
 			return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
@@ -272,6 +390,17 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	return o
 }
 
+// Reasons an action was taken, for log records.
+const (
+	reasonUnassigned = "not assigned to the application (directly or through a group)"
+	reasonOutOfScope = "does not pass the scoping filters"
+	reasonDisabled   = "disabled in the directory"
+	reasonDeleted    = "deleted in the directory"
+	reasonNew        = "in scope and not in the target"
+	reasonChanged    = "changed in the directory or the configuration"
+	reasonDrift      = "differs in the target"
+)
+
 // linkedElsewhere reports, with its failed outcome, that the target object
 // tid is linked to another directory object already: both have the same
 // matching value, and linking both would make them overwrite each other.
@@ -292,7 +421,9 @@ func (p *pass) linkedElsewhere(ctx context.Context, co *compiledObject, rec *Log
 	return o, true
 }
 
-// create creates the object in the target and links it.
+// create creates the object in the target and links it. The link and the
+// create's log record are written together, so that a crash right after
+// the create can lose neither.
 func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, want *desired) outcome {
 	j := p.j
 	refs, pending := j.resolveRefs(ctx, want.refs)
@@ -304,6 +435,13 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	rematch := func(ctx context.Context) (resource.Document, bool, error) {
 		return p.queryMatch(ctx, co, want)
 	}
+	// Mark the create as sent before sending it: should the process die
+	// before the answer is recorded, the object is matched, not created
+	// twice, and its create is recorded then.
+	marker := &store.Link{AppID: j.app.ID, SourceType: co.SourceType, SourceID: r.ID}
+	if err := j.putLink(ctx, marker, &exportedRecord{Values: map[string]any{}}, nil); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
 	created, matchedInstead, err := j.client.Create(ctx, co.TargetType, doc, rematch)
 	if err != nil {
 		return failedAction(rec, ActionCreate, err)
@@ -311,6 +449,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	tid, _ := created.String("id")
 	rec.Target.ID = tid
 	link := &store.Link{AppID: j.app.ID, SourceType: co.SourceType, SourceID: r.ID, TargetID: tid}
+	k := objectKey{co.SourceType, r.ID}
 	if matchedInstead {
 		// The target had it after all (a 409, or a create that went
 		// through before its answer was lost): link, then update.
@@ -319,40 +458,71 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		}
 		rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Matched target object %s when creating", tid))
 		exp := &exportedRecord{Values: co.observed(created)}
-		if err := j.putLink(ctx, link, exp); err != nil {
+		if err := j.putLink(ctx, link, exp, nil); err != nil {
 			return failed(rec, "export", "InternalError", err.Error())
 		}
+		p.markReconciled(k)
 		o := p.update(ctx, co, rec, r, render(r), link, false, true)
 		o.linked = true
 		return o
 	}
-	exp := &exportedRecord{Values: values}
-	if err := j.putLink(ctx, link, exp); err != nil {
-		return failed(rec, "export", "InternalError", err.Error())
-	}
-	p.deferRefs(r.ID, pending)
 	var changes []change
 	for _, k := range sortedKeys(values) {
 		changes = append(changes, change{path: k, new: values[k], redacted: want.redacted[k]})
 	}
 	rec.ModifiedProperties = modified(changes)
-	rec.Action, rec.Status = ActionCreate, StatusSuccess
+	rec.Action, rec.Status, rec.Reason = ActionCreate, StatusSuccess, reasonNew
 	rec.step("Create", "export", StatusSuccess, fmt.Sprintf("Created %s %s in the target", strings.ToLower(co.SourceType), tid))
+	exp := &exportedRecord{Values: values}
+	if err := j.putLink(ctx, link, exp, rec); err != nil {
+		// The target has the object and Ferry does not know it: the next
+		// cycle's matching finds it.
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	p.markReconciled(k)
+	p.deferRefs(r.ID, pending)
 	o := outcome{record: rec, linked: true, count: func(c *Counts) { c.Created++ }}
 	if co.members {
-		if err := p.syncMembers(ctx, co, rec, r, link, exp); err != nil {
-			return failedAction(rec, ActionCreate, err)
+		// The members follow in requests of their own, recorded in a
+		// record of their own: the create's is written.
+		mrec := p.followRecord(rec)
+		added, removed, err := p.sendMembers(ctx, co, r, link, exp)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Stopped: the members are added when the cycle resumes.
+		case err != nil:
+			// Created, but its members failed: the object goes to escrow
+			// with the members' failure, and is counted as created.
+			failedAction(mrec, ActionUpdate, err)
+			return outcome{record: mrec, linked: true, count: func(c *Counts) { c.Created++ }}
+		case added+removed > 0:
+			mrec.ModifiedProperties = []ModifiedProperty{{Name: "members", NewValue: fmt.Sprintf("%d members", added)}}
+			mrec.Action, mrec.Status, mrec.Reason = ActionUpdate, StatusSuccess, reasonNew
+			mrec.step("Update", "export", StatusSuccess, fmt.Sprintf("Added %d members to group %s", added, tid))
+			if err := j.putLink(ctx, link, exp, mrec); err != nil {
+				return failed(rec, "export", "InternalError", err.Error())
+			}
 		}
 	}
 	return o
 }
 
+// followRecord starts the log record of a further action on the object of
+// rec, whose record is written already.
+func (p *pass) followRecord(rec *LogRecord) *LogRecord {
+	return &LogRecord{ActivityDateTime: p.j.m.now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
+		Source: rec.Source, Target: rec.Target}
+}
+
 // update brings a linked object in line with its mappings: a PATCH of the
-// attributes that differ from what was last exported, and, for a group,
-// its members.
+// attributes that differ, and, for a group, its members. In a full cycle
+// (reconcile) they are compared with the target object as it is, once per
+// cycle, so that drift is repaired and a target object that is gone is
+// matched or created again; otherwise with what was last exported.
 func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, doc resource.Document,
 	link *store.Link, softDeleted, inScope bool) outcome {
 	j := p.j
+	k := objectKey{co.SourceType, r.ID}
 	want, err := co.evaluate(doc, softDeleted, false, j.m.env)
 	if err != nil {
 		return mappingFailed(rec, err)
@@ -361,11 +531,27 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	if err != nil {
 		return failed(rec, "processing", "InternalError", err.Error())
 	}
+	reason := reasonChanged
+	if p.reconcile && p.markReconciled(k) {
+		actual, found, err := p.actual(ctx, co, link.TargetID)
+		if err != nil {
+			return failedErr(rec, "matching", err)
+		}
+		if !found {
+			return p.anchorLost(ctx, co, rec, link)
+		}
+		exp = co.reconciled(exp, actual)
+		reason = reasonDrift
+		rec.step("Read target", "matching", StatusSuccess, fmt.Sprintf("Read target object %s to compare with the mappings", link.TargetID))
+	}
 	refs, pending := j.resolveRefs(ctx, want.refs)
 	changes := co.diff(exp.Values, want, refs)
 	action := ActionUpdate
 	if softDeleted && disables(changes) {
 		action = ActionDisable
+		if rec.Reason == "" {
+			rec.Reason = reasonDisabled
+		}
 	}
 	if len(changes) > 0 && !co.Actions.Update {
 		return skipped(rec, codeEntrySynchronizationSkip, "The object differs from the target but the Update action is off")
@@ -381,21 +567,18 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		for _, c := range changes {
 			exp.Values[c.path] = c.new
 		}
-		if err := j.putLink(ctx, link, exp); err != nil {
-			return failed(rec, "export", "InternalError", err.Error())
-		}
+		rec.ModifiedProperties = modified(changes)
 	}
 	p.deferRefs(r.ID, pending)
 	memberChanges := 0
+	var memberErr error
 	if co.members {
 		before := len(exp.Members)
-		added, removed, err := p.syncMembersDiff(ctx, co, r, link, exp)
-		if scimclient.IsNotFound(err) {
+		added, removed, err := p.sendMembers(ctx, co, r, link, exp)
+		if scimclient.IsNotFound(err) && len(changes) == 0 {
 			return p.anchorLost(ctx, co, rec, link)
 		}
-		if err != nil {
-			return failedAction(rec, action, err)
-		}
+		memberErr = err
 		memberChanges = added + removed
 		if memberChanges > 0 {
 			rec.ModifiedProperties = append(rec.ModifiedProperties, ModifiedProperty{Name: "members",
@@ -403,24 +586,58 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		}
 	}
 	if len(changes) == 0 && memberChanges == 0 {
+		if memberErr != nil && ctx.Err() == nil {
+			return failedAction(rec, action, memberErr)
+		}
 		if p.onDemand {
 			rec.Action, rec.Status = ActionOther, StatusSuccess
 			rec.step("Update", "export", StatusSkipped, "The target object is already in sync")
 			return outcome{record: rec, count: func(c *Counts) { c.Unchanged++ }}
 		}
+		if link.Created.After(p.cycleStarted) && link.Created.Before(p.passStarted) {
+			// Created earlier in this cycle, before its process stopped or
+			// died: its log record was written with its link.
+			return outcome{count: func(c *Counts) { c.Created++ }}
+		}
 		return outcome{count: func(c *Counts) { c.Unchanged++ }}
 	}
-	rec.ModifiedProperties = append(modified(changes), rec.ModifiedProperties...)
+	if rec.Reason == "" {
+		rec.Reason = reason
+	}
 	rec.Action, rec.Status = action, StatusSuccess
 	verb := "Updated"
 	if action == ActionDisable {
 		verb = "Disabled"
 	}
 	rec.step(verb, "export", StatusSuccess, fmt.Sprintf("%s %s %s in the target", verb, strings.ToLower(co.SourceType), link.TargetID))
+	if memberErr != nil && ctx.Err() == nil {
+		// Some of it was sent: the record says what, and that the members
+		// failed.
+		o := failedAction(rec, action, memberErr)
+		if err := j.putLink(ctx, link, exp, rec); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
+		return o
+	}
+	if err := j.putLink(ctx, link, exp, rec); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
 	if action == ActionDisable {
 		return outcome{record: rec, count: func(c *Counts) { c.Disabled++ }}
 	}
 	return outcome{record: rec, count: func(c *Counts) { c.Updated++ }}
+}
+
+// markReconciled records that a linked object is compared with the target
+// in this pass, and reports whether it was not already.
+func (p *pass) markReconciled(k objectKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reconciled[k] {
+		return false
+	}
+	p.reconciled[k] = true
+	return true
 }
 
 // disables reports whether changes set active to false.
@@ -434,21 +651,21 @@ func disables(changes []change) bool {
 }
 
 // anchorLost handles a linked object that the target no longer has
-// (InvalidAnchor): the link goes, and the next cycle matches or creates
-// the object again.
+// (InvalidAnchor): the link goes, and the object is matched or created
+// again in this cycle's follow-ups.
 func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecord, link *store.Link) outcome {
 	j := p.j
-	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, link.SourceID); err != nil {
-		return failed(rec, "export", "InternalError", err.Error())
-	}
-	p.followUp(objectKey{co.SourceType, link.SourceID})
-	rec.Action, rec.Status = ActionUpdate, StatusWarning
+	rec.Action, rec.Status, rec.Reason = ActionUpdate, StatusWarning, "gone from the target"
 	rec.Error = &ErrorInfo{Code: string(scimclient.CodeInvalidAnchor), Category: "nonServiceFailure",
 		Reason: fmt.Sprintf("The target no longer has object %s, which was created or matched for this %s", link.TargetID,
 			strings.ToLower(co.SourceType)),
 		RecommendedAction: "None: the link was dropped and the object is matched or created again."}
 	rec.step("Update", "export", StatusWarning, rec.Error.Reason)
-	return outcome{record: rec}
+	if err := j.deleteLink(ctx, co.SourceType, link.SourceID, rec); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
+	p.followUp(objectKey{co.SourceType, link.SourceID})
+	return outcome{record: rec, count: func(c *Counts) { c.Skipped++ }}
 }
 
 // gone handles an object deleted from the directory: its target object is
@@ -465,7 +682,16 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 	if err != nil {
 		return failed(rec, "processing", "InternalError", err.Error())
 	}
+	if link.TargetID == "" {
+		// A create whose answer was lost, of an object since deleted: with
+		// no source to match by, only the mark goes.
+		if err := j.deleteLink(ctx, co.SourceType, rec.Source.ID, nil); err != nil {
+			return failed(rec, "processing", "InternalError", err.Error())
+		}
+		return outcome{}
+	}
 	rec.Target.ID = link.TargetID
+	rec.Reason = reasonDeleted
 	rec.step("Import", "import", StatusSuccess, "The object was deleted from the directory")
 	if j.cfg.SkipOutOfScopeDeletions && !co.Actions.Delete {
 		return skipped(rec, codeEntrySynchronizationSkip, "Deleted in the directory; the Delete action is off and SkipOutOfScopeDeletions is set")
@@ -475,11 +701,11 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 		if err != nil && !scimclient.IsNotFound(err) {
 			return failedAction(rec, ActionDelete, err)
 		}
-		if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, rec.Source.ID); err != nil {
-			return failed(rec, "export", "InternalError", err.Error())
-		}
 		rec.Action, rec.Status = ActionDelete, StatusSuccess
 		rec.step("Delete", "export", StatusSuccess, fmt.Sprintf("Deleted %s %s in the target", strings.ToLower(co.SourceType), link.TargetID))
+		if err := j.deleteLink(ctx, co.SourceType, rec.Source.ID, rec); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
 		return outcome{record: rec, count: func(c *Counts) { c.Deleted++ }}
 	}
 	// Without the Delete action a deleted user is disabled, not left
@@ -495,11 +721,11 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 		}
 		rec.ModifiedProperties = []ModifiedProperty{{Name: "active", OldValue: display(exp.Values["active"]), NewValue: "false"}}
 	}
-	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, rec.Source.ID); err != nil {
-		return failed(rec, "export", "InternalError", err.Error())
-	}
 	rec.Action, rec.Status = ActionDisable, StatusSuccess
 	rec.step("Disable", "export", StatusSuccess, "Deleted in the directory with the Delete action off: disabled in the target and no longer managed")
+	if err := j.deleteLink(ctx, co.SourceType, rec.Source.ID, rec); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
 	return outcome{record: rec, count: func(c *Counts) { c.Disabled++ }}
 }
 
@@ -509,19 +735,20 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 // managed.
 func (p *pass) groupLeft(ctx context.Context, co *compiledObject, rec *LogRecord, link *store.Link) outcome {
 	j := p.j
-	if co.Actions.Delete {
-		if err := j.client.Delete(ctx, co.TargetType, link.TargetID); err != nil && !scimclient.IsNotFound(err) {
-			return failedAction(rec, ActionDelete, err)
-		}
-	}
-	if err := j.m.store.DeleteLink(ctx, j.app.ID, co.SourceType, link.SourceID); err != nil {
-		return failed(rec, "export", "InternalError", err.Error())
-	}
 	if !co.Actions.Delete {
+		if err := j.deleteLink(ctx, co.SourceType, link.SourceID, nil); err != nil {
+			return failed(rec, "export", "InternalError", err.Error())
+		}
 		return skipped(rec, codeEntrySynchronizationSkip, "The group left the scope; with the Delete action off it stays in the target, no longer managed")
+	}
+	if err := j.client.Delete(ctx, co.TargetType, link.TargetID); err != nil && !scimclient.IsNotFound(err) {
+		return failedAction(rec, ActionDelete, err)
 	}
 	rec.Action, rec.Status = ActionDelete, StatusSuccess
 	rec.step("Delete", "export", StatusSuccess, fmt.Sprintf("The group left the scope: deleted group %s in the target", link.TargetID))
+	if err := j.deleteLink(ctx, co.SourceType, link.SourceID, rec); err != nil {
+		return failed(rec, "export", "InternalError", err.Error())
+	}
 	return outcome{record: rec, count: func(c *Counts) { c.Deleted++ }}
 }
 
@@ -600,7 +827,7 @@ func (j *job) resolveRefs(ctx context.Context, refs map[string]string) (map[stri
 	var pending []string
 	for path, sid := range refs {
 		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, sid)
-		if err != nil {
+		if err != nil || l.TargetID == "" {
 			pending = append(pending, sid)
 			continue
 		}
@@ -627,26 +854,17 @@ func (p *pass) deferRefs(id string, pending []string) {
 	}
 }
 
-// syncMembers gives a newly created group its members.
-func (p *pass) syncMembers(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, link *store.Link, exp *exportedRecord) error {
-	added, _, err := p.syncMembersDiff(ctx, co, r, link, exp)
-	if err != nil {
-		return err
-	}
-	if added > 0 {
-		rec.ModifiedProperties = append(rec.ModifiedProperties, ModifiedProperty{Name: "members", NewValue: fmt.Sprintf("%d members", added)})
-	}
-	return nil
-}
-
-// syncMembersDiff sends the difference between a group's linked members and
-// the members last exported, in chunks, and records the new set.
-func (p *pass) syncMembersDiff(ctx context.Context, co *compiledObject, r *store.Resource, link *store.Link, exp *exportedRecord) (added, removed int, err error) {
+// sendMembers sends the difference between a group's linked members and
+// the members last exported, in chunks, and records the new set in exp;
+// the caller writes the link. A target that the engine compared with
+// (reconcile) has in exp.Members what it holds of the members Ferry gave
+// it.
+func (p *pass) sendMembers(ctx context.Context, co *compiledObject, r *store.Resource, link *store.Link, exp *exportedRecord) (added, removed int, err error) {
 	j := p.j
 	var want []string
 	for _, m := range r.Members {
 		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
-		if isStatus(err, 404) {
+		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
 			continue // not provisioned (yet): added when it is
 		}
 		if err != nil {
@@ -684,15 +902,20 @@ func (p *pass) syncMembersDiff(ctx context.Context, co *compiledObject, r *store
 	}
 	if len(remove) > 0 {
 		if err := j.client.RemoveMembers(ctx, link.TargetID, remove); err != nil {
-			return 0, 0, err
+			// The additions went through: keep them.
+			exp.Members = sortedUnion(exp.Members, add)
+			return len(add), 0, err
 		}
 	}
 	slices.Sort(want)
 	exp.Members = want
-	if err := j.putLink(ctx, link, exp); err != nil {
-		return 0, 0, err
-	}
 	return len(add), len(remove), nil
+}
+
+func sortedUnion(a, b []string) []string {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // memberIDsOf returns the member ids of a target group document.
@@ -712,17 +935,56 @@ func memberIDsOf(doc resource.Document) []string {
 
 // --- helpers --------------------------------------------------------------------------
 
-// putLink stores a link with its exported record.
-func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord) error {
+// putLink stores a link with its exported record and, when rec is not
+// nil, the log record of the target write it follows, in one transaction:
+// a crash can lose neither without the other. The store writes even when
+// ctx is done, as what the target was sent must be recorded.
+func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, rec *LogRecord) error {
 	b, err := json.Marshal(exp)
 	if err != nil {
 		return err
 	}
 	l.Exported = b
-	if err := j.m.store.PutLink(ctx, l); err != nil {
+	logs, err := j.commitRecord(rec)
+	if err != nil {
+		return err
+	}
+	if err := j.m.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
 		return fmt.Errorf("store the link: %w", err)
 	}
+	if rec != nil {
+		rec.ID = logs[0].ID
+	}
 	return nil
+}
+
+// deleteLink removes an object's link, with the log record of the target
+// write it follows, as putLink writes one.
+func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
+	logs, err := j.commitRecord(rec)
+	if err != nil {
+		return err
+	}
+	if err := j.m.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
+		return fmt.Errorf("remove the link: %w", err)
+	}
+	if rec != nil {
+		rec.ID = logs[0].ID
+	}
+	return nil
+}
+
+// commitRecord returns the stored form of rec, none for nil.
+func (j *job) commitRecord(rec *LogRecord) ([]*store.ProvisioningLog, error) {
+	if rec == nil {
+		return nil, nil
+	}
+	rec.DurationMs = time.Since(rec.ActivityDateTime).Milliseconds()
+	l, err := storedLog(j.app, rec)
+	if err != nil {
+		return nil, err
+	}
+	return []*store.ProvisioningLog{l}, nil
 }
 
 // render returns a stored resource as the document mappings read: the
@@ -768,9 +1030,12 @@ func skipped(rec *LogRecord, code scimclient.Code, reason string) outcome {
 	return outcome{record: rec, count: func(c *Counts) { c.Skipped++ }}
 }
 
+// failed records a failure. Failures of Ferry's own (InternalError: the
+// database) are retryable; the others are made so by failedErr when the
+// target's answer says so.
 func failed(rec *LogRecord, stepType, code, reason string) outcome {
 	rec.Action, rec.Status = ActionOther, StatusFailure
-	rec.Error = &ErrorInfo{Code: code, Reason: reason, Category: "failure"}
+	rec.Error = &ErrorInfo{Code: code, Reason: reason, Category: "failure", Retryable: code == "InternalError"}
 	rec.step("Failed", stepType, StatusFailure, reason)
 	return outcome{record: rec, count: func(c *Counts) { c.Failed++ }}
 }
@@ -807,6 +1072,10 @@ func failedErr(rec *LogRecord, stepType string, err error) outcome {
 	}
 	o := failed(rec, stepType, string(code), err.Error())
 	rec.Error.RecommendedAction = recommendation(code)
+	if se, ok := errors.AsType[*scimclient.Error](err); ok {
+		rec.Error.Retryable = se.Retryable
+		rec.Error.Request = se.Method + " " + se.URL
+	}
 	return o
 }
 
@@ -816,7 +1085,11 @@ func recommendation(code scimclient.Code) string {
 	case scimclient.CodeUnauthorized, scimclient.CodeInsufficientRights:
 		return "Check the Secret Token and run Test Connection."
 	case scimclient.CodeTooManyRequests, scimclient.CodeInternalServerError, scimclient.CodeTimeout, scimclient.CodeWebExceptionProtocolError:
-		return "None: the object is retried in the next cycle."
+		return "None: the object is in escrow and retried on its own schedule (ferry apps retry retries it now)."
+	case scimclient.CodeBadRequest, scimclient.CodeUnprocessableEntity:
+		return "The target refused the object's values (see the reason for the attribute it names): fix the value in the directory or the attribute mapping; the object is tried again when either changes."
+	case scimclient.CodeEntryConflict:
+		return "Another object in the target has a unique value of this one (a userName or an email): make the values unique, or match on that attribute."
 	case scimclient.CodeDuplicateTargetEntries:
 		return "Make the matching attribute's value unique in the target, or change the matching attributes."
 	case codeMandatoryFieldsMissing:

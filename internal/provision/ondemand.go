@@ -42,6 +42,10 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 
 	p := newPass(j, "on-demand-"+store.NewID())
 	p.onDemand = true
+	// On demand compares a linked object with the target as it is, so
+	// that the steps show the real difference.
+	p.reconcile = true
+	p.configVersion = j.version
 	var primary objectKey
 	var keys []objectKey
 	if req.User != "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
 )
 
@@ -16,9 +17,11 @@ import (
 const maxPrematch = 20000
 
 // targetIndex is the target's objects of one type by the value of each
-// matching attribute (folded: SCIM servers compare these ignoring case).
+// matching attribute (folded: SCIM servers compare these ignoring case),
+// and by id, which a full cycle compares its linked objects with.
 type targetIndex struct {
 	byAttr map[string]map[string][]resource.Document
+	byID   map[string]resource.Document
 }
 
 func (x *targetIndex) lookup(attr, value string) []resource.Document {
@@ -26,8 +29,9 @@ func (x *targetIndex) lookup(attr, value string) []resource.Document {
 }
 
 // prematch lists the target's objects of each mapped type when there are
-// at most maxPrematch of them, and indexes them by matching attribute.
-// A listing that fails or is too large leaves matching to queries.
+// at most maxPrematch of them, and indexes them by matching attribute and
+// id. A listing that fails or is too large leaves matching to queries, and
+// the comparison of linked objects with the target to a read of each.
 func (j *job) prematch(ctx context.Context, p *pass) error {
 	for _, co := range j.cfg.objects {
 		first, err := j.client.List(ctx, co.TargetType, 1, 1, scimclient.ReadOptions{})
@@ -37,7 +41,7 @@ func (j *job) prematch(ctx context.Context, p *pass) error {
 		if first.TotalResults > maxPrematch {
 			continue
 		}
-		idx := &targetIndex{byAttr: map[string]map[string][]resource.Document{}}
+		idx := &targetIndex{byAttr: map[string]map[string][]resource.Document{}, byID: map[string]resource.Document{}}
 		for _, m := range co.match {
 			idx.byAttr[m.Target] = map[string][]resource.Document{}
 		}
@@ -49,6 +53,9 @@ func (j *job) prematch(ctx context.Context, p *pass) error {
 			if n++; n > maxPrematch {
 				idx = nil
 				break
+			}
+			if id, ok := doc.String("id"); ok {
+				idx.byID[id] = doc
 			}
 			for _, m := range co.match {
 				for _, v := range m.target.Values(doc, co.target) {
@@ -67,4 +74,60 @@ func (j *job) prematch(ctx context.Context, p *pass) error {
 		}
 	}
 	return nil
+}
+
+// actual reads a linked object as the target holds it: from the cycle's
+// listing of the target when there is one, by id otherwise (an object the
+// listing lacks is read by id too, so that no object is taken for gone on
+// a listing's word alone). Groups whose members are mapped are read by id
+// with their members, which listings leave out.
+func (p *pass) actual(ctx context.Context, co *compiledObject, targetID string) (resource.Document, bool, error) {
+	if idx := p.prematch[co.TargetType]; idx != nil && !co.members {
+		if doc := idx.byID[targetID]; doc != nil {
+			return doc, true, nil
+		}
+	}
+	doc, err := p.j.client.Get(ctx, co.TargetType, targetID, scimclient.ReadOptions{Members: co.members})
+	if scimclient.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return doc, true, nil
+}
+
+// reconciled is the exported record to diff the mappings against for a
+// target object as it is: the target's values of the mapped attributes,
+// except for attributes a target never returns (a password), which keep
+// what was exported; and of a group's members, those Ferry gave it that
+// it still has (members others added are not Ferry's to remove).
+func (co *compiledObject) reconciled(exp *exportedRecord, actual resource.Document) *exportedRecord {
+	out := &exportedRecord{Values: co.observed(actual)}
+	for _, ca := range co.attrs {
+		a := ca.target.Attr
+		if ca.target.Sub != nil {
+			a = ca.target.Sub
+		}
+		if a == nil || (a.Returned != schema.Never && a.Mutability != schema.WriteOnly) {
+			continue
+		}
+		if v, ok := exp.Values[ca.Target]; ok {
+			out.Values[ca.Target] = v
+		} else {
+			delete(out.Values, ca.Target)
+		}
+	}
+	if co.members {
+		have := map[string]bool{}
+		for _, id := range memberIDsOf(actual) {
+			have[id] = true
+		}
+		for _, id := range exp.Members {
+			if have[id] {
+				out.Members = append(out.Members, id)
+			}
+		}
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"github.com/ferryid/ferry/internal/scim"
 	"time"
 
@@ -30,10 +29,7 @@ func (m *Manager) Wake() {
 // job's lease in the database, so replicas sharing a database share the
 // work. Run returns once the cycles it started have stopped.
 func (m *Manager) Run(ctx context.Context) {
-	poll := m.opts.PollInterval
-	if poll <= 0 {
-		poll = 500 * time.Millisecond
-	}
+	poll := m.pollInterval()
 	done := make(chan struct{})
 	active := 0
 	t := time.NewTicker(poll)
@@ -116,8 +112,16 @@ func (m *Manager) setRunning(id string, on bool) {
 	}
 }
 
+// staleAfter is how old a running cycle's heartbeat may grow before the
+// cycle is taken for interrupted; its process saves progress every
+// progressEvery.
+const (
+	progressEvery = time.Second
+	staleAfter    = 5 * progressEvery
+)
+
 // due says which cycle an application's job needs now: kindFull,
-// kindIncremental or "".
+// kindRetry, kindIncremental or "".
 func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	js, s, err := m.loadState(ctx, a.ID)
 	if err != nil {
@@ -127,8 +131,15 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !s.InitialDone || s.FullPending || s.Full != nil || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
+	ctl, err := decodeControl(a.Control)
+	if err != nil {
+		return "", err
+	}
+	if s.fullDue(ctl) || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
 		return kindFull, nil
+	}
+	if ctl.Retry > s.RetryDone {
+		return kindRetry, nil
 	}
 	cs, err := m.store.Changes(ctx, a.TenantID, js.Watermark, 1)
 	if err != nil {
@@ -137,45 +148,133 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if len(cs) > 0 {
 		return kindIncremental, nil
 	}
+	es, err := m.store.Escrows(ctx, a.ID, store.EscrowQuery{Due: m.now(), Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	// Objects in escrow due for a try, or a cycle its process left
+	// running: an incremental cycle retries the ones and closes the other.
+	if len(es) > 0 || (s.Current != nil && m.now().Sub(s.Heartbeat) > staleAfter) {
+		return kindIncremental, nil
+	}
 	return "", nil
 }
 
-// runJob runs one cycle of an application's job while holding its lease,
-// renewing the lease as the cycle goes. Losing the lease stops the cycle
-// at its next page.
+// runJob runs one cycle of an application's job while holding its lease.
+// A supervisor renews the lease, saves the progress every second, and
+// watches the application: Off or a lost lease stops the cycle at once
+// (nothing more is sent; requests already sent finish), a newer
+// configuration ends it at its next page.
 func (m *Manager) runJob(ctx context.Context, a *store.App, kind string) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer m.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, m.owner)
-	go func() {
-		t := time.NewTicker(leaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
-				if err == nil && !ok {
-					cancel(errors.New("the job's lease was lost to another process"))
-					return
-				}
-			}
-		}
-	}()
+	m.setInterrupt(a.ID, cancel)
+	defer m.setInterrupt(a.ID, nil)
 	j, err := m.openJob(ctx, a)
 	if err != nil {
 		return err
 	}
-	if kind == kindFull {
+	supervised := make(chan struct{})
+	go func() {
+		defer close(supervised)
+		j.supervise(ctx, cancel)
+	}()
+	defer func() { <-supervised }()
+	defer cancel(nil) // ends the supervisor before the job returns
+	switch kind {
+	case kindFull:
 		return j.runFull(ctx)
+	case kindRetry:
+		return j.runIncremental(ctx, true)
 	}
-	return j.runIncremental(ctx)
+	return j.runIncremental(ctx, false)
+}
+
+// supervise watches a running job until ctx is done: it stops the job
+// when provisioning is turned Off, the application is deleted or the
+// lease is lost, marks it superseded when a newer configuration is saved,
+// renews the lease and saves the progress.
+func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(j.m.pollInterval())
+	defer t.Stop()
+	renewed, saved := time.Now(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a, err := j.m.store.App(ctx, j.app.TenantID, j.app.ID)
+		switch {
+		case isStatus(err, 404):
+			stop(errStopped)
+			return
+		case err == nil && !a.Enabled && j.app.Enabled:
+			// Turned Off since the cycle began. (A cycle run by hand with
+			// RunCycle on an application that is Off runs to its end.)
+			stop(errStopped)
+			return
+		case err == nil:
+			if c, err := decodeControl(a.Control); err == nil && c.ConfigVersion != j.version {
+				j.superseded.Store(true)
+			}
+		}
+		if time.Since(renewed) >= leaseTTL/3 {
+			ok, err := j.m.store.ClaimJob(ctx, j.app.ID, j.m.owner, leaseTTL)
+			if err == nil && !ok {
+				stop(errLeaseLost)
+				return
+			}
+			if err == nil {
+				renewed = time.Now()
+			}
+		}
+		if time.Since(saved) >= progressEvery {
+			if err := j.saveState(ctx); err != nil && ctx.Err() == nil {
+				j.log.Warn("save the job's progress", "app", j.app.Name, "err", err)
+			}
+			saved = time.Now()
+		}
+	}
+}
+
+func (m *Manager) pollInterval() time.Duration {
+	if m.opts.PollInterval > 0 {
+		return m.opts.PollInterval
+	}
+	return 500 * time.Millisecond
+}
+
+// setInterrupt registers the cancel function of the job of an
+// application running in this process, or removes it.
+func (m *Manager) setInterrupt(appID string, cancel context.CancelCauseFunc) {
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	if cancel == nil {
+		delete(m.interrupts, appID)
+		return
+	}
+	m.interrupts[appID] = cancel
+}
+
+// interrupt stops the job of an application if it runs in this process.
+func (m *Manager) interrupt(appID string, cause error) {
+	m.runMu.Lock()
+	cancel := m.interrupts[appID]
+	m.runMu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
 }
 
 // openJob loads what a cycle of an application needs.
 func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
 	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	ctl, err := decodeControl(a.Control)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +290,8 @@ func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js}, nil
+	return &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js,
+		version: ctl.ConfigVersion, control: ctl}, nil
 }
 
 // RunCycle runs one cycle of an application's job now, in the calling
@@ -208,6 +308,8 @@ func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool)
 		return nil, err
 	} else if full || due == kindFull {
 		kind = kindFull
+	} else if due == kindRetry {
+		kind = kindRetry
 	}
 	m.runMu.Lock()
 	busy := m.running[a.ID]

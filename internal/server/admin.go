@@ -40,10 +40,26 @@ type Admin interface {
 	Assignments(ctx context.Context, tenantID, app string) ([]provision.AssignmentView, error)
 	// TestConnection reports a failed test in the result, not as an error.
 	TestConnection(ctx context.Context, tenantID, app string) (*provision.TestResult, error)
-	Start(ctx context.Context, tenantID, app string) error
+	// Start turns provisioning On. Unless force is set it runs Test
+	// Connection first, and a failed test is a 409 whose detail gives the
+	// test's message.
+	Start(ctx context.Context, tenantID, app string, force bool) error
+	// Stop turns provisioning Off at once: a running cycle halts, and
+	// resumes where it stopped on the next Start.
 	Stop(ctx context.Context, tenantID, app string) error
-	Restart(ctx context.Context, tenantID, app string) error
+	// Restart makes the next cycle a full one and turns provisioning On;
+	// with reset (Entra's "clear current state and restart") the job also
+	// forgets its links, watermark and escrows and matches every object
+	// anew.
+	Restart(ctx context.Context, tenantID, app string, reset bool) error
+	// Retry makes the job retry every object in escrow now.
+	Retry(ctx context.Context, tenantID, app string) error
 	Status(ctx context.Context, tenantID, app string) (*provision.Status, error)
+	// Failures lists the objects in escrow, at most limit (100 when 0; a
+	// limit above provision.MaxLogLimit is a 400).
+	Failures(ctx context.Context, tenantID, app string, limit int) ([]provision.Failure, error)
+	// Logs validates its filter: an unknown action or status, or a limit
+	// above provision.MaxLogLimit, is a 400 that lists the valid values.
 	Logs(ctx context.Context, tenantID, app string, f provision.LogFilter) ([]provision.LogRecord, error)
 	ProvisionOnDemand(ctx context.Context, tenantID, app string, req provision.OnDemandRequest) (*provision.OnDemandResult, error)
 }
@@ -65,7 +81,10 @@ type adminRoute struct {
 	// path is the route's template below adminPrefix, as OpenAPI writes
 	// it: "/apps/{name}". A {param} matches one non-empty path segment,
 	// unescaped.
-	path  string
+	path string
+	// query names the query parameters the route takes; the router
+	// refuses any other, and any given twice, before serve runs.
+	query []string
 	serve func(s *Server, w http.ResponseWriter, r *adminRequest) error
 }
 
@@ -81,22 +100,24 @@ type adminRequest struct {
 // share are listed together, so that a 405's Allow header reads in order.
 func adminRoutes() []adminRoute {
 	return []adminRoute{
-		{"GET", "/templates", (*Server).adminTemplates},
-		{"GET", "/apps", (*Server).adminListApps},
-		{"POST", "/apps", (*Server).adminCreateApp},
-		{"GET", "/apps/{name}", (*Server).adminGetApp},
-		{"PATCH", "/apps/{name}", (*Server).adminUpdateApp},
-		{"DELETE", "/apps/{name}", (*Server).adminDeleteApp},
-		{"GET", "/apps/{name}/assignments", (*Server).adminListAssignments},
-		{"POST", "/apps/{name}/assignments", (*Server).adminAssign},
-		{"DELETE", "/apps/{name}/assignments/{type}/{principal}", (*Server).adminUnassign},
-		{"POST", "/apps/{name}/test-connection", (*Server).adminTestConnection},
-		{"POST", "/apps/{name}/start", jobAction(Admin.Start)},
-		{"POST", "/apps/{name}/stop", jobAction(Admin.Stop)},
-		{"POST", "/apps/{name}/restart", jobAction(Admin.Restart)},
-		{"GET", "/apps/{name}/status", (*Server).adminStatus},
-		{"GET", "/apps/{name}/logs", (*Server).adminLogs},
-		{"POST", "/apps/{name}/provision", (*Server).adminProvision},
+		{"GET", "/templates", nil, (*Server).adminTemplates},
+		{"GET", "/apps", nil, (*Server).adminListApps},
+		{"POST", "/apps", nil, (*Server).adminCreateApp},
+		{"GET", "/apps/{name}", nil, (*Server).adminGetApp},
+		{"PATCH", "/apps/{name}", nil, (*Server).adminUpdateApp},
+		{"DELETE", "/apps/{name}", nil, (*Server).adminDeleteApp},
+		{"GET", "/apps/{name}/assignments", nil, (*Server).adminListAssignments},
+		{"POST", "/apps/{name}/assignments", nil, (*Server).adminAssign},
+		{"DELETE", "/apps/{name}/assignments/{type}/{principal}", []string{"by"}, (*Server).adminUnassign},
+		{"POST", "/apps/{name}/test-connection", nil, (*Server).adminTestConnection},
+		{"POST", "/apps/{name}/start", []string{"force"}, (*Server).adminStart},
+		{"POST", "/apps/{name}/stop", nil, (*Server).adminStop},
+		{"POST", "/apps/{name}/restart", []string{"reset"}, (*Server).adminRestart},
+		{"POST", "/apps/{name}/retry", nil, (*Server).adminRetry},
+		{"GET", "/apps/{name}/status", nil, (*Server).adminStatus},
+		{"GET", "/apps/{name}/failures", []string{"limit"}, (*Server).adminFailures},
+		{"GET", "/apps/{name}/logs", logQuery, (*Server).adminLogs},
+		{"POST", "/apps/{name}/provision", nil, (*Server).adminProvision},
 	}
 }
 
@@ -133,6 +154,10 @@ func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request) {
 		if rt.method != r.Method {
 			allowed = append(allowed, rt.method)
 			continue
+		}
+		if _, err := strictQuery(r.URL.Query(), rt.query...); err != nil {
+			s.adminFail(w, r, err)
+			return
 		}
 		req := &adminRequest{Request: r, admin: s.admin, tenant: c.tenantID, params: params}
 		if err := rt.serve(s, w, req); err != nil {
@@ -265,11 +290,26 @@ func (s *Server) adminUpdateApp(w http.ResponseWriter, r *adminRequest) error {
 	}
 	app, err := r.admin.UpdateApp(r.Context(), r.tenant, r.params["name"], version, ch)
 	if err != nil {
-		return err
+		return versionMismatch(r, version, err)
 	}
 	w.Header().Set("ETag", appTag(app.Version))
 	writeAdminJSON(w, http.StatusOK, app)
 	return nil
+}
+
+// versionMismatch rewrites a 412 of an update so that it names the
+// application by its name, as the client knows it, and gives its current
+// version; the store's own 412 names it by id.
+func versionMismatch(r *adminRequest, want int64, err error) error {
+	if e, ok := scim.AsError(err); !ok || e.Status != http.StatusPreconditionFailed {
+		return err
+	}
+	cur, gerr := r.admin.App(r.Context(), r.tenant, r.params["name"])
+	if gerr != nil {
+		return scim.Errorf(http.StatusPreconditionFailed, "", "application %q is no longer at version %d", r.params["name"], want)
+	}
+	return scim.Errorf(http.StatusPreconditionFailed, "", "application %q is at version %d, not %d: read it again and send that version",
+		cur.Name, cur.Version, want)
 }
 
 func (s *Server) adminDeleteApp(w http.ResponseWriter, r *adminRequest) error {
@@ -327,12 +367,8 @@ func (s *Server) adminUnassign(w http.ResponseWriter, r *adminRequest) error {
 	if err != nil {
 		return err
 	}
-	q, err := strictQuery(r.URL.Query(), "by")
-	if err != nil {
-		return err
-	}
 	p := provision.Principal{Type: typ}
-	switch by := q.Get("by"); by {
+	switch by := r.URL.Query().Get("by"); by {
 	case "", "name":
 		p.Name = r.params["principal"]
 	case "id":
@@ -356,15 +392,57 @@ func (s *Server) adminTestConnection(w http.ResponseWriter, r *adminRequest) err
 	return nil
 }
 
-// jobAction serves start, stop and restart: no body in, none out.
-func jobAction(action func(a Admin, ctx context.Context, tenantID, app string) error) func(*Server, http.ResponseWriter, *adminRequest) error {
-	return func(s *Server, w http.ResponseWriter, r *adminRequest) error {
-		if err := action(r.admin, r.Context(), r.tenant, r.params["name"]); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+func (s *Server) adminStart(w http.ResponseWriter, r *adminRequest) error {
+	force, err := boolParam(r.URL.Query(), "force")
+	if err != nil {
+		return err
 	}
+	if err := r.admin.Start(r.Context(), r.tenant, r.params["name"], force); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminStop(w http.ResponseWriter, r *adminRequest) error {
+	if err := r.admin.Stop(r.Context(), r.tenant, r.params["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminRestart(w http.ResponseWriter, r *adminRequest) error {
+	reset, err := boolParam(r.URL.Query(), "reset")
+	if err != nil {
+		return err
+	}
+	if err := r.admin.Restart(r.Context(), r.tenant, r.params["name"], reset); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminRetry(w http.ResponseWriter, r *adminRequest) error {
+	if err := r.admin.Retry(r.Context(), r.tenant, r.params["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminFailures(w http.ResponseWriter, r *adminRequest) error {
+	limit, err := limitParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	fs, err := r.admin.Failures(r.Context(), r.tenant, r.params["name"], limit)
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, nonNil(fs))
+	return nil
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *adminRequest) error {

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,11 +146,10 @@ func jsonTypeName(kind string) string {
 // given twice, so that a misspelt parameter is not silently ignored.
 func strictQuery(q url.Values, names ...string) (url.Values, error) {
 	for k, vs := range q {
-		known := false
-		for _, n := range names {
-			known = known || k == n
-		}
-		if !known {
+		if !slices.Contains(names, k) {
+			if len(names) == 0 {
+				return nil, scim.BadRequest(scim.InvalidValue, "unknown query parameter %q; this endpoint takes none", k)
+			}
 			return nil, scim.BadRequest(scim.InvalidValue, "unknown query parameter %q; this endpoint takes %s", k, strings.Join(names, ", "))
 		}
 		if len(vs) > 1 {
@@ -159,9 +159,44 @@ func strictQuery(q url.Values, names ...string) (url.Values, error) {
 	return q, nil
 }
 
-// logFilter reads the query of GET /apps/{name}/logs.
+// boolParam reads a query parameter that is true or false; absent is
+// false.
+func boolParam(q url.Values, name string) (bool, error) {
+	if !q.Has(name) {
+		return false, nil
+	}
+	switch v := q.Get(name); v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, scim.BadRequest(scim.InvalidValue, "%s=%s: want true or false", name, v)
+	}
+}
+
+// limitParam reads a limit query parameter: a positive integer, or 0 when
+// absent. The engine refuses one above its maximum, saying what it is.
+func limitParam(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, scim.BadRequest(scim.InvalidValue, "limit=%s: want a positive integer (at most %d)", v, provision.MaxLogLimit)
+	}
+	return n, nil
+}
+
+// logQuery are the query parameters of GET /apps/{name}/logs.
+var logQuery = []string{"user", "action", "status", "since", "until", "before", "limit"}
+
+// logFilter reads the query of GET /apps/{name}/logs. The engine checks
+// the action, the status and the limit's maximum, and lists the valid
+// values when one is wrong.
 func logFilter(query url.Values) (provision.LogFilter, error) {
-	q, err := strictQuery(query, "user", "action", "status", "since", "until", "before", "limit")
+	q, err := strictQuery(query, logQuery...)
 	if err != nil {
 		return provision.LogFilter{}, err
 	}
@@ -181,12 +216,8 @@ func logFilter(query url.Values) (provision.LogFilter, error) {
 	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
 		return provision.LogFilter{}, scim.BadRequest(scim.InvalidValue, "until (%s) is before since (%s)", q.Get("until"), q.Get("since"))
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return provision.LogFilter{}, scim.BadRequest(scim.InvalidValue, "limit=%s: want a positive integer", v)
-		}
-		f.Limit = n
+	if f.Limit, err = limitParam(q); err != nil {
+		return provision.LogFilter{}, err
 	}
 	return f, nil
 }

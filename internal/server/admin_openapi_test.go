@@ -59,7 +59,9 @@ func readOpenAPI(t *testing.T) (openAPIDoc, []byte) {
 }
 
 // TestOpenAPIRoutes holds api/openapi.json to the routes the server
-// serves: the same (method, path) pairs, every path parameter declared.
+// serves: the same (method, path) pairs, every path parameter declared,
+// and exactly the query parameters each route takes (the router refuses
+// any other).
 func TestOpenAPIRoutes(t *testing.T) {
 	t.Parallel()
 	doc, _ := readOpenAPI(t)
@@ -67,6 +69,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		t.Errorf("openapi %q, servers %+v: want 3.1.0 served at %s", doc.OpenAPI, doc.Servers, adminPrefix)
 	}
 	var documented, served []string
+	queries := map[string][]string{} // "METHOD path" → documented query parameters, sorted
 	for path, item := range doc.Paths {
 		var params []string
 		if raw, ok := item["parameters"]; ok {
@@ -92,10 +95,22 @@ func TestOpenAPIRoutes(t *testing.T) {
 					t.Errorf("%s %s: path parameter %s is not declared", method, path, seg)
 				}
 			}
+			var query []string
+			for _, p := range all {
+				if name, ok := strings.CutPrefix(p, "query:"); ok {
+					query = append(query, name)
+				}
+			}
+			sort.Strings(query)
+			queries[strings.ToUpper(method)+" "+path] = query
 		}
 	}
 	for _, rt := range adminRoutes() {
 		served = append(served, rt.method+" "+rt.path)
+		want := slices.Sorted(slices.Values(rt.query))
+		if got, ok := queries[rt.method+" "+rt.path]; ok && !slices.Equal(got, want) {
+			t.Errorf("%s %s: api/openapi.json documents query parameters %q; the route takes %q", rt.method, rt.path, got, want)
+		}
 	}
 	for _, r := range served {
 		if !slices.Contains(documented, r) {
@@ -198,10 +213,12 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ErrorInfo":        provision.ErrorInfo{},
 		"OnDemandRequest":  provision.OnDemandRequest{},
 		"OnDemandResult":   provision.OnDemandResult{},
+		"Role":             provision.Role{},
+		"Failure":          provision.Failure{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
-	closed := []string{"NewApp", "AppChange", "Config", "ObjectMapping", "Actions", "AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest"}
+	closed := []string{"NewApp", "AppChange", "Config", "Role", "ObjectMapping", "Actions", "AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}
@@ -303,4 +320,51 @@ func schemaType(doc openAPIDoc, s *openAPISchema) string {
 		}
 	}
 	return s.Type
+}
+
+// TestOpenAPILogValues holds the documented provisioning actions and
+// statuses (of log records, of failures, and of the logs query) to the
+// engine's.
+func TestOpenAPILogValues(t *testing.T) {
+	t.Parallel()
+	doc, _ := readOpenAPI(t)
+	actions := []string{provision.ActionCreate, provision.ActionUpdate, provision.ActionDisable, provision.ActionDelete, provision.ActionOther}
+	statuses := []string{provision.StatusSuccess, provision.StatusFailure, provision.StatusSkipped, provision.StatusWarning}
+	schemas := doc.Components.Schemas
+	for _, c := range []struct {
+		where string
+		got   []string
+		want  []string
+	}{
+		{"LogRecord.provisioningAction", schemas["LogRecord"].Properties["provisioningAction"].Enum, actions},
+		{"LogRecord.status", schemas["LogRecord"].Properties["status"].Enum, statuses},
+		{"Failure.provisioningAction", schemas["Failure"].Properties["provisioningAction"].Enum, actions},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: enum %q, want %q", c.where, c.got, c.want)
+		}
+	}
+	var op struct {
+		Parameters []struct {
+			Name   string        `json:"name"`
+			Schema openAPISchema `json:"schema"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal(doc.Paths["/apps/{name}/logs"]["get"], &op); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, p := range op.Parameters {
+		want := map[string][]string{"action": actions, "status": statuses}[p.Name]
+		if want == nil {
+			continue
+		}
+		found++
+		if !slices.Equal(p.Schema.Enum, want) {
+			t.Errorf("logs query %s: enum %q, want %q", p.Name, p.Schema.Enum, want)
+		}
+	}
+	if found != 2 {
+		t.Errorf("the logs query documents %d of action and status", found)
+	}
 }

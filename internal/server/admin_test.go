@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -29,9 +31,10 @@ type adminCall struct {
 	Method    string
 	Tenant    string
 	App       string // the application's name, when the call names one
-	Arg       any    // the decoded argument: NewApp, AppChange, Principal, LogFilter, OnDemandRequest
+	Arg       any    // the decoded argument: NewApp, AppChange, Principal, LogFilter, OnDemandRequest, a limit
 	IfVersion int64
 	Role      string
+	Flag      bool // Start's force, Restart's reset
 }
 
 // recordingAdmin is a test implementation of Admin: it records every call
@@ -92,11 +95,22 @@ func cannedAssignment() provision.AssignmentView {
 
 func cannedStatus(app string) *provision.Status {
 	return &provision.Status{
-		App: app, Enabled: true, State: "running", Watermark: 42,
-		Current: &provision.CycleStatus{ID: "c-2", Kind: "incremental", Started: testTime, Processed: 3, InScope: 10},
-		Last:    &provision.CycleStatus{ID: "c-1", Kind: "initial", Started: testTime.Add(-time.Hour), Ended: testTime.Add(-59 * time.Minute), DurationMs: 60000, Counts: provision.Counts{Created: 9}},
-		Totals:  provision.Counts{Created: 9, Updated: 1},
+		App: app, Enabled: true, State: "running", Watermark: 42, ConfigVersion: 4, Failures: 1, RetryableFailures: 1,
+		Advice:  "1 objects failed and are in escrow (retried on their own schedule): ferry apps failures hr shows why; ferry apps retry hr retries them now.",
+		Current: &provision.CycleStatus{ID: "c-2", Kind: "incremental", ConfigVersion: 4, State: "running", Started: testTime, Total: 10, Processed: 3, Percent: 30, EtaSeconds: 7, Counts: provision.Counts{Updated: 2, Failed: 1}},
+		Last:    &provision.CycleStatus{ID: "c-1", Kind: "initial", ConfigVersion: 4, State: "completed", Started: testTime.Add(-time.Hour), Ended: testTime.Add(-59 * time.Minute), DurationMs: 60000, Total: 9, Processed: 9, Percent: 100, Counts: provision.Counts{Created: 9}},
+		Totals:  provision.Counts{Created: 9, Updated: 2, Failed: 1},
 	}
+}
+
+func cannedFailures() []provision.Failure {
+	return []provision.Failure{{
+		Source: provision.Identity{ID: "u-1", Type: "User", DisplayName: "alice"}, Target: provision.Identity{Type: "User"},
+		Action: provision.ActionCreate, Request: "POST https://target.example/scim/v2/Users",
+		Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementServiceUnavailable", Reason: "503", Category: "failure",
+			Request: "POST https://target.example/scim/v2/Users", Retryable: true},
+		Attempts: 2, Retryable: true, NextTry: testTime.Add(2 * time.Minute), FirstFailed: testTime, LastFailed: testTime.Add(time.Minute), LogID: "l-1",
+	}}
 }
 
 func cannedLogs() []provision.LogRecord {
@@ -177,16 +191,27 @@ func (a *recordingAdmin) TestConnection(ctx context.Context, tenantID, app strin
 	return &provision.TestResult{Success: false, Code: "Unauthorized", Message: "GET /Users answered 401"}, nil
 }
 
-func (a *recordingAdmin) Start(ctx context.Context, tenantID, app string) error {
-	return a.record(adminCall{Method: "Start", Tenant: tenantID, App: app})
+func (a *recordingAdmin) Start(ctx context.Context, tenantID, app string, force bool) error {
+	return a.record(adminCall{Method: "Start", Tenant: tenantID, App: app, Flag: force})
 }
 
 func (a *recordingAdmin) Stop(ctx context.Context, tenantID, app string) error {
 	return a.record(adminCall{Method: "Stop", Tenant: tenantID, App: app})
 }
 
-func (a *recordingAdmin) Restart(ctx context.Context, tenantID, app string) error {
-	return a.record(adminCall{Method: "Restart", Tenant: tenantID, App: app})
+func (a *recordingAdmin) Restart(ctx context.Context, tenantID, app string, reset bool) error {
+	return a.record(adminCall{Method: "Restart", Tenant: tenantID, App: app, Flag: reset})
+}
+
+func (a *recordingAdmin) Retry(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "Retry", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) Failures(ctx context.Context, tenantID, app string, limit int) ([]provision.Failure, error) {
+	if err := a.record(adminCall{Method: "Failures", Tenant: tenantID, App: app, Arg: limit}); err != nil {
+		return nil, err
+	}
+	return cannedFailures(), nil
 }
 
 func (a *recordingAdmin) Status(ctx context.Context, tenantID, app string) (*provision.Status, error) {
@@ -242,13 +267,29 @@ type adminServer struct {
 
 func newAdminTestServer(t testing.TB, enable bool) *adminServer {
 	t.Helper()
+	rec := &recordingAdmin{}
+	as := startAdminServer(t, func(store.Store, *schema.Catalog) Admin {
+		if enable {
+			return rec
+		}
+		return nil
+	})
+	as.Admin = rec
+	return as
+}
+
+// startAdminServer starts a real Ferry server on a real database (see
+// openTestStore) with the admin API over what admin returns for its store,
+// or without the admin API when it returns nil.
+func startAdminServer(t testing.TB, admin func(store.Store, *schema.Catalog) Admin) *adminServer {
+	t.Helper()
 	catalog := schema.Builtin()
 	st := openTestStore(t, catalog)
 	logs := &syncBuffer{}
 	srv := New(DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	as := &adminServer{Store: st, Admin: &recordingAdmin{}, Log: logs}
-	if enable {
-		srv.EnableAdmin(as.Admin)
+	as := &adminServer{Store: st, Log: logs}
+	if a := admin(st, catalog); a != nil {
+		srv.EnableAdmin(a)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
@@ -469,11 +510,23 @@ func TestAdminRoutes(t *testing.T) {
 			wantCall: app("TestConnection"),
 		},
 		{name: "start", method: "POST", path: name + "/start", wantStatus: 204, wantCall: app("Start")},
+		{name: "start with force", method: "POST", path: name + "/start?force=true", wantStatus: 204, wantCall: adminCall{Method: "Start", Tenant: as.Tenant, App: "hr app/1", Flag: true}},
+		{name: "start with force=false", method: "POST", path: name + "/start?force=false", wantStatus: 204, wantCall: app("Start")},
 		{name: "stop", method: "POST", path: name + "/stop", wantStatus: 204, wantCall: app("Stop")},
 		{name: "restart", method: "POST", path: name + "/restart", wantStatus: 204, wantCall: app("Restart")},
+		{name: "restart with reset", method: "POST", path: name + "/restart?reset=true", wantStatus: 204, wantCall: adminCall{Method: "Restart", Tenant: as.Tenant, App: "hr app/1", Flag: true}},
+		{name: "retry", method: "POST", path: name + "/retry", wantStatus: 204, wantCall: app("Retry")},
 		{
 			name: "status", method: "GET", path: name + "/status",
 			wantStatus: 200, wantBody: cannedStatus("hr app/1"), wantCall: app("Status"),
+		},
+		{
+			name: "failures", method: "GET", path: name + "/failures",
+			wantStatus: 200, wantBody: cannedFailures(), wantCall: adminCall{Method: "Failures", Tenant: as.Tenant, App: "hr app/1", Arg: 0},
+		},
+		{
+			name: "failures with a limit", method: "GET", path: name + "/failures?limit=7",
+			wantStatus: 200, wantBody: cannedFailures(), wantCall: adminCall{Method: "Failures", Tenant: as.Tenant, App: "hr app/1", Arg: 7},
 		},
 		{
 			name: "logs", method: "GET", path: name + "/logs",
@@ -525,7 +578,7 @@ func TestAdminEmptyLists(t *testing.T) {
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	as.URL = hs.URL
-	for _, path := range []string{"/api/v1/apps", "/api/v1/apps/x/assignments", "/api/v1/apps/x/logs", "/api/v1/templates"} {
+	for _, path := range []string{"/api/v1/apps", "/api/v1/apps/x/assignments", "/api/v1/apps/x/logs", "/api/v1/apps/x/failures", "/api/v1/templates"} {
 		resp := as.call(t, as.AdminToken, "GET", path, "")
 		if resp.Status != 200 || resp.Raw != "[]\n" {
 			t.Errorf("GET %s: %d %s, want 200 []", path, resp.Status, resp.Raw)
@@ -544,6 +597,9 @@ func (emptyAdmin) Assignments(context.Context, string, string) ([]provision.Assi
 	return nil, nil
 }
 func (emptyAdmin) Logs(context.Context, string, string, provision.LogFilter) ([]provision.LogRecord, error) {
+	return nil, nil
+}
+func (emptyAdmin) Failures(context.Context, string, string, int) ([]provision.Failure, error) {
 	return nil, nil
 }
 
@@ -946,3 +1002,305 @@ func TestAdminSegments(t *testing.T) {
 
 // The engine's Manager is what ferry serve plugs in.
 var _ Admin = (*provision.Manager)(nil)
+
+// TestAdminJobQueries checks the query parameters of the job routes: the
+// flags start and restart take, failures' limit, and that every other
+// parameter (a misspelt flag, one on a route that takes none) is a 400
+// that never reaches the engine.
+func TestAdminJobQueries(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	tests := []struct {
+		method, path string
+		detail       string // the 400's detail, or "" for a success
+		want         adminCall
+	}{
+		{method: "POST", path: "/start?force=true", want: adminCall{Method: "Start", App: "hr", Flag: true}},
+		{method: "POST", path: "/start?force=false", want: adminCall{Method: "Start", App: "hr"}},
+		{method: "POST", path: "/restart?reset=true", want: adminCall{Method: "Restart", App: "hr", Flag: true}},
+		{method: "GET", path: "/failures?limit=1000", want: adminCall{Method: "Failures", App: "hr", Arg: 1000}},
+		{method: "POST", path: "/start?force=yes", detail: "force=yes: want true or false"},
+		{method: "POST", path: "/start?force", detail: "force=: want true or false"},
+		{method: "POST", path: "/start?forse=true", detail: `unknown query parameter "forse"; this endpoint takes force`},
+		{method: "POST", path: "/start?force=true&force=true", detail: `query parameter "force" is given 2 times`},
+		{method: "POST", path: "/restart?reset=1", detail: "reset=1: want true or false"},
+		{method: "POST", path: "/restart?force=true", detail: `unknown query parameter "force"; this endpoint takes reset`},
+		{method: "POST", path: "/stop?force=true", detail: `unknown query parameter "force"; this endpoint takes none`},
+		{method: "POST", path: "/retry?all=true", detail: `unknown query parameter "all"; this endpoint takes none`},
+		{method: "GET", path: "/status?watch=1", detail: `unknown query parameter "watch"; this endpoint takes none`},
+		{method: "GET", path: "/failures?limit=0", detail: "limit=0: want a positive integer (at most 1000)"},
+		{method: "GET", path: "/failures?limit=many", detail: "limit=many: want a positive integer"},
+		{method: "GET", path: "/failures?count=5", detail: `unknown query parameter "count"; this endpoint takes limit`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			resp := as.call(t, as.AdminToken, tc.method, "/api/v1/apps/hr"+tc.path, "")
+			calls := as.Admin.take()
+			if tc.detail != "" {
+				resp.wantError(t, 400, "invalidValue", tc.detail)
+				if len(calls) != 0 {
+					t.Errorf("a refused query reached the engine: %+v", calls)
+				}
+				return
+			}
+			tc.want.Tenant = as.Tenant
+			if resp.Status/100 != 2 || len(calls) != 1 || !reflect.DeepEqual(calls[0], tc.want) {
+				t.Errorf("%d %s, calls %+v: want %+v", resp.Status, resp.Raw, calls, tc.want)
+			}
+		})
+	}
+}
+
+// TestAdminVersionMismatchNamesTheApp checks that a 412 names the
+// application by its name and gives its version, not the store's id.
+func TestAdminVersionMismatchNamesTheApp(t *testing.T) {
+	t.Parallel()
+	as := newAdminTestServer(t, true)
+	as.Admin.fail("UpdateApp", scim.Errorf(412, "", "application %q is at version 3, not 2", cannedApp("hr").ID))
+	e := as.call(t, as.AdminToken, "PATCH", "/api/v1/apps/hr", `{"scope":"all"}`, "If-Match", `"2"`).
+		wantError(t, 412, "", `application "hr" is at version 3, not 2`)
+	if strings.Contains(e.Detail, cannedApp("hr").ID) {
+		t.Errorf("the 412 names the application by its id: %s", e.Detail)
+	}
+}
+
+// engineTarget is an application the engine provisions into: a real Ferry
+// SCIM server on its own database, which refuses to create the user
+// refused@example.com while refuse is set, as an application's policy
+// would.
+type engineTarget struct {
+	URL, Token string
+	refuse     atomic.Bool
+}
+
+func newEngineTarget(t *testing.T) *engineTarget {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	st := openTestStore(t, catalog)
+	tg := &engineTarget{}
+	tg.refuse.Store(true)
+	tn, err := st.EnsureTenant(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Token, err = NewToken(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, HashToken(tg.Token)); err != nil {
+		t.Fatal(err)
+	}
+	h := New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && tg.refuse.Load() {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte("refused@example.com")) {
+				w.Header().Set("Content-Type", "application/scim+json")
+				w.WriteHeader(400)
+				io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue","detail":"this user is refused by the application's policy"}`)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		st.Close()
+	})
+	tg.URL = hs.URL + "/scim/v2"
+	return tg
+}
+
+// newEngineAdminServer is a real Ferry server whose admin API runs the
+// real engine on the server's database. The engine's scheduler does not
+// run: tests run cycles with RunCycle, so that what each request changes
+// is seen one cycle at a time.
+func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
+	t.Helper()
+	var m *provision.Manager
+	as := startAdminServer(t, func(st store.Store, catalog *schema.Catalog) Admin {
+		key := make([]byte, provision.KeySize)
+		rand.Read(key)
+		sealer, err := provision.NewSealer(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = provision.NewManager(st.(provision.Store), catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+			RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
+		})
+		return m
+	})
+	return as, m
+}
+
+// engineStatus reads an application's status through the admin API.
+func engineStatus(t *testing.T, as *adminServer, path string) provision.Status {
+	t.Helper()
+	resp := as.call(t, as.AdminToken, "GET", path+"/status", "")
+	var st provision.Status
+	if resp.Status != 200 || json.Unmarshal([]byte(resp.Raw), &st) != nil {
+		t.Fatalf("status: %d %s", resp.Status, resp.Raw)
+	}
+	return st
+}
+
+// TestAdminJobControl drives the real engine through the job routes:
+// start refused by a failing Test Connection and accepted with force, the
+// failures in escrow, retry, restart and restart with reset, and the logs'
+// filter validation.
+func TestAdminJobControl(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	as, m := newEngineAdminServer(t)
+	tg := newEngineTarget(t)
+	const app = "HR app"
+	path := "/api/v1/apps/HR%20app"
+	for _, u := range []string{"ann@example.com", "refused@example.com"} {
+		if r := as.call(t, as.SCIMToken, "POST", "/scim/v2/Users", `{"userName":"`+u+`","active":true}`); r.Status != 201 {
+			t.Fatalf("create %s in the directory: %d %s", u, r.Status, r.Raw)
+		}
+	}
+	create := fmt.Sprintf(`{"name":%q,"template":"scim","tenantUrl":%q,"secretToken":"not-the-token","scope":"all"}`, app, tg.URL)
+	if r := as.call(t, as.AdminToken, "POST", "/api/v1/apps", create); r.Status != 201 {
+		t.Fatalf("create the application: %d %s", r.Status, r.Raw)
+	}
+	var created provision.AppView
+	json.Unmarshal([]byte(as.call(t, as.AdminToken, "GET", path, "").Raw), &created)
+
+	// A wrong Secret Token: start is refused, and says why, naming the
+	// application by its name.
+	e := as.call(t, as.AdminToken, "POST", path+"/start", "").wantError(t, 409, "", "Test Connection failed")
+	for _, want := range []string{app, "force"} {
+		if !strings.Contains(e.Detail, want) {
+			t.Errorf("the refusal %q does not say %q", e.Detail, want)
+		}
+	}
+	if strings.Contains(e.Detail, created.ID) {
+		t.Errorf("the refusal names the application by its id: %s", e.Detail)
+	}
+	if st := engineStatus(t, as, path); st.Enabled || st.State != "off" {
+		t.Fatalf("a refused start turned provisioning On: %+v", st)
+	}
+	// force starts it without the test.
+	if r := as.call(t, as.AdminToken, "POST", path+"/start?force=true", ""); r.Status != 204 {
+		t.Fatalf("start?force=true: %d %s", r.Status, r.Raw)
+	}
+	if st := engineStatus(t, as, path); !st.Enabled || st.State != "idle" || !st.FullCyclePending {
+		t.Fatalf("after start?force=true: %+v; want On, idle, a full cycle pending", st)
+	}
+	if r := as.call(t, as.AdminToken, "POST", path+"/stop", ""); r.Status != 204 {
+		t.Fatalf("stop: %d %s", r.Status, r.Raw)
+	}
+	// With the right token the test passes, and start needs no force.
+	if r := as.call(t, as.AdminToken, "PATCH", path, `{"secretToken":"`+tg.Token+`"}`); r.Status != 200 {
+		t.Fatalf("set the secret token: %d %s", r.Status, r.Raw)
+	}
+	if r := as.call(t, as.AdminToken, "POST", path+"/start", ""); r.Status != 204 {
+		t.Fatalf("start with a working connection: %d %s", r.Status, r.Raw)
+	}
+
+	// The first cycle: ann is created, refused@ fails and is in escrow.
+	failures := func(query string) []provision.Failure {
+		t.Helper()
+		resp := as.call(t, as.AdminToken, "GET", path+"/failures"+query, "")
+		var fs []provision.Failure
+		if resp.Status != 200 || json.Unmarshal([]byte(resp.Raw), &fs) != nil || fs == nil {
+			t.Fatalf("failures: %d %s; want a JSON list", resp.Status, resp.Raw)
+		}
+		return fs
+	}
+	cycle := func(what string) *provision.CycleStatus {
+		t.Helper()
+		c, err := m.RunCycle(ctx, as.Tenant, app, false)
+		if err != nil || c == nil {
+			t.Fatalf("%s: %+v, %v", what, c, err)
+		}
+		return c
+	}
+	c := cycle("the initial cycle")
+	if c.Kind != "initial" || c.Counts.Created != 1 || c.Counts.Failed != 1 || c.Counts.Sum() != c.Processed {
+		t.Errorf("the initial cycle: %+v; want ann created and refused@ failed", c)
+	}
+	fs := failures("")
+	if len(fs) != 1 {
+		t.Fatalf("failures %+v: want refused@example.com", fs)
+	}
+	f := fs[0]
+	if f.Source.DisplayName != "refused@example.com" || f.Action != provision.ActionCreate || f.Attempts != 1 || f.Retryable ||
+		!f.NextTry.IsZero() || f.Error == nil || f.Error.Code == "" || !strings.HasPrefix(f.Request, "POST "+tg.URL+"/Users") {
+		t.Errorf("the failure: %+v %+v; want refused@example.com's create, attempt 1, permanent, with its request", f, f.Error)
+	}
+	st := engineStatus(t, as, path)
+	if st.Failures != 1 || st.RetryableFailures != 0 || !strings.Contains(st.Advice, "ferry apps failures") {
+		t.Errorf("status after the failure: failures %d (%d retryable), advice %q", st.Failures, st.RetryableFailures, st.Advice)
+	}
+	// A permanent failure waits for a change: another cycle leaves it...
+	cycle("an incremental cycle")
+	if fs := failures(""); len(fs) != 1 || fs[0].Attempts != 1 {
+		t.Errorf("a cycle with no change tried the permanent failure again: %+v", fs)
+	}
+	// ... and retry tries it now.
+	if r := as.call(t, as.AdminToken, "POST", path+"/retry", ""); r.Status != 204 || r.Raw != "" {
+		t.Fatalf("retry: %d %s", r.Status, r.Raw)
+	}
+	cycle("the cycle after retry")
+	if fs := failures(""); len(fs) != 1 || fs[0].Attempts != 2 {
+		t.Errorf("after retry: %+v; want refused@example.com tried a second time", fs)
+	}
+	// A restart runs a full cycle on a new configuration version, which
+	// tries the object again; its escrow is kept.
+	before := engineStatus(t, as, path).ConfigVersion
+	if r := as.call(t, as.AdminToken, "POST", path+"/restart", ""); r.Status != 204 {
+		t.Fatalf("restart: %d %s", r.Status, r.Raw)
+	}
+	if st := engineStatus(t, as, path); st.ConfigVersion != before+1 || !st.FullCyclePending {
+		t.Errorf("after restart: configVersion %d (was %d), fullCyclePending %v", st.ConfigVersion, before, st.FullCyclePending)
+	}
+	if c := cycle("the cycle after restart"); c.Kind != "full" {
+		t.Errorf("the cycle after restart is %s, want full", c.Kind)
+	}
+	if fs := failures(""); len(fs) != 1 || fs[0].Attempts != 3 {
+		t.Errorf("after restart: %+v; want refused@example.com at its third attempt", fs)
+	}
+	// restart?reset=true forgets the escrows (and links): the failure
+	// starts over at its first attempt.
+	if r := as.call(t, as.AdminToken, "POST", path+"/restart?reset=true", ""); r.Status != 204 {
+		t.Fatalf("restart?reset=true: %d %s", r.Status, r.Raw)
+	}
+	if c := cycle("the cycle after a reset"); (c.Kind != "full" && c.Kind != "initial") || c.Counts.Failed != 1 || c.Counts.Created != 0 {
+		t.Errorf("the cycle after a reset: %+v; want a full cycle that matches ann and fails refused@ again", c)
+	}
+	if fs := failures(""); len(fs) != 1 || fs[0].Attempts != 1 {
+		t.Errorf("after restart?reset=true: %+v; want refused@example.com's escrow forgotten, then at its first attempt", fs)
+	}
+	// Once the target accepts it, retry clears the escrow: [] on the wire.
+	tg.refuse.Store(false)
+	as.call(t, as.AdminToken, "POST", path+"/retry", "")
+	if c := cycle("the retry that succeeds"); c.Counts.Created != 1 {
+		t.Errorf("the retry that succeeds: %+v", c)
+	}
+	if r := as.call(t, as.AdminToken, "GET", path+"/failures", ""); r.Status != 200 || r.Raw != "[]\n" {
+		t.Errorf("failures when none: %d %s, want []", r.Status, r.Raw)
+	}
+
+	// The engine's own checks of limits and log filters.
+	for _, tc := range []struct{ path, detail string }{
+		{"/failures?limit=1001", "at most 1000"},
+		{"/logs?limit=100000", "at most 1000"},
+		{"/logs?status=bogus", "success, failure, skipped, warning"},
+		{"/logs?action=remove", "create, update, disable, delete, other"},
+	} {
+		as.call(t, as.AdminToken, "GET", path+tc.path, "").wantError(t, 400, "invalidValue", tc.detail)
+	}
+	resp := as.call(t, as.AdminToken, "GET", path+"/logs?status=failed", "")
+	var logs []provision.LogRecord
+	if resp.Status != 200 || json.Unmarshal([]byte(resp.Raw), &logs) != nil || len(logs) != 4 {
+		t.Fatalf("logs?status=failed: %d %s; want the four failures of refused@example.com", resp.Status, resp.Raw)
+	}
+	for _, l := range logs {
+		if l.Status != provision.StatusFailure || l.Source.DisplayName != "refused@example.com" || l.Error == nil || l.Error.Request == "" {
+			t.Errorf("logs?status=failed gave %+v", l)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// Escrow: an object whose processing failed is kept in escrow and tried
+// again on its own schedule, as Entra's provisioning service escrows
+// failed objects (https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status),
+// only sooner: a retryable failure (no response, a timeout, 5xx, 429) is
+// tried again after 30 s, 2 min, 10 min and 30 min, then with every full
+// cycle; a permanent one (another 4xx, a mapping that cannot be
+// evaluated) waits for a change of the object or of the configuration,
+// so that it is never retried in a loop. A configuration or credential
+// change, a restart and ferry apps retry try every object in escrow at
+// once.
+
+// retrySchedule is the spacing of a retryable failure's tries.
+var retrySchedule = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+
+// escrowRecord is the engine's JSON record of an escrow's last failure
+// (store.Escrow.Record).
+type escrowRecord struct {
+	Action string     `json:"action"`
+	Error  *ErrorInfo `json:"error,omitempty"`
+	Target Identity   `json:"target"`
+	LogID  string     `json:"logId,omitempty"`
+	// SourceVersion and ConfigVersion are the versions of the object and
+	// of the configuration that failed: a permanent failure is tried again
+	// when either changes.
+	SourceVersion int64 `json:"sourceVersion"`
+	ConfigVersion int64 `json:"configVersion"`
+}
+
+// escrowed is what a cycle knows of an object in escrow.
+type escrowed struct {
+	attempts      int
+	retryable     bool
+	firstFailed   time.Time
+	sourceVersion int64
+	configVersion int64
+}
+
+// loadEscrows reads an application's escrows, for a cycle to know which
+// objects it processes were failing.
+func (j *job) loadEscrows(ctx context.Context) (map[objectKey]*escrowed, error) {
+	out := map[objectKey]*escrowed{}
+	q := store.EscrowQuery{Limit: 1000}
+	for {
+		es, err := j.m.store.Escrows(ctx, j.app.ID, q)
+		if err != nil {
+			return nil, fmt.Errorf("read the objects in escrow: %w", err)
+		}
+		for _, e := range es {
+			var rec escrowRecord
+			_ = json.Unmarshal(e.Record, &rec) // a record that does not decode only loses its versions
+			out[objectKey{e.SourceType, e.SourceID}] = &escrowed{attempts: e.Attempts, retryable: e.Retryable,
+				firstFailed: e.FirstFailed, sourceVersion: rec.SourceVersion, configVersion: rec.ConfigVersion}
+		}
+		if len(es) < q.Limit {
+			return out, nil
+		}
+		last := es[len(es)-1]
+		q.AfterType, q.AfterID = last.SourceType, last.SourceID
+	}
+}
+
+// escrowKeys returns the objects in escrow a cycle retries: the retryable
+// ones due by now, or every one when all is set.
+func (j *job) escrowKeys(ctx context.Context, all bool) ([]objectKey, error) {
+	var keys []objectKey
+	q := store.EscrowQuery{Limit: 1000}
+	if !all {
+		q.Due = j.m.now()
+	}
+	for {
+		es, err := j.m.store.Escrows(ctx, j.app.ID, q)
+		if err != nil {
+			return nil, fmt.Errorf("read the objects in escrow: %w", err)
+		}
+		for _, e := range es {
+			keys = append(keys, objectKey{e.SourceType, e.SourceID})
+		}
+		if len(es) < q.Limit {
+			return keys, nil
+		}
+		last := es[len(es)-1]
+		q.AfterType, q.AfterID = last.SourceType, last.SourceID
+	}
+}
+
+// nextTry is when a retryable failure after attempts failures in a row is
+// tried again.
+func (j *job) nextTry(now time.Time, attempts int) time.Time {
+	if attempts >= 1 && attempts <= len(retrySchedule) {
+		return now.Add(retrySchedule[attempts-1])
+	}
+	return now.Add(fullInterval(j.cfg.Config))
+}
+
+// escrow keeps a failed object in escrow, or moves its escrow on.
+func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVersion int64) {
+	j := p.j
+	now := j.m.now().UTC()
+	e := &store.Escrow{AppID: j.app.ID, SourceType: k.typ, SourceID: k.id, SourceName: rec.Source.DisplayName,
+		Attempts: 1, FirstFailed: now, LastFailed: now}
+	if prev := p.escrowOf(k); prev != nil {
+		e.Attempts, e.FirstFailed = prev.attempts+1, prev.firstFailed
+	}
+	if rec.Error != nil {
+		e.Retryable = rec.Error.Retryable
+	}
+	if e.Retryable {
+		e.NextTry = j.nextTry(now, e.Attempts)
+	}
+	b, err := json.Marshal(escrowRecord{Action: rec.Action, Error: rec.Error, Target: rec.Target, LogID: rec.ID,
+		SourceVersion: sourceVersion, ConfigVersion: p.configVersion})
+	if err != nil {
+		j.log.Error("escrow a failed object", "app", j.app.Name, "object", k.id, "err", err)
+		return
+	}
+	e.Record = b
+	if err := j.m.store.PutEscrow(context.WithoutCancel(ctx), e); err != nil {
+		j.log.Error("escrow a failed object", "app", j.app.Name, "object", k.id, "err", err)
+		return
+	}
+	p.setEscrow(k, &escrowed{attempts: e.Attempts, retryable: e.Retryable, firstFailed: e.FirstFailed,
+		sourceVersion: sourceVersion, configVersion: p.configVersion})
+}
+
+// release takes an object that did not fail out of escrow.
+func (p *pass) release(ctx context.Context, k objectKey) {
+	if p.escrowOf(k) == nil {
+		return
+	}
+	if err := p.j.m.store.DeleteEscrow(context.WithoutCancel(ctx), p.j.app.ID, k.typ, k.id); err != nil {
+		p.j.log.Error("release an object from escrow", "app", p.j.app.Name, "object", k.id, "err", err)
+		return
+	}
+	p.setEscrow(k, nil)
+}
+
+func (p *pass) escrowOf(k objectKey) *escrowed {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.escrows[k]
+}
+
+func (p *pass) setEscrow(k objectKey, e *escrowed) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e == nil {
+		delete(p.escrows, k)
+		return
+	}
+	p.escrows[k] = e
+}
+
+// waitsForChange reports whether an object in escrow with a permanent
+// failure is to be left alone: neither it nor the configuration changed
+// since it failed.
+func (p *pass) waitsForChange(k objectKey, r *store.Resource) bool {
+	e := p.escrowOf(k)
+	return e != nil && !e.retryable && !p.retrying && e.configVersion == p.configVersion && e.sourceVersion == r.Version
+}
+
+// Failures lists an application's objects in escrow, at most limit (100
+// when zero, at most MaxLogLimit).
+func (m *Manager) Failures(ctx context.Context, tenantID, app string, limit int) ([]Failure, error) {
+	if limit < 0 || limit > MaxLogLimit {
+		return nil, invalid("limit %d is out of range: at most %d objects are listed at once", limit, MaxLogLimit)
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	a, err := m.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	es, err := m.store.Escrows(ctx, a.ID, store.EscrowQuery{Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Failure, 0, len(es))
+	for _, e := range es {
+		var rec escrowRecord
+		if err := json.Unmarshal(e.Record, &rec); err != nil {
+			return nil, fmt.Errorf("an escrow record does not decode: %w", err)
+		}
+		f := Failure{Source: Identity{ID: e.SourceID, Type: e.SourceType, DisplayName: e.SourceName}, Target: rec.Target,
+			Action: rec.Action, Error: rec.Error, Attempts: e.Attempts, Retryable: e.Retryable, NextTry: e.NextTry,
+			FirstFailed: e.FirstFailed, LastFailed: e.LastFailed, LogID: rec.LogID}
+		if rec.Error != nil {
+			f.Request = rec.Error.Request
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
