@@ -70,8 +70,9 @@ bench-postgres: postgres-binaries
 
 # The provisioning engine between two ferry serve processes: an initial
 # cycle of ENGINE_USERS users into an unthrottled target, the latency of a
-# directory change to the target, and with ENGINE_RATE set the initial
-# cycle into a target limited to that many requests a second.
+# directory change to the target, full reconciliations without and with
+# drift, and with ENGINE_RATE set the initial cycle into a target limited
+# to that many requests a second.
 ENGINE_USERS ?= 10000
 ENGINE_RATE ?=
 bench-engine:

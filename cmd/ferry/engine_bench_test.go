@@ -119,14 +119,79 @@ func TestEngineBenchmark(t *testing.T) {
 	t.Logf("directory change to target: p50 %s, p99 %s, max %s over %d changes (engine poll 100ms)",
 		lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), len(lat))
 
+	// A full reconciliation without drift reads the target and writes
+	// nothing; with 1% of the target's users changed behind Ferry's back it
+	// repairs exactly those.
+	reconcile := func(what string) (status, map[string]string) {
+		before := appStatus(t, env, "fast").LastCycle
+		ferryCLI(t, env, "apps", "restart", "fast")
+		var st status
+		eventually(t, time.Hour, func() string {
+			st = appStatus(t, env, "fast")
+			if st.State == "running" || st.LastCycle == nil || st.LastCycle.Kind != "full" || (before != nil && st.LastCycle.ID == before.ID) {
+				return "the full cycle has not ended"
+			}
+			return ""
+		})
+		d := time.Duration(st.LastCycle.DurationMs) * time.Millisecond
+		t.Logf("full reconciliation of %d linked users, %s: %s, counts %+v", n, what, d.Round(time.Millisecond), st.LastCycle.Counts)
+		return st, allVersions(t, b)
+	}
+	v0 := allVersions(t, b)
+	_, v1 := reconcile("no drift")
+	changedVersions := func(x, y map[string]string) int {
+		n := 0
+		for id, v := range y {
+			if x[id] != v {
+				n++
+			}
+		}
+		return n
+	}
+	t.Logf("no drift: %d of %d target users written", changedVersions(v0, v1), len(v1))
+	drifted := n / 100
+	for i := range drifted {
+		userName := fmt.Sprintf("user%06d@example.com", i*100+1)
+		u := findUser(t, b, userName)
+		if status, _, _ := b.do(t, "PATCH", "/Users/"+u["id"].(string), `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"replace","path":"title","value":"Drifted"}]}`); status != 200 {
+			t.Fatalf("drift %s: %d", userName, status)
+		}
+	}
+	v2 := allVersions(t, b)
+	st, v3 := reconcile(fmt.Sprintf("%d drifted", drifted))
+	t.Logf("%d drifted: %d target users written, %d updated by the cycle", drifted, changedVersions(v2, v3), st.LastCycle.Counts["updated"])
+
 	if rateLimit > 0 {
 		run("slow", tokenSlow, rateLimit)
+	}
+}
+
+// allVersions returns the meta.version of every user of an endpoint, by
+// id, listing it a page at a time.
+func allVersions(t *testing.T, c scimClient) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for start := 1; ; start += 500 {
+		status, _, list := c.do(t, "GET", fmt.Sprintf("/Users?startIndex=%d&count=500&attributes=meta", start), "")
+		if status != 200 {
+			t.Fatalf("list users: %d", status)
+		}
+		rs, _ := list["Resources"].([]any)
+		for _, r := range rs {
+			m := r.(map[string]any)
+			out[m["id"].(string)] = m["meta"].(map[string]any)["version"].(string)
+		}
+		if len(rs) < 500 {
+			return out
+		}
 	}
 }
 
 type status struct {
 	State     string `json:"state"`
 	LastCycle *struct {
+		ID         string         `json:"id"`
 		Kind       string         `json:"kind"`
 		DurationMs int64          `json:"durationMs"`
 		Counts     map[string]int `json:"counts"`
