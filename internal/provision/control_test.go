@@ -681,3 +681,70 @@ func TestCrashLosesNoCreateRecord(t *testing.T) {
 		t.Errorf("%d create records for %d users; want one for each of the 400", len(logs), len(perUser))
 	}
 }
+
+// TestProvisionOnDemandRecreatesLost: provision on demand of a user the
+// target lost creates it again, rather than saying it is in sync.
+func TestProvisionOnDemandRecreatesLost(t *testing.T) {
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newTarget(t)
+	d.seedUsers(t, 2, "Engineer")
+	const name = "ondemand"
+	d.newApp(t, tg, name, "ringcentral")
+	d.cycle(t, name, true)
+	lost := tg.user(t, "user000@example.com")
+	if err := tg.store.Delete(ctx, tg.tenant, store.UserType, lost.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.m.ProvisionOnDemand(ctx, d.tenant, name, OnDemandRequest{User: "user000@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range res.Records {
+		actions = append(actions, r.Action+":"+r.Status)
+	}
+	if again := tg.user(t, "user000@example.com"); again == nil || again.ID == lost.ID {
+		t.Errorf("the lost user after provision on demand: %+v (records %v)", again, actions)
+	}
+	if strings.Join(actions, " ") != "update:warning create:success" {
+		t.Errorf("records: %v; want the lost link's warning, then the create", actions)
+	}
+}
+
+// TestDeadProcessShowsInterrupted: a running cycle whose process stopped
+// saving its progress (it died) is shown as interrupted once its
+// heartbeat is a few seconds old, and the scheduler closes it.
+func TestDeadProcessShowsInterrupted(t *testing.T) {
+	var clock struct {
+		sync.Mutex
+		now time.Time
+	}
+	clock.now = time.Now()
+	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
+	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1 })
+	base := newTarget(t)
+	d.seedUsers(t, 20, "Engineer")
+	const name = "heartbeat"
+	var seen, fresh *Status
+	tg, _ := countingPOSTs(t, base, func(n int64) {
+		if n != 10 {
+			return
+		}
+		fresh = d.status(t, name)
+		// Ten seconds on, without a save of the progress: the process is
+		// taken for dead.
+		clock.Lock()
+		clock.now = clock.now.Add(10 * time.Second)
+		clock.Unlock()
+		seen = d.status(t, name)
+	})
+	d.newApp(t, tg, name, "ringcentral")
+	d.cycle(t, name, true)
+	if fresh == nil || fresh.State != "running" {
+		t.Fatalf("status of a live cycle: %+v", fresh)
+	}
+	if seen.State != "interrupted" || seen.Current == nil || seen.Current.State != "interrupted" || !strings.Contains(seen.Advice, "resumes it") {
+		t.Errorf("status of a cycle whose heartbeat is 10 s old: state %s, current %+v, advice %q", seen.State, seen.Current, seen.Advice)
+	}
+}

@@ -193,6 +193,16 @@ func (p *pass) record(o outcome) {
 	}
 }
 
+// takeFollowUp reports whether the object was scheduled to be looked at
+// again, and unschedules it.
+func (p *pass) takeFollowUp(k objectKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ok := p.followUps[k]
+	delete(p.followUps, k)
+	return ok
+}
+
 // followUp schedules an object to be looked at again at the end of the
 // pass.
 func (p *pass) followUp(k objectKey) {

@@ -76,17 +76,23 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 	}
 	var primaryRecord *LogRecord
 	for _, k := range keys {
-		o := p.object(ctx, k.typ, k.id)
-		if o.record == nil {
-			continue
-		}
-		if o.count == nil && o.record.Status == "" {
-			o.record.Action, o.record.Status = ActionOther, StatusSuccess
-		}
-		p.record(o)
-		res.Records = append(res.Records, *o.record)
-		if k == primary {
-			primaryRecord = o.record
+		// Twice at most: an object the target lost (its link dropped) is
+		// matched or created again at once, as a cycle's follow-up would.
+		for range 2 {
+			o := p.object(ctx, k.typ, k.id)
+			if o.record != nil {
+				if o.count == nil && o.record.Status == "" {
+					o.record.Action, o.record.Status = ActionOther, StatusSuccess
+				}
+				p.record(o)
+				res.Records = append(res.Records, *o.record)
+				if k == primary {
+					primaryRecord = o.record
+				}
+			}
+			if !p.takeFollowUp(k) {
+				break
+			}
 		}
 	}
 	if err := m.writeLogs(ctx, a, p.records); err != nil {
