@@ -173,6 +173,9 @@ func writeStatus(w io.Writer, st *provision.Status) {
 	row := func(label, value string) { fmt.Fprintf(tw, "%s\t%s\n", label, value) }
 	row("App:", st.App)
 	row("Provisioning:", fmt.Sprintf("%s (%s)", onOff(st.Enabled), st.State))
+	if st.Holder != "" {
+		row("Job held by:", st.Holder)
+	}
 	row("Configuration:", configLine(st))
 	if cy := st.Current; cy != nil {
 		state := cy.State

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -1137,8 +1138,15 @@ func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The target listens on loopback, which the engine connects to only
+	// when allowed, as with ferry serve --egress-allow loopback.
+	allow, err := egress.Parse("loopback")
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
+		Egress:      allow,
 	})
 	as := &appsServer{Store: st}
 	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))

@@ -38,8 +38,11 @@ func TestEngineBenchmark(t *testing.T) {
 	tokenFast := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "fast"))
 	tokenSlow := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "slow"))
 	startFerry(t, addrB, dbB)
+	// A provisions into B on loopback, which it connects to only when
+	// allowed, and the unthrottled run's rate is above the default maximum.
 	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
-		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms")
+		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms",
+		"--egress-allow", "loopback", "--max-rate-limit", "1000000")
 	startProcess(t, cmdA, addrA)
 	a := scimClient{"http://" + addrA, scimA, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
 	b := scimClient{"http://" + addrB, tokenFast, &http.Client{}}

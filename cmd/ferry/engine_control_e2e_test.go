@@ -100,8 +100,9 @@ func newEngineRig(t *testing.T, users int) *engineRig {
 // time.
 func (r *engineRig) startA(t *testing.T) {
 	t.Helper()
+	// A provisions into B on loopback, which it connects to only when allowed.
 	r.cmdA = exec.Command(ferryBinary, "serve", "--listen", r.addrA, "--database", "sqlite:"+r.dbA,
-		"--secret-key-file", filepath.Join(r.dir, "a.key"), "--engine-poll-interval", "100ms")
+		"--secret-key-file", filepath.Join(r.dir, "a.key"), "--engine-poll-interval", "100ms", "--egress-allow", "loopback")
 	startProcess(t, r.cmdA, r.addrA)
 }
 

@@ -100,8 +100,9 @@ func TestProvisionFerryToFerry(t *testing.T) {
 	scimToken := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA))
 	adminToken := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA, "--scope", "admin"))
 	startFerry(t, addrB, dbB)
+	// A provisions into B on loopback, which it connects to only when allowed.
 	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
-		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms")
+		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms", "--egress-allow", "loopback")
 	logsA := startProcess(t, cmdA, addrA)
 
 	a := scimClient{"http://" + addrA, scimToken, &http.Client{}}

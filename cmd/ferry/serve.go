@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/server"
@@ -59,6 +63,13 @@ number of ferry serve replicas can share it behind a load balancer.`,
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
 	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs in this process")
 	f.DurationVar(&eng.poll, "engine-poll-interval", 500*time.Millisecond, "how often the engine looks for directory changes and due jobs")
+	f.DurationVar(&eng.leaseTTL, "engine-lease-ttl", provision.DefaultLeaseTTL,
+		"how long a replica's job lease lasts unrenewed: another replica takes a dead one's jobs over after this")
+	f.StringVar(&eng.egressAllow, "egress-allow", envOr("FERRY_EGRESS_ALLOW", ""),
+		"addresses the engine may connect to besides public ones, comma-separated: CIDRs, host names, and the words loopback and private; "+
+			"loopback, private, link-local (cloud metadata), unspecified, multicast and broadcast addresses are refused otherwise (env FERRY_EGRESS_ALLOW)")
+	f.StringVar(&eng.maxRateLimit, "max-rate-limit", envOr("FERRY_MAX_RATE_LIMIT", strconv.Itoa(provision.DefaultMaxRateLimit)),
+		"the highest rateLimit an application may have, in requests a second (env FERRY_MAX_RATE_LIMIT)")
 	return cmd
 }
 
@@ -90,9 +101,31 @@ type engineFlags struct {
 	keyFile  string
 	disabled bool
 	poll     time.Duration
+	leaseTTL time.Duration
+	// egressAllow and maxRateLimit are checked when serve starts.
+	egressAllow  string
+	maxRateLimit string
+}
+
+// parse checks the flags that are parsed when serve starts, so that a
+// mistake stops it with a message naming the flag.
+func (e engineFlags) parse() (*egress.Policy, float64, error) {
+	policy, err := egress.Parse(e.egressAllow)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--egress-allow (or FERRY_EGRESS_ALLOW): %w", err)
+	}
+	limit, err := strconv.ParseFloat(strings.TrimSpace(e.maxRateLimit), 64)
+	if err != nil || limit <= 0 || math.IsInf(limit, 0) || math.IsNaN(limit) {
+		return nil, 0, fmt.Errorf("--max-rate-limit (or FERRY_MAX_RATE_LIMIT) %q: want a positive number of requests a second, such as %d", e.maxRateLimit, provision.DefaultMaxRateLimit)
+	}
+	return policy, limit, nil
 }
 
 func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous string, shutdownTimeout time.Duration, cfg server.Config, eng engineFlags) error {
+	policy, maxRate, err := eng.parse()
+	if err != nil {
+		return err
+	}
 	catalog := schema.Builtin()
 	st, err := openStore(ctx, database, synchronous, catalog)
 	if err != nil {
@@ -121,7 +154,11 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, Owner: leaseOwner(ln.Addr())})
+	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(ln.Addr()),
+		Egress: policy, MaxRateLimit: maxRate})
+	if policy.String() != "" {
+		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
+	}
 	api := server.New(cfg, st, catalog, log)
 	api.EnableAdmin(manager)
 	srv := &http.Server{

@@ -73,6 +73,9 @@ type Status struct {
 	// without ending it; it is resumed by the next process to run the
 	// job).
 	State string `json:"state"`
+	// Holder names the ferry serve process that holds the job now (its
+	// host and listen address), when one does.
+	Holder string `json:"holder,omitempty"`
 	// Current is the running cycle; Last the last one that ended.
 	Current *CycleStatus `json:"currentCycle,omitempty"`
 	Last    *CycleStatus `json:"lastCycle,omitempty"`

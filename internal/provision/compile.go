@@ -121,12 +121,31 @@ func checkTenantURL(s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return invalid("tenantUrl %q is not an http or https URL", s)
+		// Not echoed: a malformed URL may hold a secret.
+		return invalid("tenantUrl is not an http or https URL such as https://app.example.com/scim/v2")
 	}
 	if u.User != nil {
 		return invalid("tenantUrl must not carry credentials; set the secret token instead")
 	}
+	if u.Fragment != "" || strings.Contains(s, "#") {
+		return invalid("tenantUrl %s must not have a fragment (#...)", redactedURL(u))
+	}
+	switch u.RawQuery {
+	case "", "aadOptscim062020", "AzureAdScimPatch2017":
+	default:
+		// Not echoed: some targets take an API key there, and the Tenant
+		// URL is shown to every admin; the key belongs in the secret token.
+		return invalid("tenantUrl %s must not have a query: the only ones understood are Entra's ?aadOptscim062020 "+
+			"and ?AzureAdScimPatch2017, which select a PATCH profile; put credentials in the secret token", redactedURL(u))
+	}
 	return nil
+}
+
+// redactedURL shows a URL without credentials, query or fragment.
+func redactedURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
 }
 
 func compileObject(om ObjectMapping, catalog *schema.Catalog, where string) (*compiledObject, error) {

@@ -416,7 +416,7 @@ func TestFixedTokenRetriesEveryone(t *testing.T) {
 	tg := newTarget(t)
 	d.seedUsers(t, 20, "Engineer")
 	const name = "token"
-	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: name, Template: "ringcentral", TenantURL: tg.url, SecretToken: "wrong", Scope: ScopeAll})
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: name, Template: "ringcentral", TenantURL: tg.url, SecretToken: "wrong-token", Scope: ScopeAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -746,5 +746,81 @@ func TestDeadProcessShowsInterrupted(t *testing.T) {
 	}
 	if seen.State != "interrupted" || seen.Current == nil || seen.Current.State != "interrupted" || !strings.Contains(seen.Advice, "resumes it") {
 		t.Errorf("status of a cycle whose heartbeat is 10 s old: state %s, current %+v, advice %q", seen.State, seen.Current, seen.Advice)
+	}
+}
+
+// TestLeaseRunOutSendsNothing: a job whose lease ran out by its own clock
+// (the injected one here; a pause in production) sends nothing more to
+// the target, writes no failure, and the cycle that resumes it records
+// every create exactly once. The supervisor looks only every few seconds
+// here: the fence checked before each write and each request is what
+// stops the job.
+func TestLeaseRunOutSendsNothing(t *testing.T) {
+	ctx := context.Background()
+	var clock struct {
+		sync.Mutex
+		now time.Time
+	}
+	clock.now = time.Now()
+	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
+	// The supervisor, which would notice too, looks only every few
+	// seconds: the fence's checks are on their own.
+	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 4; o.PollInterval = time.Hour })
+	base := newTarget(t)
+	const users = 30
+	d.seedUsers(t, users, "Engineer")
+	var late atomic.Int64
+	var expired atomic.Bool
+	tg := base.inject(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if expired.Load() {
+			late.Add(1)
+		}
+		return false
+	})
+	tg, _ = countingPOSTs(t, tg, func(n int64) {
+		if n == 8 {
+			// The process "pauses" for longer than its lease while this
+			// request is in flight.
+			clock.Lock()
+			clock.now = clock.now.Add(DefaultLeaseTTL)
+			clock.Unlock()
+			expired.Store(true)
+		}
+	})
+	const name = "fenced"
+	d.newApp(t, tg, name, "ringcentral")
+	v, err := d.m.App(ctx, d.tenant, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := v.Config
+	cfg.RateLimit = 10
+	if _, err := d.m.UpdateApp(ctx, d.tenant, name, 0, AppChange{Config: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.m.RunCycle(ctx, d.tenant, name, true); err == nil {
+		t.Fatal("the cycle whose lease ran out reported no error")
+	}
+	if n := late.Load(); n != 0 {
+		t.Errorf("%d requests reached the target after the lease ran out", n)
+	}
+	if logs, err := d.m.Logs(ctx, d.tenant, name, LogFilter{Status: StatusFailure}); err != nil || len(logs) != 0 {
+		t.Errorf("failure records after the lease ran out: %d, %v", len(logs), err)
+	}
+	expired.Store(false)
+	c := d.cycle(t, name, false)
+	if c.State != "completed" || c.Counts.Created != users || c.Resumed != 1 {
+		t.Errorf("the resumed cycle: %+v", c)
+	}
+	logs, err := d.m.Logs(ctx, d.tenant, name, LogFilter{Action: ActionCreate, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perUser := map[string]int{}
+	for _, l := range logs {
+		perUser[l.Source.DisplayName]++
+	}
+	if len(logs) != users || len(perUser) != users || len(base.users(t)) != users {
+		t.Errorf("%d create records for %d users, %d in the target; want %d of each", len(logs), len(perUser), len(base.users(t)), users)
 	}
 }

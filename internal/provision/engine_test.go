@@ -158,6 +158,12 @@ func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	opts := Options{
 		PollInterval: 20 * time.Millisecond,
 		RetryPolicy:  scimclient.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
+		// The targets of these tests listen on loopback, which the engine
+		// connects to only when allowed, as ferry serve --egress-allow
+		// loopback does (TestEgressGuard runs without it); and unthrottle
+		// lifts rate limits above the default maximum.
+		Egress:       allowLoopback(t),
+		MaxRateLimit: 1e6,
 	}
 	if tune != nil {
 		tune(&opts)

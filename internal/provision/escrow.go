@@ -106,6 +106,9 @@ func (j *job) nextTry(now time.Time, attempts int) time.Time {
 // escrow keeps a failed object in escrow, or moves its escrow on.
 func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVersion int64) {
 	j := p.j
+	if j.guard() != nil {
+		return
+	}
 	now := j.m.now().UTC()
 	e := &store.Escrow{AppID: j.app.ID, SourceType: k.typ, SourceID: k.id, SourceName: rec.Source.DisplayName,
 		Attempts: 1, FirstFailed: now, LastFailed: now}
@@ -135,7 +138,7 @@ func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVe
 
 // release takes an object that did not fail out of escrow.
 func (p *pass) release(ctx context.Context, k objectKey) {
-	if p.escrowOf(k) == nil {
+	if p.escrowOf(k) == nil || p.j.guard() != nil {
 		return
 	}
 	if err := p.j.m.store.DeleteEscrow(context.WithoutCancel(ctx), p.j.app.ID, k.typ, k.id); err != nil {

@@ -100,6 +100,9 @@ type job struct {
 	stored  *store.JobState
 	// pass is the running cycle's pass, whose counts the progress shows.
 	pass *pass
+	// fence is the job's right to act (its lease); nil for provision on
+	// demand, which acts for the administrator, not for the job.
+	fence *fence
 	// progress is the running cycle's status before its pass began
 	// (counts carried over from before a stop or a crash), and passStart
 	// when the pass began, on the monotonic clock.
@@ -190,6 +193,9 @@ func (j *job) isAssigned(ctx context.Context, r *store.Resource) (bool, error) {
 func (j *job) saveState(ctx context.Context) error {
 	j.saveMu.Lock()
 	defer j.saveMu.Unlock()
+	if err := j.guard(); err != nil {
+		return err
+	}
 	j.stateMu.Lock()
 	j.refreshProgress()
 	if j.state.Current != nil {
@@ -202,7 +208,14 @@ func (j *job) saveState(ctx context.Context) error {
 		return err
 	}
 	stored.State = b
-	if err := j.m.store.PutJobState(context.WithoutCancel(ctx), &stored); err != nil {
+	var fences []store.Lease
+	if j.fence != nil {
+		fences = append(fences, j.fence.current())
+	}
+	if err := j.m.store.PutJobState(context.WithoutCancel(ctx), &stored, fences...); err != nil {
+		if j.fenced(err) {
+			return errLeaseLost
+		}
 		return fmt.Errorf("save the job state: %w", err)
 	}
 	return nil
@@ -374,6 +387,9 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 // flush writes a pass's log records so far (those not written with their
 // link already).
 func (j *job) flush(ctx context.Context, p *pass) error {
+	if err := j.guard(); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	records := p.records
 	p.records = nil

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision/expr"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
@@ -39,8 +39,16 @@ type Options struct {
 	// directory changes; 500 ms when zero. A directory write reaches the
 	// target within about this long plus the time to send it.
 	PollInterval time.Duration
-	// HTTPClient sends requests to targets; scimclient's default when nil.
-	HTTPClient *http.Client
+	// Egress says which addresses the engine may connect to beyond the
+	// public internet: every request to a target goes through an HTTP
+	// client it guards, Test Connection's included. nil is egress's
+	// default, which refuses loopback, private, link-local (cloud
+	// metadata), unspecified, multicast and broadcast addresses: a tenant
+	// admin chooses the Tenant URL, and the secret token goes there.
+	Egress *egress.Policy
+	// MaxRateLimit is the highest rateLimit, in requests a second, an
+	// application may be saved with; DefaultMaxRateLimit when zero.
+	MaxRateLimit float64
 	// Owner names this process in job leases; a random id when empty.
 	Owner string
 	// Now is the clock; time.Now when nil.
@@ -53,7 +61,16 @@ type Options struct {
 	// LogRetention is how long provisioning logs are kept; 30 days (as
 	// Entra's) when zero.
 	LogRetention time.Duration
+	// LeaseTTL is how long a job's lease lasts without renewal: how long
+	// the job of a process that died waits for another to take it over;
+	// DefaultLeaseTTL when zero. See lease.go for the timings that follow
+	// from it.
+	LeaseTTL time.Duration
 }
+
+// DefaultMaxRateLimit is Options.MaxRateLimit's default, in requests a
+// second: a tenant admin may not turn the engine into a flood.
+const DefaultMaxRateLimit = 1000
 
 // Manager is the provisioning engine: it manages applications for the
 // admin API and runs their jobs (Run).
@@ -75,7 +92,10 @@ type Manager struct {
 	running map[string]bool // app ids whose job runs in this process
 	// interrupts stop the jobs running in this process, by app id.
 	interrupts map[string]context.CancelCauseFunc
-	wake       chan struct{}
+	// scheduleFailing says the scheduler's last look at the database
+	// failed.
+	scheduleFailing bool
+	wake            chan struct{}
 
 	clientMu sync.Mutex
 	clients  map[string]cachedClient // by app id
@@ -95,6 +115,9 @@ type objectLock struct {
 
 // NewManager returns a Manager over st. sealer encrypts target secrets.
 func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Logger, opts Options) *Manager {
+	if opts.MaxRateLimit <= 0 {
+		opts.MaxRateLimit = DefaultMaxRateLimit
+	}
 	m := &Manager{store: st, catalog: catalog, sealer: sealer, log: log, opts: opts,
 		objects: map[string]*objectLock{}, running: map[string]bool{}, interrupts: map[string]context.CancelCauseFunc{},
 		wake:    make(chan struct{}, 1),
@@ -165,8 +188,14 @@ func (m *Manager) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	if _, err := compile(cfg, m.catalog); err != nil {
 		return nil, err
 	}
+	if err := m.checkRateLimit(cfg); err != nil {
+		return nil, err
+	}
 	if in.SecretToken == "" {
 		return nil, invalid("secretToken is required: the bearer token the application's SCIM endpoint accepts")
+	}
+	if err := checkSecretToken(in.SecretToken); err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
@@ -237,6 +266,16 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 		if _, err := compile(cfg, m.catalog); err != nil {
 			return err
 		}
+		if err := m.checkRateLimit(cfg); err != nil {
+			return err
+		}
+		if ch.SecretToken == nil {
+			var old Config
+			json.Unmarshal([]byte(before), &old)
+			if err := checkRepoint(old.TenantURL, cfg.TenantURL); err != nil {
+				return err
+			}
+		}
 		b, err := json.Marshal(cfg)
 		if err != nil {
 			return err
@@ -252,6 +291,9 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 		if ch.SecretToken != nil {
 			if *ch.SecretToken == "" {
 				return invalid("secretToken must not be empty")
+			}
+			if err := checkSecretToken(*ch.SecretToken); err != nil {
+				return err
 			}
 			a.Secret = m.sealer.Seal([]byte(*ch.SecretToken), []byte(a.ID))
 			targetChanged = true
@@ -435,6 +477,13 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 	}
 	st := &Status{App: a.Name, Enabled: a.Enabled, Current: s.Current, Last: s.Last, Watermark: js.Watermark,
 		ConfigVersion: ctl.ConfigVersion, FullCyclePending: s.fullDue(ctl), Totals: s.Totals}
+	lease, err := m.store.JobLease(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	if lease.Owner != "" && lease.Expires.After(m.now()) {
+		st.Holder = lease.Owner
+	}
 	switch {
 	case s.Current != nil && m.now().Sub(s.Heartbeat) > staleAfter:
 		// Its process died, or lost the job, without ending it.
@@ -577,9 +626,13 @@ func (m *Manager) newClient(a *store.App, cfg Config) (*scimclient.Client, error
 	}
 	limit := scimclient.DefaultRateLimit
 	if cfg.RateLimit > 0 {
-		limit = rate.Limit(cfg.RateLimit)
+		// Capped also here: the application may have been saved before the
+		// maximum was lowered, or by a replica with another.
+		limit = rate.Limit(min(cfg.RateLimit, m.opts.MaxRateLimit))
 	}
+	// A client of its own per application version, as scimclient's default
+	// would have: its connections never outlive the configuration.
 	return scimclient.New(scimclient.Config{BaseURL: cfg.TenantURL, Token: string(token),
-		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: m.opts.HTTPClient,
+		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: m.opts.Egress.Client(),
 		Retry: m.opts.RetryPolicy, Clock: m.opts.Clock, Logger: m.log})
 }

@@ -955,6 +955,9 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 		return err
 	}
 	l.Exported = b
+	if err := j.guard(); err != nil {
+		return err
+	}
 	logs, err := j.commitRecord(rec)
 	if err != nil {
 		return err
@@ -971,6 +974,9 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 // deleteLink removes an object's link, with the log record of the target
 // write it follows, as putLink writes one.
 func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
+	if err := j.guard(); err != nil {
+		return err
+	}
 	logs, err := j.commitRecord(rec)
 	if err != nil {
 		return err
@@ -1096,6 +1102,8 @@ func recommendation(code scimclient.Code) string {
 		return "Check the Secret Token and run Test Connection."
 	case scimclient.CodeTooManyRequests, scimclient.CodeInternalServerError, scimclient.CodeTimeout, scimclient.CodeWebExceptionProtocolError:
 		return "None: the object is in escrow and retried on its own schedule (ferry apps retry retries it now)."
+	case scimclient.CodeEgressRefused:
+		return "This server's egress policy refuses the target's address: an operator allows it with ferry serve --egress-allow (env FERRY_EGRESS_ALLOW); then ferry apps retry."
 	case scimclient.CodeBadRequest, scimclient.CodeUnprocessableEntity:
 		return "The target refused the object's values (see the reason for the attribute it names): fix the value in the directory or the attribute mapping; the object is tried again when either changes."
 	case scimclient.CodeEntryConflict:

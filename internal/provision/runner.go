@@ -2,15 +2,14 @@ package provision
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"github.com/ferryid/ferry/internal/scim"
 	"time"
 
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
 )
-
-// leaseTTL is how long a job's lease lasts without renewal: how long the
-// job of a process that died waits before another process takes it over.
-const leaseTTL = 30 * time.Second
 
 // Wake makes the scheduler look for due jobs now rather than at its next
 // poll.
@@ -62,24 +61,30 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 	apps, err := m.store.Apps(ctx, "")
 	if err != nil {
 		if ctx.Err() == nil {
-			m.log.Error("list applications", "err", err)
+			m.schedulerFailing(err)
 		}
 		return 0
 	}
-	started := 0
+	started, failing := 0, error(nil)
+	defer func() {
+		if ctx.Err() == nil {
+			m.schedulerFailing(failing)
+		}
+	}()
 	for _, a := range apps {
 		if !a.Enabled || m.isRunning(a.ID) {
 			continue
 		}
 		kind, err := m.due(ctx, a)
 		if err != nil {
-			m.log.Error("check job", "app", a.Name, "err", err)
+			failing = fmt.Errorf("check the job of %s: %w", a.Name, err)
 			continue
 		}
 		if kind == "" {
 			continue
 		}
-		ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
+		claimedAt := m.now()
+		lease, ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, m.leaseTTL())
 		if err != nil || !ok {
 			continue
 		}
@@ -88,12 +93,28 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			defer m.setRunning(a.ID, false)
-			if err := m.runJob(ctx, a, kind); err != nil && ctx.Err() == nil {
+			if err := m.runJob(ctx, a, kind, lease, claimedAt); err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
 				m.log.Error("cycle failed", "app", a.Name, "err", err)
 			}
 		}()
 	}
 	return started
+}
+
+// schedulerFailing logs the scheduler's failures to read the database
+// once when they start and once when they end, not at every poll: while
+// the database is away, every poll fails.
+func (m *Manager) schedulerFailing(err error) {
+	m.runMu.Lock()
+	was := m.scheduleFailing
+	m.scheduleFailing = err != nil
+	m.runMu.Unlock()
+	switch {
+	case err != nil && !was:
+		m.log.Error("the scheduler cannot read the database; jobs wait until it can", "err", err)
+	case err == nil && was:
+		m.log.Info("the scheduler reads the database again")
+	}
 }
 
 func (m *Manager) isRunning(id string) bool {
@@ -165,16 +186,21 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 // watches the application: Off or a lost lease stops the cycle at once
 // (nothing more is sent; requests already sent finish), a newer
 // configuration ends it at its next page.
-func (m *Manager) runJob(ctx context.Context, a *store.App, kind string) error {
+func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease store.Lease, claimedAt time.Time) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer m.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, m.owner)
 	m.setInterrupt(a.ID, cancel)
 	defer m.setInterrupt(a.ID, nil)
+	f := newFence(m.now, m.leaseTTL(), lease, claimedAt, cancel)
+	// Every request of the cycle to the target passes the fence right
+	// before it is sent.
+	ctx = scimclient.WithGate(ctx, f.check)
 	j, err := m.openJob(ctx, a)
 	if err != nil {
 		return err
 	}
+	j.fence = f
 	supervised := make(chan struct{})
 	go func() {
 		defer close(supervised)
@@ -196,7 +222,8 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string) error {
 // lease is lost, marks it superseded when a newer configuration is saved,
 // renews the lease and saves the progress.
 func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
-	t := time.NewTicker(j.m.pollInterval())
+	renewal := renewEvery(j.m.leaseTTL())
+	t := time.NewTicker(min(j.m.pollInterval(), renewal))
 	defer t.Stop()
 	renewed, saved := time.Now(), time.Now()
 	for {
@@ -204,6 +231,9 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if j.fence.check() != nil {
+			return // the fence stopped the job
 		}
 		a, err := j.m.store.App(ctx, j.app.TenantID, j.app.ID)
 		switch {
@@ -220,13 +250,16 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 				j.superseded.Store(true)
 			}
 		}
-		if time.Since(renewed) >= leaseTTL/3 {
-			ok, err := j.m.store.ClaimJob(ctx, j.app.ID, j.m.owner, leaseTTL)
-			if err == nil && !ok {
-				stop(errLeaseLost)
-				return
-			}
+		if time.Since(renewed) >= renewal {
+			claimedAt := j.m.now()
+			lease, held, err := j.m.store.ClaimJob(ctx, j.app.ID, j.m.owner, j.m.leaseTTL())
 			if err == nil {
+				// A renewal that fails (the database is slow or away)
+				// leaves the fence where it was: it stops the job in time.
+				j.fence.renewed(lease, held, claimedAt)
+				if j.fence.check() != nil {
+					return
+				}
 				renewed = time.Now()
 			}
 		}
@@ -237,6 +270,13 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 			saved = time.Now()
 		}
 	}
+}
+
+func (m *Manager) leaseTTL() time.Duration {
+	if m.opts.LeaseTTL > 0 {
+		return m.opts.LeaseTTL
+	}
+	return DefaultLeaseTTL
 }
 
 func (m *Manager) pollInterval() time.Duration {
@@ -321,14 +361,15 @@ func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool)
 		return nil, scim.Errorf(409, "", "a cycle of %s is running", a.Name)
 	}
 	defer m.setRunning(a.ID, false)
-	ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, leaseTTL)
+	claimedAt := m.now()
+	lease, ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, m.leaseTTL())
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, scim.Errorf(409, "", "a cycle of %s is running in another process", a.Name)
 	}
-	if err := m.runJob(ctx, a, kind); err != nil {
+	if err := m.runJob(ctx, a, kind, lease, claimedAt); err != nil {
 		return nil, err
 	}
 	_, s, err := m.loadState(ctx, a.ID)

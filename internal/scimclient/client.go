@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,9 +31,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
+	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/scim"
 )
 
@@ -102,7 +106,9 @@ type Config struct {
 	// HTTPClient sends the requests. nil means a client with a connection
 	// pool of its own (a clone of http.DefaultTransport, so that nothing
 	// else closing the shared pool breaks a Client's requests) that does not
-	// follow redirects (a redirected POST would turn into a GET).
+	// follow redirects (a redirected POST would turn into a GET). The
+	// provisioning engine passes an egress.Policy's client, which also
+	// refuses addresses the operator did not allow (CodeEgressRefused).
 	HTTPClient *http.Client
 	// Timeout bounds each attempt, from sending the request to reading the
 	// whole response; 0 means DefaultTimeout.
@@ -320,6 +326,19 @@ func (r *request) url(base string) string {
 	return u
 }
 
+// gateKey is the context key of a request gate.
+type gateKey struct{}
+
+// WithGate returns a context whose requests are sent only while gate
+// returns nil: it is called right before each attempt goes out, after the
+// rate limit's wait. The engine's gate checks that its process still holds
+// the job's lease by its own monotonic clock, so that a process paused past
+// its lease sends nothing when it wakes, before any other goroutine of
+// its own could notice.
+func WithGate(ctx context.Context, gate func() error) context.Context {
+	return context.WithValue(ctx, gateKey{}, gate)
+}
+
 // response is a response read in full.
 type response struct {
 	status   int
@@ -360,6 +379,11 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s %s: not sent: %w", r.method, target, err)
 	}
+	if gate, ok := ctx.Value(gateKey{}).(func() error); ok {
+		if err := gate(); err != nil {
+			return nil, fmt.Errorf("%s %s: not sent: %w", r.method, target, err)
+		}
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -392,6 +416,13 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 			e.Code = CodeTimeout
 			e.Detail = fmt.Sprintf("no complete response within %v", c.timeout)
+		} else if egress.IsRefused(err) {
+			// Nothing was sent, and nothing will be until the operator
+			// allows the address: trying again cannot help.
+			e.Code, e.Retryable = CodeEgressRefused, false
+			var re *egress.RefusedError
+			errors.As(err, &re)
+			e.Detail = re.Error()
 		} else {
 			e.Code = CodeWebExceptionProtocolError
 			var ue *url.Error
@@ -438,17 +469,18 @@ func (c *Client) statusError(r *request, target string, resp *response, n int) *
 	}
 	var se scim.Error
 	if err := se.UnmarshalJSON(body); err == nil && (se.Detail != "" || se.ScimType != "") {
-		e.ScimType = c.redact(se.ScimType)
-		e.Detail = c.redact(se.Detail)
+		e.ScimType = clip(c.redact(se.ScimType), maxScimType)
+		e.Detail = clip(c.redact(se.Detail), maxDetail)
 		se.ScimType, se.Detail = e.ScimType, e.Detail
 		e.Err = &se
-	} else if s := excerpt(body); s != "" {
-		e.Detail = c.redact(s)
+	} else if len(body) > 0 {
+		e.Detail = describe(resp.header, body)
 	}
 	if loc := resp.header.Get("Location"); loc != "" && resp.status >= 300 && resp.status <= 399 {
 		if u, err := url.Parse(loc); err == nil {
-			u.User = nil
-			e.Detail = strings.TrimSpace("redirected to " + u.String() + "; " + e.Detail)
+			// Where to, not what with: a query may carry a grant.
+			u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+			e.Detail = strings.TrimSpace("redirected to " + clip(c.redact(u.String()), maxDetail) + "; " + e.Detail)
 		}
 	}
 	return e
@@ -551,25 +583,83 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-// redact removes the token from text that came from the target, in case a
-// target echoes the request's headers back.
+// minWholeToken is the length from which redact replaces a token wherever
+// it occurs. Ferry refuses shorter secret tokens, but a Client may be given
+// one.
+const minWholeToken = 8
+
+// redact replaces the token in text that came from the target, in case a
+// target echoes the request's headers back. A token of minWholeToken
+// characters or more is replaced wherever it occurs; a shorter one only
+// where it stands alone, not inside a longer word: a one-letter token must
+// not turn "invalidSyntax" into "invalidSynta[REDACTED]".
 func (c *Client) redact(s string) string {
-	if c.token == "" {
+	const mask = "[REDACTED]"
+	t := c.token
+	if t == "" || !strings.Contains(s, t) {
 		return s
 	}
-	return strings.ReplaceAll(s, c.token, "[REDACTED]")
+	if utf8.RuneCountInString(t) >= minWholeToken {
+		return strings.ReplaceAll(s, t, mask)
+	}
+	var b strings.Builder
+	written := 0
+	for at := 0; ; {
+		i := strings.Index(s[at:], t)
+		if i < 0 {
+			break
+		}
+		i += at
+		end := i + len(t)
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if (i == 0 || !isWordRune(before)) && (end == len(s) || !isWordRune(after)) {
+			b.WriteString(s[written:i])
+			b.WriteString(mask)
+			written, at = end, end
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		at = i + n
+	}
+	b.WriteString(s[written:])
+	return b.String()
 }
 
-// excerpt is a short one-line view of a body that is not a SCIM error,
-// such as a proxy's HTML page.
-func excerpt(b []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(string(b)), " ")
-	s = strings.ToValidUTF8(s, "\uFFFD")
+func isWordRune(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// How much of a target's SCIM error an *Error carries: enough to say what
+// the target refused, not a channel for whatever else it wants to say.
+const (
+	maxDetail   = 200
+	maxScimType = 64
+)
+
+// clip makes s one line of at most limit characters.
+func clip(s string, limit int) string {
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
 	if r := []rune(s); len(r) > limit {
 		s = string(r[:limit]) + "…"
 	}
 	return s
+}
+
+// describe says what a body that is not a SCIM error was, without its
+// content: what a target answers is shown to the administrator, and a
+// target that is not a SCIM endpoint (an internal service, a proxy's page)
+// must not have its answers read through Ferry.
+func describe(h http.Header, body []byte) string {
+	ctype := "no content type"
+	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && mt != "" {
+		ctype = clip(mt, 64)
+	}
+	size := fmt.Sprintf("%d bytes", len(body))
+	if len(body) == 1 {
+		size = "1 byte"
+	}
+	return fmt.Sprintf("the body is not a SCIM error (%s, %s); it is not shown", ctype, size)
 }
 
 // guid returns a random version 4 UUID.

@@ -162,6 +162,36 @@ func TestCancelledContext(t *testing.T) {
 	}
 }
 
+// TestGate: a context's gate is asked right before each attempt is sent;
+// while it refuses, nothing reaches the target, and its error is the
+// call's.
+func TestGate(t *testing.T) {
+	t.Parallel()
+	tgt := newTarget(t)
+	id := seedUser(tgt)
+	c, _, _ := newTestClient(t, tgt.base())
+	closed := errors.New("the gate is closed")
+	open := true
+	ctx := WithGate(t.Context(), func() error {
+		if open {
+			return nil
+		}
+		return closed
+	})
+	if _, err := c.Get(ctx, "Users", id, ReadOptions{}); err != nil {
+		t.Fatalf("through an open gate: %v", err)
+	}
+	before := tgt.count("")
+	open = false
+	_, err := c.Patch(ctx, "Users", id, []Operation{{Op: "replace", Path: "title", Value: "x"}})
+	if !errors.Is(err, closed) {
+		t.Errorf("through a closed gate: %v; want the gate's error", err)
+	}
+	if n := tgt.count("") - before; n != 0 {
+		t.Errorf("%d requests reached the target through a closed gate", n)
+	}
+}
+
 func TestPatchRejectsBadOperations(t *testing.T) {
 	t.Parallel()
 	tgt := newTarget(t)

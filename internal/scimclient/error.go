@@ -14,8 +14,8 @@ import (
 // whether to escrow, drop a link or stop.
 type Code string
 
-// The codes a Client reports. All but CodeBadRequest and
-// CodeUnexpectedStatus are names from Entra's catalogue.
+// The codes a Client reports. All but CodeBadRequest, CodeUnexpectedStatus
+// and CodeEgressRefused are names from Entra's catalogue.
 const (
 	// CodeEntryConflict: the target answered 409 Conflict.
 	CodeEntryConflict Code = "EntryConflict"
@@ -59,6 +59,10 @@ const (
 	// CodeUnexpectedStatus: any other status the request did not expect, a
 	// redirect among them (the default HTTP client does not follow them).
 	CodeUnexpectedStatus Code = "UnexpectedStatus"
+	// CodeEgressRefused: the HTTP client's egress policy refused to connect
+	// to the target's address (see package egress); nothing was sent. Not
+	// transient: only the operator can allow the address.
+	CodeEgressRefused Code = "EgressRefused"
 )
 
 // Error is a failed request to the target: what was sent, what came back,
@@ -69,8 +73,10 @@ type Error struct {
 	URL    string // request URL as sent, without credentials
 	// Status is the HTTP status received, or 0 when no response arrived.
 	Status int
-	// ScimType and Detail come from the target's SCIM Error body, or Detail
-	// describes the failure in Ferry's words when there is no such body.
+	// ScimType and Detail come from the target's SCIM Error body, on one
+	// line and cut to 64 and 200 characters, or Detail describes the
+	// failure in Ferry's words. A body that is not a SCIM error is never
+	// shown: Detail gives only its content type and length.
 	ScimType string
 	Detail   string
 	// Expected, when set, says what the request needed to pass; Test

@@ -43,10 +43,10 @@ func TestTestConnection(t *testing.T) {
 			wantTail: ` returned 401 Unauthorized; expected 200 with an empty ListResponse: Authorization failure: the token is expired`,
 		},
 		{
-			name:     "404 fails",
+			name:     "404 fails, without echoing a body that is not a SCIM error",
 			fault:    &fault{status: 404, body: "Not Found"},
 			wantCode: CodeServiceIncompatible,
-			wantTail: ` returned 404 Not Found; expected 200 with an empty ListResponse: Not Found`,
+			wantTail: ` returned 404 Not Found; expected 200 with an empty ListResponse: the body is not a SCIM error (text/plain, 9 bytes); it is not shown`,
 		},
 		{
 			name:     "non-JSON 200 fails",

@@ -207,7 +207,7 @@ func TestRetries(t *testing.T) {
 			wantInError: []string{"(invalidValue) locality is not supported"},
 		},
 		{
-			name:          "a proxy's HTML error page is shown as an excerpt",
+			name:          "a proxy's HTML error page is not shown, only its type and length",
 			method:        http.MethodGet,
 			faults:        []fault{{status: 502}, {status: 502}, {status: 502}, {status: 502, body: "<html>\n  <body>Bad   gateway</body>\n</html>"}},
 			call:          get,
@@ -216,7 +216,7 @@ func TestRetries(t *testing.T) {
 			wantSent:      4,
 			sleepBounds:   []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond},
 			// The last attempt's body is what the error shows.
-			wantInError: []string{"returned 502 Bad Gateway: <html> <body>Bad gateway</body> </html> (after 4 attempts)"},
+			wantInError: []string{"returned 502 Bad Gateway: the body is not a SCIM error (text/html, 43 bytes); it is not shown (after 4 attempts)"},
 		},
 		{
 			name:        "404 on GET by id is InvalidAnchor",

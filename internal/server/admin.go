@@ -489,7 +489,8 @@ func nonNil[T any](list []T) []T {
 }
 
 // adminFail answers err: a 4xx *scim.Error as it is, an exhausted request
-// deadline as 503, and anything else as a 500 whose cause goes to the log
+// deadline as 503, a failure while the database does not answer as 503
+// with Retry-After, and anything else as a 500 whose cause goes to the log
 // under a request id that the client is given to quote.
 func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := scim.AsError(err); ok && e.Status >= 400 && e.Status < 500 {
@@ -502,6 +503,10 @@ func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away
+	}
+	if s.databaseUnavailable(r.Context()) {
+		writeAdminError(w, unavailable(w))
+		return
 	}
 	id := requestID()
 	s.log.LogAttrs(r.Context(), slog.LevelError, "admin request failed",

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/scim"
@@ -1126,8 +1127,15 @@ func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The engine's targets here listen on loopback, which it connects
+		// to only when allowed, as with ferry serve --egress-allow loopback.
+		allow, err := egress.Parse("loopback")
+		if err != nil {
+			t.Fatal(err)
+		}
 		m = provision.NewManager(st.(provision.Store), catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 			RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
+			Egress:      allow,
 		})
 		return m
 	})
@@ -1302,5 +1310,34 @@ func TestAdminJobControl(t *testing.T) {
 		if l.Status != provision.StatusFailure || l.Source.DisplayName != "refused@example.com" || l.Error == nil || l.Error.Request == "" {
 			t.Errorf("logs?status=failed gave %+v", l)
 		}
+	}
+}
+
+// TestAdminRepointNeedsSecret: PATCHing only an application's tenantUrl
+// to a listener is refused with a 400 that says why, and the listener
+// receives nothing: not the change's Test Connection, not the stored
+// secret token.
+func TestAdminRepointNeedsSecret(t *testing.T) {
+	t.Parallel()
+	as, _ := newEngineAdminServer(t)
+	tg := newEngineTarget(t)
+	var received atomic.Int32
+	listener := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { received.Add(1) }))
+	t.Cleanup(listener.Close)
+	create := fmt.Sprintf(`{"name":"hr","template":"scim","tenantUrl":%q,"secretToken":%q,"scope":"all"}`, tg.URL, tg.Token)
+	if r := as.call(t, as.AdminToken, "POST", "/api/v1/apps", create); r.Status != 201 {
+		t.Fatalf("create the application: %d %s", r.Status, r.Raw)
+	}
+	e := as.call(t, as.AdminToken, "PATCH", "/api/v1/apps/hr", `{"tenantUrl":"`+listener.URL+`/scim/v2"}`).
+		wantError(t, 400, "invalidValue", "secretToken")
+	if !strings.Contains(e.Detail, "another scheme, host or port") {
+		t.Errorf("the refusal does not say why: %s", e.Detail)
+	}
+	r := as.call(t, as.AdminToken, "POST", "/api/v1/apps/hr/test-connection", "")
+	if r.Status != 200 || !strings.Contains(r.Raw, `"success":true`) {
+		t.Errorf("Test Connection after the refused change: %d %s; want a success against the original target", r.Status, r.Raw)
+	}
+	if n := received.Load(); n != 0 {
+		t.Errorf("the listener received %d requests", n)
 	}
 }

@@ -41,7 +41,8 @@ func writeError(w http.ResponseWriter, e *scim.Error) {
 }
 
 // fail answers err: a *scim.Error as it is, an exhausted request deadline as
-// 503, anything else as a logged 500 whose cause stays in the log.
+// 503, a failure while the database does not answer as 503 with
+// Retry-After, anything else as a logged 500 whose cause stays in the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := scim.AsError(err); ok {
 		writeError(w, e)
@@ -53,6 +54,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if errors.Is(err, context.Canceled) {
 		return // the client went away
+	}
+	if s.databaseUnavailable(r.Context()) {
+		writeError(w, unavailable(w))
+		return
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal server error"))

@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -51,6 +52,9 @@ type Server struct {
 	groups  *schema.ResourceType
 	tokens  *tokenCache
 	admin   Admin // nil until EnableAdmin
+	// dbDown says the database did not answer at the last look, so that
+	// its going away and coming back are logged once each.
+	dbDown atomic.Bool
 }
 
 // New returns a server over st. The catalog must define the User and Group
@@ -86,8 +90,8 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn("readiness check failed", "err", err)
+	if s.databaseUnavailable(ctx) {
+		w.Header().Set("Retry-After", retryAfterSeconds)
 		http.Error(w, "store unavailable\n", http.StatusServiceUnavailable)
 		return
 	}

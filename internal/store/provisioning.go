@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -127,6 +129,77 @@ type JobState struct {
 	Updated   time.Time
 }
 
+// Lease is the lease on an application's job: while it lasts, its Owner
+// alone runs the job. A lease is held until Expires, exclusive.
+type Lease struct {
+	AppID string
+	// Owner is the process that holds or last held the lease; "" when
+	// nobody does: the job was never claimed, or its lease was released.
+	Owner string
+	// Expires is when the lease ends, on the database's clock (the
+	// database server's for PostgreSQL, which every replica shares), not
+	// the caller's: compare it with the caller's clock only allowing for
+	// skew. A lease that expired keeps its Owner and Expires until
+	// another claim; Held tells whether it still holds. ClaimJob sets it
+	// to at least ttl after the claim was sent, so that a holder that
+	// counts ttl on its own monotonic clock from before the call stops
+	// before the database lets anyone else take the lease (as long as
+	// the two clocks run at about the same rate).
+	Expires time.Time
+	// Generation counts the holders: it grows by one every time the lease
+	// passes to a holder that did not hold it unexpired (the first claim,
+	// a takeover after expiry, a claim after a release, the same owner
+	// claiming again after its own lease expired), and a renewal by the
+	// unexpired holder keeps it. 0 for a job never claimed. A write fenced
+	// with a lease (PutJobState) fails once the generation has moved on:
+	// whatever the holder did not notice while paused, its writes cannot
+	// land after a takeover.
+	Generation int64
+}
+
+// Held reports whether someone holds the lease at time at, a time on the
+// database's clock: it has an Owner and at is before Expires.
+func (l Lease) Held(at time.Time) bool {
+	return l.Owner != "" && at.Before(l.Expires)
+}
+
+// ErrLeaseLost is the error, wrapped with what became of the lease, of a
+// write fenced with a lease that its owner does not hold: the lease
+// expired, was released, passed to another holder, or is gone with its
+// application. Nothing was written.
+// The engine drops its in-flight work on it: another process has the job.
+var ErrLeaseLost = errors.New("job lease lost")
+
+// CheckFence returns nil when fence still holds cur, the lease as the
+// database has it, at time at on the database's clock: the same Owner, the
+// same Generation, unexpired. Otherwise it returns an error wrapping
+// ErrLeaseLost that says what became of the lease, or, for a fence that is
+// the lease of another application, an error that does not. Backends call
+// it on the lease read in the transaction of the fenced write.
+func CheckFence(cur, fence Lease, at time.Time) error {
+	switch {
+	case fence.AppID != cur.AppID:
+		// The caller's mistake, not a lost lease: it must not be dropped
+		// quietly as a lost lease is.
+		return fmt.Errorf("the fence is the lease of application %q, not of %q", fence.AppID, cur.AppID)
+	case fence.Owner == "":
+		return fmt.Errorf("%w: the fence names no owner", ErrLeaseLost)
+	case cur.Owner == fence.Owner && cur.Generation == fence.Generation && cur.Held(at):
+		return nil
+	case cur.Owner == fence.Owner && cur.Generation == fence.Generation:
+		return fmt.Errorf("%w: %s's lease of generation %d expired at %s", ErrLeaseLost,
+			fence.Owner, fence.Generation, cur.Expires.UTC().Format(time.RFC3339Nano))
+	case cur.Generation == 0:
+		return fmt.Errorf("%w: the job has no lease (never claimed, or its application was deleted)", ErrLeaseLost)
+	case cur.Owner == "":
+		return fmt.Errorf("%w: %s's lease of generation %d is gone: the lease is at generation %d, released", ErrLeaseLost,
+			fence.Owner, fence.Generation, cur.Generation)
+	default:
+		return fmt.Errorf("%w: %s's lease of generation %d is gone: the lease is at generation %d, held by %s until %s",
+			ErrLeaseLost, fence.Owner, fence.Generation, cur.Generation, cur.Owner, cur.Expires.UTC().Format(time.RFC3339Nano))
+	}
+}
+
 // ProvisioningLog is one provisioning-log record: what the engine did, or
 // decided not to do, to one object. Record is the engine's full JSON
 // record; the other fields are what logs are queried by.
@@ -165,7 +238,8 @@ type LogQuery struct {
 // Provisioning is the storage of the provisioning engine. Every backend
 // implements it with the same behaviour, proved by storetest. Methods
 // return *scim.Error values for the caller's mistakes: 404 for a missing
-// record, 409 uniqueness for a taken name, 412 for a version mismatch.
+// record, 409 uniqueness for a taken name, 412 for a version mismatch;
+// and ErrLeaseLost, wrapped, for a fenced write whose lease is lost.
 type Provisioning interface {
 	// CreateApp stores a new application, setting ID (when empty),
 	// Version, Created and LastModified.
@@ -249,15 +323,35 @@ type Provisioning interface {
 	// JobState reads an application's job state; one that was never
 	// written is the zero JobState with AppID set.
 	JobState(ctx context.Context, appID string) (*JobState, error)
-	// PutJobState writes an application's job state.
-	PutJobState(ctx context.Context, s *JobState) error
+	// PutJobState writes an application's job state. With a fence (at
+	// most one), it writes only while fence.Owner holds the unexpired
+	// lease of fence.Generation on the database's clock, checked in the
+	// same transaction as the write; otherwise it writes nothing and
+	// returns an error wrapping ErrLeaseLost (so too for an application
+	// that does not exist: it has no lease). The fence is a lease of
+	// s.AppID as ClaimJob returned it; its Expires does not count: the
+	// lease as the database has it decides. Without a fence it writes
+	// whoever holds the lease.
+	PutJobState(ctx context.Context, s *JobState, fence ...Lease) error
 	// ClaimJob takes or renews the lease on an application's job for
-	// owner until now + ttl, and reports whether owner holds it: a lease
-	// held by another owner that has not expired is not taken. Several
-	// processes on one database run each job in one process at a time.
-	ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (bool, error)
-	// ReleaseJob gives up owner's lease, if owner holds it.
+	// owner until now + ttl on the database's clock, in one atomic step:
+	// a lease that nobody holds unexpired is taken, the holder's own is
+	// renewed, and one held by another owner that has not expired is not
+	// taken. It returns the lease as it stands after the call, and whether
+	// owner holds it. Several processes on one database run each job in
+	// one process at a time: of concurrent claimers of a free lease,
+	// exactly one wins. Claiming the job of an application that does not
+	// exist is a 404.
+	ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (Lease, bool, error)
+	// ReleaseJob gives up owner's lease, if owner holds it (or held it
+	// last, expired): the lease is left with no Owner, expired, and keeps
+	// its Generation, so that the next claim increments it.
 	ReleaseJob(ctx context.Context, appID, owner string) error
+	// JobLease reads the lease on an application's job. A job never
+	// claimed, or an application that does not exist, has the zero Lease
+	// with AppID set; an expired lease reads with its Owner and Expires
+	// (see Lease.Held).
+	JobLease(ctx context.Context, appID string) (Lease, error)
 
 	// AppendLogs stores provisioning-log records, setting ID when empty.
 	AppendLogs(ctx context.Context, logs []*ProvisioningLog) error

@@ -44,7 +44,10 @@ type Options struct {
 	// MaxConns bounds the pool's connections; pgxpool's default (the
 	// larger of 4 and the number of CPUs) when zero.
 	MaxConns int32
-	// Now returns the current time, for timestamps; time.Now when nil.
+	// Now returns the current time, for timestamps and job leases. When
+	// nil, timestamps are time.Now and job leases are on the database
+	// server's clock, which every replica shares; tests set it to control
+	// both.
 	Now func() time.Time
 }
 
@@ -53,6 +56,9 @@ type Store struct {
 	pool    *pgxpool.Pool
 	catalog *schema.Catalog
 	now     func() time.Time
+	// serverClock says job leases are on the database server's clock
+	// (Options.Now is nil; see wtx.leaseNow).
+	serverClock bool
 
 	mu   sync.RWMutex
 	aids map[aidKey]int64 // committed attr_paths rows
@@ -67,6 +73,12 @@ type aidKey struct{ tenant, typ, path string }
 // Open connects to the database dsn (a postgres:// URL or a key=value
 // connection string) and migrates it to the current schema. catalog
 // supplies the User and Group resource types the documents are indexed by.
+// idleInTransactionTimeout is how long PostgreSQL lets a transaction of
+// Ferry's wait for its client before ending it (milliseconds): well above
+// any pause between the statements of a healthy transaction, and below a
+// job lease's 30 seconds.
+const idleInTransactionTimeout = "10000"
+
 func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options) (*Store, error) {
 	if catalog == nil || catalog.ResourceType(store.UserType) == nil || catalog.ResourceType(store.GroupType) == nil {
 		return nil, errors.New("postgres: the catalog must define the User and Group resource types")
@@ -80,6 +92,15 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	// A replica paused in the middle of a transaction (a long GC, a frozen
+	// VM, SIGSTOP) keeps its row locks while it sleeps, and a job's lease
+	// row among them would keep every other replica from taking the job
+	// over. Ferry never leaves a transaction waiting on itself, so the
+	// server may end one whose client went quiet: its locks go with it.
+	// A value in the connection string wins.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = idleInTransactionTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -88,11 +109,11 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 		pool.Close()
 		return nil, err
 	}
-	now := opts.Now
+	now, serverClock := opts.Now, opts.Now == nil
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, catalog: catalog, now: now, aids: map[aidKey]int64{}}
+	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock, aids: map[aidKey]int64{}}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

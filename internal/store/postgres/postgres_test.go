@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -34,12 +35,19 @@ func TestMain(m *testing.M) {
 // openStore opens a store on a new database.
 func openStore(t testing.TB) *Store {
 	t.Helper()
+	return openClocked(t, nil)
+}
+
+// openClocked opens a store on a new database with the clock now (nil:
+// time.Now, and the server's clock for leases).
+func openClocked(t testing.TB, now func() time.Time) *Store {
+	t.Helper()
 	ctx := context.Background()
 	dsn, err := server.CreateDatabase(ctx, "store")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, dsn, schema.Builtin(), Options{MaxConns: 8})
+	s, err := Open(ctx, dsn, schema.Builtin(), Options{MaxConns: 8, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +55,7 @@ func openStore(t testing.TB) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openStore(t) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return openClocked(t, now) })
 }
 
 // TestSameAsSQLite holds the two backends to the same answers, row for

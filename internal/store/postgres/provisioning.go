@@ -689,13 +689,33 @@ func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, er
 }
 
 // PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is a 404.
-func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
+// state of an application that does not exist is a 404. With a fence, the
+// lease is read FOR SHARE in the write's transaction and checked: a claim
+// that would take it over waits until the write has committed, and one
+// that committed first is seen, so that no write lands after a takeover.
+func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
 	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
 		return err
 	}
+	if len(fence) > 1 {
+		return fmt.Errorf("postgres: write job state of application %s: %d fences, at most one", js.AppID, len(fence))
+	}
 	var updated time.Time
 	err := s.write(ctx, "", func(w *wtx) error {
+		if len(fence) == 1 {
+			cur, err := readLease(ctx, w, js.AppID, " FOR SHARE")
+			var now time.Time
+			if err == nil {
+				// After the lock: the lease cannot change from here on.
+				now, err = w.leaseNow(ctx)
+			}
+			if err == nil {
+				err = store.CheckFence(cur, fence[0], now)
+			}
+			if err != nil {
+				return fmt.Errorf("postgres: write job state of application %s: %w", js.AppID, err)
+			}
+		}
 		_, err := w.Exec(ctx, `INSERT INTO job_states (app_id, watermark, state, updated_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
 			updated_at = excluded.updated_at`, js.AppID, js.Watermark, nullBytes(js.State), timeText(w.now))
@@ -716,47 +736,119 @@ func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
 }
 
 // claimSQL takes the lease on a job ($1) for an owner ($2) until $3 when
-// nobody holds it, the owner does, or the holder's lease has expired by
-// $4. It is one statement: of several transactions inserting the row at
-// once, one inserts and the others wait for it to commit, then take the
+// nobody holds it (no row, no owner, or expired by $4) or the owner does.
+// It is one statement: of several transactions inserting the row at once,
+// one inserts and the others wait for it to commit, then take the
 // conflict path and see its row, so that exactly one of several claimers
 // takes a free lease, whichever process each runs in. It changes a row
-// exactly when the owner holds the lease after it.
-const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at) VALUES ($1, $2, $3)
-	ON CONFLICT (app_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-	WHERE job_leases.owner = excluded.owner OR job_leases.expires_at <= $4`
+// exactly when the owner holds the lease after it, and locks the row
+// either way. The generation is kept by a renewal of the unexpired
+// holder's lease and incremented by any other claim that takes it; SET
+// reads the row as it was.
+const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at, generation) VALUES ($1, $2, $3, 1)
+	ON CONFLICT (app_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+		generation = CASE WHEN job_leases.owner = excluded.owner AND job_leases.expires_at > $4
+			THEN job_leases.generation ELSE job_leases.generation + 1 END
+	WHERE job_leases.owner IN (excluded.owner, '') OR job_leases.expires_at <= $4`
 
 // ClaimJob takes or renews owner's lease on an application's job until
-// the store's clock plus ttl, and reports whether owner holds it. A lease
-// expires at its end: from then on another owner can take it. Claiming
-// the job of an application that does not exist is a 404.
-func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (bool, error) {
+// the database's clock plus ttl (see leaseNow), and returns the lease as
+// it stands after the call and whether owner holds it. A lease expires at
+// its end: from then on another owner can take it. Claiming the job of an
+// application that does not exist is a 404.
+func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	if owner == "" || ttl <= 0 {
-		return false, fmt.Errorf("postgres: claim job of application %s: an owner and a positive ttl are needed", appID)
+		return store.Lease{}, false, fmt.Errorf("postgres: claim job of application %s: an owner and a positive ttl are needed", appID)
 	}
+	var lease store.Lease
 	var held bool
 	err := s.write(ctx, "", func(w *wtx) error {
-		tag, err := w.Exec(ctx, claimSQL, appID, owner, timeText(w.now.Add(ttl)), timeText(w.now))
+		now, err := w.leaseNow(ctx)
+		if err != nil {
+			return fmt.Errorf("postgres: claim job of application %s: %w", appID, err)
+		}
+		tag, err := w.Exec(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
 		if code, _ := pgCode(err); code == foreignKeyViolation {
 			return notFound("application %q not found", appID)
+		}
+		if err == nil {
+			held = tag.RowsAffected() == 1
+			// The row is locked by the claim, changed or not: this reads
+			// the lease as the claim left it.
+			lease, err = readLease(ctx, w, appID, "")
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: claim job of application %s: %w", appID, err)
 		}
-		held = tag.RowsAffected() == 1
 		return nil
 	})
-	return held, err
+	if err != nil {
+		return store.Lease{}, false, err
+	}
+	return lease, held, nil
 }
 
-// ReleaseJob gives up owner's lease, if owner holds it.
+// ReleaseJob gives up owner's lease, if owner holds it: the lease is left
+// without an owner, ending now if it had not ended yet, with its
+// generation.
 func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 	return s.write(ctx, "", func(w *wtx) error {
-		if _, err := w.Exec(ctx, `DELETE FROM job_leases WHERE app_id = $1 AND owner = $2`, appID, owner); err != nil {
+		now, err := w.leaseNow(ctx)
+		if err == nil {
+			_, err = w.Exec(ctx, `UPDATE job_leases SET owner = '',
+				expires_at = CASE WHEN expires_at > $3 THEN $3 ELSE expires_at END
+				WHERE app_id = $1 AND owner = $2 AND owner <> ''`, appID, owner, timeText(now))
+		}
+		if err != nil {
 			return fmt.Errorf("postgres: release job of application %s: %w", appID, err)
 		}
 		return nil
 	})
+}
+
+// JobLease reads the lease on an application's job; one never claimed is
+// the zero Lease with AppID set.
+func (s *Store) JobLease(ctx context.Context, appID string) (store.Lease, error) {
+	lease, err := readLease(ctx, s.pool, appID, "")
+	if err != nil {
+		return store.Lease{}, fmt.Errorf("postgres: read job lease of application %s: %w", appID, err)
+	}
+	return lease, nil
+}
+
+// readLease reads the lease on a job, or the zero Lease with AppID set;
+// lock is "" or a locking clause (" FOR SHARE").
+func readLease(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, appID, lock string) (store.Lease, error) {
+	lease := store.Lease{AppID: appID}
+	var expires string
+	err := q.QueryRow(ctx, `SELECT owner, expires_at, generation FROM job_leases WHERE app_id = $1`+lock, appID).
+		Scan(&lease.Owner, &expires, &lease.Generation)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lease, nil
+	}
+	if err == nil {
+		lease.Expires, err = parseTime(expires)
+	}
+	return lease, err
+}
+
+// leaseNow is the time a lease is claimed, released or checked at: the
+// database server's clock, which every replica shares, so that replicas
+// whose clocks disagree still agree on when a lease ends; or the Store's
+// clock when it was given one (Options.Now, for tests). It is read in the
+// transaction, after the request was sent: a lease claimed at leaseNow
+// ends at least ttl after the caller called ClaimJob.
+func (w *wtx) leaseNow(ctx context.Context) (time.Time, error) {
+	if !w.s.serverClock {
+		return w.s.now(), nil
+	}
+	var now time.Time
+	if err := w.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
+	}
+	return now.UTC(), nil
 }
 
 // --- provisioning logs ---------------------------------------------------------------

@@ -763,13 +763,29 @@ func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, er
 }
 
 // PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is a 404.
-func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
+// state of an application that does not exist is a 404. With a fence, the
+// lease is read and checked in the write's transaction: no claim can come
+// between the check and the write, since the writer runs one transaction
+// at a time and other processes wait for its lock (BEGIN IMMEDIATE).
+func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
 	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
 		return err
 	}
+	if len(fence) > 1 {
+		return fmt.Errorf("sqlite: write job state of application %s: %d fences, at most one", js.AppID, len(fence))
+	}
 	var updated time.Time
 	err := s.write(ctx, func(w *wtx) error {
+		if len(fence) == 1 {
+			// Checked before the first statement that writes (writer.go).
+			cur, err := readLease(ctx, w, js.AppID)
+			if err == nil {
+				err = store.CheckFence(cur, fence[0], s.now())
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: write job state of application %s: %w", js.AppID, err)
+			}
+		}
 		_, err := w.ExecContext(ctx, `INSERT INTO job_states (app_id, watermark, state, updated_at) VALUES (?1, ?2, ?3, ?4)
 			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
 			updated_at = excluded.updated_at`, js.AppID, js.Watermark, jsonText(js.State), timeText(w.now))
@@ -790,48 +806,104 @@ func (s *Store) PutJobState(ctx context.Context, js *store.JobState) error {
 }
 
 // claimSQL takes the lease on a job (?1) for an owner (?2) until ?3 when
-// nobody holds it, the owner does, or the holder's lease has expired by ?4:
+// nobody holds it (no row, no owner, or expired by ?4) or the owner does:
 // one statement, so that of several claimers exactly one takes a free
-// lease. It changes a row exactly when the owner holds the lease after it.
-const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at) VALUES (?1, ?2, ?3)
-	ON CONFLICT (app_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-	WHERE job_leases.owner = excluded.owner OR job_leases.expires_at <= ?4`
+// lease. It changes a row exactly when the owner holds the lease after
+// it. The generation is kept by a renewal of the unexpired holder's lease
+// and incremented by any other claim that takes it; SET reads the row as
+// it was.
+const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at, generation) VALUES (?1, ?2, ?3, 1)
+	ON CONFLICT (app_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at,
+		generation = CASE WHEN job_leases.owner = excluded.owner AND job_leases.expires_at > ?4
+			THEN job_leases.generation ELSE job_leases.generation + 1 END
+	WHERE job_leases.owner IN (excluded.owner, '') OR job_leases.expires_at <= ?4`
 
 // ClaimJob takes or renews owner's lease on an application's job until
-// the store's clock plus ttl, and reports whether owner holds it. A lease
-// expires at its end: from then on another owner can take it. Claiming
-// the job of an application that does not exist is a 404.
-func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (bool, error) {
+// the store's clock plus ttl, and returns the lease as it stands after the
+// call and whether owner holds it. A lease expires at its end: from then
+// on another owner can take it. Claiming the job of an application that
+// does not exist is a 404.
+func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	if owner == "" || ttl <= 0 {
-		return false, fmt.Errorf("sqlite: claim job of application %s: an owner and a positive ttl are needed", appID)
+		return store.Lease{}, false, fmt.Errorf("sqlite: claim job of application %s: an owner and a positive ttl are needed", appID)
 	}
+	var lease store.Lease
 	var held bool
 	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, claimSQL, appID, owner, timeText(w.now.Add(ttl)), timeText(w.now))
+		// Lease times are not truncated as w.now is: Expires is never
+		// earlier than ttl after the call.
+		now := s.now()
+		res, err := w.ExecContext(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
 		if isForeignKey(err) {
 			return notFound("application %q not found", appID)
 		}
+		if err == nil {
+			var n int64
+			n, err = res.RowsAffected()
+			held = n == 1
+		}
+		if err == nil {
+			lease, err = readLease(ctx, w, appID)
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: claim job of application %s: %w", appID, err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite: claim job of application %s: %w", appID, err)
-		}
-		held = n == 1
 		return nil
 	})
-	return held, err
+	if err != nil {
+		return store.Lease{}, false, err
+	}
+	return lease, held, nil
 }
 
-// ReleaseJob gives up owner's lease, if owner holds it.
+// ReleaseJob gives up owner's lease, if owner holds it: the lease is left
+// without an owner, ending now if it had not ended yet, with its
+// generation.
 func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 	return s.write(ctx, func(w *wtx) error {
-		if _, err := w.ExecContext(ctx, `DELETE FROM job_leases WHERE app_id = ?1 AND owner = ?2`, appID, owner); err != nil {
+		if _, err := w.ExecContext(ctx, `UPDATE job_leases SET owner = '',
+			expires_at = CASE WHEN expires_at > ?3 THEN ?3 ELSE expires_at END
+			WHERE app_id = ?1 AND owner = ?2 AND owner <> ''`, appID, owner, timeText(s.now())); err != nil {
 			return fmt.Errorf("sqlite: release job of application %s: %w", appID, err)
 		}
 		return nil
 	})
+}
+
+// JobLease reads the lease on an application's job; one never claimed is
+// the zero Lease with AppID set.
+func (s *Store) JobLease(ctx context.Context, appID string) (store.Lease, error) {
+	var lease store.Lease
+	err := s.readConn(ctx, func(c *conn) error {
+		var err error
+		lease, err = readLease(ctx, c, appID)
+		return err
+	})
+	if err != nil {
+		return store.Lease{}, fmt.Errorf("sqlite: read job lease of application %s: %w", appID, err)
+	}
+	return lease, nil
+}
+
+// rowQuerier runs one-row queries: a read connection, or a write (wtx),
+// whose statements ignore the caller's cancellation (writer.go).
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readLease reads the lease on a job, or the zero Lease with AppID set.
+func readLease(ctx context.Context, c rowQuerier, appID string) (store.Lease, error) {
+	lease := store.Lease{AppID: appID}
+	var expires string
+	err := c.QueryRowContext(ctx, `SELECT owner, expires_at, generation FROM job_leases WHERE app_id = ?1`, appID).
+		Scan(&lease.Owner, &expires, &lease.Generation)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lease, nil
+	}
+	if err == nil {
+		lease.Expires, err = parseTime(expires)
+	}
+	return lease, err
 }
 
 // --- provisioning logs ---------------------------------------------------------------

@@ -59,7 +59,9 @@ type Options struct {
 	// ReadConns is the number of read connections, which is how many
 	// reads run at once; 8 when zero.
 	ReadConns int
-	// Now returns the current time, for timestamps; time.Now when nil.
+	// Now returns the current time, for timestamps and job leases;
+	// time.Now when nil. The processes that share a database file share
+	// a host, and so a clock.
 	Now func() time.Time
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -12,7 +13,14 @@ import (
 
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), Options{})
+	return openClocked(t, nil)
+}
+
+// openClocked opens a store on a new database file with the clock now
+// (nil: time.Now).
+func openClocked(t testing.TB, now func() time.Time) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,5 +28,5 @@ func openTest(t testing.TB) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return openClocked(t, now) })
 }

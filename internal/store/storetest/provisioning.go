@@ -409,8 +409,15 @@ func testDeleteApp(t *testing.T, s store.Store) {
 		if err := s.PutEscrow(ctx, &store.Escrow{AppID: id, SourceType: store.UserType, SourceID: u.ID, Attempts: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok {
+		if _, ok, err := s.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok {
 			t.Fatalf("ClaimJob = %t, %v", ok, err)
+		}
+		if err := s.ReleaseJob(ctx, id, "worker-1"); err != nil {
+			t.Fatal(err)
+		}
+		// Generation 2: a lease that was released and claimed again.
+		if l, ok, err := s.ClaimJob(ctx, id, "worker-1", time.Hour); err != nil || !ok || l.Generation != 2 {
+			t.Fatalf("ClaimJob after ReleaseJob = %+v, %t, %v; want generation 2", l, ok, err)
 		}
 	}
 	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: app.ID, Action: "create", Status: "success"}}); err != nil {
@@ -448,8 +455,11 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	if n, r, err := s.CountEscrows(ctx, app.ID); err != nil || n != 0 || r != 0 {
 		t.Errorf("CountEscrows after DeleteApp = %d, %d, %v; want 0, 0", n, r, err)
 	}
-	if ok, err := s.ClaimJob(ctx, app.ID, "worker-2", time.Hour); err != nil || !ok {
-		t.Errorf("ClaimJob by another owner after DeleteApp = %t, %v; the lease should be gone", ok, err)
+	if l, err := s.JobLease(ctx, app.ID); err != nil || l != (store.Lease{AppID: app.ID}) {
+		t.Errorf("JobLease after DeleteApp = %+v, %v; want the zero lease", l, err)
+	}
+	if l, ok, err := s.ClaimJob(ctx, app.ID, "worker-2", time.Hour); err != nil || !ok || l.Generation != 1 {
+		t.Errorf("ClaimJob by another owner after DeleteApp = %+v, %t, %v; the lease should be gone, generation and all", l, ok, err)
 	}
 	// The logs stay; the other application keeps everything.
 	if logs, err := s.Logs(ctx, store.LogQuery{TenantID: a, AppID: app.ID}); err != nil || len(logs) != 1 {
@@ -464,8 +474,8 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	if n, _, err := s.CountEscrows(ctx, keep.ID); err != nil || n != 1 {
 		t.Errorf("CountEscrows of the other application = %d, %v; want 1", n, err)
 	}
-	if ok, _ := s.ClaimJob(ctx, keep.ID, "worker-2", time.Hour); ok {
-		t.Error("the other application's lease is gone")
+	if l, ok, _ := s.ClaimJob(ctx, keep.ID, "worker-2", time.Hour); ok || l.Owner != "worker-1" || l.Generation != 2 {
+		t.Errorf("the other application's lease = %+v, %t; want worker-1's, generation 2", l, ok)
 	}
 }
 
@@ -1402,26 +1412,32 @@ func testJobState(t *testing.T, s store.Store) {
 	wantStatus(t, "PutJobState of an unknown application", s.PutJobState(ctx, &store.JobState{AppID: "nope"}), 404, "")
 }
 
-// claimAll has n owners claim the job at once and returns the winners.
-func claimAll(t *testing.T, s store.Store, appID, prefix string, n int, ttl time.Duration) []string {
+// claimAll has n owners claim the job at once, and returns the winners
+// and the lease every claimer was answered with: claimers that race must
+// all see the same lease, the winner's.
+func claimAll(t *testing.T, s store.Store, appID, prefix string, n int, ttl time.Duration) (winners []string, lease store.Lease) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var winners []string
+	var leases []store.Lease
 	var errs []error
 	start := make(chan struct{})
 	for i := range n {
 		owner := fmt.Sprintf("%s-%02d", prefix, i)
 		wg.Go(func() {
 			<-start
-			ok, err := s.ClaimJob(context.Background(), appID, owner, ttl)
+			l, ok, err := s.ClaimJob(context.Background(), appID, owner, ttl)
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
+			switch {
+			case err != nil:
 				errs = append(errs, err)
-			} else if ok {
+			case ok != (l.Owner == owner):
+				errs = append(errs, fmt.Errorf("ClaimJob(%s) = %t with the lease %+v", owner, ok, l))
+			case ok:
 				winners = append(winners, owner)
 			}
+			leases = append(leases, l)
 		})
 	}
 	close(start)
@@ -1429,73 +1445,97 @@ func claimAll(t *testing.T, s store.Store, appID, prefix string, n int, ttl time
 	if len(errs) > 0 {
 		t.Fatalf("ClaimJob: %v", errs[0])
 	}
-	return winners
+	// Every answer is the lease as the last claim to take it left it: when
+	// exactly one claim took it, all answers are equal.
+	if len(winners) <= 1 {
+		for _, l := range leases[1:] {
+			if !sameLease(l, leases[0]) {
+				t.Fatalf("claimers racing for the lease were answered with different leases: %+v and %+v", leases[0], l)
+			}
+		}
+	}
+	return winners, leases[0]
 }
 
+// testClaimJob runs on the store's own clock, which for PostgreSQL is the
+// database server's: the one test of leases that waits for one to expire
+// (a ttl of 100ms), since the server's clock cannot be moved on. The
+// other tests of leases (leases.go) run on a clock they move on.
 func testClaimJob(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
-	claim := func(appID, owner string, ttl time.Duration) bool {
+	claim := func(appID, owner string, ttl time.Duration) (store.Lease, bool) {
 		t.Helper()
-		ok, err := s.ClaimJob(ctx, appID, owner, ttl)
+		l, ok, err := s.ClaimJob(ctx, appID, owner, ttl)
 		if err != nil {
 			t.Fatalf("ClaimJob(%s): %v", owner, err)
 		}
-		return ok
+		return l, ok
 	}
 
 	// Of 20 claimers at once, one wins the live lease.
-	winners := claimAll(t, s, app.ID, "w", 20, time.Hour)
+	before := time.Now()
+	winners, lease := claimAll(t, s, app.ID, "w", 20, time.Hour)
 	if len(winners) != 1 {
 		t.Fatalf("%d claimers won a free lease, want exactly 1: %v", len(winners), winners)
 	}
 	holder := winners[0]
-	if more := claimAll(t, s, app.ID, "late", 20, time.Hour); len(more) != 0 {
-		t.Fatalf("claimers took a live lease: %v", more)
+	// The database's clock is this host's (the test's PostgreSQL runs on
+	// it); Expires is an hour after the claim, give or take the test's
+	// own run time.
+	if lease.Owner != holder || lease.Generation != 1 || lease.Expires.Before(before.Add(time.Hour-time.Minute)) ||
+		lease.Expires.After(time.Now().Add(time.Hour+time.Minute)) {
+		t.Fatalf("the won lease = %+v; want %s's, generation 1, an hour from now", lease, holder)
 	}
-	if !claim(app.ID, holder, time.Hour) {
-		t.Error("the holder could not renew its lease")
+	if more, l := claimAll(t, s, app.ID, "late", 20, time.Hour); len(more) != 0 || !sameLease(l, lease) {
+		t.Fatalf("claimers of a live lease: %v won, and were answered %+v; want none, and %+v", more, l, lease)
 	}
-	if !claim(other.ID, "x", time.Hour) {
+	if l, ok := claim(app.ID, holder, time.Hour); !ok || l.Generation != 1 || l.Expires.Before(lease.Expires) {
+		t.Errorf("the holder's renewal = %+v, %t; want generation 1, held, ending no earlier", l, ok)
+	}
+	if _, ok := claim(other.ID, "x", time.Hour); !ok {
 		t.Error("another application's lease was not free")
 	}
 	// Releasing: only the holder's release frees the lease.
 	if err := s.ReleaseJob(ctx, app.ID, "not-the-holder"); err != nil {
 		t.Fatal(err)
 	}
-	if claim(app.ID, "y", time.Hour) {
+	if _, ok := claim(app.ID, "y", time.Hour); ok {
 		t.Error("a release by another owner freed the lease")
 	}
 	if err := s.ReleaseJob(ctx, app.ID, holder); err != nil {
 		t.Fatal(err)
 	}
-	if !claim(app.ID, "y", time.Hour) {
-		t.Error("the lease was not free after its holder released it")
+	if l, ok := claim(app.ID, "y", time.Hour); !ok || l.Generation != 2 {
+		t.Errorf("the claim after its holder released the lease = %+v, %t; want held, generation 2", l, ok)
 	}
 
 	// Expiry: once the ttl has passed, another owner can take the lease,
 	// and then holds it.
 	const ttl = 100 * time.Millisecond
-	if !claim(other.ID, "x", ttl) {
+	if _, ok := claim(other.ID, "x", ttl); !ok {
 		t.Fatal("the holder could not renew with a short ttl")
 	}
 	time.Sleep(ttl + 50*time.Millisecond)
-	winners = claimAll(t, s, other.ID, "next", 20, time.Hour)
-	if len(winners) != 1 {
-		t.Fatalf("%d claimers won an expired lease, want exactly 1: %v", len(winners), winners)
+	winners, lease = claimAll(t, s, other.ID, "next", 20, time.Hour)
+	if len(winners) != 1 || lease.Generation != 2 {
+		t.Fatalf("%d claimers won an expired lease, want exactly 1: %v, answered %+v (want generation 2)", len(winners), winners, lease)
 	}
-	if claim(other.ID, "x", time.Hour) {
+	if _, ok := claim(other.ID, "x", time.Hour); ok {
 		t.Error("the expired holder took the lease back from its new holder")
 	}
-	if !claim(other.ID, winners[0], time.Hour) {
+	if _, ok := claim(other.ID, winners[0], time.Hour); !ok {
 		t.Error("the new holder could not renew")
 	}
 
-	_, err := s.ClaimJob(ctx, "nope", "x", time.Hour)
+	_, _, err := s.ClaimJob(ctx, "nope", "x", time.Hour)
 	wantStatus(t, "ClaimJob of an unknown application", err, 404, "")
 	if err := s.ReleaseJob(ctx, "nope", "x"); err != nil {
 		t.Errorf("ReleaseJob of an unknown application: %v", err)
+	}
+	if l, err := s.JobLease(ctx, "nope"); err != nil || l != (store.Lease{AppID: "nope"}) {
+		t.Errorf("JobLease of an unknown application = %+v, %v; want the zero lease", l, err)
 	}
 }
 

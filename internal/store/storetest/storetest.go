@@ -28,9 +28,11 @@ import (
 	"github.com/ferryid/ferry/internal/store"
 )
 
-// Open returns a new, empty store for one test. Run closes it when the
-// test ends.
-type Open func(t *testing.T) store.Store
+// Open returns a new, empty store for one test. now, when not nil, is the
+// store's clock (the backends' Options.Now): Run gives one to the tests of
+// job leases, which move time on rather than wait for it; nil keeps the
+// store's own clock. Run closes the store when the test ends.
+type Open func(t *testing.T, now func() time.Time) store.Store
 
 // Run runs the conformance suite against the stores open returns. Subtests
 // run in parallel, each on its own store.
@@ -87,15 +89,35 @@ func Run(t *testing.T, open Open) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
+			tt.fn(t, openStore(t, open, nil))
 		})
 	}
+	clocked := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store, c *clock)
+	}{
+		{"LeaseGenerations", testLeaseGenerations},
+		{"ConcurrentClaims", testConcurrentClaims},
+		{"FencedJobState", testFencedJobState},
+	}
+	for _, tt := range clocked {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClock()
+			tt.fn(t, openStore(t, open, c.Now), c)
+		})
+	}
+}
+
+// openStore opens a store for one test and closes it when the test ends.
+func openStore(t *testing.T, open Open, now func() time.Time) store.Store {
+	s := open(t, now)
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
 }
 
 // --- helpers -------------------------------------------------------------------
