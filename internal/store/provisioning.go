@@ -10,7 +10,8 @@ import (
 // The provisioning engine's records: applications and their assignments,
 // links between directory objects and the objects created or matched in an
 // application, escrows of the objects waiting to be tried again, each job's
-// state and lease, and the provisioning logs. They live in the directory's
+// state and lease, the provisioning logs, and the audit log of what
+// administrators did to each application. They live in the directory's
 // database so that a change and the engine's bookkeeping share backups,
 // transactions and replicas.
 //
@@ -235,6 +236,38 @@ type LogQuery struct {
 	Limit  int // at most this many; 100 when zero
 }
 
+// AuditEntry is one record of an application's audit log: what an
+// administrator did to the application (changed its configuration, turned
+// it On or Off, allowed staged deletes, ...), who and when. Details is the
+// engine's JSON record of what changed; the other fields are what entries
+// are queried by. Entries outlive their application.
+type AuditEntry struct {
+	ID       string // set by AppendAudit when empty
+	TenantID string
+	AppID    string
+	// AppName is the application's name when the entry was recorded: an
+	// application deleted since is found by it.
+	AppName string
+	At      time.Time // set by AppendAudit when zero
+	// Actor names who did it: the admin token's name.
+	Actor   string
+	Action  string // create, update, delete, start, ...
+	Details []byte
+}
+
+// AuditQuery selects audit entries of one tenant's application, by its id
+// or, when AppID is empty, by the name it had (exact, ignoring case).
+// Results are newest first.
+type AuditQuery struct {
+	TenantID string
+	AppID    string
+	AppName  string
+	// Before continues a listing: only entries older than the entry with
+	// this ID (the last of the previous page).
+	Before string
+	Limit  int // at most this many; 100 when zero, at most 1000
+}
+
 // Provisioning is the storage of the provisioning engine. Every backend
 // implements it with the same behaviour, proved by storetest. Methods
 // return *scim.Error values for the caller's mistakes: 404 for a missing
@@ -360,4 +393,12 @@ type Provisioning interface {
 	// PruneLogs deletes a tenant's records older than before and returns
 	// how many it deleted.
 	PruneLogs(ctx context.Context, before time.Time) (int, error)
+
+	// AppendAudit stores an audit entry, setting ID (when empty) and At
+	// (when zero). An entry whose ID is already stored is skipped.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// Audit returns the entries q selects, newest first: by At, and
+	// entries of one instant in the reverse of the order they were
+	// appended. Deleting an application keeps its entries.
+	Audit(ctx context.Context, q AuditQuery) ([]*AuditEntry, error)
 }

@@ -1084,3 +1084,72 @@ func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
 		}
 	}
 }
+
+// --- audit log ---------------------------------------------------------------------
+
+// AppendAudit stores an audit entry, setting ID (a new UUID) when empty
+// and At (the transaction's time) when zero. An entry whose ID is already
+// stored is skipped.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
+	if err := sqlfilter.CheckAudit(e); err != nil {
+		return err
+	}
+	id := e.ID
+	if id == "" {
+		id = store.NewID()
+	}
+	var at time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		// Computed here: a retried transaction has its own time.
+		at = e.At
+		if at.IsZero() {
+			at = w.now
+		}
+		if _, err := w.Exec(ctx, sqlfilter.AuditInsertSQL(sqlfilter.Postgres{}), sqlfilter.AuditInsertArgs(e, id, at)...); err != nil {
+			return fmt.Errorf("postgres: append an audit entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.ID, e.At = id, at
+	return nil
+}
+
+// Audit returns the entries q selects, newest first. Limit is 100 when
+// zero, and at most 1000. A Before naming no entry of the tenant selects
+// nothing.
+func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEntry, error) {
+	var cur *sqlfilter.AuditCursor
+	if q.Before != "" {
+		// An entry's (at, seq) never changes: the cursor needs no snapshot
+		// shared with the page.
+		cur = new(sqlfilter.AuditCursor)
+		err := s.pool.QueryRow(ctx, sqlfilter.AuditCursorSQL(sqlfilter.Postgres{}), q.Before, q.TenantID).Scan(&cur.At, &cur.Seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("postgres: read the audit log: %w", err)
+		}
+	}
+	query, args := sqlfilter.AuditSQL(sqlfilter.Postgres{}, q, cur)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read the audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.AuditEntry
+	for rows.Next() {
+		e, err := sqlfilter.ScanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: read the audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: read the audit log: %w", err)
+	}
+	return out, nil
+}

@@ -1148,3 +1148,74 @@ func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
 		}
 	}
 }
+
+// --- audit log ---------------------------------------------------------------------
+
+// AppendAudit stores an audit entry, setting ID (a new UUID) when empty
+// and At (the write's time) when zero. An entry whose ID is already stored
+// is skipped.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
+	if err := sqlfilter.CheckAudit(e); err != nil {
+		return err
+	}
+	id := e.ID
+	if id == "" {
+		id = store.NewID()
+	}
+	var at time.Time
+	err := s.write(ctx, func(w *wtx) error {
+		at = e.At
+		if at.IsZero() {
+			at = w.now
+		}
+		if _, err := w.ExecContext(ctx, sqlfilter.AuditInsertSQL(sqlfilter.SQLite{}), sqlfilter.AuditInsertArgs(e, id, at)...); err != nil {
+			return fmt.Errorf("sqlite: append an audit entry: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.ID, e.At = id, at
+	return nil
+}
+
+// Audit returns the entries q selects, newest first. Limit is 100 when
+// zero, and at most 1000. A Before naming no entry of the tenant selects
+// nothing.
+func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEntry, error) {
+	var out []*store.AuditEntry
+	err := s.readConn(ctx, func(c *conn) error {
+		var cur *sqlfilter.AuditCursor
+		if q.Before != "" {
+			// An entry's (at, seq) never changes: the cursor needs no
+			// snapshot shared with the page.
+			cur = new(sqlfilter.AuditCursor)
+			err := c.QueryRowContext(ctx, sqlfilter.AuditCursorSQL(sqlfilter.SQLite{}), q.Before, q.TenantID).Scan(&cur.At, &cur.Seq)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		query, args := sqlfilter.AuditSQL(sqlfilter.SQLite{}, q, cur)
+		rows, err := c.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := sqlfilter.ScanAudit(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read the audit log: %w", err)
+	}
+	return out, nil
+}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open Open) {
 		{"Logs", testLogs},
 		{"LogTimes", testLogTimes},
 		{"LogLimits", testLogLimits},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
