@@ -188,6 +188,10 @@ Pass it with --token or, to keep it out of the process list, FERRY_TOKEN.`,
 		newAppsFailuresCommand(run),
 		newAppsLogsCommand(run),
 		newAppsProvisionCommand(run),
+		newAppsPlanCommand(run),
+		newAppsAllowDeletesCommand(run),
+		newAppsRejectDeletesCommand(run),
+		newAppsAuditCommand(run),
 	)
 	return cmd
 }
@@ -256,6 +260,20 @@ func readSecretToken(cmd *cobra.Command, value, file string) (string, error) {
 	return os.Getenv("FERRY_SECRET_TOKEN"), nil
 }
 
+// readWebhookSecret reads a notification webhook's signing secret from a
+// file, without its surrounding white space.
+func readWebhookSecret(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--webhook-secret-file: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("--webhook-secret-file %s is empty; it should hold the secret that signs the notification webhook's notices", file)
+	}
+	return s, nil
+}
+
 // errNoSecretToken is what creating an application without a secret token
 // says.
 var errNoSecretToken = errors.New("a secret token is required: the bearer token the application's SCIM endpoint accepts (Entra's \"Secret Token\"); " +
@@ -286,8 +304,10 @@ func newAppsCreateCommand(run appsRun) *cobra.Command {
 	var (
 		in         provision.NewApp
 		secretFile string
-		configFile string
-		asJSON     bool
+		// webhookFile holds the notification webhook's signing secret.
+		webhookFile string
+		configFile  string
+		asJSON      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME --template TEMPLATE --tenant-url URL",
@@ -345,6 +365,11 @@ with
 				return errNoSecretToken
 			}
 			in.SecretToken = secret
+			if webhookFile != "" {
+				if in.WebhookSecret, err = readWebhookSecret(webhookFile); err != nil {
+					return err
+				}
+			}
 			var app provision.AppView
 			raw, err := c.get(cmd.Context(), "POST", "/apps", nil, in, &app)
 			if err != nil {
@@ -364,6 +389,7 @@ with
 	f.StringVar(&in.TenantURL, "tenant-url", "", "the application's SCIM base URL, e.g. https://platform.ringcentral.com/scim/v2")
 	f.StringVar(&in.SecretToken, "secret-token", "", "the bearer token Ferry sends the application (prefer FERRY_SECRET_TOKEN or --secret-token-file)")
 	f.StringVar(&secretFile, "secret-token-file", "", "read the secret token from this file (- for standard input)")
+	f.StringVar(&webhookFile, "webhook-secret-file", "", "read the secret that signs the notices sent to the configuration's notificationWebhook from this file")
 	f.StringVar(&in.Scope, "scope", "", "who is provisioned: assigned (assigned users and groups) or all; the template's when not given")
 	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the template's, or the output of ferry apps show --json")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON")
@@ -373,9 +399,9 @@ with
 
 func newAppsUpdateCommand(run appsRun) *cobra.Command {
 	var (
-		newName, tenantURL, scope, secret, secretFile, configFile string
-		ifVersion                                                 int64
-		asJSON                                                    bool
+		newName, tenantURL, scope, secret, secretFile, configFile, webhookFile string
+		ifVersion                                                              int64
+		asJSON, plan                                                           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update NAME [--name NEW] [--tenant-url URL] [--scope S] [--secret-token-file FILE] [--config-file FILE]",
@@ -397,7 +423,13 @@ application's configuration is edited with
   ferry apps update RingCentral --config-file rc.json
 
 Unknown fields inside the configuration are refused, as the server would.
-A change of the configuration schedules a full cycle on it.`,
+A change of the configuration schedules a full cycle on it.
+
+--plan saves nothing: it shows what a full cycle on the changed application
+would do (as ferry apps plan does), so a change can be checked before it is
+made, say that a new scope or scoping filter would not disable everyone:
+
+  ferry apps update RingCentral --config-file rc.json --plan`,
 		Args: cobra.ExactArgs(1),
 		RunE: run(func(cmd *cobra.Command, c *appsClient, args []string) error {
 			var ch provision.AppChange
@@ -430,6 +462,13 @@ A change of the configuration schedules a full cycle on it.`,
 				}
 				ch.SecretToken = &token
 			}
+			if webhookFile != "" {
+				s, err := readWebhookSecret(webhookFile)
+				if err != nil {
+					return err
+				}
+				ch.WebhookSecret = &s
+			}
 			if configFile != "" {
 				cfg, from, err := readConfigFile(configFile)
 				if err != nil {
@@ -441,7 +480,23 @@ A change of the configuration schedules a full cycle on it.`,
 				ch.Config = cfg
 			}
 			if ch == (provision.AppChange{}) {
-				return errors.New("nothing to change: give --name, --tenant-url, --scope, --secret-token-file or --config-file")
+				return errors.New("nothing to change: give --name, --tenant-url, --scope, --secret-token-file, --webhook-secret-file or --config-file")
+			}
+			if plan {
+				if ifVersion != 0 {
+					return errors.New("--plan saves nothing, so --if-version does not apply: drop it, or --plan")
+				}
+				var p provision.Plan
+				raw, err := c.get(cmd.Context(), "POST", appPath(args[0], "plan"), nil, ch, &p)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeRaw(cmd.OutOrStdout(), raw)
+				}
+				writePlan(cmd.OutOrStdout(), &p, true)
+				fmt.Fprintf(cmd.OutOrStdout(), "\nNothing was saved: run the same ferry apps update without --plan to save the change.\n")
+				return nil
 			}
 			var app provision.AppView
 			raw, err := c.get(cmd.Context(), "PATCH", appPath(args[0]), nil, ch, &app, ifMatch(ifVersion)...)
@@ -461,8 +516,10 @@ A change of the configuration schedules a full cycle on it.`,
 	f.StringVar(&scope, "scope", "", "who is provisioned: assigned or all")
 	f.StringVar(&secret, "secret-token", "", "a new secret token (prefer --secret-token-file)")
 	f.StringVar(&secretFile, "secret-token-file", "", "read a new secret token from this file (- for standard input)")
+	f.StringVar(&webhookFile, "webhook-secret-file", "", "read a new notification webhook signing secret from this file")
 	f.StringVar(&configFile, "config-file", "", "a JSON configuration replacing the current one, or the output of ferry apps show --json")
 	f.Int64Var(&ifVersion, "if-version", 0, "update only if the application is at this version")
+	f.BoolVar(&plan, "plan", false, "save nothing: show what a full cycle would do with the change")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,7 +33,10 @@ func newAppsStatusCommand(run appsRun) *cobra.Command {
 		Long: `Status shows an application's provisioning: On or Off, the configuration
 version and whether a full cycle on it is pending, the running cycle's
 progress (percent, objects processed of the total, the estimated time left
-and what was done so far), the last cycle, the objects in escrow, when the
+and what was done so far), the last cycle, the objects in escrow, a
+quarantine (why, since when, the next attempt, the failing request and the
+application's answer), the disables and deletes the accidental-deletion
+threshold holds (with ferry apps allow-deletes and reject-deletes), when the
 next full cycle is due, and what to do about it, if anything.
 
 --watch redraws it every --interval until the running cycle ends (or, when
@@ -177,6 +181,7 @@ func writeStatus(w io.Writer, st *provision.Status) {
 		row("Job held by:", st.Holder)
 	}
 	row("Configuration:", configLine(st))
+	writeQuarantine(row, st)
 	if cy := st.Current; cy != nil {
 		state := cy.State
 		if state == "" || state == "running" {
@@ -213,6 +218,46 @@ func writeStatus(w io.Writer, st *provision.Status) {
 		row("Advice:", oneLine(st.Advice))
 	}
 	tw.Flush()
+}
+
+// writeQuarantine adds the rows of a quarantine and of staged deletes,
+// when there are.
+func writeQuarantine(row func(label, value string), st *provision.Status) {
+	if q := st.Quarantine; q != nil {
+		row("Quarantine:", oneLine(fmt.Sprintf("%s since %s: %s", q.Reason, formatTime(q.Since), q.Detail)))
+		if !q.SeriesBegan.Equal(q.Since) || q.Attempts > 0 {
+			row("", fmt.Sprintf("quarantined since %s, %s since", formatTime(q.SeriesBegan), plural(q.Attempts, "attempt")))
+		}
+		switch {
+		case !q.NextAttempt.IsZero():
+			row("Next attempt:", formatTime(q.NextAttempt)+" (or at once after a passing ferry apps test-connection "+shellWord(st.App)+")")
+		case q.Reason == "TooManyDeletes":
+			row("Next attempt:", "none: waiting for ferry apps allow-deletes or reject-deletes")
+		}
+		if q.Request != "" {
+			row("Failing request:", oneLine(q.Request))
+		}
+		if q.Response != "" {
+			row("Response:", oneLine(q.Response))
+		}
+	}
+	if s := st.StagedDeletes; s != nil {
+		row("Staged deletes:", fmt.Sprintf("%s and %s held since %s (over the limit of %d, with %d sent within the window before)",
+			plural(s.Disables, "disable"), plural(s.Deletes, "delete"), formatTime(s.At), s.Limit, s.Recent))
+		var sample []string
+		for _, id := range s.Sample {
+			sample = append(sample, plannedObject(id))
+		}
+		slices.Sort(sample)
+		if more := s.Disables + s.Deletes - len(s.Sample); more > 0 {
+			sample = append(sample, fmt.Sprintf("and %d more", more))
+		}
+		if len(sample) > 0 {
+			row("", oneLine(strings.Join(sample, ", ")))
+		}
+		row("", fmt.Sprintf("ferry apps allow-deletes %s sends exactly these; ferry apps reject-deletes %s drops them",
+			shellWord(st.App), shellWord(st.App)))
+	}
 }
 
 // configLine says which configuration version is current, and whether a

@@ -304,6 +304,37 @@ func (a *stubAdmin) ProvisionOnDemand(_ context.Context, _, app string, req prov
 	return res, nil
 }
 
+func (a *stubAdmin) AllowDeletes(_ context.Context, _, app string) error {
+	return a.record("AllowDeletes", app, nil)
+}
+
+func (a *stubAdmin) RejectDeletes(_ context.Context, _, app string) error {
+	return a.record("RejectDeletes", app, nil)
+}
+
+func (a *stubAdmin) Plan(_ context.Context, _, app string) (*provision.Plan, error) {
+	if err := a.record("Plan", app, nil); err != nil {
+		return nil, err
+	}
+	return &provision.Plan{App: app, ConfigVersion: 3, Creates: []provision.PlannedAction{}, Updates: []provision.PlannedAction{},
+		Disables: []provision.PlannedAction{}, Deletes: []provision.PlannedAction{}, Failures: []provision.PlannedAction{}, Unchanged: 2}, nil
+}
+
+func (a *stubAdmin) PlanChange(_ context.Context, _, app string, ch provision.AppChange) (*provision.Plan, error) {
+	if err := a.record("PlanChange", app, ch); err != nil {
+		return nil, err
+	}
+	return &provision.Plan{App: app, Creates: []provision.PlannedAction{}, Updates: []provision.PlannedAction{},
+		Disables: []provision.PlannedAction{}, Deletes: []provision.PlannedAction{}, Failures: []provision.PlannedAction{}}, nil
+}
+
+func (a *stubAdmin) Audit(_ context.Context, _, app, before string, limit int) ([]provision.AuditEntry, error) {
+	if err := a.record("Audit", app, []any{before, limit}); err != nil {
+		return nil, err
+	}
+	return []provision.AuditEntry{}, nil
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // appsServer is a real Ferry server on a real SQLite database, with the
@@ -610,6 +641,35 @@ func TestAppsCommands(t *testing.T) {
 			call: engineCall{"ProvisionOnDemand", "rc", provision.OnDemandRequest{Group: "Sales", Members: []string{"alice", "bob"}}},
 			api:  []string{"POST", "/apps/rc/provision", `{"group":"Sales","members":["alice","bob"]}`},
 		},
+		{name: "plan --json", args: []string{"plan", "rc", "--json"}, call: engineCall{"Plan", "rc", nil}, api: []string{"POST", "/apps/rc/plan", ""}},
+		{
+			name: "plan with nothing to do", args: []string{"plan", "rc"}, call: engineCall{"Plan", "rc", nil},
+			out: "Plan of a full cycle of rc on configuration version 3 (nothing was sent):\n" +
+				"  create     0\n  update     0\n  disable    0\n  delete     0\n  fail       0\n  unchanged  2\n  skipped    0\n" +
+				"\nNothing to do: rc is in sync with the directory.\n",
+		},
+		{
+			name: "update --plan --json", args: []string{"update", "rc", "--scope", "all", "--plan", "--json"},
+			call: engineCall{"PlanChange", "rc", provision.AppChange{Scope: ptr("all")}},
+			api:  []string{"POST", "/apps/rc/plan", `{"scope":"all"}`},
+		},
+		{name: "update --plan --if-version", args: []string{"update", "rc", "--scope", "all", "--plan", "--if-version", "3"}, code: 1, stderr: "ferry: --plan saves nothing, so --if-version does not apply"},
+		{
+			name: "allow-deletes", args: []string{"allow-deletes", "rc"},
+			out:   "Allowed the disables and deletes staged for rc.\nThe job sends exactly these now and leaves quarantine. Follow it with: ferry apps status rc --watch\n",
+			calls: []engineCall{{"Status", "rc", nil}, {"AllowDeletes", "rc", nil}},
+		},
+		{
+			name: "reject-deletes", args: []string{"reject-deletes", "rc"},
+			contains: []string{"Dropped the disables and deletes staged for rc: none is sent"},
+			calls:    []engineCall{{"Status", "rc", nil}, {"RejectDeletes", "rc", nil}},
+		},
+		{name: "audit when empty", args: []string{"audit", "rc"}, out: "No audit entries of rc.\n", call: engineCall{"Audit", "rc", []any{"", 0}}},
+		{
+			name: "audit --json, a page", args: []string{"audit", "rc", "--json", "--limit", "5", "--before", "e-1"},
+			call: engineCall{"Audit", "rc", []any{"e-1", 5}}, api: []string{"GET", "/apps/rc/audit?limit=5&before=e-1", ""},
+		},
+		{name: "audit --limit too large", args: []string{"audit", "rc", "--limit", "1001"}, code: 1, stderr: "ferry: --limit 1001 is more than 1000, the most entries listed at once"},
 		{
 			name: "provision that fails", args: []string{"provision", "rc", "--user", "bob"},
 			code: 1, contains: []string{"failure  Perform action"}, stderr: "ferry: provisioning bob@example.com failed: SystemForCrossDomainIdentityManagementConflict: userName taken",
@@ -1335,5 +1395,211 @@ func TestAppsEngine(t *testing.T) {
 	contains("status after a configuration change", out, fmt.Sprintf("Configuration:    version %d; a full cycle on it is pending", before.ConfigVersion+1))
 	if out, _ = cli(0, "show", app, "--json"); !strings.Contains(out, `"skipOutOfScopeDeletions":true`) {
 		t.Errorf("the edited configuration was not saved: %s", out)
+	}
+}
+
+// activeUsers counts the target's users, and the active ones among them.
+func (tg *appsTarget) activeUsers(t *testing.T) (users, active int) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", tg.URL+"/Users?count=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+tg.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Resources []struct {
+			Active bool `json:"active"`
+		}
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&list) != nil {
+		t.Fatalf("list the target's users: %s", resp.Status)
+	}
+	for _, u := range list.Resources {
+		if u.Active {
+			active++
+		}
+	}
+	return len(list.Resources), active
+}
+
+// TestAppsSafetyNet drives the real engine's safety net with the CLI: plan
+// (of a fresh application, of one in sync, of a change with update
+// --plan), a scope change held by the accidental-deletion threshold as
+// status shows it, reject-deletes and allow-deletes saying what they did,
+// a quarantine for refused credentials with its failing request, and the
+// audit log of it all.
+func TestAppsSafetyNet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	as, m, tenant := newEngineAppsServer(t)
+	tg := newAppsTarget(t)
+	const app = "HR app"
+	dir := t.TempDir()
+	cli := func(wantCode int, args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, code := runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
+		if code != wantCode {
+			t.Fatalf("ferry apps %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+		}
+		return stdout, stderr
+	}
+	contains := func(what, out string, wants ...string) {
+		t.Helper()
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not say %q:\n%s", what, want, out)
+			}
+		}
+	}
+	cycle := func(name string) *provision.CycleStatus {
+		t.Helper()
+		c, err := m.RunCycle(ctx, tenant, name, false)
+		if err != nil || c == nil {
+			t.Fatalf("cycle of %s: %+v, %v", name, c, err)
+		}
+		return c
+	}
+	for _, u := range []string{"cat@example.com", "ann@example.com", "bob@example.com"} {
+		req, _ := http.NewRequest("POST", as.URL+"/scim/v2/Users", strings.NewReader(`{"userName":"`+u+`","active":true}`))
+		req.Header.Set("Authorization", "Bearer "+as.SCIMToken)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("create %s in the directory: %v %v", u, resp, err)
+		}
+		resp.Body.Close()
+	}
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte(tg.Token+"\n"), 0o600)
+	cli(0, "create", "--name", app, "--template", "scim", "--tenant-url", tg.URL, "--secret-token-file", token, "--scope", "all")
+	// A threshold of one disable or delete, set through a configuration
+	// file.
+	shown, _ := cli(0, "show", app, "--json")
+	var view provision.AppView
+	if err := json.Unmarshal([]byte(shown), &view); err != nil {
+		t.Fatal(err)
+	}
+	view.Config.AccidentalDeletions = provision.DeletionThreshold{Count: 1}
+	b, _ := json.Marshal(view.Config)
+	file := filepath.Join(dir, "config.json")
+	os.WriteFile(file, b, 0o600)
+	cli(0, "update", app, "--config-file", file)
+
+	// A fresh application: three creates, and nothing sent.
+	out, _ := cli(0, "plan", app)
+	contains("plan of a fresh application", out, "Plan of a full cycle of HR app on configuration version ", "(nothing was sent):\n",
+		"  create     3\n  update     0\n  disable    0\n  delete     0\n  fail       0\n  unchanged  0\n",
+		"\ncreate   ann@example.com (User)\ncreate   bob@example.com (User)\ncreate   cat@example.com (User)\n")
+	if strings.Contains(out, "threshold") {
+		t.Errorf("the plan of creates speaks of the threshold:\n%s", out)
+	}
+	if n, _ := tg.activeUsers(t); n != 0 {
+		t.Errorf("plan created %d users in the target", n)
+	}
+	raw, _ := cli(0, "plan", app, "--json")
+	var p provision.Plan
+	if err := json.Unmarshal([]byte(raw), &p); err != nil || len(p.Creates) != 3 || p.App != app {
+		t.Errorf("plan --json: %v: %s", err, raw)
+	}
+	// Nothing staged: allow and reject say so.
+	for _, op := range []string{"allow-deletes", "reject-deletes"} {
+		_, stderr := cli(1, op, app)
+		contains(op+" with nothing staged", stderr, "ferry: HR app holds no staged disables or deletes")
+	}
+
+	cli(0, "start", app)
+	if c := cycle(app); c.Counts.Created != 3 {
+		t.Fatalf("the initial cycle: %+v", c.Counts)
+	}
+	out, _ = cli(0, "plan", app)
+	contains("plan after the initial cycle", out, "  unchanged  3\n", "\nNothing to do: HR app is in sync with the directory.\n")
+
+	// update --plan shows what a scope change would do, and saves nothing.
+	var before provision.Status
+	raw, _ = cli(0, "status", app, "--json")
+	json.Unmarshal([]byte(raw), &before)
+	out, _ = cli(0, "update", app, "--scope", "assigned", "--plan")
+	contains("update --plan", out, "Plan of a full cycle of HR app with the change, which is not saved (nothing was sent):\n",
+		"  disable    3\n", "\ndisable  ann@example.com (User): ", "\ndisable  cat@example.com (User): ",
+		"The threshold would hold the disables and deletes: 3, with 0 sent within its window, exceed the accidental-deletion limit of 1. "+
+			"The cycle would send none of them and quarantine HR app until ferry apps allow-deletes 'HR app' or ferry apps reject-deletes 'HR app'.\n",
+		"\nNothing was saved: run the same ferry apps update without --plan to save the change.\n")
+	var after provision.Status
+	raw, _ = cli(0, "status", app, "--json")
+	json.Unmarshal([]byte(raw), &after)
+	if shown, _ := cli(0, "show", app, "--json"); !strings.Contains(shown, `"scope":"all"`) || after.ConfigVersion != before.ConfigVersion {
+		t.Errorf("update --plan saved the change: version %d (was %d): %s", after.ConfigVersion, before.ConfigVersion, shown)
+	}
+
+	// The change itself: held, and status says what and what to do.
+	cli(0, "update", app, "--scope", "assigned")
+	cycle(app)
+	if _, active := tg.activeUsers(t); active != 3 {
+		t.Errorf("%d active users after the held cycle, want 3", active)
+	}
+	out, _ = cli(0, "status", app)
+	contains("status of held deletes", out, "Provisioning:     On (quarantined)\n", "Quarantine:       TooManyDeletes since ",
+		"Next attempt:     none: waiting for ferry apps allow-deletes or reject-deletes\n",
+		"Staged deletes:   3 disables and 0 deletes held since ", "(over the limit of 1, with 0 sent within the window before)\n",
+		"                  ann@example.com (User), bob@example.com (User), cat@example.com (User)\n",
+		"                  ferry apps allow-deletes 'HR app' sends exactly these; ferry apps reject-deletes 'HR app' drops them\n")
+	out, _ = cli(0, "reject-deletes", app)
+	contains("reject-deletes", out, "Dropped the 3 disables and 0 deletes staged for HR app at ", ": none is sent, and those objects stay as they are in HR app.")
+	cycle(app)
+	if out, _ = cli(0, "status", app); strings.Contains(out, "Quarantine:") || strings.Contains(out, "Staged deletes:") {
+		t.Errorf("status after reject-deletes:\n%s", out)
+	}
+	// A restart holds them again; allow-deletes sends them.
+	cli(0, "restart", app)
+	cycle(app)
+	out, _ = cli(0, "allow-deletes", app)
+	contains("allow-deletes", out, "Allowed the 3 disables and 0 deletes staged for HR app at ",
+		"The job sends exactly these now and leaves quarantine. Follow it with: ferry apps status 'HR app' --watch\n")
+	if c := cycle(app); c.Counts.Disabled != 3 {
+		t.Errorf("the cycle after allow-deletes: %+v; want 3 disabled", c.Counts)
+	}
+	if _, active := tg.activeUsers(t); active != 0 {
+		t.Errorf("%d active users after allow-deletes, want none", active)
+	}
+
+	// Credentials refused: quarantined at once, with the failing request
+	// and the answer.
+	wrong := filepath.Join(dir, "wrong")
+	os.WriteFile(wrong, []byte("not-the-right-token\n"), 0o600)
+	cli(0, "create", "--name", "refused", "--template", "scim", "--tenant-url", tg.URL, "--secret-token-file", wrong, "--scope", "all")
+	cli(0, "start", "refused", "--force")
+	cycle("refused")
+	out, _ = cli(0, "status", "refused")
+	contains("status of a quarantine", out, "Provisioning:     On (quarantined)\n", "Quarantine:       EncounteredQuarantineException since ",
+		"Next attempt:     ", "(or at once after a passing ferry apps test-connection refused)\n", "Failing request:  ", tg.URL, "Response:         ")
+
+	// The audit log: who, what and when, newest first; a page at a time.
+	out, _ = cli(0, "audit", app)
+	lines := strings.Split(out, "\n")
+	var actions []string
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) >= 3 && !strings.HasPrefix(l, " ") {
+			if f[1] != "test" {
+				t.Errorf("an entry not by the admin token's name, test: %q", l)
+			}
+			actions = append(actions, f[2])
+		}
+	}
+	if got, want := strings.Join(actions, " "), "allow-deletes restart reject-deletes update start update create"; got != want {
+		t.Errorf("audit actions %q, want %q:\n%s", got, want, out)
+	}
+	contains("audit", out, "  test  allow-deletes  3 disables and 0 deletes (staged set ", "  test  update\n    scope: all → assigned\n",
+		"    accidentalDeletions: (none) → {\"count\":1}\n", "  test  create\n    name: (none) → HR app\n", "    secretToken: set\n")
+	if strings.Contains(out, tg.Token) {
+		t.Errorf("the audit log shows the secret token:\n%s", out)
+	}
+	out, _ = cli(0, "audit", app, "--limit", "2")
+	contains("audit --limit 2", out, "\nOlder entries: ferry apps audit 'HR app' --before ")
+	raw, _ = cli(0, "audit", app, "--json")
+	var entries []provision.AuditEntry
+	if err := json.Unmarshal([]byte(raw), &entries); err != nil || len(entries) != 7 {
+		t.Errorf("audit --json: %d entries, %v", len(entries), err)
 	}
 }

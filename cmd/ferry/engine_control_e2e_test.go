@@ -181,8 +181,9 @@ func createRecords(t *testing.T, env []string, app string) map[string]int {
 // TestEngineControlFerryToFerry: stop during a 1,000-user cycle (no target
 // write a second after the stop, then a resume that creates nobody
 // twice), drift in the target repaired by a restart, a configuration
-// saved during a cycle provisioned to everyone, and a wrong token fixed
-// without a restart.
+// saved during a cycle provisioned to everyone, a careless scope change
+// held by the accidental-deletion threshold until allow-deletes, and a
+// wrong token quarantining the job until it is fixed.
 func TestEngineControlFerryToFerry(t *testing.T) {
 	const users = 1000
 	r := newEngineRig(t, users)
@@ -294,6 +295,52 @@ func TestEngineControlFerryToFerry(t *testing.T) {
 		}
 	})
 
+	t.Run("careless scope change held", func(t *testing.T) {
+		b := r.tenant(t, "careful")
+		r.app(t, "careful", b, b.token, 1000)
+		ferryCLI(t, r.env, "apps", "start", "careful")
+		st := r.waitCycle(t, "careful", nil, "completed")
+		// The plan of the change says the default threshold (500) would
+		// hold its 1,000 disables, and saves nothing.
+		var plan struct {
+			Disables []json.RawMessage `json:"disables"`
+			Staged   bool              `json:"staged"`
+		}
+		if err := json.Unmarshal([]byte(ferryCLI(t, r.env, "apps", "update", "careful", "--scope", "assigned", "--plan", "--json")), &plan); err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Disables) != users || !plan.Staged {
+			t.Errorf("the plan of the scope change: %d disables, staged %v", len(plan.Disables), plan.Staged)
+		}
+		ferryCLI(t, r.env, "apps", "update", "careful", "--scope", "assigned")
+		eventually(t, 2*time.Minute, func() string {
+			st = readAppState(t, r.env, "careful")
+			if st.Current != nil || st.State != "quarantined" {
+				return fmt.Sprintf("not quarantined: %s", st.State)
+			}
+			return ""
+		})
+		active := func() int {
+			n := 0
+			for _, u := range targetUsers(t, b) {
+				if u["active"] == true {
+					n++
+				}
+			}
+			return n
+		}
+		if n := active(); n != users {
+			t.Errorf("%d of %d users still active in B while the disables are held", n, users)
+		}
+		ferryCLI(t, r.env, "apps", "allow-deletes", "careful")
+		eventually(t, 2*time.Minute, func() string {
+			if n := active(); n != 0 {
+				return fmt.Sprintf("%d users still active after allow-deletes", n)
+			}
+			return ""
+		})
+	})
+
 	t.Run("wrong token fixed", func(t *testing.T) {
 		b := r.tenant(t, "token")
 		r.app(t, "tokened", b, "not-the-token", 1000)
@@ -304,9 +351,10 @@ func TestEngineControlFerryToFerry(t *testing.T) {
 			t.Errorf("apps start with a wrong token succeeded:\n%s", out)
 		}
 		ferryCLI(t, r.env, "apps", "start", "tokened", "--force")
-		st := r.waitCycle(t, "tokened", nil, "completed")
-		if st.Last.Counts["failed"] != users || st.Failures != users {
-			t.Errorf("with a wrong token: %+v, %d in escrow", st.Last.Counts, st.Failures)
+		// Credentials refused: quarantined at once, not a thousand failures.
+		st := r.waitCycle(t, "tokened", nil, "quarantined")
+		if st.Last.Counts["failed"] == 0 || st.Last.Counts["failed"] > 16 || st.State != "quarantined" {
+			t.Errorf("with a wrong token: state %s, counts %+v", st.State, st.Last.Counts)
 		}
 		tokenFile := filepath.Join(t.TempDir(), "token")
 		if err := os.WriteFile(tokenFile, []byte(b.token), 0o600); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/server"
@@ -68,6 +69,9 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.StringVar(&eng.egressAllow, "egress-allow", envOr("FERRY_EGRESS_ALLOW", ""),
 		"addresses the engine may connect to besides public ones, comma-separated: CIDRs, host names, and the words loopback and private; "+
 			"loopback, private, link-local (cloud metadata), unspecified, multicast and broadcast addresses are refused otherwise (env FERRY_EGRESS_ALLOW)")
+	f.StringVar(&eng.smtpURL, "smtp-url", envOr("FERRY_SMTP_URL", ""),
+		"mail server for notifications, smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://; none are sent without it (env FERRY_SMTP_URL)")
+	f.StringVar(&eng.smtpFrom, "smtp-from", envOr("FERRY_SMTP_FROM", ""), "the From address of notifications (env FERRY_SMTP_FROM)")
 	f.StringVar(&eng.maxRateLimit, "max-rate-limit", envOr("FERRY_MAX_RATE_LIMIT", strconv.Itoa(provision.DefaultMaxRateLimit)),
 		"the highest rateLimit an application may have, in requests a second (env FERRY_MAX_RATE_LIMIT)")
 	return cmd
@@ -105,6 +109,27 @@ type engineFlags struct {
 	// egressAllow and maxRateLimit are checked when serve starts.
 	egressAllow  string
 	maxRateLimit string
+	// smtpURL and smtpFrom configure notification email.
+	smtpURL, smtpFrom string
+}
+
+// notifier returns the notifier of applications' notices, nil without
+// --smtp-url. Mail goes through the egress policy like every other
+// connection of the engine.
+func (e engineFlags) notifier(policy *egress.Policy, log *slog.Logger) (*notify.Notifier, error) {
+	if e.smtpURL == "" {
+		return nil, nil
+	}
+	cfg, err := notify.ParseSMTPURL(e.smtpURL)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-url (or FERRY_SMTP_URL): %w", err)
+	}
+	cfg.DialContext = policy.DialContext
+	mailer, err := notify.NewMailer(cfg, e.smtpFrom)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-from (or FERRY_SMTP_FROM): %w", err)
+	}
+	return notify.New(notify.Options{Mailer: mailer, HTTPClient: policy.Client(), Logger: log}), nil
 }
 
 // parse checks the flags that are parsed when serve starts, so that a
@@ -125,6 +150,17 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	policy, maxRate, err := eng.parse()
 	if err != nil {
 		return err
+	}
+	notifier, err := eng.notifier(policy, log)
+	if err != nil {
+		return err
+	}
+	if notifier != nil {
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			notifier.Close(ctx)
+		}()
 	}
 	catalog := schema.Builtin()
 	st, err := openStore(ctx, database, synchronous, catalog)
@@ -155,7 +191,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		return err
 	}
 	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(ln.Addr()),
-		Egress: policy, MaxRateLimit: maxRate})
+		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}

@@ -15,11 +15,13 @@ type AppView struct {
 	// Enabled is the provisioning status: true is On.
 	Enabled bool   `json:"enabled"`
 	Config  Config `json:"config"`
-	// HasSecretToken says a secret token is set.
-	HasSecretToken bool      `json:"hasSecretToken"`
-	Version        int64     `json:"version"`
-	Created        time.Time `json:"created"`
-	LastModified   time.Time `json:"lastModified"`
+	// HasSecretToken says a secret token is set, HasWebhookSecret a
+	// notification webhook's signing secret.
+	HasSecretToken   bool      `json:"hasSecretToken"`
+	HasWebhookSecret bool      `json:"hasWebhookSecret"`
+	Version          int64     `json:"version"`
+	Created          time.Time `json:"created"`
+	LastModified     time.Time `json:"lastModified"`
 }
 
 // NewApp is what creating an application takes.
@@ -30,6 +32,9 @@ type NewApp struct {
 	Template    string `json:"template"`
 	TenantURL   string `json:"tenantUrl"`
 	SecretToken string `json:"secretToken"`
+	// WebhookSecret signs the notices sent to the configuration's
+	// notificationWebhook (16 characters at least); write-only.
+	WebhookSecret string `json:"webhookSecret,omitempty"`
 	// Scope overrides the template's scope: ScopeAssigned or ScopeAll.
 	Scope string `json:"scope,omitempty"`
 	// Config, when set, replaces the template's configuration entirely
@@ -43,8 +48,10 @@ type AppChange struct {
 	Name        *string `json:"name,omitempty"`
 	TenantURL   *string `json:"tenantUrl,omitempty"`
 	SecretToken *string `json:"secretToken,omitempty"`
-	Scope       *string `json:"scope,omitempty"`
-	Config      *Config `json:"config,omitempty"`
+	// WebhookSecret replaces the notification webhook's signing secret.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	Scope         *string `json:"scope,omitempty"`
+	Config        *Config `json:"config,omitempty"`
 }
 
 // Principal names a user (by userName) or a group (by displayName), or
@@ -69,9 +76,9 @@ type Status struct {
 	App     string `json:"app"`
 	Enabled bool   `json:"enabled"`
 	// State is "off", "idle" (On, waiting for changes or the next full
-	// cycle), "running", or "interrupted" (a cycle's process stopped
-	// without ending it; it is resumed by the next process to run the
-	// job).
+	// cycle), "running", "quarantined" (see Quarantine), or "interrupted"
+	// (a cycle's process stopped without ending it; it is resumed by the
+	// next process to run the job).
 	State string `json:"state"`
 	// Holder names the ferry serve process that holds the job now (its
 	// host and listen address), when one does.
@@ -97,6 +104,12 @@ type Status struct {
 	// configuration (ferry apps failures lists them).
 	Failures          int `json:"failures"`
 	RetryableFailures int `json:"retryableFailures"`
+	// Quarantine says why the job is held back, when it is.
+	Quarantine *Quarantine `json:"quarantine,omitempty"`
+	// StagedDeletes are the disables and deletes the accidental-deletion
+	// threshold holds, waiting for ferry apps allow-deletes or
+	// reject-deletes.
+	StagedDeletes *StagedDeletes `json:"stagedDeletes,omitempty"`
 	// Advice is what an administrator should do now, if anything.
 	Advice string `json:"advice,omitempty"`
 	// Totals are the counts of every cycle so far.
@@ -167,6 +180,47 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 	c.Skipped += o.Skipped
 	c.Failed += o.Failed
+}
+
+// Quarantine is why a job is held back (Entra's reasons:
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status).
+// A job quarantined for failures tries again at NextAttempt (6 h, 12 h,
+// 24 h, then daily) and is turned Off after 28 days; one held by the
+// accidental-deletion threshold waits for an administrator. A passing Test
+// Connection (not for TooManyDeletes), a configuration change or a restart
+// ends it.
+type Quarantine struct {
+	// Reason is EncounteredQuarantineException (the target refused the
+	// credentials or broke the protocol), EncounteredEscrowProportionThreshold
+	// (too large a share of a cycle's objects failed),
+	// EncounteredTotalEscrowThreshold (too many failed) or TooManyDeletes.
+	Reason string `json:"reason"`
+	// Detail says what happened, in words.
+	Detail      string    `json:"detail"`
+	Since       time.Time `json:"currentBegan"`
+	SeriesBegan time.Time `json:"seriesBegan"`
+	NextAttempt time.Time `json:"nextAttempt,omitzero"`
+	// Attempts counts the tries since the quarantine began.
+	Attempts int `json:"attempts"`
+	// Request and Response are the failing request and what the target
+	// answered (a status and a short detail; no secret).
+	Request  string `json:"request,omitempty"`
+	Response string `json:"response,omitempty"`
+}
+
+// StagedDeletes summarises the disables and deletes held by the
+// accidental-deletion threshold.
+type StagedDeletes struct {
+	ID       string    `json:"id"`
+	At       time.Time `json:"at"`
+	Disables int       `json:"disables"`
+	Deletes  int       `json:"deletes"`
+	// Limit is the threshold they exceeded; Recent the deprovisioning
+	// actions sent within the window before them.
+	Limit  int `json:"limit"`
+	Recent int `json:"recent"`
+	// Sample names some of the objects.
+	Sample []Identity `json:"sample"`
 }
 
 // Failure is an object in escrow: its last processing failed, and it is
@@ -311,4 +365,43 @@ type TestResult struct {
 	Message string `json:"message,omitempty"`
 	// Code is the failure's Entra error code (Unauthorized, ...).
 	Code string `json:"code,omitempty"`
+}
+
+// Plan is what a full cycle would do now, worked out by reading the
+// directory and the target and writing nothing: ferry apps plan.
+type Plan struct {
+	App string `json:"app"`
+	// ConfigVersion is the configuration planned: the saved one, or 0 for
+	// a change not saved (ferry apps update --plan).
+	ConfigVersion int64           `json:"configVersion"`
+	Creates       []PlannedAction `json:"creates"`
+	Updates       []PlannedAction `json:"updates"`
+	Disables      []PlannedAction `json:"disables"`
+	Deletes       []PlannedAction `json:"deletes"`
+	// Unchanged and Skipped count the objects left as they are.
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+	// Failures are objects whose processing would fail before anything
+	// is sent (a mapping that cannot be evaluated, say).
+	Failures []PlannedAction `json:"failures"`
+	// Staged says the accidental-deletion threshold would hold the
+	// disables and deletes: with Recent sent within its window, they
+	// exceed Limit.
+	Staged bool `json:"staged"`
+	Limit  int  `json:"limit"`
+	Recent int  `json:"recent"`
+}
+
+// PlannedAction is one object's action in a plan.
+type PlannedAction struct {
+	Source Identity `json:"sourceIdentity"`
+	Target Identity `json:"targetIdentity"`
+	// Action is create, update, disable, delete, or other for a failure.
+	Action string `json:"provisioningAction"`
+	// Reason says why, as log records do.
+	Reason string `json:"reason,omitempty"`
+	// Changes are the attributes the action sets, old → new.
+	Changes []ModifiedProperty `json:"modifiedProperties,omitempty"`
+	// Error is a failure's, for Failures.
+	Error *ErrorInfo `json:"errorInformation,omitempty"`
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision/expr"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/scim"
@@ -75,6 +76,20 @@ func compile(c Config, catalog *schema.Catalog) (*compiled, error) {
 	}
 	if err := checkRoles(c.Roles); err != nil {
 		return nil, err
+	}
+	if err := checkDeletionThreshold(c.AccidentalDeletions); err != nil {
+		return nil, err
+	}
+	if err := checkFailureThreshold(c.FailureQuarantine); err != nil {
+		return nil, err
+	}
+	if _, err := notify.ParseAddresses(c.NotificationEmail); err != nil {
+		return nil, invalid("notificationEmail: %v", err)
+	}
+	if c.NotificationWebhook != "" {
+		if _, err := notify.ParseWebhookURL(c.NotificationWebhook); err != nil {
+			return nil, invalid("notificationWebhook: %v", err)
+		}
 	}
 	switch c.Scope {
 	case ScopeAssigned, ScopeAll:

@@ -26,11 +26,25 @@ type Config struct {
 	// FullCycleInterval is how often a full reconciliation cycle runs;
 	// 40 minutes when zero.
 	FullCycleInterval Duration `json:"fullCycleInterval,omitempty"`
-	// NotificationEmail receives failure notifications.
+	// NotificationEmail receives the job's notifications: quarantine,
+	// held deletes, and with NotifyOnFailure the failures; several
+	// addresses are separated by commas.
 	NotificationEmail string `json:"notificationEmail,omitempty"`
+	// NotifyOnFailure sends a digest of failed objects, at most hourly (the
+	// tutorial's "Send an email notification when a failure occurs").
+	NotifyOnFailure bool `json:"notifyOnFailure,omitempty"`
+	// NotificationWebhook receives the same notices as JSON POSTs, signed
+	// with the application's webhook secret (HMAC-SHA256; see
+	// internal/notify for the header and how to check it).
+	NotificationWebhook string `json:"notificationWebhook,omitempty"`
 	// SkipOutOfScopeDeletions leaves objects that leave the scope as they
 	// are in the target, rather than disabling them.
 	SkipOutOfScopeDeletions bool `json:"skipOutOfScopeDeletions,omitempty"`
+	// AccidentalDeletions holds disables and deletes that exceed a
+	// threshold until an administrator allows them.
+	AccidentalDeletions DeletionThreshold `json:"accidentalDeletions,omitzero"`
+	// FailureQuarantine says when failures quarantine the job.
+	FailureQuarantine FailureThreshold `json:"failureQuarantine,omitzero"`
 	// Roles are the application's roles that assignments may give (as an
 	// application's app roles in Entra); none means assignments carry no
 	// role.
@@ -146,4 +160,41 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// DeletionThreshold is the accidental-deletion prevention of an
+// application (as Entra's:
+// https://learn.microsoft.com/entra/identity/app-provisioning/accidental-deletions).
+// Disables and deletes count alike, users and groups alike, whatever
+// caused them (a scope change, an unassignment, a bulk delete in the
+// directory), and a cycle's are added to those sent within Window before
+// it, so that a stream of small cycles trips it too.
+type DeletionThreshold struct {
+	// Count is the most disables and deletes allowed within Window; 500
+	// when zero.
+	Count int `json:"count,omitempty"`
+	// Percent, when set, also holds them when they exceed this share of
+	// the application's linked objects.
+	Percent float64 `json:"percent,omitempty"`
+	// Window is how far back sent disables and deletes count; one hour
+	// when zero.
+	Window Duration `json:"window,omitempty"`
+	// Off turns the prevention off.
+	Off bool `json:"off,omitempty"`
+}
+
+// FailureThreshold says when failures quarantine a job (Entra's are
+// documented "roughly" as more than 40% of a cycle's objects, or 40,000
+// failures, counted from 5,000; Ferry's default minimum is 50, so that a
+// small tenant's broken target is noticed too). Credential and protocol
+// failures quarantine at once, whatever the counts.
+type FailureThreshold struct {
+	// MinFailures is the fewest failures of a cycle that can quarantine;
+	// 50 when zero.
+	MinFailures int `json:"minFailures,omitempty"`
+	// Ratio is the share of the objects acted on that failed beyond which
+	// the job is quarantined; 0.4 when zero.
+	Ratio float64 `json:"ratio,omitempty"`
+	// MaxFailures quarantines whatever the ratio; 40,000 when zero.
+	MaxFailures int `json:"maxFailures,omitempty"`
 }

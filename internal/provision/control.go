@@ -32,6 +32,13 @@ type control struct {
 	// Retry grows with every ferry apps retry: the job retries every
 	// object in escrow at once.
 	Retry int64 `json:"retry,omitempty"`
+	// Release grows with every passing Test Connection: a job quarantined
+	// for failures tries again at once.
+	Release int64 `json:"release,omitempty"`
+	// AllowDeletes and RejectDeletes name a staged set of disables and
+	// deletes an administrator allowed or rejected.
+	AllowDeletes  string `json:"allowDeletes,omitempty"`
+	RejectDeletes string `json:"rejectDeletes,omitempty"`
 }
 
 func decodeControl(b []byte) (control, error) {
@@ -84,7 +91,15 @@ func (m *Manager) Start(ctx context.Context, tenantID, app string, force bool) e
 				a.Name, res.Message)
 		}
 	}
-	return m.setEnabled(ctx, a, true)
+	if err := m.setEnabled(ctx, a, true); err != nil {
+		return err
+	}
+	var d *AuditDetails
+	if force {
+		d = &AuditDetails{Force: true}
+	}
+	m.audit(ctx, a, auditStart, d)
+	return nil
 }
 
 // Stop turns provisioning Off at once: a cycle running in this process,
@@ -99,6 +114,7 @@ func (m *Manager) Stop(ctx context.Context, tenantID, app string) error {
 	if err := m.setEnabled(ctx, a, false); err != nil {
 		return err
 	}
+	m.audit(ctx, a, auditStop, nil)
 	m.interrupt(a.ID, errStopped)
 	return nil
 }
@@ -132,6 +148,11 @@ func (m *Manager) Restart(ctx context.Context, tenantID, app string, reset bool)
 	if err != nil {
 		return err
 	}
+	action := auditRestart
+	if reset {
+		action = auditRestartReset
+	}
+	m.audit(ctx, a, action, nil)
 	m.Wake()
 	return nil
 }
@@ -149,6 +170,7 @@ func (m *Manager) Retry(ctx context.Context, tenantID, app string) error {
 	}); err != nil {
 		return err
 	}
+	m.audit(ctx, a, auditRetry, nil)
 	m.Wake()
 	return nil
 }

@@ -48,6 +48,21 @@ type jobState struct {
 	// PendingRefs are objects waiting for a referenced object (their
 	// manager) to be provisioned: referenced source id -> dependents.
 	PendingRefs map[string][]string `json:"pendingRefs,omitempty"`
+	// Deferred are disables and deletes a cycle held and did not decide
+	// yet (threshold.go); Staged those the threshold staged; Deprovisioned
+	// when the disables and deletes within the threshold's window were
+	// sent.
+	Deferred      []heldAction `json:"deferred,omitempty"`
+	Staged        *stagedSet   `json:"staged,omitempty"`
+	Deprovisioned []time.Time  `json:"deprovisioned,omitempty"`
+	// Quarantine holds the job back (quarantine.go); QuarantineVersion is
+	// the configuration version it began on, ReleaseDone the control
+	// record's Release the job acted on.
+	Quarantine        *Quarantine `json:"quarantine,omitempty"`
+	QuarantineVersion int64       `json:"quarantineVersion,omitempty"`
+	ReleaseDone       int64       `json:"releaseDone,omitempty"`
+	// LastDigest is when the last failure digest was sent.
+	LastDigest time.Time `json:"lastDigest,omitzero"`
 }
 
 // fullDue reports whether the job's next cycle must be a full one.
@@ -103,6 +118,10 @@ type job struct {
 	// fence is the job's right to act (its lease); nil for provision on
 	// demand, which acts for the administrator, not for the job.
 	fence *fence
+	// stop ends the running cycle with a cause; nil on demand.
+	stop context.CancelCauseFunc
+	// dry says the job plans (plan.go): it stores nothing.
+	dry bool
 	// progress is the running cycle's status before its pass began
 	// (counts carried over from before a stop or a crash), and passStart
 	// when the pass began, on the monotonic clock.
@@ -191,6 +210,9 @@ func (j *job) isAssigned(ctx context.Context, r *store.Resource) (bool, error) {
 // saveState writes the job state with the running cycle's progress. It
 // writes even when ctx is done: a stopped cycle records where it stopped.
 func (j *job) saveState(ctx context.Context) error {
+	if j.dry {
+		return nil
+	}
 	j.saveMu.Lock()
 	defer j.saveMu.Unlock()
 	if err := j.guard(); err != nil {
@@ -275,8 +297,20 @@ func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
 				p.unclaim(k) // not processed: the resumed cycle does it
 				return
 			}
+			if o.held {
+				return // a disable or delete, decided at the cycle's end
+			}
 			p.record(o)
+			if j.dry {
+				if o.record != nil && o.record.Status == StatusFailure {
+					p.plannedFailure(o.record)
+				}
+				return
+			}
 			p.settle(ctx, k, o)
+			if !p.onDemand && quarantinesAtOnce(o.record) {
+				j.quarantineNow(o.record)
+			}
 			if o.linked {
 				j.linkedFollowUps(p, k, o.groups)
 			}
@@ -387,6 +421,12 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 // flush writes a pass's log records so far (those not written with their
 // link already).
 func (j *job) flush(ctx context.Context, p *pass) error {
+	if j.dry {
+		p.mu.Lock()
+		p.records = nil
+		p.mu.Unlock()
+		return nil
+	}
 	if err := j.guard(); err != nil {
 		return err
 	}
@@ -403,6 +443,7 @@ func (j *job) flush(ctx context.Context, p *pass) error {
 func (j *job) checkpoint(ctx context.Context, move func()) error {
 	j.stateMu.Lock()
 	move()
+	j.keepHeldLocked()
 	if cp := j.state.Full; cp != nil && j.state.Current != nil && cp.CycleID == j.state.Current.ID {
 		j.refreshProgress()
 		cp.Progress = *j.state.Current
@@ -428,8 +469,11 @@ const (
 	kindFull        = "full"
 	kindIncremental = "incremental"
 	// kindRetry is an incremental cycle that also retries every object in
-	// escrow, after ferry apps retry.
+	// escrow, after ferry apps retry, or a quarantined job's attempt.
 	kindRetry = "retry"
+	// kindStaged applies or drops the disables and deletes the
+	// accidental-deletion threshold staged.
+	kindStaged = "staged"
 )
 
 // Cycle states.
@@ -439,6 +483,7 @@ const (
 	cycleStopped     = "stopped"
 	cycleSuperseded  = "superseded"
 	cycleInterrupted = "interrupted"
+	cycleQuarantined = "quarantined"
 	cycleFailed      = "failed"
 )
 
@@ -457,6 +502,7 @@ func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error)
 	if err != nil {
 		return nil, err
 	}
+	j.leaveQuarantine()
 	p := newPass(j, status.ID)
 	p.configVersion = j.version
 	p.escrows = escrows
@@ -492,6 +538,8 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 		return cause
 	case errors.Is(cause, errStopped):
 		state = cycleStopped
+	case errors.Is(cause, errQuarantined):
+		state = cycleQuarantined
 	case errors.Is(cycleErr, errSuperseded):
 		state = cycleSuperseded
 	case ctx.Err() != nil:
@@ -518,6 +566,9 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 	if state == cycleSuperseded {
 		j.state.Full = nil // the newer configuration's full cycle starts over
 	}
+	if state != cycleCompleted {
+		j.keepHeldLocked() // undecided: the next cycle decides them
+	}
 	j.pass = nil
 	j.stateMu.Unlock()
 	if cur != nil {
@@ -527,7 +578,7 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 			"deleted", cur.Counts.Deleted, "failed", cur.Counts.Failed, "err", cycleErr)
 	}
 	saveErr := j.saveState(ctx)
-	if state == cycleStopped || state == cycleSuperseded {
+	if state == cycleStopped || state == cycleSuperseded || state == cycleQuarantined {
 		return saveErr
 	}
 	return errors.Join(cycleErr, saveErr)
@@ -607,6 +658,11 @@ func (j *job) runFull(ctx context.Context) error {
 			return err
 		}
 		id := store.NewID()
+		// A new full cycle looks at every object again: what an earlier
+		// one held and did not decide is held again if it still applies.
+		j.stateMu.Lock()
+		j.state.Deferred = nil
+		j.stateMu.Unlock()
 		cp = &fullCheckpoint{CycleID: id, Kind: kind, ConfigVersion: j.version, Watermark: w,
 			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total}}
 	} else {
@@ -623,6 +679,9 @@ func (j *job) runFull(ctx context.Context) error {
 	err = j.full(ctx, p, cp)
 	if err == nil {
 		err = j.runFollowUps(ctx, p)
+	}
+	if err == nil {
+		err = j.finishCycle(ctx, p)
 	}
 	if err == nil {
 		j.stateMu.Lock()
@@ -1012,7 +1071,10 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 			}
 			retries = retries[n:]
 		}
-		return j.runFollowUps(ctx, p)
+		if err := j.runFollowUps(ctx, p); err != nil {
+			return err
+		}
+		return j.finishCycle(ctx, p)
 	}()
 	if err == nil && retryAll {
 		j.stateMu.Lock()
@@ -1026,4 +1088,50 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 func idAfter(after string) (filter.Expr, error) {
 	b, _ := json.Marshal(after)
 	return filter.Parse("id gt " + string(b))
+}
+
+// finishCycle is the end of a cycle that looked at every object: its held
+// disables and deletes are sent or staged, and its failures judged.
+func (j *job) finishCycle(ctx context.Context, p *pass) error {
+	if err := j.settleDeprovisioning(ctx, p); err != nil {
+		return err
+	}
+	j.stateMu.Lock()
+	j.refreshProgress()
+	var counts Counts
+	if cur := j.state.Current; cur != nil {
+		counts = cur.Counts
+	}
+	j.stateMu.Unlock()
+	j.judgeFailures(counts)
+	j.failureDigest(ctx, counts)
+	return nil
+}
+
+// digestEvery is how often, at most, a failure digest is sent.
+const digestEvery = time.Hour
+
+// failureDigest tells the application's administrators, at most hourly,
+// that objects failed, when they asked (NotifyOnFailure).
+func (j *job) failureDigest(ctx context.Context, c Counts) {
+	if !j.cfg.NotifyOnFailure || c.Failed == 0 || j.dry {
+		return
+	}
+	now := j.m.now().UTC()
+	j.stateMu.Lock()
+	if now.Sub(j.state.LastDigest) < digestEvery {
+		j.stateMu.Unlock()
+		return
+	}
+	j.state.LastDigest = now
+	j.stateMu.Unlock()
+	total, retryable, err := j.m.store.CountEscrows(ctx, j.app.ID)
+	if err != nil {
+		return
+	}
+	name := shellQuote(j.app.Name)
+	j.m.notify(j.app, Notice{Type: NoticeFailures, Subject: fmt.Sprintf("%s: %d objects failed", j.app.Name, c.Failed),
+		Text: fmt.Sprintf("%d objects failed in the last cycle of %s; %d are in escrow, %d of them retried on their own schedule.\n\n"+
+			"ferry apps failures %s shows why; ferry apps retry %s retries them now.\n", c.Failed, j.app.Name, total, retryable, name, name),
+		Data: map[string]int{"failed": c.Failed, "inEscrow": total, "retryable": retryable}})
 }

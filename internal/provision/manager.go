@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision/expr"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
@@ -61,6 +62,9 @@ type Options struct {
 	// LogRetention is how long provisioning logs are kept; 30 days (as
 	// Entra's) when zero.
 	LogRetention time.Duration
+	// Notifier delivers notices to applications' notification addresses;
+	// none are sent when nil.
+	Notifier *notify.Notifier
 	// LeaseTTL is how long a job's lease lasts without renewal: how long
 	// the job of a process that died waits for another to take it over;
 	// DefaultLeaseTTL when zero. See lease.go for the timings that follow
@@ -203,10 +207,19 @@ func (m *Manager) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	}
 	a := &store.App{ID: store.NewID(), TenantID: tenantID, Name: strings.TrimSpace(in.Name), Template: in.Template, Config: b,
 		Control: control{ConfigVersion: 1}.encode()}
-	a.Secret = m.sealer.Seal([]byte(in.SecretToken), []byte(a.ID))
+	if in.WebhookSecret != "" {
+		if err := checkWebhookSecret(in.WebhookSecret); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NotificationWebhook != "" && in.WebhookSecret == "" {
+		return nil, invalid("notificationWebhook needs a webhookSecret to sign the notices with")
+	}
+	m.sealCredentials(a, credentials{Token: in.SecretToken, WebhookSecret: in.WebhookSecret})
 	if err := m.store.CreateApp(ctx, a); err != nil {
 		return nil, err
 	}
+	m.audit(ctx, a, auditCreate, appChanges(nil, a, changedSecrets(in)))
 	return m.view(a)
 }
 
@@ -243,79 +256,115 @@ func (m *Manager) UpdateApp(ctx context.Context, tenantID, name string, ifVersio
 	if err != nil {
 		return nil, err
 	}
+	var before *store.App
 	updated, err := m.store.UpdateApp(ctx, tenantID, a.ID, ifVersion, func(a *store.App) error {
-		cfg, err := decodeConfig(a.Config)
-		if err != nil {
-			return err
-		}
-		before := string(a.Config)
-		if ch.Config != nil {
-			cfg = *ch.Config
-			if ch.TenantURL == nil && cfg.TenantURL == "" {
-				var old Config
-				json.Unmarshal([]byte(before), &old)
-				cfg.TenantURL = old.TenantURL
-			}
-		}
-		if ch.TenantURL != nil {
-			cfg.TenantURL = *ch.TenantURL
-		}
-		if ch.Scope != nil {
-			cfg.Scope = *ch.Scope
-		}
-		if _, err := compile(cfg, m.catalog); err != nil {
-			return err
-		}
-		if err := m.checkRateLimit(cfg); err != nil {
-			return err
-		}
-		if ch.SecretToken == nil {
-			var old Config
-			json.Unmarshal([]byte(before), &old)
-			if err := checkRepoint(old.TenantURL, cfg.TenantURL); err != nil {
-				return err
-			}
-		}
-		b, err := json.Marshal(cfg)
-		if err != nil {
-			return err
-		}
-		a.Config = b
-		targetChanged := string(b) != before
-		if ch.Name != nil {
-			if strings.TrimSpace(*ch.Name) == "" {
-				return invalid("an application needs a name")
-			}
-			a.Name = strings.TrimSpace(*ch.Name)
-		}
-		if ch.SecretToken != nil {
-			if *ch.SecretToken == "" {
-				return invalid("secretToken must not be empty")
-			}
-			if err := checkSecretToken(*ch.SecretToken); err != nil {
-				return err
-			}
-			a.Secret = m.sealer.Seal([]byte(*ch.SecretToken), []byte(a.ID))
-			targetChanged = true
-		}
-		if targetChanged {
-			// What the target should hold may have changed, or the target
-			// itself: a full cycle on this version follows at once, and
-			// objects that failed on the old one are retried with it.
-			c, err := decodeControl(a.Control)
-			if err != nil {
-				return err
-			}
-			c.ConfigVersion++
-			a.Control = c.encode()
-		}
-		return nil
+		b := *a // applyChange replaces the fields it changes, never writes into them
+		before = &b
+		return m.applyChange(a, ch)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if d := appChanges(before, updated, changedSecrets(ch)); d != nil {
+		m.audit(ctx, updated, auditUpdate, d)
+	}
 	m.Wake()
 	return m.view(updated)
+}
+
+// applyChange applies ch to a, checking it whole: UpdateApp saves the
+// result, a plan of the change (PlanChange) only looks at it.
+func (m *Manager) applyChange(a *store.App, ch AppChange) error {
+	cfg, err := decodeConfig(a.Config)
+	if err != nil {
+		return err
+	}
+	before := string(a.Config)
+	if ch.Config != nil {
+		cfg = *ch.Config
+		if ch.TenantURL == nil && cfg.TenantURL == "" {
+			var old Config
+			json.Unmarshal([]byte(before), &old)
+			cfg.TenantURL = old.TenantURL
+		}
+	}
+	if ch.TenantURL != nil {
+		cfg.TenantURL = *ch.TenantURL
+	}
+	if ch.Scope != nil {
+		cfg.Scope = *ch.Scope
+	}
+	if _, err := compile(cfg, m.catalog); err != nil {
+		return err
+	}
+	if err := m.checkRateLimit(cfg); err != nil {
+		return err
+	}
+	if ch.SecretToken == nil {
+		var old Config
+		json.Unmarshal([]byte(before), &old)
+		if err := checkRepoint(old.TenantURL, cfg.TenantURL); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	a.Config = b
+	targetChanged := string(b) != before
+	if ch.Name != nil {
+		if strings.TrimSpace(*ch.Name) == "" {
+			return invalid("an application needs a name")
+		}
+		a.Name = strings.TrimSpace(*ch.Name)
+	}
+	if ch.SecretToken != nil {
+		if *ch.SecretToken == "" {
+			return invalid("secretToken must not be empty")
+		}
+		if err := checkSecretToken(*ch.SecretToken); err != nil {
+			return err
+		}
+		targetChanged = true
+	}
+	if ch.SecretToken != nil || ch.WebhookSecret != nil {
+		creds, err := m.openCredentials(a)
+		if err != nil {
+			return err
+		}
+		if ch.SecretToken != nil {
+			creds.Token = *ch.SecretToken
+		}
+		if ch.WebhookSecret != nil {
+			if err := checkWebhookSecret(*ch.WebhookSecret); err != nil {
+				return err
+			}
+			creds.WebhookSecret = *ch.WebhookSecret
+		}
+		m.sealCredentials(a, creds)
+	}
+	if cfg.NotificationWebhook != "" {
+		creds, err := m.openCredentials(a)
+		if err != nil {
+			return err
+		}
+		if creds.WebhookSecret == "" {
+			return invalid("notificationWebhook needs a webhookSecret to sign the notices with")
+		}
+	}
+	if targetChanged {
+		// What the target should hold may have changed, or the target
+		// itself: a full cycle on this version follows at once, and
+		// objects that failed on the old one are retried with it.
+		c, err := decodeControl(a.Control)
+		if err != nil {
+			return err
+		}
+		c.ConfigVersion++
+		a.Control = c.encode()
+	}
+	return nil
 }
 
 // DeleteApp deletes an application with its assignments and links. What
@@ -328,6 +377,7 @@ func (m *Manager) DeleteApp(ctx context.Context, tenantID, name string) error {
 	if err := m.store.DeleteApp(ctx, tenantID, a.ID); err != nil {
 		return err
 	}
+	m.audit(ctx, a, auditDelete, nil)
 	m.clientMu.Lock()
 	delete(m.clients, a.ID)
 	m.clientMu.Unlock()
@@ -340,7 +390,7 @@ func (m *Manager) view(a *store.App) (*AppView, error) {
 		return nil, err
 	}
 	return &AppView{ID: a.ID, Name: a.Name, Template: a.Template, Enabled: a.Enabled, Config: cfg,
-		HasSecretToken: len(a.Secret) > 0, Version: a.Version, Created: a.Created, LastModified: a.LastModified}, nil
+		HasSecretToken: len(a.Secret) > 0, HasWebhookSecret: m.hasWebhookSecret(a), Version: a.Version, Created: a.Created, LastModified: a.LastModified}, nil
 }
 
 func decodeConfig(b []byte) (Config, error) {
@@ -374,6 +424,7 @@ func (m *Manager) Assign(ctx context.Context, tenantID, app string, p Principal,
 	if err := m.store.Assign(ctx, tenantID, as); err != nil {
 		return nil, err
 	}
+	m.audit(ctx, a, auditAssign, principalDetails(r, role))
 	m.Wake()
 	return &AssignmentView{PrincipalType: r.Type, PrincipalID: r.ID, PrincipalName: displayName(r), Role: role, Created: m.now().UTC()}, nil
 }
@@ -391,6 +442,7 @@ func (m *Manager) Unassign(ctx context.Context, tenantID, app string, p Principa
 	if err := m.store.Unassign(ctx, tenantID, a.ID, r.Type, r.ID); err != nil {
 		return err
 	}
+	m.audit(ctx, a, auditUnassign, principalDetails(r, ""))
 	m.Wake()
 	return nil
 }
@@ -491,6 +543,8 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 		st.Current.State = "interrupted"
 	case s.Current != nil:
 		st.State = "running"
+	case a.Enabled && s.Quarantine != nil:
+		st.State = "quarantined"
 	case a.Enabled:
 		st.State = "idle"
 	default:
@@ -502,6 +556,10 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 	if st.Failures, st.RetryableFailures, err = m.store.CountEscrows(ctx, a.ID); err != nil {
 		return nil, err
 	}
+	st.Quarantine = s.Quarantine
+	if s.Staged != nil {
+		st.StagedDeletes = s.Staged.view()
+	}
 	st.Advice = advice(st)
 	return st, nil
 }
@@ -510,6 +568,16 @@ func (m *Manager) Status(ctx context.Context, tenantID, app string) (*Status, er
 // anything.
 func advice(st *Status) string {
 	var out []string
+	if q := st.Quarantine; q != nil {
+		switch {
+		case q.Reason == reasonTooManyDeletes:
+			out = append(out, fmt.Sprintf("Quarantined: %s. Check the assignments and the scoping; then ferry apps allow-deletes %s sends them, or ferry apps reject-deletes %s drops them.",
+				q.Detail, shellQuote(st.App), shellQuote(st.App)))
+		default:
+			out = append(out, fmt.Sprintf("Quarantined (%s): %s. Next attempt %s; fix the cause, then ferry apps test-connection %s ends the quarantine at once.",
+				q.Reason, q.Detail, q.NextAttempt.Format(time.RFC3339), shellQuote(st.App)))
+		}
+	}
 	switch {
 	case st.State == "interrupted":
 		out = append(out, "The running cycle's process stopped without ending it; the next process to run the job resumes it where it was.")
@@ -599,6 +667,13 @@ func (m *Manager) testConnection(ctx context.Context, a *store.App) (*TestResult
 	if err := c.TestConnection(ctx); err != nil {
 		return &TestResult{Success: false, Message: err.Error(), Code: string(scimclient.CodeOf(err))}, nil
 	}
+	// A job quarantined for failures tries again at once.
+	if _, s, err := m.loadState(ctx, a.ID); err == nil && s.Quarantine != nil && s.Quarantine.Reason != reasonTooManyDeletes {
+		if _, err := m.changeControl(ctx, a.TenantID, a.ID, func(c *control, _ *store.App) error { c.Release++; return nil }); err != nil {
+			return nil, err
+		}
+		m.Wake()
+	}
 	return &TestResult{Success: true}, nil
 }
 
@@ -620,10 +695,11 @@ func (m *Manager) client(a *store.App, cfg Config) (*scimclient.Client, error) {
 
 // newClient makes a SCIM client for an application's target.
 func (m *Manager) newClient(a *store.App, cfg Config) (*scimclient.Client, error) {
-	token, err := m.sealer.Open(a.Secret, []byte(a.ID))
+	creds, err := m.openCredentials(a)
 	if err != nil {
 		return nil, err
 	}
+	token := creds.Token
 	limit := scimclient.DefaultRateLimit
 	if cfg.RateLimit > 0 {
 		// Capped also here: the application may have been saved before the

@@ -38,6 +38,9 @@ type outcome struct {
 	// stillFailing says the object is in escrow with a permanent failure
 	// and was left alone: nothing changed that could make it pass.
 	stillFailing bool
+	// held says the object's disable or delete waits for the cycle's end
+	// (threshold.go): it is not processed yet.
+	held bool
 }
 
 // pass holds what one cycle's object passes share: the lookups that would
@@ -77,6 +80,12 @@ type pass struct {
 	// cycleStarted is when the cycle began, passStarted when this pass
 	// did: a resumed cycle finds objects created before its process died.
 	cycleStarted, passStarted time.Time
+	// held are the disables and deletes held until the cycle's end;
+	// allowDeprovision says they are sent now.
+	held             map[objectKey]heldAction
+	allowDeprovision bool
+	// plan collects what a dry pass would do (plan.go); nil otherwise.
+	plan *Plan
 }
 
 // loadedObject is a directory object and its link, read with its page.
@@ -89,7 +98,7 @@ type objectKey struct{ typ, id string }
 
 func newPass(j *job, cycleID string) *pass {
 	return &pass{j: j, cycleID: cycleID, processed: map[objectKey]bool{}, followUps: map[objectKey]bool{},
-		escrows: map[objectKey]*escrowed{}, reconciled: map[objectKey]bool{}}
+		escrows: map[objectKey]*escrowed{}, reconciled: map[objectKey]bool{}, held: map[objectKey]heldAction{}}
 }
 
 // unclaim forgets that an object was claimed: it was not processed after
@@ -442,6 +451,14 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	if err != nil {
 		return mappingFailed(rec, err)
 	}
+	if p.plan != nil {
+		var changes []change
+		for _, k := range sortedKeys(values) {
+			changes = append(changes, change{path: k, new: values[k], redacted: want.redacted[k]})
+		}
+		p.planned(rec, ActionCreate, reasonNew, modified(changes))
+		return outcome{count: func(c *Counts) { c.Created++ }}
+	}
 	rematch := func(ctx context.Context) (resource.Document, bool, error) {
 		return p.queryMatch(ctx, co, want)
 	}
@@ -566,6 +583,14 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	if len(changes) > 0 && !co.Actions.Update {
 		return skipped(rec, codeEntrySynchronizationSkip, "The object differs from the target but the Update action is off")
 	}
+	if action == ActionDisable {
+		if o, held := p.hold(co, rec, link.TargetID, ActionDisable); held {
+			return o
+		}
+	}
+	if p.plan != nil {
+		return p.planUpdate(ctx, co, rec, r, exp, changes, reason)
+	}
 	if len(changes) > 0 {
 		_, err := j.client.Patch(ctx, co.TargetType, link.TargetID, operations(changes))
 		if scimclient.IsNotFound(err) {
@@ -665,6 +690,10 @@ func disables(changes []change) bool {
 // again in this cycle's follow-ups.
 func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecord, link *store.Link) outcome {
 	j := p.j
+	if p.plan != nil {
+		p.planned(rec, ActionCreate, "gone from the target: matched or created again", nil)
+		return outcome{count: func(c *Counts) { c.Created++ }}
+	}
 	rec.Action, rec.Status, rec.Reason = ActionUpdate, StatusWarning, "gone from the target"
 	rec.Error = &ErrorInfo{Code: string(scimclient.CodeInvalidAnchor), Category: "nonServiceFailure",
 		Reason: fmt.Sprintf("The target no longer has object %s, which was created or matched for this %s", link.TargetID,
@@ -707,6 +736,9 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 		return skipped(rec, codeEntrySynchronizationSkip, "Deleted in the directory; the Delete action is off and SkipOutOfScopeDeletions is set")
 	}
 	if co.Actions.Delete {
+		if o, held := p.hold(co, rec, link.TargetID, ActionDelete); held {
+			return o
+		}
 		err := j.client.Delete(ctx, co.TargetType, link.TargetID)
 		if err != nil && !scimclient.IsNotFound(err) {
 			return failedAction(rec, ActionDelete, err)
@@ -725,6 +757,9 @@ func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) out
 		return failed(rec, "processing", "InternalError", err.Error())
 	}
 	if co.SourceType == store.UserType && exp.Values["active"] != false && co.mapsActive() {
+		if o, held := p.hold(co, rec, link.TargetID, ActionDisable); held {
+			return o
+		}
 		ops := []scimclient.Operation{{Op: "replace", Path: "active", Value: false}}
 		if _, err := j.client.Patch(ctx, co.TargetType, link.TargetID, ops); err != nil && !scimclient.IsNotFound(err) {
 			return failedAction(rec, ActionDisable, err)
@@ -750,6 +785,9 @@ func (p *pass) groupLeft(ctx context.Context, co *compiledObject, rec *LogRecord
 			return failed(rec, "export", "InternalError", err.Error())
 		}
 		return skipped(rec, codeEntrySynchronizationSkip, "The group left the scope; with the Delete action off it stays in the target, no longer managed")
+	}
+	if o, held := p.hold(co, rec, link.TargetID, ActionDelete); held {
+		return o
 	}
 	if err := j.client.Delete(ctx, co.TargetType, link.TargetID); err != nil && !scimclient.IsNotFound(err) {
 		return failedAction(rec, ActionDelete, err)
@@ -871,33 +909,9 @@ func (p *pass) deferRefs(id string, pending []string) {
 // it.
 func (p *pass) sendMembers(ctx context.Context, co *compiledObject, r *store.Resource, link *store.Link, exp *exportedRecord) (added, removed int, err error) {
 	j := p.j
-	var want []string
-	for _, m := range r.Members {
-		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
-		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
-			continue // not provisioned (yet): added when it is
-		}
-		if err != nil {
-			return 0, 0, err
-		}
-		want = append(want, l.TargetID)
-	}
-	have := map[string]bool{}
-	for _, id := range exp.Members {
-		have[id] = true
-	}
-	wantSet := map[string]bool{}
-	var add, remove []string
-	for _, id := range want {
-		wantSet[id] = true
-		if !have[id] {
-			add = append(add, id)
-		}
-	}
-	for _, id := range exp.Members {
-		if !wantSet[id] {
-			remove = append(remove, id)
-		}
+	add, remove, want, err := p.memberChanges(ctx, r, exp)
+	if err != nil {
+		return 0, 0, err
 	}
 	if len(add) == 0 && len(remove) == 0 {
 		return 0, 0, nil
@@ -920,6 +934,39 @@ func (p *pass) sendMembers(ctx context.Context, co *compiledObject, r *store.Res
 	slices.Sort(want)
 	exp.Members = want
 	return len(add), len(remove), nil
+}
+
+// memberChanges returns the target ids of a group's linked members
+// (want), those to add and those to remove, against what was exported.
+func (p *pass) memberChanges(ctx context.Context, r *store.Resource, exp *exportedRecord) (add, remove, want []string, err error) {
+	j := p.j
+	for _, m := range r.Members {
+		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
+		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
+			continue // not provisioned (yet): added when it is
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		want = append(want, l.TargetID)
+	}
+	have := map[string]bool{}
+	for _, id := range exp.Members {
+		have[id] = true
+	}
+	wantSet := map[string]bool{}
+	for _, id := range want {
+		wantSet[id] = true
+		if !have[id] {
+			add = append(add, id)
+		}
+	}
+	for _, id := range exp.Members {
+		if !wantSet[id] {
+			remove = append(remove, id)
+		}
+	}
+	return add, remove, want, nil
 }
 
 func sortedUnion(a, b []string) []string {
@@ -955,6 +1002,9 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 		return err
 	}
 	l.Exported = b
+	if j.dry {
+		return nil
+	}
 	if err := j.guard(); err != nil {
 		return err
 	}
@@ -974,6 +1024,9 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 // deleteLink removes an object's link, with the log record of the target
 // write it follows, as putLink writes one.
 func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
+	if j.dry {
+		return nil
+	}
 	if err := j.guard(); err != nil {
 		return err
 	}

@@ -156,6 +156,12 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.Staged != nil && (ctl.AllowDeletes == s.Staged.ID || ctl.RejectDeletes == s.Staged.ID) {
+		return kindStaged, nil
+	}
+	if attempt, waiting := m.quarantineDue(a, s, ctl); waiting {
+		return attempt, nil
+	}
 	if s.fullDue(ctl) || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
 		return kindFull, nil
 	}
@@ -178,6 +184,11 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if len(es) > 0 || (s.Current != nil && m.now().Sub(s.Heartbeat) > staleAfter) {
 		return kindIncremental, nil
 	}
+	if s.Quarantine != nil {
+		// Released by an administrator: an attempt at once, which ends
+		// the quarantine when it passes.
+		return kindRetry, nil
+	}
 	return "", nil
 }
 
@@ -195,12 +206,12 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 	f := newFence(m.now, m.leaseTTL(), lease, claimedAt, cancel)
 	// Every request of the cycle to the target passes the fence right
 	// before it is sent.
-	ctx = scimclient.WithGate(ctx, f.check)
+	ctx = scimclient.WithGate(ctx, func(string) error { return f.check() })
 	j, err := m.openJob(ctx, a)
 	if err != nil {
 		return err
 	}
-	j.fence = f
+	j.fence, j.stop = f, cancel
 	supervised := make(chan struct{})
 	go func() {
 		defer close(supervised)
@@ -208,7 +219,12 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 	}()
 	defer func() { <-supervised }()
 	defer cancel(nil) // ends the supervisor before the job returns
+	if j.disableAfterQuarantine(ctx) {
+		return nil
+	}
 	switch kind {
+	case kindStaged:
+		return j.runStaged(ctx)
 	case kindFull:
 		return j.runFull(ctx)
 	case kindRetry:
@@ -348,8 +364,8 @@ func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool)
 		return nil, err
 	} else if full || due == kindFull {
 		kind = kindFull
-	} else if due == kindRetry {
-		kind = kindRetry
+	} else if due == kindRetry || due == kindStaged {
+		kind = due
 	}
 	m.runMu.Lock()
 	busy := m.running[a.ID]

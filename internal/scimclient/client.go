@@ -330,12 +330,13 @@ func (r *request) url(base string) string {
 type gateKey struct{}
 
 // WithGate returns a context whose requests are sent only while gate
-// returns nil: it is called right before each attempt goes out, after the
-// rate limit's wait. The engine's gate checks that its process still holds
-// the job's lease by its own monotonic clock, so that a process paused past
-// its lease sends nothing when it wakes, before any other goroutine of
-// its own could notice.
-func WithGate(ctx context.Context, gate func() error) context.Context {
+// returns nil for their method: it is called right before each attempt
+// goes out, after the rate limit's wait. The engine's gate checks that its
+// process still holds the job's lease by its own monotonic clock, so that a
+// process paused past its lease sends nothing when it wakes, before any
+// other goroutine of its own could notice; a plan's gate lets only reads
+// through.
+func WithGate(ctx context.Context, gate func(method string) error) context.Context {
 	return context.WithValue(ctx, gateKey{}, gate)
 }
 
@@ -379,8 +380,8 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s %s: not sent: %w", r.method, target, err)
 	}
-	if gate, ok := ctx.Value(gateKey{}).(func() error); ok {
-		if err := gate(); err != nil {
+	if gate, ok := ctx.Value(gateKey{}).(func(string) error); ok {
+		if err := gate(r.method); err != nil {
 			return nil, fmt.Errorf("%s %s: not sent: %w", r.method, target, err)
 		}
 	}

@@ -172,7 +172,7 @@ func TestGate(t *testing.T) {
 	c, _, _ := newTestClient(t, tgt.base())
 	closed := errors.New("the gate is closed")
 	open := true
-	ctx := WithGate(t.Context(), func() error {
+	ctx := WithGate(t.Context(), func(string) error {
 		if open {
 			return nil
 		}

@@ -62,6 +62,23 @@ type Admin interface {
 	// above provision.MaxLogLimit, is a 400 that lists the valid values.
 	Logs(ctx context.Context, tenantID, app string, f provision.LogFilter) ([]provision.LogRecord, error)
 	ProvisionOnDemand(ctx context.Context, tenantID, app string, req provision.OnDemandRequest) (*provision.OnDemandResult, error)
+	// AllowDeletes sends exactly the disables and deletes the
+	// accidental-deletion threshold staged; RejectDeletes drops them. Both
+	// end the quarantine the threshold caused, and are a 409 when nothing
+	// is staged.
+	AllowDeletes(ctx context.Context, tenantID, app string) error
+	RejectDeletes(ctx context.Context, tenantID, app string) error
+	// Plan is what a full cycle would do now; PlanChange what it would do
+	// with ch applied. Neither writes anything, to the directory, the
+	// target or the application.
+	Plan(ctx context.Context, tenantID, app string) (*provision.Plan, error)
+	PlanChange(ctx context.Context, tenantID, app string, ch provision.AppChange) (*provision.Plan, error)
+	// Audit lists the application's audit log, newest first: at most
+	// limit entries (100 when 0; above provision.MaxLogLimit a 400), after
+	// the entry before when it is set. The actor of every action is the
+	// name of the request's admin token, which the context carries
+	// (provision.WithActor).
+	Audit(ctx context.Context, tenantID, app, before string, limit int) ([]provision.AuditEntry, error)
 }
 
 // EnableAdmin serves the admin API (/api/v1) over a. Call it before
@@ -118,6 +135,10 @@ func adminRoutes() []adminRoute {
 		{"GET", "/apps/{name}/failures", []string{"limit"}, (*Server).adminFailures},
 		{"GET", "/apps/{name}/logs", logQuery, (*Server).adminLogs},
 		{"POST", "/apps/{name}/provision", nil, (*Server).adminProvision},
+		{"POST", "/apps/{name}/allow-deletes", nil, (*Server).adminAllowDeletes},
+		{"POST", "/apps/{name}/reject-deletes", nil, (*Server).adminRejectDeletes},
+		{"POST", "/apps/{name}/plan", nil, (*Server).adminPlan},
+		{"GET", "/apps/{name}/audit", auditQuery, (*Server).adminAudit},
 	}
 }
 
@@ -159,7 +180,9 @@ func (s *Server) routeAdmin(w http.ResponseWriter, r *http.Request) {
 			s.adminFail(w, r, err)
 			return
 		}
-		req := &adminRequest{Request: r, admin: s.admin, tenant: c.tenantID, params: params}
+		// The engine records who acted in its audit log.
+		ctx := provision.WithActor(r.Context(), c.actor)
+		req := &adminRequest{Request: r.WithContext(ctx), admin: s.admin, tenant: c.tenantID, params: params}
 		if err := rt.serve(s, w, req); err != nil {
 			s.adminFail(w, r, err)
 		}

@@ -72,31 +72,41 @@ func writeInternalError(w http.ResponseWriter, requestID string) {
 // rather than silently ignored; a malformed body's error gives the byte
 // offset of the problem.
 func (s *Server) decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) error {
+	given, err := s.decodeOptionalAdminBody(w, r, v)
+	if err == nil && !given {
+		return scim.BadRequest(scim.InvalidSyntax, "the request body is empty; send a JSON object")
+	}
+	return err
+}
+
+// decodeOptionalAdminBody is decodeAdminBody for a request whose body may
+// be left out: it reports whether there was one (an empty body is none).
+func (s *Server) decodeOptionalAdminBody(w http.ResponseWriter, r *http.Request, v any) (bool, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != jsonContentType {
-			return scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send %s", ct, jsonContentType)
+			return false, scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send %s", ct, jsonContentType)
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+			return false, scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", s.cfg.MaxBodyBytes)
 		}
-		return scim.BadRequest(scim.InvalidSyntax, "request body could not be read: %v", err)
+		return false, scim.BadRequest(scim.InvalidSyntax, "request body could not be read: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return scim.BadRequest(scim.InvalidSyntax, "the request body is empty; send a JSON object")
+		return false, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err, dec.InputOffset(), len(body))
+		return true, jsonError(err, dec.InputOffset(), len(body))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return scim.BadRequest(scim.InvalidSyntax, "malformed JSON at byte offset %d: more data after the JSON object", dec.InputOffset())
+		return true, scim.BadRequest(scim.InvalidSyntax, "malformed JSON at byte offset %d: more data after the JSON object", dec.InputOffset())
 	}
-	return nil
+	return true, nil
 }
 
 // jsonError explains a decoding error, with the byte offset where the
@@ -188,6 +198,9 @@ func limitParam(q url.Values) (int, error) {
 	}
 	return n, nil
 }
+
+// auditQuery are the query parameters of GET /apps/{name}/audit.
+var auditQuery = []string{"before", "limit"}
 
 // logQuery are the query parameters of GET /apps/{name}/logs.
 var logQuery = []string{"user", "action", "status", "since", "until", "before", "limit"}

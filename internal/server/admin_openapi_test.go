@@ -189,36 +189,46 @@ func TestOpenAPISchemas(t *testing.T) {
 	t.Parallel()
 	doc, _ := readOpenAPI(t)
 	types := map[string]any{
-		"Error":            adminError{},
-		"NewApp":           provision.NewApp{},
-		"AppChange":        provision.AppChange{},
-		"AppView":          provision.AppView{},
-		"Config":           provision.Config{},
-		"ObjectMapping":    provision.ObjectMapping{},
-		"Actions":          provision.Actions{},
-		"AttributeMapping": provision.AttributeMapping{},
-		"ScopingFilter":    scoping.Filter{},
-		"ScopingClause":    scoping.Clause{},
-		"Principal":        provision.Principal{},
-		"AssignRequest":    assignRequest{},
-		"AssignmentView":   provision.AssignmentView{},
-		"TestResult":       provision.TestResult{},
-		"Status":           provision.Status{},
-		"CycleStatus":      provision.CycleStatus{},
-		"Counts":           provision.Counts{},
-		"LogRecord":        provision.LogRecord{},
-		"Step":             provision.Step{},
-		"ModifiedProperty": provision.ModifiedProperty{},
-		"Identity":         provision.Identity{},
-		"ErrorInfo":        provision.ErrorInfo{},
-		"OnDemandRequest":  provision.OnDemandRequest{},
-		"OnDemandResult":   provision.OnDemandResult{},
-		"Role":             provision.Role{},
-		"Failure":          provision.Failure{},
+		"Error":             adminError{},
+		"NewApp":            provision.NewApp{},
+		"AppChange":         provision.AppChange{},
+		"AppView":           provision.AppView{},
+		"Config":            provision.Config{},
+		"ObjectMapping":     provision.ObjectMapping{},
+		"Actions":           provision.Actions{},
+		"AttributeMapping":  provision.AttributeMapping{},
+		"ScopingFilter":     scoping.Filter{},
+		"ScopingClause":     scoping.Clause{},
+		"Principal":         provision.Principal{},
+		"AssignRequest":     assignRequest{},
+		"AssignmentView":    provision.AssignmentView{},
+		"TestResult":        provision.TestResult{},
+		"Status":            provision.Status{},
+		"CycleStatus":       provision.CycleStatus{},
+		"Counts":            provision.Counts{},
+		"LogRecord":         provision.LogRecord{},
+		"Step":              provision.Step{},
+		"ModifiedProperty":  provision.ModifiedProperty{},
+		"Identity":          provision.Identity{},
+		"ErrorInfo":         provision.ErrorInfo{},
+		"OnDemandRequest":   provision.OnDemandRequest{},
+		"OnDemandResult":    provision.OnDemandResult{},
+		"Role":              provision.Role{},
+		"Failure":           provision.Failure{},
+		"DeletionThreshold": provision.DeletionThreshold{},
+		"FailureThreshold":  provision.FailureThreshold{},
+		"Quarantine":        provision.Quarantine{},
+		"StagedDeletes":     provision.StagedDeletes{},
+		"Plan":              provision.Plan{},
+		"PlannedAction":     provision.PlannedAction{},
+		"AuditEntry":        provision.AuditEntry{},
+		"AuditDetails":      provision.AuditDetails{},
+		"AuditChange":       provision.AuditChange{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
-	closed := []string{"NewApp", "AppChange", "Config", "Role", "ObjectMapping", "Actions", "AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest"}
+	closed := []string{"NewApp", "AppChange", "Config", "DeletionThreshold", "FailureThreshold", "Role", "ObjectMapping", "Actions",
+		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}
@@ -323,8 +333,8 @@ func schemaType(doc openAPIDoc, s *openAPISchema) string {
 }
 
 // TestOpenAPILogValues holds the documented provisioning actions and
-// statuses (of log records, of failures, and of the logs query) to the
-// engine's.
+// statuses (of log records, of failures, of plans, and of the logs query)
+// and audit actions to the engine's.
 func TestOpenAPILogValues(t *testing.T) {
 	t.Parallel()
 	doc, _ := readOpenAPI(t)
@@ -339,6 +349,8 @@ func TestOpenAPILogValues(t *testing.T) {
 		{"LogRecord.provisioningAction", schemas["LogRecord"].Properties["provisioningAction"].Enum, actions},
 		{"LogRecord.status", schemas["LogRecord"].Properties["status"].Enum, statuses},
 		{"Failure.provisioningAction", schemas["Failure"].Properties["provisioningAction"].Enum, actions},
+		{"PlannedAction.provisioningAction", schemas["PlannedAction"].Properties["provisioningAction"].Enum, actions},
+		{"AuditEntry.action", schemas["AuditEntry"].Properties["action"].Enum, provision.AuditActions()},
 	} {
 		if !slices.Equal(c.got, c.want) {
 			t.Errorf("%s: enum %q, want %q", c.where, c.got, c.want)

@@ -236,6 +236,61 @@ func (a *recordingAdmin) ProvisionOnDemand(ctx context.Context, tenantID, app st
 	return cannedOnDemand(), nil
 }
 
+func (a *recordingAdmin) AllowDeletes(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "AllowDeletes", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) RejectDeletes(ctx context.Context, tenantID, app string) error {
+	return a.record(adminCall{Method: "RejectDeletes", Tenant: tenantID, App: app})
+}
+
+func (a *recordingAdmin) Plan(ctx context.Context, tenantID, app string) (*provision.Plan, error) {
+	if err := a.record(adminCall{Method: "Plan", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return cannedPlan(app), nil
+}
+
+func (a *recordingAdmin) PlanChange(ctx context.Context, tenantID, app string, ch provision.AppChange) (*provision.Plan, error) {
+	if err := a.record(adminCall{Method: "PlanChange", Tenant: tenantID, App: app, Arg: ch}); err != nil {
+		return nil, err
+	}
+	return cannedPlan(app), nil
+}
+
+// auditArgs are Audit's arguments, as an adminCall records them.
+type auditArgs struct {
+	Before string
+	Limit  int
+}
+
+func (a *recordingAdmin) Audit(ctx context.Context, tenantID, app, before string, limit int) ([]provision.AuditEntry, error) {
+	if err := a.record(adminCall{Method: "Audit", Tenant: tenantID, App: app, Arg: auditArgs{before, limit}}); err != nil {
+		return nil, err
+	}
+	return cannedAudit(app), nil
+}
+
+func cannedPlan(app string) *provision.Plan {
+	return &provision.Plan{App: app, ConfigVersion: 4,
+		Creates: []provision.PlannedAction{{Source: provision.Identity{ID: "u-2", Type: "User", DisplayName: "bob"}, Target: provision.Identity{Type: "User"},
+			Action: provision.ActionCreate, Reason: "created in the directory", Changes: []provision.ModifiedProperty{{Name: "userName", NewValue: "bob"}}}},
+		Updates: []provision.PlannedAction{{Source: provision.Identity{ID: "u-1", Type: "User", DisplayName: "alice"}, Target: provision.Identity{ID: "t-1", Type: "User"},
+			Action: provision.ActionUpdate, Reason: "differs in the target", Changes: []provision.ModifiedProperty{{Name: "title", OldValue: "a", NewValue: "b"}}}},
+		Disables: []provision.PlannedAction{{Source: provision.Identity{ID: "u-3", Type: "User", DisplayName: "carol"}, Target: provision.Identity{ID: "t-3", Type: "User"},
+			Action: provision.ActionDisable, Reason: "not assigned to the application"}},
+		Deletes: []provision.PlannedAction{}, Failures: []provision.PlannedAction{}, Unchanged: 7, Skipped: 1, Staged: true, Limit: 1, Recent: 0}
+}
+
+func cannedAudit(app string) []provision.AuditEntry {
+	return []provision.AuditEntry{{ID: "e-2", At: testTime, App: app, AppID: "0b0e8f8e-1c55-4b43-9a43-0c6b5e6f3c11", Actor: "alice", Action: "update",
+		Details: &provision.AuditDetails{Changes: []provision.AuditChange{
+			{Field: "scope", Old: json.RawMessage(`"assigned"`), New: json.RawMessage(`"all"`)},
+			{Field: "secretToken", New: json.RawMessage(`"changed"`)}}}},
+		{ID: "e-1", At: testTime.Add(-time.Hour), App: app, AppID: "0b0e8f8e-1c55-4b43-9a43-0c6b5e6f3c11", Actor: "alice", Action: "start",
+			Details: &provision.AuditDetails{Force: true}}}
+}
+
 // syncBuffer is a log destination that tests read while the server writes.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -534,6 +589,31 @@ func TestAdminRoutes(t *testing.T) {
 			wantStatus: 200, wantBody: cannedLogs(),
 			wantCall: adminCall{Method: "Logs", Tenant: as.Tenant, App: "hr app/1", Arg: provision.LogFilter{}},
 		},
+		{name: "allow deletes", method: "POST", path: name + "/allow-deletes", wantStatus: 204, wantCall: app("AllowDeletes")},
+		{name: "reject deletes", method: "POST", path: name + "/reject-deletes", wantStatus: 204, wantCall: app("RejectDeletes")},
+		{
+			name: "plan", method: "POST", path: name + "/plan",
+			wantStatus: 200, wantBody: cannedPlan("hr app/1"), wantCall: app("Plan"),
+		},
+		{
+			name: "plan of a change", method: "POST", path: name + "/plan", body: `{"scope":"assigned","config":{"scope":"all","accidentalDeletions":{"count":10,"percent":5,"window":"2h"},"objects":[]}}`,
+			wantStatus: 200, wantBody: cannedPlan("hr app/1"),
+			wantCall: adminCall{Method: "PlanChange", Tenant: as.Tenant, App: "hr app/1", Arg: provision.AppChange{Scope: ptr("assigned"), Config: &provision.Config{
+				Scope: "all", AccidentalDeletions: provision.DeletionThreshold{Count: 10, Percent: 5, Window: provision.Duration(2 * time.Hour)},
+				Objects: []provision.ObjectMapping{}}}},
+		},
+		{
+			name: "plan with a blank body", method: "POST", path: name + "/plan", body: " \n",
+			wantStatus: 200, wantBody: cannedPlan("hr app/1"), wantCall: app("Plan"),
+		},
+		{
+			name: "audit", method: "GET", path: name + "/audit",
+			wantStatus: 200, wantBody: cannedAudit("hr app/1"), wantCall: adminCall{Method: "Audit", Tenant: as.Tenant, App: "hr app/1", Arg: auditArgs{}},
+		},
+		{
+			name: "audit page", method: "GET", path: name + "/audit?before=e-9&limit=5",
+			wantStatus: 200, wantBody: cannedAudit("hr app/1"), wantCall: adminCall{Method: "Audit", Tenant: as.Tenant, App: "hr app/1", Arg: auditArgs{"e-9", 5}},
+		},
 		{
 			name: "provision on demand", method: "POST", path: name + "/provision", body: `{"group":"Sales","members":["alice","bob"]}`,
 			wantStatus: 200, wantBody: cannedOnDemand(),
@@ -579,7 +659,7 @@ func TestAdminEmptyLists(t *testing.T) {
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	as.URL = hs.URL
-	for _, path := range []string{"/api/v1/apps", "/api/v1/apps/x/assignments", "/api/v1/apps/x/logs", "/api/v1/apps/x/failures", "/api/v1/templates"} {
+	for _, path := range []string{"/api/v1/apps", "/api/v1/apps/x/assignments", "/api/v1/apps/x/logs", "/api/v1/apps/x/failures", "/api/v1/apps/x/audit", "/api/v1/templates"} {
 		resp := as.call(t, as.AdminToken, "GET", path, "")
 		if resp.Status != 200 || resp.Raw != "[]\n" {
 			t.Errorf("GET %s: %d %s, want 200 []", path, resp.Status, resp.Raw)
@@ -601,6 +681,9 @@ func (emptyAdmin) Logs(context.Context, string, string, provision.LogFilter) ([]
 	return nil, nil
 }
 func (emptyAdmin) Failures(context.Context, string, string, int) ([]provision.Failure, error) {
+	return nil, nil
+}
+func (emptyAdmin) Audit(context.Context, string, string, string, int) ([]provision.AuditEntry, error) {
 	return nil, nil
 }
 
@@ -736,6 +819,11 @@ func TestAdminRouting(t *testing.T) {
 		{"POST", "/api/v1/apps/hr/logs", 405, "GET"},
 		{"GET", "/api/v1/apps/hr/assignments/User/alice", 405, "DELETE"},
 		{"PATCH", "/api/v1/apps/hr/assignments", 405, "GET, POST"},
+		{"GET", "/api/v1/apps/hr/plan", 405, "POST"},
+		{"GET", "/api/v1/apps/hr/allow-deletes", 405, "POST"},
+		{"DELETE", "/api/v1/apps/hr/reject-deletes", 405, "POST"},
+		{"POST", "/api/v1/apps/hr/audit", 405, "GET"},
+		{"GET", "/api/v1/apps/hr/audit/e-1", 404, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -780,6 +868,9 @@ func TestAdminBodies(t *testing.T) {
 		{"empty", "POST", "/api/v1/apps", "", "", 400, "invalidSyntax", "body is empty"},
 		{"too large", "POST", "/api/v1/apps", big, "", 413, "", "larger than"},
 		{"not JSON", "POST", "/api/v1/apps", `name=hr`, "application/x-www-form-urlencoded", 415, "", "application/json"},
+		{"plan of an unknown field", "POST", "/api/v1/apps/hr/plan", `{"scop":"all"}`, "", 400, "invalidValue", `unknown field "scop"`},
+		{"plan of a malformed change", "POST", "/api/v1/apps/hr/plan", `{"scope":`, "", 400, "invalidSyntax", "byte offset"},
+		{"plan of a form", "POST", "/api/v1/apps/hr/plan", `scope=all`, "application/x-www-form-urlencoded", 415, "", "application/json"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1032,6 +1123,10 @@ func TestAdminJobQueries(t *testing.T) {
 		{method: "GET", path: "/failures?limit=0", detail: "limit=0: want a positive integer (at most 1000)"},
 		{method: "GET", path: "/failures?limit=many", detail: "limit=many: want a positive integer"},
 		{method: "GET", path: "/failures?count=5", detail: `unknown query parameter "count"; this endpoint takes limit`},
+		{method: "GET", path: "/audit?limit=0", detail: "limit=0: want a positive integer"},
+		{method: "GET", path: "/audit?user=alice", detail: `unknown query parameter "user"; this endpoint takes before, limit`},
+		{method: "POST", path: "/plan?dry=true", detail: `unknown query parameter "dry"; this endpoint takes none`},
+		{method: "POST", path: "/allow-deletes?all=true", detail: `unknown query parameter "all"; this endpoint takes none`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -1340,4 +1435,271 @@ func TestAdminRepointNeedsSecret(t *testing.T) {
 	if n := received.Load(); n != 0 {
 		t.Errorf("the listener received %d requests", n)
 	}
+}
+
+// namedToken creates an admin token of the default tenant named name.
+func (as *adminServer) namedToken(t *testing.T, name string) string {
+	t.Helper()
+	token, err := NewToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.Store.CreateToken(context.Background(), store.Token{TenantID: as.Tenant, Name: name, Prefix: token[:6], Scope: store.ScopeAdmin}, HashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// activeUsers counts the target's users, and the active ones among them.
+func (tg *engineTarget) activeUsers(t *testing.T) (users, active int) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", tg.URL+"/Users?count=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+tg.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Resources []struct {
+			Active bool `json:"active"`
+		}
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&list) != nil {
+		t.Fatalf("list the target's users: %s", resp.Status)
+	}
+	for _, u := range list.Resources {
+		if u.Active {
+			active++
+		}
+	}
+	return len(list.Resources), active
+}
+
+// TestAdminSafetyNet drives the real engine through the safety net's
+// routes: plans (of a fresh application, of one in sync, of a change that
+// is not saved), a scope change held by the accidental-deletion threshold,
+// reject-deletes and allow-deletes with and without a staged set, and the
+// audit log of it all, which names the admin token's name as the actor
+// and never a secret.
+func TestAdminSafetyNet(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	as, m := newEngineAdminServer(t)
+	tg := newEngineTarget(t)
+	alice := as.namedToken(t, "alice")
+	const path = "/api/v1/apps/hr"
+	for _, u := range []string{"cat@example.com", "ann@example.com", "bob@example.com"} {
+		if r := as.call(t, as.SCIMToken, "POST", "/scim/v2/Users", `{"userName":"`+u+`","active":true}`); r.Status != 201 {
+			t.Fatalf("create %s in the directory: %d %s", u, r.Status, r.Raw)
+		}
+	}
+	send := func(method, path, body string, want int) string {
+		t.Helper()
+		r := as.call(t, alice, method, path, body)
+		if r.Status != want {
+			t.Fatalf("%s %s: %d %s; want %d", method, path, r.Status, r.Raw, want)
+		}
+		return r.Raw
+	}
+	send("POST", "/api/v1/apps", fmt.Sprintf(`{"name":"hr","template":"scim","tenantUrl":%q,"secretToken":%q,"scope":"all"}`, tg.URL, tg.Token), 201)
+	var view provision.AppView
+	json.Unmarshal([]byte(send("GET", path, "", 200)), &view)
+	cfg := view.Config
+	cfg.AccidentalDeletions = provision.DeletionThreshold{Count: 1}
+	send("PATCH", path, mustJSON(t, provision.AppChange{Config: &cfg}), 200)
+	cycle := func(what string) *provision.CycleStatus {
+		t.Helper()
+		c, err := m.RunCycle(ctx, as.Tenant, "hr", false)
+		if err != nil || c == nil {
+			t.Fatalf("%s: %+v, %v", what, c, err)
+		}
+		return c
+	}
+	plan := func(body string) provision.Plan {
+		t.Helper()
+		raw := send("POST", path+"/plan", body, 200)
+		for _, list := range []string{"creates", "updates", "disables", "deletes", "failures"} {
+			if !strings.Contains(raw, `"`+list+`":[`) {
+				t.Errorf("the plan's %s is not a list: %s", list, raw)
+			}
+		}
+		var p provision.Plan
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("plan %s: %v", raw, err)
+		}
+		return p
+	}
+	names := func(as []provision.PlannedAction) string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.Source.DisplayName)
+		}
+		return strings.Join(out, " ")
+	}
+
+	// A fresh application: every user is a create, sorted by name, and
+	// nothing reaches the target.
+	p := plan("")
+	st := engineStatus(t, as, path)
+	if names(p.Creates) != "ann@example.com bob@example.com cat@example.com" || len(p.Updates)+len(p.Disables)+len(p.Deletes)+len(p.Failures) != 0 ||
+		p.Staged || p.App != "hr" || p.ConfigVersion != st.ConfigVersion {
+		t.Errorf("the plan of a fresh application: %+v; want the three creates on version %d", p, st.ConfigVersion)
+	}
+	if c := p.Creates[0]; c.Action != provision.ActionCreate || c.Source.Type != "User" || c.Source.ID == "" || len(c.Changes) == 0 {
+		t.Errorf("a planned create: %+v; want the user and the attributes it would set", c)
+	}
+	if n, _ := tg.activeUsers(t); n != 0 {
+		t.Errorf("the plan created %d users in the target", n)
+	}
+
+	// Nothing staged: allow and reject are refused, and say why.
+	for _, op := range []string{"/allow-deletes", "/reject-deletes"} {
+		as.call(t, alice, "POST", path+op, "").wantError(t, 409, "", "no staged disables or deletes")
+	}
+
+	send("POST", path+"/start?force=true", "", 204)
+	if c := cycle("the initial cycle"); c.Counts.Created != 3 {
+		t.Fatalf("the initial cycle: %+v", c.Counts)
+	}
+	if p := plan(""); len(p.Creates)+len(p.Updates)+len(p.Disables)+len(p.Deletes) != 0 || p.Unchanged != 3 {
+		t.Errorf("the plan after a cycle: %+v; want nothing to do, 3 unchanged", p)
+	}
+
+	// The plan of a scope change that would disable everyone: the
+	// threshold would hold the disables; nothing is saved.
+	before := engineStatus(t, as, path)
+	p = plan(`{"scope":"assigned"}`)
+	if names(p.Disables) != "ann@example.com bob@example.com cat@example.com" || !p.Staged || p.Limit != 1 || p.ConfigVersion != 0 {
+		t.Errorf("the plan of scope assigned: %+v; want the three disables, staged by the threshold of 1, of an unsaved configuration", p)
+	}
+	if d := p.Disables[0]; d.Action != provision.ActionDisable || d.Target.ID == "" || d.Reason == "" {
+		t.Errorf("a planned disable: %+v; want its target and why", d)
+	}
+	json.Unmarshal([]byte(send("GET", path, "", 200)), &view)
+	if after := engineStatus(t, as, path); view.Config.Scope != "all" || after.ConfigVersion != before.ConfigVersion || after.FullCyclePending {
+		t.Errorf("the plan of a change saved it: scope %s, version %d (was %d)", view.Config.Scope, after.ConfigVersion, before.ConfigVersion)
+	}
+	as.call(t, alice, "POST", path+"/plan", `{"scope":"some"}`).wantError(t, 400, "invalidValue", "")
+
+	// The change itself is held: nothing is disabled, the job is
+	// quarantined with the staged set.
+	send("PATCH", path, `{"scope":"assigned"}`, 200)
+	cycle("the cycle of the scope change")
+	if _, active := tg.activeUsers(t); active != 3 {
+		t.Errorf("%d active users in the target after the held cycle, want 3", active)
+	}
+	st = engineStatus(t, as, path)
+	if st.State != "quarantined" || st.Quarantine == nil || st.Quarantine.Reason != "TooManyDeletes" || st.StagedDeletes == nil ||
+		st.StagedDeletes.Disables != 3 || st.StagedDeletes.Limit != 1 || len(st.StagedDeletes.Sample) != 3 {
+		t.Fatalf("status after the trip: %s, quarantine %+v, staged %+v", st.State, st.Quarantine, st.StagedDeletes)
+	}
+	// reject-deletes drops the set: the target keeps its users.
+	send("POST", path+"/reject-deletes", "", 204)
+	cycle("the cycle of reject-deletes")
+	st = engineStatus(t, as, path)
+	if st.Quarantine != nil || st.StagedDeletes != nil {
+		t.Errorf("after reject-deletes: quarantine %+v, staged %+v", st.Quarantine, st.StagedDeletes)
+	}
+	if _, active := tg.activeUsers(t); active != 3 {
+		t.Errorf("%d active users after reject-deletes, want 3", active)
+	}
+	as.call(t, alice, "POST", path+"/allow-deletes", "").wantError(t, 409, "", "no staged")
+	// A restart's full cycle holds them again; allow-deletes sends them.
+	send("POST", path+"/restart", "", 204)
+	cycle("the full cycle of the restart")
+	if st := engineStatus(t, as, path); st.StagedDeletes == nil || st.StagedDeletes.Disables != 3 {
+		t.Fatalf("after the restart: staged %+v; want the three disables held again", st.StagedDeletes)
+	}
+	send("POST", path+"/allow-deletes", "", 204)
+	if c := cycle("the cycle of allow-deletes"); c.Counts.Disabled != 3 {
+		t.Errorf("allow-deletes: %+v; want 3 disabled", c.Counts)
+	}
+	if _, active := tg.activeUsers(t); active != 0 {
+		t.Errorf("%d active users after allow-deletes, want none", active)
+	}
+	if st := engineStatus(t, as, path); st.Quarantine != nil || st.StagedDeletes != nil || st.State != "idle" {
+		t.Errorf("after allow-deletes: %s, quarantine %+v, staged %+v", st.State, st.Quarantine, st.StagedDeletes)
+	}
+
+	// The audit log names alice for every action, newest first, with what
+	// changed and never a secret; it outlives the application.
+	send("PATCH", path, `{"secretToken":"`+tg.Token+`"}`, 200)
+	send("DELETE", path, "", 204)
+	raw := send("GET", path+"/audit", "", 200)
+	var entries []provision.AuditEntry
+	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+		if e.Actor != "alice" || e.App != "hr" || e.At.IsZero() || e.ID == "" {
+			t.Errorf("entry %+v: want alice's, of hr, with an id and a time", e)
+		}
+	}
+	want := "delete update allow-deletes restart reject-deletes update start update create"
+	if got := strings.Join(actions, " "); got != want {
+		t.Fatalf("audit actions:\n %s\nwant\n %s", got, want)
+	}
+	for _, secret := range []string{tg.Token, alice, as.AdminToken} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("the audit log holds a secret: %s", raw)
+		}
+	}
+	change := func(e provision.AuditEntry, field string) string {
+		if e.Details != nil {
+			for _, c := range e.Details.Changes {
+				if c.Field == field {
+					return string(c.Old) + " → " + string(c.New)
+				}
+			}
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		i           int
+		field, want string
+	}{
+		{1, "secretToken", ` → "changed"`},
+		{5, "scope", `"all" → "assigned"`},
+		{7, "accidentalDeletions", ` → {"count":1}`},
+		{8, "scope", ` → "all"`},
+		{8, "secretToken", ` → "set"`},
+	} {
+		if got := change(entries[c.i], c.field); got != c.want {
+			t.Errorf("the %s's %s: %q, want %q", entries[c.i].Action, c.field, got, c.want)
+		}
+	}
+	if d := entries[2].Details; d == nil || d.Disables != 3 || d.StagedID == "" {
+		t.Errorf("allow-deletes' details: %+v; want the staged set of 3 disables", d)
+	}
+	if d := entries[6].Details; d == nil || !d.Force {
+		t.Errorf("start's details: %+v; want force", d)
+	}
+	// Page by page.
+	var paged []string
+	cursor := ""
+	for range len(entries) + 1 {
+		q := "?limit=4"
+		if cursor != "" {
+			q += "&before=" + cursor
+		}
+		var page []provision.AuditEntry
+		json.Unmarshal([]byte(send("GET", path+"/audit"+q, "", 200)), &page)
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			paged = append(paged, e.Action)
+		}
+		cursor = page[len(page)-1].ID
+	}
+	if got := strings.Join(paged, " "); got != want {
+		t.Errorf("audit page by page: %s", got)
+	}
+	as.call(t, alice, "GET", "/api/v1/apps/nothing/audit", "").wantError(t, 404, "", "")
+	as.call(t, alice, "GET", path+"/audit?limit=1001", "").wantError(t, 400, "invalidValue", "at most 1000")
 }

@@ -35,6 +35,9 @@ func HashToken(token string) []byte {
 type credential struct {
 	tenantID string
 	scope    string // store.ScopeSCIM or store.ScopeAdmin
+	// actor names the token in the audit log: its name, or its id when
+	// it has none.
+	actor string
 }
 
 // tokenScope reads a stored scope: tokens created before scopes existed
@@ -77,7 +80,10 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 	if subtle.ConstantTimeCompare(hash, t.Hash) != 1 {
 		return invalid()
 	}
-	c := credential{tenantID: t.TenantID, scope: tokenScope(t.Scope)}
+	c := credential{tenantID: t.TenantID, scope: tokenScope(t.Scope), actor: t.Name}
+	if c.actor == "" {
+		c.actor = "token " + t.ID
+	}
 	s.tokens.put(hash, c)
 	return c, nil
 }
