@@ -64,6 +64,26 @@ func countingPOSTs(t *testing.T, base *target, at func(n int64)) (*target, *atom
 	return tg, &posts
 }
 
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(at time.Time) *testClock { return &testClock{now: at} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newTenantToken creates a SCIM token of a tenant of the target's store.
@@ -464,13 +484,9 @@ func TestFixedTokenRetriesEveryone(t *testing.T) {
 // seconds, on the Manager's clock), not at the next full cycle.
 func TestOutageIsRetriedOnSchedule(t *testing.T) {
 	ctx := context.Background()
-	var clock struct {
-		sync.Mutex
-		now time.Time
-	}
-	clock.now = time.Now()
-	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
-	advance := func(d time.Duration) { clock.Lock(); clock.now = clock.now.Add(d); clock.Unlock() }
+	clock := newTestClock(time.Now())
+	now := clock.Now
+	advance := clock.Advance
 	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
 	base := newTarget(t)
 	d.seedUsers(t, 10, "Engineer")
@@ -718,12 +734,8 @@ func TestProvisionOnDemandRecreatesLost(t *testing.T) {
 // saving its progress (it died) is shown as interrupted once its
 // heartbeat is a few seconds old, and the scheduler closes it.
 func TestDeadProcessShowsInterrupted(t *testing.T) {
-	var clock struct {
-		sync.Mutex
-		now time.Time
-	}
-	clock.now = time.Now()
-	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
+	clock := newTestClock(time.Now())
+	now := clock.Now
 	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1 })
 	base := newTarget(t)
 	d.seedUsers(t, 20, "Engineer")
@@ -736,9 +748,7 @@ func TestDeadProcessShowsInterrupted(t *testing.T) {
 		fresh = d.status(t, name)
 		// Ten seconds on, without a save of the progress: the process is
 		// taken for dead.
-		clock.Lock()
-		clock.now = clock.now.Add(10 * time.Second)
-		clock.Unlock()
+		clock.Advance(10 * time.Second)
 		seen = d.status(t, name)
 	})
 	d.newApp(t, tg, name, "ringcentral")
@@ -759,12 +769,8 @@ func TestDeadProcessShowsInterrupted(t *testing.T) {
 // stops the job.
 func TestLeaseRunOutSendsNothing(t *testing.T) {
 	ctx := context.Background()
-	var clock struct {
-		sync.Mutex
-		now time.Time
-	}
-	clock.now = time.Now()
-	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
+	clock := newTestClock(time.Now())
+	now := clock.Now
 	// The supervisor, which would notice too, looks only every few
 	// seconds: the fence's checks are on their own.
 	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 4; o.PollInterval = time.Hour })
@@ -783,9 +789,7 @@ func TestLeaseRunOutSendsNothing(t *testing.T) {
 		if n == 8 {
 			// The process "pauses" for longer than its lease while this
 			// request is in flight.
-			clock.Lock()
-			clock.now = clock.now.Add(DefaultLeaseTTL)
-			clock.Unlock()
+			clock.Advance(DefaultLeaseTTL)
 			expired.Store(true)
 		}
 	})

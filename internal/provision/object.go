@@ -1002,28 +1002,29 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 		return err
 	}
 	l.Exported = b
-	if j.dry {
+	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
+		if err := j.m.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
+			return fmt.Errorf("store the link: %w", err)
+		}
 		return nil
-	}
-	if err := j.guard(); err != nil {
-		return err
-	}
-	logs, err := j.commitRecord(rec)
-	if err != nil {
-		return err
-	}
-	if err := j.m.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
-		return fmt.Errorf("store the link: %w", err)
-	}
-	if rec != nil {
-		rec.ID = logs[0].ID
-	}
-	return nil
+	})
 }
 
 // deleteLink removes an object's link, with the log record of the target
 // write it follows, as putLink writes one.
 func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
+	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
+		if err := j.m.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
+			return fmt.Errorf("remove the link: %w", err)
+		}
+		return nil
+	})
+}
+
+// writeLink runs a write of a link with rec's stored form (none for nil),
+// once the fence allows it, and gives rec the id it was stored with. A
+// plan writes nothing.
+func (j *job) writeLink(rec *LogRecord, write func([]*store.ProvisioningLog) error) error {
 	if j.dry {
 		return nil
 	}
@@ -1034,8 +1035,8 @@ func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) er
 	if err != nil {
 		return err
 	}
-	if err := j.m.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
-		return fmt.Errorf("remove the link: %w", err)
+	if err := write(logs); err != nil {
+		return err
 	}
 	if rec != nil {
 		rec.ID = logs[0].ID

@@ -28,7 +28,7 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 	if err != nil {
 		return nil, err
 	}
-	j, err := m.openJob(ctx, a)
+	j, err := m.openJob(ctx, a, false)
 	if err != nil {
 		return nil, err
 	}

@@ -53,30 +53,13 @@ func (m *Manager) PlanChange(ctx context.Context, tenantID, app string, ch AppCh
 // plan runs a full cycle of a dry: version is the configuration version it
 // plans (0 for an unsaved change, whose client is made for it alone).
 func (m *Manager) plan(ctx context.Context, a *store.App, version int64, unsaved bool) (*Plan, error) {
-	cfg, err := decodeConfig(a.Config)
+	// An unsaved configuration gets a client of its own: the cached one
+	// is the saved configuration's.
+	j, err := m.openJob(ctx, a, unsaved)
 	if err != nil {
 		return nil, err
 	}
-	c, err := compile(cfg, m.catalog)
-	if err != nil {
-		return nil, err
-	}
-	client, err := m.client(a, cfg)
-	if unsaved {
-		client, err = m.newClient(a, cfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	js, s, err := m.loadState(ctx, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	ctl, err := decodeControl(a.Control)
-	if err != nil {
-		return nil, err
-	}
-	j := &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js, version: ctl.ConfigVersion, control: ctl, dry: true}
+	j.dry = true
 	ctx = scimclient.WithGate(ctx, func(method string) error {
 		if method != http.MethodGet {
 			return errDryRun

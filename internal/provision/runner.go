@@ -207,7 +207,7 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 	// Every request of the cycle to the target passes the fence right
 	// before it is sent.
 	ctx = scimclient.WithGate(ctx, func(string) error { return f.check() })
-	j, err := m.openJob(ctx, a)
+	j, err := m.openJob(ctx, a, false)
 	if err != nil {
 		return err
 	}
@@ -324,8 +324,10 @@ func (m *Manager) interrupt(appID string, cause error) {
 	}
 }
 
-// openJob loads what a cycle of an application needs.
-func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
+// openJob loads what a cycle of an application needs; with freshClient,
+// a SCIM client made for it alone rather than the application's cached
+// one.
+func (m *Manager) openJob(ctx context.Context, a *store.App, freshClient bool) (*job, error) {
 	cfg, err := decodeConfig(a.Config)
 	if err != nil {
 		return nil, err
@@ -339,6 +341,9 @@ func (m *Manager) openJob(ctx context.Context, a *store.App) (*job, error) {
 		return nil, err
 	}
 	client, err := m.client(a, cfg)
+	if freshClient {
+		client, err = m.newClient(a, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}

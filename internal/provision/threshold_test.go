@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,13 +189,9 @@ func TestDeletesAddUpOverTheWindow(t *testing.T) {
 // is turned Off.
 func TestQuarantineBacksOff(t *testing.T) {
 	ctx := context.Background()
-	var clock struct {
-		sync.Mutex
-		now time.Time
-	}
-	clock.now = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	now := func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now }
-	advance := func(d time.Duration) { clock.Lock(); clock.now = clock.now.Add(d); clock.Unlock() }
+	clock := newTestClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	now := clock.Now
+	advance := clock.Advance
 	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
 	base := newTarget(t)
 	d.seedUsers(t, 60, "Engineer")
