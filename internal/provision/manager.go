@@ -629,22 +629,6 @@ func (m *Manager) loadState(ctx context.Context, appID string) (*store.JobState,
 	return js, s, nil
 }
 
-// updateState changes a job's state outside its cycles (a restart, a
-// configuration change).
-func (m *Manager) updateState(ctx context.Context, appID string, change func(*jobState, *store.JobState)) error {
-	js, s, err := m.loadState(ctx, appID)
-	if err != nil {
-		return err
-	}
-	change(s, js)
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	js.State = b
-	return m.store.PutJobState(ctx, js)
-}
-
 // TestConnection checks the application's endpoint and token as Entra's
 // Test Connection does.
 func (m *Manager) TestConnection(ctx context.Context, tenantID, app string) (*TestResult, error) {
