@@ -88,6 +88,14 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 		if err != nil || !ok {
 			continue
 		}
+		// The list was read before the claim: provisioning may have been
+		// turned Off, or the configuration changed, since. The job runs on
+		// the application as it is now, and not at all when Off.
+		id := a.ID
+		if a, err = m.store.App(ctx, a.TenantID, id); err != nil || !a.Enabled {
+			m.store.ReleaseJob(context.WithoutCancel(ctx), id, m.owner)
+			continue
+		}
 		m.setRunning(a.ID, true)
 		started++
 		go func() {
