@@ -40,9 +40,11 @@ vet:
 
 # The race detector on the packages that run goroutines against each
 # other: the engine (workers, supervisor, fence), its client, the
-# notifier and the egress guard. It needs cgo.
+# notifier, the egress guard, the HTTP server and the stores (the
+# conformance suite's concurrency tests on both backends). It needs cgo.
 race:
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/provision/ ./internal/scimclient/ ./internal/notify/ ./internal/egress/
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/provision/ ./internal/scimclient/ ./internal/notify/ ./internal/egress/ \
+		./internal/server/ ./internal/store/...
 
 # Every package's tests (the store conformance suite and the replica tests
 # on both SQLite and PostgreSQL), then the HTTP server's tests once more
