@@ -247,7 +247,8 @@ type Failure struct {
 }
 
 // LogRecord is one provisioning-log record: what the job did, or decided
-// not to do, to one object (Entra's provisioningObjectSummary, spec §1.15).
+// not to do, to one object (Entra's provisioningObjectSummary:
+// https://learn.microsoft.com/graph/api/resources/provisioningobjectsummary).
 type LogRecord struct {
 	ID               string    `json:"id"`
 	ActivityDateTime time.Time `json:"activityDateTime"`

@@ -813,7 +813,8 @@ func (co *compiledObject) mapsActive() bool {
 // --- matching -----------------------------------------------------------------
 
 // match finds the target object of an unlinked source object by its
-// matching attributes, in precedence order (engine-behavior.md §1.7).
+// matching attributes, in precedence order, as Entra ID matches
+// (https://learn.microsoft.com/entra/identity/app-provisioning/customize-application-attributes).
 func (p *pass) match(ctx context.Context, co *compiledObject, want *desired, rec *LogRecord) (resource.Document, bool, error) {
 	any := false
 	for _, ca := range co.match {

@@ -1,8 +1,11 @@
 // Package scimclient is the provisioning engine's outbound SCIM 2.0 client:
 // it reads, matches, creates, patches and deletes objects in one
 // application's SCIM endpoint, sending what Microsoft Entra ID's provisioning
-// service sends (engine-behavior.md §1.10, entra-client.md §1.6–§2.3), paced
-// by a token bucket and retried the way the target's failures allow.
+// service sends, paced by a token bucket and retried the way the target's
+// failures allow. Entra's requests are documented in
+// https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups
+// and, for their aadOptscim062020 forms,
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility.
 //
 // A Client is made for one application and is safe for concurrent use; its
 // rate limit is shared by every call. A call whose context is done sends
@@ -56,7 +59,8 @@ const (
 	Entra Profile = "entra"
 )
 
-// The query flags an Entra Tenant URL may carry (entra-client.md §2.3).
+// The query flags an Entra Tenant URL may carry; see
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility#flags-to-alter-the-scim-behavior.
 // Accepting them lets an administrator paste the URL they used with Entra.
 const (
 	flagCompliant = "aadOptscim062020"     // means RFC7644
@@ -66,7 +70,8 @@ const (
 // Defaults for the zero values of Config and RetryPolicy.
 const (
 	// DefaultRateLimit is the rate Entra requires gallery apps to support,
-	// in requests per second (engine-behavior.md §3).
+	// in requests per second; see
+	// https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#gallery-onboarding-checklist.
 	DefaultRateLimit rate.Limit = 25
 	// DefaultTimeout bounds one attempt.
 	DefaultTimeout = 30 * time.Second

@@ -9,9 +9,10 @@ import (
 )
 
 // Code classifies a failure with the error codes of Entra ID's provisioning
-// logs (engine-behavior.md §1.11), so that an administrator who knows those
-// logs reads Ferry's the same way, and the engine can decide from one value
-// whether to escrow, drop a link or stop.
+// logs (https://learn.microsoft.com/entra/identity/monitoring-health/howto-analyze-provisioning-logs),
+// so that an administrator who knows those logs reads Ferry's the same way,
+// and the engine can decide from one value whether to escrow, drop a link or
+// stop.
 type Code string
 
 // The codes a Client reports. All but CodeBadRequest, CodeUnexpectedStatus

@@ -15,7 +15,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// entraUser is the create-user body of entra-client.md §1.6 (1).
+// entraUser is the Create User body of
+// https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#create-user.
 const entraUser = `{
 	"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
 	"externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
@@ -147,7 +148,7 @@ func seedGroup(f *fakeTarget) string {
 	return f.put("Groups", resource.Document{"displayName": "Sales"})
 }
 
-// checkHeaders asserts what every request carries (entra-client.md §1.6).
+// checkHeaders asserts what every request carries.
 func checkHeaders(t *testing.T, r recorded) {
 	t.Helper()
 	if got := r.Header.Get("Authorization"); got != "Bearer "+testToken {

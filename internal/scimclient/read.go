@@ -81,9 +81,10 @@ func (c *Client) FindBy(ctx context.Context, resourceType, attribute, value stri
 	return docs, err
 }
 
-// Match is FindBy for matching (engine-behavior.md §1.7): it returns the one
-// object found, found=false when there is none, and an *Error with code
-// DuplicateTargetEntries when there are several.
+// Match is FindBy for matching, as Entra ID matches objects
+// (https://learn.microsoft.com/entra/identity/app-provisioning/customize-application-attributes):
+// it returns the one object found, found=false when there is none, and an
+// *Error with code DuplicateTargetEntries when there are several.
 func (c *Client) Match(ctx context.Context, resourceType, attribute, value string) (doc resource.Document, found bool, err error) {
 	docs, r, err := c.find(ctx, resourceType, attribute, value)
 	switch {
@@ -317,10 +318,11 @@ func (c *Client) incompatible(r *request, resp *response, expected, problem stri
 const testExpected = "200 with an empty ListResponse"
 
 // TestConnection checks the endpoint and token as Entra's Test Connection
-// does (engine-behavior.md §1.3): it queries for a user that cannot exist,
-// GET /Users?filter=userName eq "<random GUID>", and passes only on 200 with
-// a ListResponse holding no resources. Any other answer is an *Error that
-// says what was sent, what came back and what was expected.
+// does (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#getting-started):
+// it queries for a user that cannot exist, GET /Users?filter=userName eq
+// "<random GUID>", and passes only on 200 with a ListResponse holding no
+// resources. Any other answer is an *Error that says what was sent, what
+// came back and what was expected.
 func (c *Client) TestConnection(ctx context.Context) error {
 	guid := c.guid()
 	q := url.Values{}

@@ -58,10 +58,11 @@ func (p Profile) opName(op patch.Op) string {
 }
 
 // wireValue adapts a value to the profile: Entra sends a boolean operation
-// value as the string "True" or "False" (entra-client.md §2.3 (a)). Only a
-// value that is itself a boolean is changed; Entra's default flavour sends
-// no path-less objects, and nested booleans (an email's primary) keep
-// their JSON type.
+// value as the string "True" or "False", as the request to disable users in
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility#flags-to-alter-the-scim-behavior
+// shows. Only a value that is itself a boolean is changed; Entra's default
+// flavour sends no path-less objects, and nested booleans (an email's
+// primary) keep their JSON type.
 func (p Profile) wireValue(v any) any {
 	if b, ok := v.(bool); ok && p == Entra {
 		if b {

@@ -10,9 +10,11 @@ import (
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-// TestEntraReplay replays the request sequence of entra-client.md §10, with
-// the bodies of §1.6, §1.7 and §2.3, once with the default (unflagged)
-// payloads and once with the aadOptscim062020 ones.
+// TestEntraReplay replays a provisioning run of Microsoft Entra ID with the
+// request bodies of https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups
+// and https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility,
+// once with the default (unflagged) payloads and once with the
+// aadOptscim062020 ones.
 func TestEntraReplay(t *testing.T) {
 	t.Parallel()
 	for _, flagged := range []bool{false, true} {
@@ -50,7 +52,7 @@ func replayEntra(t *testing.T, ts *testServer, flagged bool) {
 		}
 	}
 
-	// 4. Create User, §1.6 #1, with the enterprise URN, client meta and empty roles.
+	// 4. Create User with the enterprise URN, client meta and empty roles.
 	userName := "Test_User_" + randomGUID(t)
 	r = ts.do(t, "POST", "/Users", `{
 		"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -85,7 +87,7 @@ func replayEntra(t *testing.T, ts *testServer, flagged bool) {
 	// 6. Get by id.
 	ts.do(t, "GET", "/Users/"+id, "").expect(t, "get user", map[string]any{"id": id, "userName": userName, "active": true})
 
-	// 7. Update multi-valued attributes (§1.6 #6).
+	// 7. Update multi-valued attributes.
 	r = ts.do(t, "PATCH", "/Users/"+id, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations": [
 			{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
@@ -96,12 +98,12 @@ func replayEntra(t *testing.T, ts *testServer, flagged bool) {
 	r = ts.do(t, "GET", "/Users?filter="+filterQuery(`emails[type eq "work"].value eq "updatedemail@microsoft.com"`), "")
 	r.expect(t, "filter by work email", map[string]any{"totalResults": 1, "Resources.0.id": id})
 
-	// 8. Update userName (§1.6 #7).
+	// 8. Update userName.
 	userName = "5b50642d-" + randomGUID(t) + "@testuser.com"
 	ts.do(t, "PATCH", "/Users/"+id, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations": [{"op": "Replace","path": "userName","value": "`+userName+`"}]}`).
 		expect(t, "patch userName", map[string]any{"userName": userName})
 
-	// 9. Replace several attributes (§2.3(c)).
+	// 9. Replace several attributes.
 	if flagged {
 		r = ts.do(t, "PATCH", "/Users/"+id, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations": [
 			{ "op": "replace", "path": "emails[type eq \"work\"].value", "value": "TestMhvaes@test.microsoft.com" },
@@ -122,14 +124,14 @@ func replayEntra(t *testing.T, ts *testServer, flagged bool) {
 		"[" + enterpriseURN + "].employeeNumber": "Aklq",
 	})
 
-	// 10. Add a work email to a user that has none (Q6).
+	// 10. Add a work email to a user that has none.
 	r = ts.do(t, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"manager-`+randomGUID(t)+`","active":true}`)
 	r.wantStatus(t, "create manager", 201)
 	managerID := r.Body["id"].(string)
 	ts.do(t, "PATCH", "/Users/"+managerID, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"emails[type eq \"work\"].value","value":"boss@contoso.com"}]}`).
 		expect(t, "add missing work email", map[string]any{"emails.0.type": "work", "emails.0.value": "boss@contoso.com"})
 
-	// 11. Manager: add as a bare id, replace, clear (Q7).
+	// 11. Manager: add as a bare id, replace, clear.
 	managerPath := "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
 	ts.do(t, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"`+managerPath+`","value":"`+managerID+`"}]}`).
 		expect(t, "add manager", map[string]any{"[" + enterpriseURN + "].manager.value": managerID})

@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// TestOktaSequence replays the requests Okta sends (entra-client.md §5.1,
-// §5.2): lookups with startIndex/count, create with password and groups,
-// PUT of the whole resource, path-less deactivation, group push with a
-// filtered remove and an add in one PATCH.
+// TestOktaSequence replays the requests Okta sends, as
+// https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20 and
+// Okta's SPEC test show them: lookups with startIndex/count, create with
+// password and groups, PUT of the whole resource, path-less deactivation,
+// group push with a filtered remove and an add in one PATCH.
 func TestOktaSequence(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -40,7 +41,7 @@ func TestOktaSequence(t *testing.T) {
 		t.Fatal("the password was stored")
 	}
 
-	// Case-insensitive userName lookup (§5.2 step 9).
+	// Case-insensitive userName lookup, as Okta's SPEC test probes.
 	ts.do(t, "GET", "/Users?filter="+q(`userName eq "TEST.USER@OKTA.LOCAL"`)+"&startIndex=1&count=100", "").
 		expect(t, "caps lookup", map[string]any{"totalResults": 1, "Resources.0.id": id})
 	ts.do(t, "POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"test.user@okta.local"}`).

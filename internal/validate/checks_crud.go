@@ -37,7 +37,7 @@ func userChecks() []Check {
 		},
 		{
 			ID: "rfc.users.delete", Title: "DELETE answers 204; the user is then gone from GET, filters and a second DELETE",
-			Source: "RFC 7644 §3.6; entra-client.md §8.9", Profiles: in(ProfileRFC), Run: checkDeleteUser,
+			Source: "RFC 7644 §3.6", Profiles: in(ProfileRFC), Run: checkDeleteUser,
 		},
 	}
 }
@@ -299,7 +299,7 @@ func groupChecks() []Check {
 		},
 		{
 			ID: "rfc.groups.filter", Title: "Groups are found by displayName and by member (members[value eq ...])",
-			Source: "RFC 7644 §3.4.2.2; entra-client.md §1.1, §1.2 (queries about members)", Profiles: in(ProfileRFC, ProfileEntra), Requires: "groups", Run: checkFilterGroups,
+			Source: "RFC 7644 §3.4.2.2; " + msSCIM + "#group-provisioning-and-deprovisioning", Profiles: in(ProfileRFC, ProfileEntra), Requires: "groups", Run: checkFilterGroups,
 		},
 	}
 }

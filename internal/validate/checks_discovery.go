@@ -27,15 +27,15 @@ func discoveryChecks() []Check {
 		},
 		{
 			ID: "rfc.content-type", Title: "Responses with a body are application/scim+json",
-			Source: "RFC 7644 §3.1, §8.1; entra-client.md §1.2, §8.13", Profiles: in(ProfileRFC, ProfileEntra), Run: checkContentType,
+			Source: "RFC 7644 §3.1, §8.1; " + msEntraImpl, Profiles: in(ProfileRFC, ProfileEntra), Run: checkContentType,
 		},
 		{
 			ID: "rfc.auth.missing-token", Title: "A request without credentials gets 401 with a SCIM Error",
-			Source: "RFC 7644 §2, §3.12; entra-client.md §8.2", Profiles: in(ProfileRFC), Run: checkMissingToken,
+			Source: "RFC 7644 §2, §3.12", Profiles: in(ProfileRFC), Run: checkMissingToken,
 		},
 		{
 			ID: "rfc.auth.invalid-token", Title: "A request with an invalid bearer token gets 401 with a SCIM Error",
-			Source: "RFC 7644 §2, §3.12; entra-client.md §10.21", Profiles: in(ProfileRFC, ProfileEntra), Run: checkInvalidToken,
+			Source: "RFC 7644 §2, §3.12; " + oktaSpec + " (bad credentials)", Profiles: in(ProfileRFC, ProfileEntra), Run: checkInvalidToken,
 		},
 	}
 }
@@ -159,7 +159,7 @@ func checkAttributeDefs(r *Response, attrs []any, where string) error {
 		path := where + "." + name
 		typ, _ := lookupString(a, "type")
 		if !slices.Contains(attrTypes, typ) {
-			return failf(r, "%s: type %q is not one of %s (RFC 7643 §2.3, camelCase as entra-client.md §1.2 requires)", path, typ, strings.Join(attrTypes, ", "))
+			return failf(r, "%s: type %q is not one of %s (RFC 7643 §2.3; Entra requires camelCase too)", path, typ, strings.Join(attrTypes, ", "))
 		}
 		for _, c := range characteristics {
 			if v, ok := lookup(a, c.key); ok {
@@ -294,7 +294,7 @@ func errorChecks() []Check {
 	return []Check{
 		{
 			ID: "rfc.error.not-found", Title: "GET, PUT, PATCH and DELETE of an unknown id answer 404 with a SCIM Error",
-			Source: "RFC 7644 §3.12, §3.4.1; entra-client.md §1.6 #3", Profiles: in(ProfileRFC), Run: checkNotFound,
+			Source: "RFC 7644 §3.12, §3.4.1; " + msSCIM + "#get-user", Profiles: in(ProfileRFC), Run: checkNotFound,
 		},
 		{
 			ID: "rfc.error.unknown-endpoint", Title: "An unknown endpoint answers 404 with a SCIM Error",
@@ -318,7 +318,7 @@ func errorChecks() []Check {
 		},
 		{
 			ID: "rfc.error.malformed-json", Title: "A POST whose body is not JSON answers 400",
-			Source: "RFC 7644 §3.12 (invalidSyntax); entra-client.md §4.1 step 44", Profiles: in(ProfileRFC), Run: func(ctx context.Context, s *Session) error {
+			Source: "RFC 7644 §3.12 (invalidSyntax); " + msTests + " (malformed JSON)", Profiles: in(ProfileRFC), Run: func(ctx context.Context, s *Session) error {
 				r, err := s.do(ctx, request{method: http.MethodPost, path: "/Users", body: `{"schemas":["` + scim.UserURN + `"],"userName":"` + s.userName("bad") + `","acve": tre}`})
 				if err != nil {
 					return err
@@ -335,7 +335,7 @@ func errorChecks() []Check {
 		},
 		{
 			ID: "rfc.error.missing-username", Title: "Creating a user without userName answers 400",
-			Source: "RFC 7643 §4.1 (userName REQUIRED); RFC 7644 §3.3; entra-client.md §4.1 step 43, Q16", Profiles: in(ProfileRFC, ProfileEntra), Run: func(ctx context.Context, s *Session) error {
+			Source: "RFC 7643 §4.1 (userName REQUIRED); RFC 7644 §3.3; " + msTests + " (POST without userName)", Profiles: in(ProfileRFC, ProfileEntra), Run: func(ctx context.Context, s *Session) error {
 				r, err := s.do(ctx, request{method: http.MethodPost, path: "/Users", body: map[string]any{
 					"schemas": []any{scim.UserURN}, "name": map[string]any{"givenName": "No", "familyName": "Username"}, "externalId": s.name("x"),
 				}})
@@ -354,7 +354,7 @@ func errorChecks() []Check {
 		},
 		{
 			ID: "rfc.error.uniqueness", Title: "Creating a user with a taken userName answers 409 uniqueness",
-			Source: "RFC 7644 §3.3, §3.12 Table 9; entra-client.md §8.15", Profiles: in(ProfileRFC), Run: func(ctx context.Context, s *Session) error {
+			Source: "RFC 7644 §3.3, §3.12 Table 9", Profiles: in(ProfileRFC), Run: func(ctx context.Context, s *Session) error {
 				u, err := s.createUser(ctx, nil)
 				if err != nil {
 					return err

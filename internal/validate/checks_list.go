@@ -25,7 +25,7 @@ func listChecks() []Check {
 		},
 		{
 			ID: "rfc.pagination.pages", Title: "startIndex and count page through results: each once, totals constant, startIndex echoed",
-			Source: "RFC 7644 §3.4.2.4; entra-client.md §4.4 (SCIM_User_Pagination_Test), §8.12", Profiles: in(ProfileRFC), Requires: "filter", Run: checkPages,
+			Source: "RFC 7644 §3.4.2.4; " + msGallery + " (SCIM_User_Pagination_Test)", Profiles: in(ProfileRFC), Requires: "filter", Run: checkPages,
 		},
 		{
 			ID: "rfc.pagination.count-zero", Title: "count=0, and a negative count, return only totalResults",
@@ -167,7 +167,7 @@ func checkPages(ctx context.Context, s *Session) error {
 		}
 		for _, id := range l.ids() {
 			if seen[id] {
-				return failf(l.resp, "resource %s appears on two pages; the order must be stable across pages (entra-client.md §5.1 step 3, §8.12)", id)
+				return failf(l.resp, "resource %s appears on two pages; the order must be stable across pages (Okta imports page by page)", id)
 			}
 			seen[id] = true
 		}

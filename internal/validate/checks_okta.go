@@ -8,11 +8,11 @@ import (
 	"github.com/ferryid/ferry/internal/scim"
 )
 
-// The Okta checks replay entra-client.md §5.1 (what Okta's client sends)
-// and §5.2 (Okta's SCIM 2.0 SPEC test) with Okta's headers, including a
-// Content-Type on GET and application/json on create.
+// The Okta checks replay what Okta's client sends (oktaSCIM) and Okta's SCIM
+// 2.0 SPEC test (oktaSpec) with Okta's headers, including a Content-Type on
+// GET and application/json on create.
 
-// oktaHeaders are the SPEC test's default headers (entra-client.md §5.2).
+// oktaHeaders are the SPEC test's default headers.
 func oktaHeaders() []string {
 	return []string{
 		"Accept", "application/scim+json",
@@ -26,7 +26,7 @@ func (s *Session) oktaGet(ctx context.Context, path string) (*Response, error) {
 	return s.get(ctx, path, oktaHeaders()...)
 }
 
-// oktaUser creates a user with Okta's create body (§5.1 step 2).
+// oktaUser creates a user with Okta's create body.
 func (s *Session) oktaUser(ctx context.Context, header ...string) (*created, map[string]any, error) {
 	email := s.userName("okta")
 	body := map[string]any{
@@ -51,33 +51,33 @@ func (s *Session) oktaUser(ctx context.Context, header ...string) (*created, map
 func oktaChecks() []Check {
 	checks := []Check{
 		{ID: "okta.lookup", Title: "The existence check with startIndex=1&count=100 answers 200 with integer counts and no match",
-			Source: "entra-client.md §5.1 step 1, §5.2 steps 3 and 5", Run: checkOktaLookup},
+			Source: oktaSCIM + " (Create users: determine if the user already exists)", Run: checkOktaLookup},
 		{ID: "okta.create-user", Title: "Okta's create (password, locale, groups: []) sent as application/json answers 201 with the user",
-			Source: "entra-client.md §5.1 step 2, §5.2 step 6", Run: checkOktaCreate},
+			Source: oktaSCIM + " (Create users)", Run: checkOktaCreate},
 		{ID: "okta.get-user", Title: "GET by id returns id, userName, name, active and emails, non-empty",
-			Source: "entra-client.md §5.2 steps 2 and 7", Run: checkOktaGet},
+			Source: oktaSpec + " (GET of a user by id)", Run: checkOktaGet},
 		{ID: "okta.list-users", Title: "count=1&startIndex=1 returns one user with integer counts; pages are stable",
-			Source: "entra-client.md §5.2 step 1, §5.1 step 3", Run: checkOktaList},
+			Source: oktaSpec + " (first step: count=1&startIndex=1)", Run: checkOktaList},
 		{ID: "okta.duplicate-user", Title: "Creating the same userName again answers 409 with a SCIM Error and a detail",
-			Source: "entra-client.md §5.2 step 8, §5.1 step 2", Run: checkOktaDuplicate},
+			Source: oktaSpec + " (the same user created twice)", Run: checkOktaDuplicate},
 		{ID: "okta.user-name-case", Title: "A userName lookup in capitals answers 200 and finds the user",
-			Source: "entra-client.md §5.2 step 9; RFC 7643 §4.1 (case insensitive)", Run: checkOktaCase},
+			Source: oktaSpec + " (userName in capitals); RFC 7643 §4.1", Run: checkOktaCase},
 		{ID: "okta.list-groups", Title: "GET /Groups answers 200 with a ListResponse",
-			Source: "entra-client.md §5.2 step 10 (optional there: skipped when the endpoint has no groups)", Requires: "groups", Run: checkOktaGroups},
+			Source: oktaSpec + " (GET /Groups, optional there: skipped when the endpoint has no groups)", Requires: "groups", Run: checkOktaGroups},
 		{ID: "okta.bad-credentials", Title: `"Authorization: non-token" answers 401 with detail, status "401" and the Error schema`,
-			Source: "entra-client.md §5.2 step 11", Run: checkOktaBadCredentials},
+			Source: oktaSpec + " (bad credentials)", Run: checkOktaBadCredentials},
 		{ID: "okta.unknown-user", Title: `An unknown id answers 404 with detail, status "404" and the Error schema`,
-			Source: "entra-client.md §5.2 steps 4 and 12", Run: checkOktaUnknown},
+			Source: oktaSpec + " (an id that does not exist)", Run: checkOktaUnknown},
 		{ID: "okta.put-user", Title: "GET then PUT of the entire object with one change answers 200 with the change",
-			Source: "entra-client.md §5.1 step 5, §5.3", Run: checkOktaPut},
+			Source: oktaSCIM + " (Update a specific user: PUT)", Run: checkOktaPut},
 		{ID: "okta.deactivate", Title: `Path-less replace {"active": false} deactivates; the user stays readable; true reactivates`,
-			Source: "entra-client.md §5.1 steps 6-7, §5.3", Run: checkOktaDeactivate},
+			Source: oktaSCIM + " (Update a specific user: PATCH to deactivate and reactivate)", Run: checkOktaDeactivate},
 		{ID: "okta.group-push", Title: "Group push: create with members [], add a member, read it back with value and display",
-			Source: "entra-client.md §5.1 step 8", Requires: "groups", Run: checkOktaGroupPush},
+			Source: oktaSCIM + " (Group Push)", Requires: "groups", Run: checkOktaGroupPush},
 		{ID: "okta.group-membership", Title: "One PATCH renaming path-less (with id) and removing one member by filter and adding another",
-			Source: "entra-client.md §5.1 step 8", Requires: "groups", Run: checkOktaGroupMembership},
+			Source: oktaSCIM + " (Group Push)", Requires: "groups", Run: checkOktaGroupMembership},
 		{ID: "okta.group-full-push", Title: "Full push replaces members; DELETE answers 204",
-			Source: "entra-client.md §5.1 step 8", Requires: "groups", Run: checkOktaFullPush},
+			Source: oktaSCIM + " (Group Push)", Requires: "groups", Run: checkOktaFullPush},
 	}
 	for i := range checks {
 		checks[i].Profiles = in(ProfileOkta)

@@ -97,7 +97,7 @@ func userPatchCases() []patchCase {
 			verify: func(d map[string]any, r *Response, _ *created) error {
 				return wantEmails(d, r, "work@validate.example", "home@validate.example")
 			}},
-		{id: "rfc.patch.replace-filtered", title: `replace on emails[type eq "work"].value changes only the work email`, source: rfcPatch + ".3 (valuePath); entra-client.md §1.6 #6",
+		{id: "rfc.patch.replace-filtered", title: `replace on emails[type eq "work"].value changes only the work email`, source: rfcPatch + ".3 (valuePath); " + msSCIM + "#update-user-multi-valued-properties",
 			setup: map[string]any{"emails": both()},
 			body:  constBody(patchBody(op("replace", `emails[type eq "work"].value`, "new@validate.example"))),
 			verify: func(d map[string]any, r *Response, _ *created) error {
@@ -143,7 +143,7 @@ func userPatchCases() []patchCase {
 			verify: func(d map[string]any, r *Response, _ *created) error {
 				return firstErr(wantValue(d, r, "Nick", "nickName"), wantValue(d, r, "Title", "title"))
 			}},
-		{id: "rfc.patch.pathless-replace", title: "replace without a path replaces every attribute of the value", source: rfcPatch + ".3 (path omitted); entra-client.md §5.1 step 6",
+		{id: "rfc.patch.pathless-replace", title: "replace without a path replaces every attribute of the value", source: rfcPatch + ".3 (path omitted); " + oktaSCIM + " (deactivate)",
 			setup: map[string]any{"name": name, "title": "Old"},
 			body:  constBody(patchBody(op("replace", "", map[string]any{"title": "New", "name": map[string]any{"givenName": "Other"}, "active": false}))),
 			verify: func(d map[string]any, r *Response, _ *created) error {
@@ -286,16 +286,16 @@ func groupPatchCases() []groupPatchCase {
 		{id: "rfc.patch.members-add", title: "add to members appends the new members and keeps the others", source: rfcPatch + ".1",
 			members: []int{0}, want: []int{0, 1, 2},
 			body: func(u []string) any { return patchBody(op("add", "members", memberRefs(u[1], u[2]))) }},
-		{id: "rfc.patch.members-add-existing", title: "add of a member already in the group changes nothing and succeeds", source: rfcPatch + ".1 (a value already there: no change, success); entra-client.md Q14",
+		{id: "rfc.patch.members-add-existing", title: "add of a member already in the group changes nothing and succeeds", source: rfcPatch + ".1 (a value already there: no change, success)",
 			members: []int{0, 1}, want: []int{0, 1},
 			body: func(u []string) any { return patchBody(op("add", "members", memberRefs(u[0]))) }},
-		{id: "rfc.patch.members-remove-filter", title: `remove of members[value eq "id"] removes that member only`, source: rfcPatch + ".2 (valuePath filter); entra-client.md §2.3 (d)",
+		{id: "rfc.patch.members-remove-filter", title: `remove of members[value eq "id"] removes that member only`, source: rfcPatch + ".2 (valuePath filter); " + msFlags + " (remove a group member, with the flag)",
 			members: []int{0, 1}, want: []int{1},
 			body: func(u []string) any { return patchBody(op("remove", "members[value eq "+quote(u[0])+"]", nil)) }},
-		{id: "rfc.patch.members-remove-all", title: "remove of members without a filter removes every member", source: rfcPatch + ".2 (no filter: all values are removed); entra-client.md Q4",
+		{id: "rfc.patch.members-remove-all", title: "remove of members without a filter removes every member", source: rfcPatch + ".2 (no filter: all values are removed)",
 			members: []int{0, 1}, want: nil,
 			body: func([]string) any { return patchBody(op("remove", "members", nil)) }},
-		{id: "rfc.patch.members-replace", title: "replace of members sets exactly the given members", source: rfcPatch + ".3; entra-client.md §5.1 step 8 (full push)",
+		{id: "rfc.patch.members-replace", title: "replace of members sets exactly the given members", source: rfcPatch + ".3; " + oktaSCIM + " (Group Push: full push)",
 			members: []int{0, 1}, want: []int{2},
 			body: func(u []string) any { return patchBody(op("replace", "members", memberRefs(u[2]))) }},
 		{id: "rfc.patch.group-display-name", title: "replace of displayName renames the group and keeps its members", source: rfcPatch + ".3",

@@ -45,7 +45,7 @@ func lookupBool(v any, keys ...string) (bool, bool) {
 }
 
 // lookupInt returns an integer value. A JSON string holding digits is not
-// an integer: Okta requires real numbers (entra-client.md §5.1).
+// an integer: Okta requires real numbers.
 func lookupInt(v any, keys ...string) (int, bool) {
 	x, ok := lookup(v, keys...)
 	if !ok {
@@ -247,7 +247,7 @@ type listResponse struct {
 // totalResults is not zero, and no more resources than itemsPerPage says.
 func wantList(r *Response) (*listResponse, error) {
 	if r.Status == http.StatusNotFound && strings.Contains(r.URL, "filter=") {
-		return nil, failf(r, "a filter query answered 404; a query answers 200 with a ListResponse, with totalResults 0 when nothing matches (RFC 7644 §3.4.2; entra-client.md Q15: 404 only for GET by id)")
+		return nil, failf(r, "a filter query answered 404; a query answers 200 with a ListResponse, with totalResults 0 when nothing matches (RFC 7644 §3.4.2; 404 is for GET by id only)")
 	}
 	doc, err := wantJSON(r, http.StatusOK)
 	if err != nil {
@@ -260,7 +260,7 @@ func wantList(r *Response) (*listResponse, error) {
 	var ok bool
 	if l.total, ok = lookupInt(doc, "totalResults"); !ok {
 		v, _ := lookup(doc, "totalResults")
-		return nil, failf(r, "totalResults is %s; RFC 7644 §3.4.2 requires an integer (Okta rejects anything else, entra-client.md §5.1)", show(v))
+		return nil, failf(r, "totalResults is %s; RFC 7644 §3.4.2 requires an integer (Okta rejects anything else)", show(v))
 	}
 	for _, k := range []string{"startIndex", "itemsPerPage"} {
 		v, has := lookup(doc, k)
@@ -269,7 +269,7 @@ func wantList(r *Response) (*listResponse, error) {
 		}
 		n, isInt := lookupInt(doc, k)
 		if !isInt {
-			return nil, failf(r, "%s is %s; it must be an integer (RFC 7644 §3.4.2, entra-client.md §5.1 and §8.12)", k, show(v))
+			return nil, failf(r, "%s is %s; it must be an integer (RFC 7644 §3.4.2; Okta rejects anything else)", k, show(v))
 		}
 		if k == "startIndex" {
 			l.startIndex = n
@@ -323,10 +323,11 @@ func (l *listResponse) ids() []string {
 
 // wantEmptyList checks the answer to a query that matches nothing: 200 with
 // totalResults 0 and, when strict, a present, empty Resources array, which
-// Entra and Microsoft's tests require (entra-client.md §1.6 #5, §4.1).
+// Entra (msSCIM's Get User by query - Zero results) and Microsoft's tests
+// (msTests) require.
 func wantEmptyList(r *Response, strict bool) error {
 	if r.Status == http.StatusNotFound {
-		return failf(r, "a query that matches nothing answered 404; RFC 7644 §3.4.2 requires 200 with totalResults 0, and Entra quarantines an app whose filter answers 404 (entra-client.md §3.2)")
+		return failf(r, "a query that matches nothing answered 404; RFC 7644 §3.4.2 requires 200 with totalResults 0, and Entra quarantines an app whose filter answers 404")
 	}
 	l, err := wantList(r)
 	if err != nil {
@@ -336,7 +337,7 @@ func wantEmptyList(r *Response, strict bool) error {
 		return failf(r, "totalResults %d with %d resources, want 0 matches", l.total, len(l.resources))
 	}
 	if strict && !l.hasResources {
-		return failf(r, `the empty ListResponse has no "Resources": [] (Entra's and Microsoft's tests expect an empty array, entra-client.md §4.1 steps 65-66)`)
+		return failf(r, `the empty ListResponse has no "Resources": [] (Entra's and Microsoft's tests expect an empty array)`)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (s *Session) create(ctx context.Context, typ string, body any, header ...st
 	}
 	id, ok := lookupString(doc, "id")
 	if !ok || id == "" {
-		return nil, failf(r, "creating a %s: the response has no id (entra-client.md §1.2: every response that returns a resource must include id)", typ)
+		return nil, failf(r, "creating a %s: the response has no id (RFC 7643 §3.1: every representation of a resource includes its id)", typ)
 	}
 	s.track(typ, id)
 	return &created{id: id, doc: doc, resp: r}, nil

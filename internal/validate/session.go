@@ -194,8 +194,9 @@ func (s *Session) get(ctx context.Context, path string, header ...string) (*Resp
 	return s.do(ctx, request{method: http.MethodGet, path: path, header: header})
 }
 
-// query builds "?k=v&k2=v2" in the given order (some clients' order matters,
-// entra-client.md Q12), escaping values as a form does: spaces become "+".
+// query builds "?k=v&k2=v2" in the given order (some clients' order matters:
+// Entra sends excludedAttributes before filter), escaping values as a form
+// does: spaces become "+".
 func query(pairs ...string) string {
 	var b strings.Builder
 	for i := 0; i+1 < len(pairs); i += 2 {
@@ -212,7 +213,7 @@ func query(pairs ...string) string {
 }
 
 // escape20 escapes a query value with spaces as %20, the other encoding
-// clients use (entra-client.md Q12, §5.1).
+// clients use (Okta's existence check does).
 func escape20(v string) string {
 	return strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
 }

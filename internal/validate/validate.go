@@ -5,9 +5,9 @@
 // filters, sorting, paging, projection, PATCH, ETags, Bulk and errors.
 //
 // It drives any endpoint over HTTP with a bearer token, so it tests Ferry and
-// its peers alike. Every check names the RFC section or client behaviour it
-// comes from (../shared/specs/entra-client.md for the clients) and, when it
-// fails, the request it sent and what came back.
+// its peers alike. Every check names the RFC section or public document it
+// comes from (sources.go lists the clients' documents) and, when it fails,
+// the request it sent and what came back.
 package validate
 
 import (
@@ -51,7 +51,7 @@ const (
 type Check struct {
 	ID       string   // stable identifier, e.g. "rfc.filter.eq"; reports and CI key on it
 	Title    string   // one line saying what is checked
-	Source   string   // the RFC section or client behaviour it comes from
+	Source   string   // the RFC section or public document it comes from
 	Profiles []string // the profiles it belongs to
 	// Requires names the features the check needs, comma-separated: a
 	// ServiceProviderConfig key ("bulk", "etag", "sort", "filter", "patch")

@@ -134,7 +134,10 @@ func checkWritable(t resource.Target) error {
 }
 
 // clears reports whether an add or replace value means "clear": Entra sends
-// "" and null to empty an attribute (entra-client.md Q7, Q9).
+// "" and null to empty an attribute, and Microsoft's gallery tests
+// (SCIM_Null_Update_Test, SCIM_Update_Manager_Test in
+// https://github.com/AzureAD/SCIMReferenceCode/blob/master/Microsoft.SCIM.LogicAppValidationTemplate/StandardLogicApp/SCIM-Validation-Test-Overview.md)
+// expect it to.
 func clears(v any) bool {
 	if v == nil {
 		return true
@@ -351,7 +354,7 @@ func applyMulti(a *schema.Attribute, cur any, op Op, v any) (any, error) {
 		}
 		// Entra removes group members with a value array (and no filter):
 		// only the listed values go, never the whole attribute
-		// (entra-client.md Q4).
+		// (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#update-group-remove-members).
 		out := make([]any, 0, len(elems))
 		for _, e := range elems {
 			if !containsElement(a, given, e) {
@@ -431,7 +434,7 @@ func applyFiltered(a *schema.Attribute, f filter.Expr, sub *schema.Attribute, cu
 		// Entra adds a work email, phone or address with
 		// emails[type eq "work"].value even when none exists yet; the
 		// filter's equality clauses describe the element to create
-		// (entra-client.md Q6).
+		// (https://github.com/wireapp/wire-server/pull/5419).
 		elem, ok := elementFromFilter(a, f)
 		if !ok {
 			return nil, scim.BadRequest(scim.NoTarget, "no value of %q matches the filter %s", a.Name, f.String())

@@ -8,7 +8,8 @@ import (
 )
 
 // entraUpdate is the six-operation PATCH Entra sends for an attribute
-// update (entra-client.md §2.3(c)).
+// update (the request to replace multiple attributes in
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility).
 var entraUpdate = []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 	{ "op": "Replace", "path": "displayName", "value": "Pvlo" },
 	{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": "TestBcwqnm@test.microsoft.com" },

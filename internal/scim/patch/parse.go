@@ -1,11 +1,12 @@
 // Package patch parses RFC 7644 §3.5.2 PATCH requests and applies them to
 // resource documents atomically: every operation applies or none does.
 //
-// Besides the RFC's forms it accepts what Entra ID and Okta actually send
-// (../specs/entra-client.md §2.3 and §9): capitalised ops, booleans as
-// strings, path-less values with dotted and URN-qualified keys, member
-// removal by value array, adds to a filtered path that matches nothing, a
-// manager given as a bare id, and empty or null values that clear.
+// Besides the RFC's forms it accepts what Entra ID and Okta actually send:
+// capitalised ops, booleans as strings, path-less values with dotted and
+// URN-qualified keys, member removal by value array, adds to a filtered path
+// that matches nothing, a manager given as a bare id, and empty or null
+// values that clear. Entra's default and aadOptscim062020 forms are shown in
+// https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility.
 package patch
 
 import (

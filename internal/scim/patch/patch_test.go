@@ -17,7 +17,8 @@ const (
 	ent      = `"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
 )
 
-// entraUser is the user of entra-client.md §1.6 #1 after creation.
+// entraUser is the user of Entra's Create User request
+// (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#create-user) after creation.
 const entraUser = `{` + userURN + `,"externalId":"0a21f0f2","userName":"Test_User_00aa","active":true,
 	"emails":[{"primary":true,"type":"work","value":"Test_User_11bb@testuser.com"}],
 	"name":{"formatted":"givenName familyName","familyName":"familyName","givenName":"givenName"}}`
@@ -98,13 +99,15 @@ func runPatchCases(t *testing.T, cases []patchCase) {
 	}
 }
 
-// TestEntraForms replays every PATCH form of entra-client.md §1.6, §1.7,
-// §2.3 and §9, with the request bodies as the spec gives them.
+// TestEntraForms replays the PATCH forms Entra ID sends, with the request
+// bodies of https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups
+// and https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility,
+// and the variants seen in the field that apply.go accepts.
 func TestEntraForms(t *testing.T) {
 	t.Parallel()
 	runPatchCases(t, []patchCase{
 		{
-			name: "§1.6 #6 replace work email and familyName (capitalised op)", rt: "User", start: entraUser,
+			name: "replace work email and familyName (capitalised op)", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"},
 				{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}]}`,
@@ -113,42 +116,42 @@ func TestEntraForms(t *testing.T) {
 				"name":{"formatted":"givenName familyName","familyName":"updatedFamilyName","givenName":"givenName"}}`,
 		},
 		{
-			name: "§1.6 #7 replace userName", rt: "User", start: entraUser,
+			name: "replace userName", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"userName","value":"5b50642d@testuser.com"}]}`,
 			want: strings.Replace(entraUser, "Test_User_00aa", "5b50642d@testuser.com", 1),
 		},
 		{
-			name: "§1.6 #8 disable with Operations before schemas", rt: "User", start: entraUser,
+			name: "disable with Operations before schemas", rt: "User", start: entraUser,
 			body: `{"Operations":[{"op":"Replace","path":"active","value":false}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`,
 			want: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
 		},
 		{
-			name: "§2.3(a) Q2 disable with the string False", rt: "User", start: entraUser,
+			name: "disable with the string False", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{ "op": "Replace", "path": "active", "value": "False" }]}`,
 			want: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
 		},
 		{
-			name: "§2.3(a) flagged disable", rt: "User", start: entraUser,
+			name: "flagged disable", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{ "op": "replace", "path": "active", "value": false }]}`,
 			want: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
 		},
 		{
-			name: "Q2 enable with the string True", rt: "User", start: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
+			name: "enable with the string True", rt: "User", start: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"True"}]}`,
 			want: entraUser,
 		},
 		{
-			name: "§2.3(b) Add a single-valued string", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "Add a single-valued string", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[ { "op": "Add", "path": "nickName", "value": "Babs" } ]}`,
 			want: `{` + userURN + `,"userName":"a","nickName":"Babs"}`,
 		},
 		{
-			name: "§2.3(b) flagged add", rt: "User", start: `{` + userURN + `,"userName":"a","nickName":"Old"}`,
+			name: "flagged add", rt: "User", start: `{` + userURN + `,"userName":"a","nickName":"Old"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[ { "op": "add", "path": "nickName", "value": "Babs" } ]}`,
 			want: `{` + userURN + `,"userName":"a","nickName":"Babs"}`,
 		},
 		{
-			name: "§2.3(c) replace multiple attributes, one op each", rt: "User", start: entraUser,
+			name: "replace multiple attributes, one op each", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{ "op": "Replace", "path": "displayName", "value": "Pvlo" },
 				{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": "TestBcwqnm@test.microsoft.com" },
@@ -161,7 +164,7 @@ func TestEntraForms(t *testing.T) {
 				"name":{"formatted":"givenName familyName","familyName":"Pkqf","givenName":"Gtfd"},` + ent + `:{"employeeNumber":"Eqpj"}}`,
 		},
 		{
-			name: "§2.3(c) Q3 flagged path-less replace with dotted and URN keys", rt: "User", start: entraUser,
+			name: "flagged path-less replace with dotted and URN keys", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{ "op": "replace", "path": "emails[type eq \"work\"].value", "value": "TestMhvaes@test.microsoft.com" },
 				{ "op": "replace", "value": { "displayName": "Bjfe", "name.givenName": "Kkom", "name.familyName": "Unua",
@@ -171,49 +174,49 @@ func TestEntraForms(t *testing.T) {
 				"name":{"formatted":"givenName familyName","familyName":"Unua","givenName":"Kkom"},` + ent + `:{"employeeNumber":"Aklq"}}`,
 		},
 		{
-			name: "Q3 Okta path-less replace of active", rt: "User", start: entraUser,
+			name: "Okta path-less replace of active", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`,
 			want: strings.Replace(entraUser, `"active":true`, `"active":false`, 1),
 		},
 		{
-			name: "§1.7 #14 Q5 add member with $ref null", rt: "Group", start: `{` + groupURN + `,"displayName":"Admins"}`,
+			name: "add member with $ref null", rt: "Group", start: `{` + groupURN + `,"displayName":"Admins"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"f648f8d5ea4e4cd38e9c"}]}]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"f648f8d5ea4e4cd38e9c"}]}`,
 		},
 		{
-			name: "§1.7 #15 §2.3(d) Q4 Remove with a value array removes only those members", rt: "Group", start: group,
+			name: "Remove with a value array removes only those members", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"$ref":null,"value":"f648f8d5ea4e4cd38e9c"}]}]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"u1"},{"value":"u2"}]}`,
 		},
 		{
-			name: "§2.3(d) unflagged remove of one member", rt: "Group", start: group,
+			name: "unflagged remove of one member", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[ { "op": "Remove", "path": "members", "value": [ { "value": "u1" } ] } ]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"u2"},{"value":"f648f8d5ea4e4cd38e9c"}]}`,
 		},
 		{
-			name: "§2.3(d) Q4 flagged remove by members[value eq id]", rt: "Group", start: group,
+			name: "flagged remove by members[value eq id]", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[ { "op": "remove", "path": "members[value eq \"u2\"]" } ]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"u1"},{"value":"f648f8d5ea4e4cd38e9c"}]}`,
 		},
 		{
-			name: "Q4 bare remove of members clears them all", rt: "Group", start: group,
+			name: "bare remove of members clears them all", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members"}]}`,
 			want: `{` + groupURN + `,"displayName":"Admins"}`,
 		},
 		{
-			name: "Q5 several members in one op, several ops, display and displayName, duplicates", rt: "Group", start: group,
+			name: "several members in one op, several ops, display and displayName, duplicates", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"id":"ignored","Operations":[
 				{"op":"Add","path":"members","value":[{"value":"u3","display":"Three"},{"value":"u4","displayName":"Four"},{"value":"u1"}]},
 				{"op":"Add","path":"members","value":[{"value":"u5"}],"name":"addMember"}]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"u1"},{"value":"u2"},{"value":"f648f8d5ea4e4cd38e9c"},{"value":"u3","display":"Three"},{"value":"u4"},{"value":"u5"}]}`,
 		},
 		{
-			name: "Q5 member as a bare string", rt: "Group", start: `{` + groupURN + `,"displayName":"Admins"}`,
+			name: "member as a bare string", rt: "Group", start: `{` + groupURN + `,"displayName":"Admins"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":"u9"}]}`,
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"u9"}]}`,
 		},
 		{
-			name: "§1.7 #13 replace group displayName", rt: "Group", start: group,
+			name: "replace group displayName", rt: "Group", start: group,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"displayName","value":"1879db59updatedDisplayName"}]}`,
 			want: strings.Replace(group, `"Admins"`, `"1879db59updatedDisplayName"`, 1),
 		},
@@ -231,65 +234,65 @@ func TestEntraForms(t *testing.T) {
 			want: `{` + groupURN + `,"displayName":"Admins","members":[{"value":"x1"},{"value":"x2"}]}`,
 		},
 		{
-			name: "Q6 Add to a filtered path with no match creates the element", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "Add to a filtered path with no match creates the element", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"emails[type eq \"work\"].value","value":"x@contoso.com"}]}`,
 			want: `{` + userURN + `,"userName":"a","emails":[{"type":"work","value":"x@contoso.com","primary":true}]}`,
 		},
 		{
-			name: "Q6 Replace on a missing work phone, beside a primary mobile", rt: "User",
+			name: "Replace on a missing work phone, beside a primary mobile", rt: "User",
 			start: `{` + userURN + `,"userName":"a","phoneNumbers":[{"type":"mobile","value":"1","primary":true}]}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"phoneNumbers[type eq \"work\"].value","value":"555"}]}`,
 			want:  `{` + userURN + `,"userName":"a","phoneNumbers":[{"type":"mobile","value":"1","primary":true},{"type":"work","value":"555"}]}`,
 		},
 		{
-			name: "Q6 work address sub-attributes one op at a time", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "work address sub-attributes one op at a time", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{"op":"Add","path":"addresses[type eq \"work\"].country","value":"ML"},
 				{"op":"Add","path":"addresses[type eq \"work\"].locality","value":"Bamako"}]}`,
 			want: `{` + userURN + `,"userName":"a","addresses":[{"type":"work","country":"ML","locality":"Bamako","primary":true}]}`,
 		},
 		{
-			name: "Q7 manager as a plain string", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "manager as a plain string", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"2c2f6fb8-1234"}]}`,
 			want: `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"value":"2c2f6fb8-1234"}}}`,
 		},
 		{
-			name: "Q7 replace manager drops the old reference", rt: "User",
+			name: "replace manager drops the old reference", rt: "User",
 			start: `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"value":"m1","$ref":"../Users/m1"}}}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"m2"}]}`,
 			want:  `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"value":"m2"}}}`,
 		},
 		{
-			name: "Q7 legacy manager path with a value array", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "legacy manager path with a value array", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"manager","value":[{"$ref":"http://x/scim/Users/00aa","value":"00aa"}]}]}`,
 			want: `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"$ref":"http://x/scim/Users/00aa","value":"00aa"}}}`,
 		},
 		{
-			name: "Q7 Q9 replace manager with empty string clears it", rt: "User",
+			name: "replace manager with empty string clears it", rt: "User",
 			start: `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"value":"m1"}}}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":""}]}`,
 			want:  `{` + userURN + `,"userName":"a"}`,
 		},
 		{
-			name: "Q7 remove manager", rt: "User",
+			name: "remove manager", rt: "User",
 			start: `{` + bothURN + `,"userName":"a",` + ent + `:{"manager":{"value":"m1"},"department":"Sales"}}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]}`,
 			want:  `{` + bothURN + `,"userName":"a",` + ent + `:{"department":"Sales"}}`,
 		},
 		{
-			name: "Q8 Remove with a value on a filtered single-valued path", rt: "User",
+			name: "Remove with a value on a filtered single-valued path", rt: "User",
 			start: `{` + userURN + `,"userName":"a","emails":[{"type":"work","value":"old@x","primary":true},{"type":"home","value":"h@x"}]}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"emails[type eq \"work\"].value","value":"old@x"}]}`,
 			want:  `{` + userURN + `,"userName":"a","emails":[{"type":"home","value":"h@x"}]}`,
 		},
 		{
-			name: "Q8 Remove naming a value that is no longer there changes nothing", rt: "User",
+			name: "Remove naming a value that is no longer there changes nothing", rt: "User",
 			start: `{` + userURN + `,"userName":"a","emails":[{"type":"work","value":"new@x"}]}`,
 			body:  `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"emails[type eq \"work\"].value","value":"old@x"}]}`,
 			want:  `{` + userURN + `,"userName":"a","emails":[{"type":"work","value":"new@x"}]}`,
 		},
 		{
-			name: "Q9 empty string and null clear attributes", rt: "User",
+			name: "empty string and null clear attributes", rt: "User",
 			start: `{` + userURN + `,"userName":"a","title":"Boss","nickName":"B","name":{"givenName":"G","familyName":"F"}}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{"op":"Replace","path":"title","value":""},
@@ -298,21 +301,21 @@ func TestEntraForms(t *testing.T) {
 			want: `{` + userURN + `,"userName":"a","name":{"familyName":"F"}}`,
 		},
 		{
-			name: "Q11 roles with a JSON-encoded value, then replace-all", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
+			name: "roles with a JSON-encoded value, then replace-all", rt: "User", start: `{` + userURN + `,"userName":"a"}`,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 				{"op":"Add","path":"roles","value":[{"value":"{\"id\":\"06b07648\",\"value\":\"25\",\"displayName\":\"Role1234\"}"}]},
 				{"op":"replace","path":"roles","value":[{"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":"User","value":"User"},{"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":"Test","value":"Test"}]}]}`,
 			want: `{` + userURN + `,"userName":"a","roles":[{"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":"User","value":"User"},{"primary":false,"type":"WindowsAzureActiveDirectoryRole","display":"Test","value":"Test"}]}`,
 		},
 		{
-			name: "Q1 capitalised attribute names", rt: "User", start: entraUser,
+			name: "capitalised attribute names", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"Op":"REPLACE","Path":"Name.FamilyName","Value":"X"},{"op":"add","path":"emails[Type eq \"work\"].Primary","value":"False"}]}`,
 			want: `{` + userURN + `,"externalId":"0a21f0f2","userName":"Test_User_00aa","active":true,
 				"emails":[{"primary":false,"type":"work","value":"Test_User_11bb@testuser.com"}],
 				"name":{"formatted":"givenName familyName","familyName":"X","givenName":"givenName"}}`,
 		},
 		{
-			name: "Q14 repeated no-op update", rt: "User", start: entraUser,
+			name: "repeated no-op update", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"userName","value":"Test_User_00aa"}]}`,
 			want: entraUser,
 		},

@@ -99,8 +99,8 @@ func TestNormalizeUser(t *testing.T) {
 		want string
 	}{
 		{
-			// entra-client.md §1.6 #1: enterprise URN without enterprise data,
-			// client meta, empty roles.
+			// Entra's Create User (https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#create-user):
+			// enterprise URN without enterprise data, client meta, empty roles.
 			name: "entra create user",
 			in: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
 				"externalId":"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef","userName":"Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee","active":true,
@@ -111,7 +111,8 @@ func TestNormalizeUser(t *testing.T) {
 				"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee"}`,
 		},
 		{
-			// §1.8: misspelled enterprise URN, nulls, enterprise attributes at the top level.
+			// Entra's older create body (Example 2 of the same tutorial):
+			// misspelled enterprise URN, nulls, enterprise attributes at the top level.
 			name: "entra legacy nulls",
 			in: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
 				"externalId":"jyoung","userName":"jyoung@testuser.com","active":true,"addresses":null,"displayName":"Joy Young",
