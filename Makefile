@@ -21,7 +21,7 @@ FUZZ_TARGETS := \
 # it needs no install step and stays out of go.mod.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet race unit postgres-binaries fuzz fuzz-long bench bench-postgres bench-engine
+.PHONY: all build test test-short vet race unit postgres-binaries fuzz fuzz-long bench bench-postgres bench-engine
 
 all: build
 
@@ -29,6 +29,11 @@ build:
 	CGO_ENABLED=0 $(GO) build -o bin/ferry ./cmd/ferry
 
 test: vet unit race fuzz
+
+# A quick loop while working: every package's tests but the end-to-end
+# ones between ferry serve processes; no race detector, no fuzzing.
+test-short: postgres-binaries
+	CGO_ENABLED=0 $(GO) test -count=1 -short ./...
 
 # Formatting, vet, a tidy go.mod and staticcheck.
 vet:

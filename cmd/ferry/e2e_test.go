@@ -70,6 +70,15 @@ func postgresDatabase(t *testing.T) string {
 	return dsn
 }
 
+// skipShort skips an end-to-end test between ferry serve processes in
+// the quick loop (go test -short, make test-short); make test runs it.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("an end-to-end test between ferry serve processes: make test runs it")
+	}
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -151,6 +160,7 @@ func postUser(client *http.Client, base, token, userName string) (string, int, e
 // server with SIGKILL mid-stream, restarts it on the same database and
 // checks that every user acknowledged with 201 is there.
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
+	skipShort(t)
 	database := filepath.Join(t.TempDir(), "ferry.db")
 	addr := freePort(t)
 	token := createToken(t, database)

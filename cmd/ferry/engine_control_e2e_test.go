@@ -185,6 +185,7 @@ func createRecords(t *testing.T, env []string, app string) map[string]int {
 // held by the accidental-deletion threshold until allow-deletes, and a
 // wrong token quarantining the job until it is fixed.
 func TestEngineControlFerryToFerry(t *testing.T) {
+	skipShort(t)
 	const users = 1000
 	r := newEngineRig(t, users)
 
@@ -389,6 +390,7 @@ func sum(counts map[string]int) int {
 // and every user in B has exactly one create record, those created just
 // before the kill included.
 func TestEngineSurvivesKill(t *testing.T) {
+	skipShort(t)
 	const users = 1000
 	r := newEngineRig(t, users)
 	b := r.tenant(t, "killed")

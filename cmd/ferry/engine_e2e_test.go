@@ -90,6 +90,7 @@ func versions(t *testing.T, c scimClient) map[string]string {
 // directory, with its engine) into another (B: the application), with the
 // ringcentral and scim templates, driven through the ferry apps command.
 func TestProvisionFerryToFerry(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
 	addrA, addrB := freePort(t), freePort(t)

@@ -177,6 +177,7 @@ func (r *replicaRig) waitCompleted(t *testing.T, addr string) appState {
 // paused one, resumed, sends nothing to the target and writes no log
 // record, and the target never saw a create for a user it had.
 func TestPausedReplicaSendsNothing(t *testing.T) {
+	skipShort(t)
 	const users = 600
 	r := newReplicaRig(t, users)
 	ferryCLI(t, r.env, "apps", "start", "app")
@@ -230,6 +231,7 @@ func TestPausedReplicaSendsNothing(t *testing.T) {
 // cycle, whose final counts equal the creates the target received, with
 // exactly one log record for each.
 func TestKilledReplicaCycleIsCarriedOn(t *testing.T) {
+	skipShort(t)
 	const users = 600
 	r := newReplicaRig(t, users)
 	ferryCLI(t, r.env, "apps", "start", "app")

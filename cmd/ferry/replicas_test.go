@@ -56,6 +56,7 @@ func (c scimClient) do(t *testing.T, method, path, body string, header ...string
 // PostgreSQL database, started at the same moment on an empty database,
 // and checks over HTTP that they behave as one service.
 func TestReplicasShareOnePostgres(t *testing.T) {
+	skipShort(t)
 	ctx := context.Background()
 	database := postgresDatabase(t)
 	addrs := []string{freePort(t), freePort(t)}
