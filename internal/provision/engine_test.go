@@ -671,15 +671,29 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 	waitFor("ann's create", func() bool { return tg.user(t, "ann@example.com") != nil })
 	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Two" })
 	waitFor("ann's update", func() bool { return tg.user(t, "ann@example.com").Doc["title"] == "Two" })
-	// Off: no more cycles.
+	// Off: no more cycles. A witness application, On, into a target of
+	// its own, tells when the scheduler has looked at the next change: by
+	// then it has looked at the application that is Off too, in the same
+	// pass over the applications.
+	witness := newTarget(t)
+	if _, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "witness", Template: "ringcentral", TenantURL: witness.url, SecretToken: witness.token, Scope: ScopeAll}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.m.Start(ctx, d.tenant, "witness", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the witness's create", func() bool { return witness.user(t, "ann@example.com") != nil })
 	if err := d.m.Stop(ctx, d.tenant, app.Name); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // a cycle under way finishes
+	tg.take()
 	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Three" })
-	time.Sleep(300 * time.Millisecond)
+	waitFor("the witness's update", func() bool { return witness.user(t, "ann@example.com").Doc["title"] == "Three" })
 	if got := tg.user(t, "ann@example.com").Doc["title"]; got != "Two" {
 		t.Errorf("a change reached the target while provisioning was Off: title %v", got)
+	}
+	if w := writes(tg.take()); len(w) != 0 {
+		t.Errorf("requests reached the target while provisioning was Off: %v", w)
 	}
 }
 
