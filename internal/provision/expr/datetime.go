@@ -437,10 +437,9 @@ func dayNames(abbrev bool) []string {
 }
 
 // parseTime parses s by toks as .NET's DateTime.ParseExact does under
-// styles. Fields the format lacks default as in .NET: a missing date is
-// today (now, in UTC) unless NoCurrentDateDefault, a missing year this year,
-// a missing month or day 1, a missing time midnight. A time with an offset
-// or Z is converted to UTC; its kind decides what K prints.
+// styles. Fields the format lacks default as in .NET (see defaults); a time
+// with an offset or Z is converted to UTC, and its kind decides what K
+// prints.
 func parseTime(s string, toks []fmtToken, styles dateStyles, now time.Time) (parsedTime, error) {
 	if styles&allowLeadingWhite != 0 {
 		s = strings.TrimLeftFunc(s, unicode.IsSpace)
@@ -448,210 +447,323 @@ func parseTime(s string, toks []fmtToken, styles dateStyles, now time.Time) (par
 	if styles&allowTrailingWhite != 0 {
 		s = strings.TrimRightFunc(s, unicode.IsSpace)
 	}
-	sc := &timeScanner{s: s}
-	year, month, day := -1, -1, -1
-	hour, minute, sec, nsec := 0, 0, 0, 0
-	ampm := -1 // 0 AM, 1 PM
-	var zone time.Duration
-	hasZone, zulu := false, false
-	inner := styles&allowInnerWhite != 0
-
-	fail := func(what string) (parsedTime, error) {
-		if sc.i >= len(s) {
-			return parsedTime{}, fmt.Errorf("expected %s at the end of the input", what)
-		}
-		return parsedTime{}, fmt.Errorf("expected %s at position %d", what, sc.i)
+	p := &timeParser{
+		timeScanner: timeScanner{s: s},
+		fields:      timeFields{year: -1, month: -1, day: -1, ampm: -1},
+		inner:       styles&allowInnerWhite != 0,
 	}
 	for k := 0; k < len(toks); k++ {
-		tok := toks[k]
-		if inner && tok.spec != 0 {
-			sc.skipSpace()
+		if p.inner && toks[k].spec != 0 {
+			p.skipSpace()
 		}
-		n := tok.n
-		var ok bool
-		switch tok.spec {
-		case 0:
-			lit := tok.lit
-			optionalDot := strings.HasSuffix(lit, ".") && k+1 < len(toks) && toks[k+1].spec == 'F'
-			if optionalDot {
-				lit = lit[:len(lit)-1]
-			}
-			for _, r := range lit {
-				if inner && unicode.IsSpace(r) {
-					sc.skipSpace()
-					continue
-				}
-				got, size := utf8.DecodeRuneInString(s[sc.i:])
-				if sc.i >= len(s) || got != r {
-					return fail(strconv.Quote(string(r)))
-				}
-				sc.i += size
-			}
-			if optionalDot {
-				// .NET lets a "." before F digits be absent with them.
-				if sc.i < len(s) && s[sc.i] == '.' {
-					sc.i++
-				} else {
-					k++
-				}
-			}
-			continue
-		case 'y':
-			lo, hi := n, n
-			if n == 1 {
-				lo, hi = 1, 2
-			}
-			if year, ok = sc.digits(lo, hi); !ok {
-				return fail("the year")
-			}
-			if n <= 2 {
-				// Two-digit years fall in 1950–2049, the invariant
-				// culture's window.
-				if year < 50 {
-					year += 2000
-				} else {
-					year += 1900
-				}
-			}
-		case 'M':
-			switch {
-			case n <= 2:
-				month, ok = sc.digits(n, 2)
-			default:
-				month, ok = sc.word(monthNames(n == 3))
-				month++
-			}
-			if !ok {
-				return fail("the month")
-			}
-		case 'd':
-			if n <= 2 {
-				if day, ok = sc.digits(n, 2); !ok {
-					return fail("the day")
-				}
-			} else if _, ok = sc.word(dayNames(n == 3)); !ok {
-				return fail("the name of the day")
-			}
-		case 'h', 'H':
-			if hour, ok = sc.digits(min(n, 2), 2); !ok {
-				return fail("the hour")
-			}
-			if tok.spec == 'h' && (hour < 1 || hour > 12) {
-				return parsedTime{}, fmt.Errorf("the hour %d is not between 1 and 12", hour)
-			}
-		case 'm':
-			if minute, ok = sc.digits(min(n, 2), 2); !ok {
-				return fail("the minutes")
-			}
-		case 's':
-			if sec, ok = sc.digits(min(n, 2), 2); !ok {
-				return fail("the seconds")
-			}
-		case 'f', 'F':
-			start := sc.i
-			lo := n
-			if tok.spec == 'F' {
-				lo = 0
-			}
-			if _, ok = sc.digits(lo, n); !ok {
-				return fail(fmt.Sprintf("%d fraction digits", n))
-			}
-			frac := s[start:sc.i] + strings.Repeat("0", 7-(sc.i-start))
-			ticks, _ := strconv.Atoi(frac)
-			nsec = ticks * 100
-		case 't':
-			words := []string{"AM", "PM"}
-			if n == 1 {
-				words = []string{"A", "P"}
-			}
-			if ampm, ok = sc.word(words); !ok {
-				return fail("AM or PM")
-			}
-		case 'z':
-			if zone, ok = sc.offset(n); !ok {
-				return fail("a time zone offset such as -08:00")
-			}
-			hasZone = true
-		case 'K':
-			switch {
-			case sc.i < len(s) && s[sc.i] == 'Z':
-				sc.i++
-				hasZone, zulu = true, true
-			case sc.i < len(s) && (s[sc.i] == '+' || s[sc.i] == '-'):
-				if zone, ok = sc.offset(2); !ok {
-					return fail("a time zone offset such as -08:00")
-				}
-				hasZone = true
-			}
-		case 'Z':
-			if _, ok = sc.word([]string{"Z", "GMT"}); !ok {
-				return fail(`"Z"`)
-			}
-			hasZone, zulu = true, true
+		skipNext, err := p.read(toks, k)
+		if err != nil {
+			return parsedTime{}, err
+		}
+		if skipNext {
+			k++
 		}
 	}
-	if sc.i < len(s) {
-		return parsedTime{}, fmt.Errorf("unexpected %q at position %d", s[sc.i:], sc.i)
+	if p.i < len(s) {
+		return parsedTime{}, fmt.Errorf("unexpected %q at position %d", s[p.i:], p.i)
 	}
+	f := p.fields
+	f.defaults(styles, now)
+	if err := f.validate(); err != nil {
+		return parsedTime{}, err
+	}
+	t := time.Date(f.year, time.Month(f.month), f.day, f.hour, f.minute, f.sec, f.nsec, time.UTC).Add(-f.zone)
+	return parsedTime{t: t, kind: f.kind(styles)}, nil
+}
 
-	if year < 0 && month < 0 && day < 0 {
+// timeFields are the fields parseTime has read; year, month and day are -1
+// until read, ampm -1 until read and then 0 for AM, 1 for PM.
+type timeFields struct {
+	year, month, day        int
+	hour, minute, sec, nsec int
+	ampm                    int
+	zone                    time.Duration
+	hasZone, zulu           bool
+}
+
+// timeParser reads the fields of a date and time string by format.
+type timeParser struct {
+	timeScanner
+	fields timeFields
+	inner  bool // AllowInnerWhite: white space may come before any field
+}
+
+// read reads toks[k], the one format element each specifier stands for.
+// skipNext reports that the element after it was absent along with it (an
+// optional "." before F digits).
+func (p *timeParser) read(toks []fmtToken, k int) (skipNext bool, err error) {
+	tok := toks[k]
+	f := &p.fields
+	switch tok.spec {
+	case 0:
+		return p.literal(toks, k)
+	case 'y':
+		return false, p.year(tok.n)
+	case 'M':
+		return false, p.month(tok.n)
+	case 'd':
+		return false, p.day(tok.n)
+	case 'h', 'H':
+		return false, p.hour(tok)
+	case 'm':
+		return false, p.twoDigits(&f.minute, tok.n, "the minutes")
+	case 's':
+		return false, p.twoDigits(&f.sec, tok.n, "the seconds")
+	case 'f', 'F':
+		return false, p.fraction(tok)
+	case 't':
+		return false, p.ampm(tok.n)
+	case 'z':
+		return false, p.zoneOffset(tok.n)
+	case 'K':
+		return false, p.kindSuffix()
+	case 'Z':
+		return false, p.zulu()
+	}
+	return false, nil
+}
+
+// fail says which field was expected where the input did not match.
+func (p *timeParser) fail(what string) error {
+	if p.i >= len(p.s) {
+		return fmt.Errorf("expected %s at the end of the input", what)
+	}
+	return fmt.Errorf("expected %s at position %d", what, p.i)
+}
+
+// literal matches literal text. .NET lets a "." before F digits be absent
+// along with them, in which case the F element is skipped.
+func (p *timeParser) literal(toks []fmtToken, k int) (skipNext bool, err error) {
+	lit := toks[k].lit
+	optionalDot := strings.HasSuffix(lit, ".") && k+1 < len(toks) && toks[k+1].spec == 'F'
+	if optionalDot {
+		lit = lit[:len(lit)-1]
+	}
+	for _, r := range lit {
+		if p.inner && unicode.IsSpace(r) {
+			p.skipSpace()
+			continue
+		}
+		got, size := utf8.DecodeRuneInString(p.s[p.i:])
+		if p.i >= len(p.s) || got != r {
+			return false, p.fail(strconv.Quote(string(r)))
+		}
+		p.i += size
+	}
+	if !optionalDot {
+		return false, nil
+	}
+	if p.i < len(p.s) && p.s[p.i] == '.' {
+		p.i++
+		return false, nil
+	}
+	return true, nil
+}
+
+func (p *timeParser) year(n int) error {
+	lo, hi := n, n
+	if n == 1 {
+		lo, hi = 1, 2
+	}
+	year, ok := p.digits(lo, hi)
+	if !ok {
+		return p.fail("the year")
+	}
+	if n <= 2 {
+		// Two-digit years fall in 1950–2049, the invariant culture's window.
+		if year < 50 {
+			year += 2000
+		} else {
+			year += 1900
+		}
+	}
+	p.fields.year = year
+	return nil
+}
+
+func (p *timeParser) month(n int) error {
+	var month int
+	var ok bool
+	if n <= 2 {
+		month, ok = p.digits(n, 2)
+	} else {
+		month, ok = p.word(monthNames(n == 3))
+		month++
+	}
+	if !ok {
+		return p.fail("the month")
+	}
+	p.fields.month = month
+	return nil
+}
+
+// day reads the day of the month (d, dd) or a day name (ddd, dddd), which
+// is matched but, as in .NET, not checked against the date.
+func (p *timeParser) day(n int) error {
+	if n > 2 {
+		if _, ok := p.word(dayNames(n == 3)); !ok {
+			return p.fail("the name of the day")
+		}
+		return nil
+	}
+	return p.twoDigits(&p.fields.day, n, "the day")
+}
+
+func (p *timeParser) hour(tok fmtToken) error {
+	if err := p.twoDigits(&p.fields.hour, tok.n, "the hour"); err != nil {
+		return err
+	}
+	if h := p.fields.hour; tok.spec == 'h' && (h < 1 || h > 12) {
+		return fmt.Errorf("the hour %d is not between 1 and 12", h)
+	}
+	return nil
+}
+
+// twoDigits reads a field of at least n (at most 2) and at most 2 digits
+// into dst; what names it when it is missing.
+func (p *timeParser) twoDigits(dst *int, n int, what string) error {
+	v, ok := p.digits(min(n, 2), 2)
+	if !ok {
+		return p.fail(what)
+	}
+	*dst = v
+	return nil
+}
+
+// fraction reads n fraction digits (f) or up to n (F), in 100 ns ticks.
+func (p *timeParser) fraction(tok fmtToken) error {
+	start := p.i
+	lo := tok.n
+	if tok.spec == 'F' {
+		lo = 0
+	}
+	if _, ok := p.digits(lo, tok.n); !ok {
+		return p.fail(fmt.Sprintf("%d fraction digits", tok.n))
+	}
+	ticks, _ := strconv.Atoi(p.s[start:p.i] + strings.Repeat("0", 7-(p.i-start)))
+	p.fields.nsec = ticks * 100
+	return nil
+}
+
+func (p *timeParser) ampm(n int) error {
+	words := []string{"AM", "PM"}
+	if n == 1 {
+		words = []string{"A", "P"}
+	}
+	v, ok := p.word(words)
+	if !ok {
+		return p.fail("AM or PM")
+	}
+	p.fields.ampm = v
+	return nil
+}
+
+// zoneOffset reads z, zz or zzz: an offset that must be there.
+func (p *timeParser) zoneOffset(n int) error {
+	zone, ok := p.offset(n)
+	if !ok {
+		return p.fail("a time zone offset such as -08:00")
+	}
+	p.fields.zone, p.fields.hasZone = zone, true
+	return nil
+}
+
+// kindSuffix reads K: Z, an offset, or nothing.
+func (p *timeParser) kindSuffix() error {
+	switch {
+	case p.i < len(p.s) && p.s[p.i] == 'Z':
+		p.i++
+		p.fields.hasZone, p.fields.zulu = true, true
+	case p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-'):
+		return p.zoneOffset(2)
+	}
+	return nil
+}
+
+// zulu reads the Z of the u and R formats, which RFC 1123 writes GMT.
+func (p *timeParser) zulu() error {
+	if _, ok := p.word([]string{"Z", "GMT"}); !ok {
+		return p.fail(`"Z"`)
+	}
+	p.fields.hasZone, p.fields.zulu = true, true
+	return nil
+}
+
+// defaults fills in what the format lacked, as .NET does: a missing date
+// is today (now, in UTC) unless NoCurrentDateDefault, a missing year this
+// year, a missing month or day 1. It also turns a 12-hour clock into 24.
+func (f *timeFields) defaults(styles dateStyles, now time.Time) {
+	if f.year < 0 && f.month < 0 && f.day < 0 {
 		if styles&noCurrentDateDefault != 0 {
-			year, month, day = 1, 1, 1
+			f.year, f.month, f.day = 1, 1, 1
 		} else {
 			y, m, d := now.UTC().Date()
-			year, month, day = y, int(m), d
+			f.year, f.month, f.day = y, int(m), d
 		}
 	}
-	if year < 0 {
-		year = now.UTC().Year()
+	if f.year < 0 {
+		f.year = now.UTC().Year()
 		if styles&noCurrentDateDefault != 0 {
-			year = 1
+			f.year = 1
 		}
 	}
-	if month < 0 {
-		month = 1
+	if f.month < 0 {
+		f.month = 1
 	}
-	if day < 0 {
-		day = 1
-	}
-	switch {
-	case ampm == 1 && hour < 12:
-		hour += 12
-	case ampm == 0 && hour == 12:
-		hour = 0
+	if f.day < 0 {
+		f.day = 1
 	}
 	switch {
-	case year < 1 || year > 9999:
-		return parsedTime{}, fmt.Errorf("the year %d is not between 1 and 9999", year)
-	case month < 1 || month > 12:
-		return parsedTime{}, fmt.Errorf("the month %d is not between 1 and 12", month)
-	case day < 1 || day > daysIn(year, time.Month(month)):
-		return parsedTime{}, fmt.Errorf("%d-%02d has no day %d", year, month, day)
-	case hour > 23:
-		return parsedTime{}, fmt.Errorf("the hour %d is not between 0 and 23", hour)
-	case minute > 59:
-		return parsedTime{}, fmt.Errorf("the minutes %d are not between 0 and 59", minute)
-	case sec > 59:
-		return parsedTime{}, fmt.Errorf("the seconds %d are not between 0 and 59", sec)
+	case f.ampm == 1 && f.hour < 12:
+		f.hour += 12
+	case f.ampm == 0 && f.hour == 12:
+		f.hour = 0
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC).Add(-zone)
+}
 
-	kind := kindUnspecified
+// validate rejects fields that are out of range, the date first.
+func (f *timeFields) validate() error {
 	switch {
-	case hasZone:
-		kind = kindLocal
-		if styles&adjustToUniversal != 0 || zulu && styles&roundtripKind != 0 {
-			kind = kindUTC
-		}
-	case styles&(assumeLocal|assumeUniversal) != 0:
-		kind = kindLocal
-		if styles&adjustToUniversal != 0 {
-			kind = kindUTC
-		}
-	case styles&adjustToUniversal != 0:
-		kind = kindUTC
+	case f.year < 1 || f.year > 9999:
+		return fmt.Errorf("the year %d is not between 1 and 9999", f.year)
+	case f.month < 1 || f.month > 12:
+		return fmt.Errorf("the month %d is not between 1 and 12", f.month)
+	case f.day < 1 || f.day > daysIn(f.year, time.Month(f.month)):
+		return fmt.Errorf("%d-%02d has no day %d", f.year, f.month, f.day)
+	case f.hour > 23:
+		return fmt.Errorf("the hour %d is not between 0 and 23", f.hour)
+	case f.minute > 59:
+		return fmt.Errorf("the minutes %d are not between 0 and 59", f.minute)
+	case f.sec > 59:
+		return fmt.Errorf("the seconds %d are not between 0 and 59", f.sec)
 	}
-	return parsedTime{t: t, kind: kind}, nil
+	return nil
+}
+
+// kind is the .NET DateTimeKind the parsed time gets: a written zone or an
+// assumed one makes it local, which AdjustToUniversal (or a Z under
+// RoundtripKind) turns into UTC.
+func (f *timeFields) kind(styles dateStyles) dateKind {
+	switch {
+	case f.hasZone:
+		if styles&adjustToUniversal != 0 || f.zulu && styles&roundtripKind != 0 {
+			return kindUTC
+		}
+		return kindLocal
+	case styles&(assumeLocal|assumeUniversal) != 0:
+		if styles&adjustToUniversal != 0 {
+			return kindUTC
+		}
+		return kindLocal
+	case styles&adjustToUniversal != 0:
+		return kindUTC
+	}
+	return kindUnspecified
 }
 
 // dateForms are the forms parseDate reads, as .NET formats: ISO 8601 with
