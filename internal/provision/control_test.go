@@ -736,7 +736,10 @@ func TestProvisionOnDemandRecreatesLost(t *testing.T) {
 func TestDeadProcessShowsInterrupted(t *testing.T) {
 	clock := newTestClock(time.Now())
 	now := clock.Now
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1 })
+	// The supervisor, which saves the heartbeat, looks only every few
+	// seconds here: none of its saves falls between the clock's jump and
+	// the look at the status.
+	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1; o.PollInterval = time.Hour })
 	base := newTarget(t)
 	d.seedUsers(t, 20, "Engineer")
 	const name = "heartbeat"
