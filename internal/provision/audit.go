@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"time"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -291,10 +290,10 @@ func (m *Manager) Audit(ctx context.Context, tenantID, app string, before string
 	}
 	q := store.AuditQuery{TenantID: tenantID, Before: before, Limit: limit}
 	a, appErr := m.store.AppByName(ctx, tenantID, app)
-	switch e, ok := scim.AsError(appErr); {
+	switch {
 	case appErr == nil:
 		q.AppID = a.ID
-	case ok && e.Status == http.StatusNotFound:
+	case errors.Is(appErr, store.ErrNotFound):
 		q.AppName = app
 	default:
 		return nil, appErr

@@ -401,7 +401,7 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 	j.stateMu.Unlock()
 	for _, id := range refs {
 		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, id)
-		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 			continue
 		}
 		if err != nil {
@@ -849,7 +849,7 @@ func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error)
 			add(a.PrincipalID)
 		case typ == store.UserType && a.PrincipalType == store.GroupType:
 			g, err := j.m.store.Get(ctx, j.app.TenantID, store.GroupType, a.PrincipalID, store.ReadOptions{Members: true})
-			if isStatus(err, 404) {
+			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
@@ -935,7 +935,7 @@ func (j *job) linkPass(ctx context.Context, p *pass, typ string, cp *fullCheckpo
 				}
 			} else if _, err := j.m.store.Get(ctx, j.app.TenantID, typ, l.SourceID, store.ReadOptions{}); err == nil {
 				continue
-			} else if !isStatus(err, 404) {
+			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			keys = append(keys, k)

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
@@ -263,7 +262,7 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 		r = pre.r
 	} else {
 		r, err = j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
-		if isStatus(err, 404) {
+		if errors.Is(err, store.ErrNotFound) {
 			return p.gone(ctx, co, rec)
 		}
 		if err != nil {
@@ -314,7 +313,7 @@ func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		link = pre.link
 	} else {
 		link, err = j.m.store.Link(ctx, j.app.ID, typ, id)
-		if isStatus(err, 404) {
+		if errors.Is(err, store.ErrNotFound) {
 			link = nil
 		} else if err != nil {
 			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
@@ -426,7 +425,7 @@ const (
 func (p *pass) linkedElsewhere(ctx context.Context, co *compiledObject, rec *LogRecord, tid string) (outcome, bool) {
 	other, err := p.j.m.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
 	switch {
-	case isStatus(err, 404):
+	case errors.Is(err, store.ErrNotFound):
 		return outcome{}, false
 	case err != nil:
 		return failed(rec, "matching", "InternalError", err.Error()), true
@@ -712,7 +711,7 @@ func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecor
 func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
 	j := p.j
 	link, err := j.m.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
-	if isStatus(err, 404) {
+	if errors.Is(err, store.ErrNotFound) {
 		if p.onDemand {
 			return skipped(rec, codeEntrySynchronizationSkip, "The object does not exist in the directory")
 		}
@@ -943,7 +942,7 @@ func (p *pass) memberChanges(ctx context.Context, r *store.Resource, exp *export
 	j := p.j
 	for _, m := range r.Members {
 		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
-		if isStatus(err, 404) || (err == nil && l.TargetID == "") {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 			continue // not provisioned (yet): added when it is
 		}
 		if err != nil {
@@ -1084,11 +1083,6 @@ func maps2(a, b map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-func isStatus(err error, status int) bool {
-	e, ok := scim.AsError(err)
-	return ok && e.Status == status
 }
 
 func (r *LogRecord) step(name, typ, status, description string) {

@@ -261,7 +261,7 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 		}
 		a, err := j.m.store.App(ctx, j.app.TenantID, j.app.ID)
 		switch {
-		case isStatus(err, 404):
+		case errors.Is(err, store.ErrNotFound):
 			stop(errStopped)
 			return
 		case err == nil && !a.Enabled && j.app.Enabled:

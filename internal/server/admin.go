@@ -22,7 +22,8 @@ import (
 // the request's admin token.
 //
 // Errors that are the caller's mistake are *scim.Error values with a 4xx
-// status (400 with a scimType, 404, 409, 412) and reach the client as
+// status (400 with a scimType, 404, 409) or the store's errors (which
+// clientError answers as 404, 409, 412 or 400), and reach the client as
 // they are. Any other error is the server's: it is logged with a request
 // id, and the client is told only that id.
 type Admin interface {
@@ -324,7 +325,7 @@ func (s *Server) adminUpdateApp(w http.ResponseWriter, r *adminRequest) error {
 // application by its name, as the client knows it, and gives its current
 // version; the store's own 412 names it by id.
 func versionMismatch(r *adminRequest, want int64, err error) error {
-	if e, ok := scim.AsError(err); !ok || e.Status != http.StatusPreconditionFailed {
+	if e, ok := clientError(err); !ok || e.Status != http.StatusPreconditionFailed {
 		return err
 	}
 	cur, gerr := r.admin.App(r.Context(), r.tenant, r.params["name"])
@@ -511,12 +512,13 @@ func nonNil[T any](list []T) []T {
 	return list
 }
 
-// adminFail answers err: a 4xx *scim.Error as it is, an exhausted request
-// deadline as 503, a failure while the database does not answer as 503
-// with Retry-After, and anything else as a 500 whose cause goes to the log
-// under a request id that the client is given to quote.
+// adminFail answers err: a 4xx client's mistake (see clientError) as it
+// is, an exhausted request deadline as 503, a failure while the database
+// does not answer as 503 with Retry-After, and anything else as a 500
+// whose cause goes to the log under a request id that the client is given
+// to quote.
 func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
-	if e, ok := scim.AsError(err); ok && e.Status >= 400 && e.Status < 500 {
+	if e, ok := clientError(err); ok && e.Status >= 400 && e.Status < 500 {
 		writeAdminError(w, e)
 		return
 	}

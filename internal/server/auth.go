@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,7 +71,7 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 	}
 	t, err := s.store.TokenByHash(r.Context(), hash)
 	if err != nil {
-		if e, ok := scim.AsError(err); ok && e.Status == http.StatusNotFound {
+		if errors.Is(err, store.ErrNotFound) {
 			return invalid()
 		}
 		return credential{}, err

@@ -221,7 +221,7 @@ func (s *Server) bulkOne(r *http.Request, op bulkOperation, ids map[string]strin
 		return bulkFailure(op, scim.BadRequest(scim.InvalidSyntax, "bulk method %q is not allowed on %q", op.Method, op.Path))
 	}
 	if err != nil {
-		e, ok := scim.AsError(err)
+		e, ok := clientError(err)
 		if !ok {
 			s.log.Error("bulk operation failed", "method", method, "path", op.Path, "err", err)
 			e = scim.Errorf(http.StatusInternalServerError, "", "internal server error")

@@ -40,11 +40,48 @@ func writeError(w http.ResponseWriter, e *scim.Error) {
 	writeJSON(w, e.Status, e)
 }
 
-// fail answers err: a *scim.Error as it is, an exhausted request deadline as
-// 503, a failure while the database does not answer as 503 with
-// Retry-After, anything else as a logged 500 whose cause stays in the log.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+// clientError returns the SCIM error that answers err when err is the
+// client's mistake: a *scim.Error as it is, or a store error with the
+// status and scimType of its kind (see storeError).
+func clientError(err error) (*scim.Error, bool) {
 	if e, ok := scim.AsError(err); ok {
+		return e, true
+	}
+	if e, ok := errors.AsType[*store.Error](err); ok {
+		return storeError(e)
+	}
+	return nil, false
+}
+
+// storeError is where the HTTP answer to each kind of the store's errors
+// is chosen, for the SCIM and the admin API alike; the detail is the
+// store's. A kind it does not know is no client's mistake.
+func storeError(e *store.Error) (*scim.Error, bool) {
+	var status int
+	var scimType string
+	switch {
+	case errors.Is(e, store.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(e, store.ErrNameTaken), errors.Is(e, store.ErrIDTaken):
+		status, scimType = http.StatusConflict, scim.Uniqueness
+	case errors.Is(e, store.ErrVersionMismatch):
+		status = http.StatusPreconditionFailed
+	case errors.Is(e, store.ErrInvalid):
+		status, scimType = http.StatusBadRequest, scim.InvalidValue
+	case errors.Is(e, store.ErrUnsupportedFilter):
+		status, scimType = http.StatusBadRequest, scim.InvalidFilter
+	default:
+		return nil, false
+	}
+	return &scim.Error{Status: status, ScimType: scimType, Detail: e.Detail}, true
+}
+
+// fail answers err: a client's mistake (see clientError) as it is, an
+// exhausted request deadline as 503, a failure while the database does not
+// answer as 503 with Retry-After, anything else as a logged 500 whose
+// cause stays in the log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := clientError(err); ok {
 		writeError(w, e)
 		return
 	}

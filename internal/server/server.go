@@ -2,8 +2,8 @@
 // /scim/v2 (RFC 7644), the admin API under /api/v1, bearer-token
 // authentication, and the health endpoints. It turns requests into calls on
 // the protocol core (internal/scim), the directory store and the
-// provisioning engine, and turns *scim.Error values into error responses: a
-// client's mistake is a 4xx, never a 500.
+// provisioning engine, and turns *scim.Error values and the store's errors
+// into error responses: a client's mistake is a 4xx, never a 500.
 package server
 
 import (

@@ -270,8 +270,9 @@ type AuditQuery struct {
 
 // Provisioning is the storage of the provisioning engine. Every backend
 // implements it with the same behaviour, proved by storetest. Methods
-// return *scim.Error values for the caller's mistakes: 404 for a missing
-// record, 409 uniqueness for a taken name, 412 for a version mismatch;
+// return *Error values for the caller's mistakes: ErrNotFound for a missing
+// record, ErrNameTaken for a taken name, ErrVersionMismatch for a version
+// mismatch;
 // and ErrLeaseLost, wrapped, for a fenced write whose lease is lost.
 type Provisioning interface {
 	// CreateApp stores a new application, setting ID (when empty),
@@ -286,7 +287,7 @@ type Provisioning interface {
 	Apps(ctx context.Context, tenantID string) ([]*App, error)
 	// UpdateApp reads the application, calls change on it and writes the
 	// result in one transaction; with ifVersion non-zero, another version
-	// gives 412. change may be called more than once.
+	// gives ErrVersionMismatch. change may be called more than once.
 	UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*App) error) (*App, error)
 	// DeleteApp removes an application with its assignments, links,
 	// escrows, job state and lease (its provisioning logs stay until they
@@ -295,11 +296,11 @@ type Provisioning interface {
 
 	// Assign assigns a principal to an application, replacing the role of
 	// an existing assignment. The principal must exist in the tenant
-	// (400 invalidValue otherwise). It appends an OpAssignment change for
+	// (ErrInvalid otherwise). It appends an OpAssignment change for
 	// the principal to the change feed, in the same transaction, so that
 	// the application's next incremental cycle looks at it.
 	Assign(ctx context.Context, tenantID string, a Assignment) error
-	// Unassign removes an assignment (404 when there is none) and appends
+	// Unassign removes an assignment (ErrNotFound when there is none) and appends
 	// an OpAssignment change as Assign does.
 	Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error
 	// Assignments lists an application's assignments.
@@ -308,9 +309,9 @@ type Provisioning interface {
 	// scope: assigned directly, or a direct member of an assigned group.
 	AssignedTo(ctx context.Context, tenantID, appID, userID string) (bool, error)
 
-	// Link reads the link of a source object, or returns a 404.
+	// Link reads the link of a source object, or returns ErrNotFound.
 	Link(ctx context.Context, appID, sourceType, sourceID string) (*Link, error)
-	// LinkByTarget reads the link of a target object, or returns a 404.
+	// LinkByTarget reads the link of a target object, or returns ErrNotFound.
 	LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*Link, error)
 	// PutLink creates or replaces the link of l's source object, setting
 	// Created (on creation) and Updated, and appends logs as AppendLogs
@@ -337,8 +338,8 @@ type Provisioning interface {
 	// escrow's, or is LastFailed for a new one: the engine need not read
 	// the escrow to continue a run of failures. NextTry is kept only for a
 	// Retryable escrow, which a zero NextTry makes due at once. It sets
-	// e's times to what is stored. The application must exist (404
-	// otherwise).
+	// e's times to what is stored. The application must exist
+	// (ErrNotFound otherwise).
 	PutEscrow(ctx context.Context, e *Escrow) error
 	// DeleteEscrow removes an escrow, as when its object was processed;
 	// removing one that does not exist is not an error.
@@ -374,7 +375,7 @@ type Provisioning interface {
 	// owner holds it. Several processes on one database run each job in
 	// one process at a time: of concurrent claimers of a free lease,
 	// exactly one wins. Claiming the job of an application that does not
-	// exist is a 404.
+	// exist is ErrNotFound.
 	ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (Lease, bool, error)
 	// ReleaseJob gives up owner's lease, if owner holds it (or held it
 	// last, expired): the lease is left with no Owner, expired, and keeps

@@ -3,10 +3,11 @@
 // feed. Backends (sqlite, postgres) implement Store and must pass
 // the same behaviour; everything above this package sees only the interface.
 //
-// Client-visible failures are returned as *scim.Error values (404 for a
-// missing resource, 409 uniqueness, 412 for a version mismatch, 400
-// invalidValue for a member that does not exist), so that the HTTP edge can
-// answer them as they are. Any other error is the server's own fault.
+// The caller's mistakes are returned as *Error values of a kind that
+// errors.Is tells apart (ErrNotFound for a missing resource, ErrNameTaken,
+// ErrVersionMismatch, ErrInvalid for a member that does not exist, ...);
+// the server chooses the HTTP answer to each kind. Any other error is the
+// storage's own failure.
 package store
 
 import (
@@ -137,35 +138,36 @@ type Store interface {
 	Provisioning
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
-	// TenantByName returns the tenant called name, or a 404 *scim.Error.
+	// TenantByName returns the tenant called name, or ErrNotFound.
 	TenantByName(ctx context.Context, name string) (Tenant, error)
 
 	// CreateToken records a token by the SHA-256 hash of its secret.
 	CreateToken(ctx context.Context, t Token, hash []byte) (Token, error)
-	// TokenByHash returns the unrevoked token whose hash is hash, or a 404
-	// *scim.Error. Lookup by hash is an index seek; the hash is not secret.
+	// TokenByHash returns the unrevoked token whose hash is hash, or
+	// ErrNotFound. Lookup by hash is an index seek; the hash is not secret.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	// Tokens lists a tenant's tokens, revoked ones included.
 	Tokens(ctx context.Context, tenantID string) ([]Token, error)
-	// RevokeToken revokes a token by id, or returns a 404 *scim.Error.
+	// RevokeToken revokes a token by id, or returns ErrNotFound.
 	RevokeToken(ctx context.Context, tenantID, id string) error
 
 	// Create stores a new resource. It sets ID (when empty), Version,
-	// Created and LastModified on r. It returns 409 uniqueness for a taken
-	// userName (case-insensitively) or group displayName, and 400
-	// invalidValue for a member id that is not in the tenant.
+	// Created and LastModified on r. It returns ErrNameTaken for a taken
+	// userName (case-insensitively) or group displayName, and ErrInvalid
+	// for a member id that is not in the tenant.
 	Create(ctx context.Context, r *Resource) error
-	// Get reads one resource, or returns a 404 *scim.Error.
+	// Get reads one resource, or returns ErrNotFound.
 	Get(ctx context.Context, tenantID, typ, id string, opts ReadOptions) (*Resource, error)
 	// Update reads the resource (with members), calls change on it and
 	// writes the result, all in one transaction, so that PATCH is atomic.
-	// With ifVersion non-zero, a resource at another version gives 412.
-	// change may return an error (a *scim.Error for the client) to abandon
+	// With ifVersion non-zero, a resource at another version gives
+	// ErrVersionMismatch.
+	// change may return an error (returned as it is) to abandon
 	// the update. When change leaves Doc and Members as they were, nothing
 	// is written and the version stays.
 	Update(ctx context.Context, tenantID, typ, id string, ifVersion int64, change func(*Resource) error) (*Resource, error)
-	// Delete removes a resource and its memberships, or returns 404; with
-	// ifVersion non-zero, 412 on a version mismatch.
+	// Delete removes a resource and its memberships, or returns ErrNotFound;
+	// with ifVersion non-zero, ErrVersionMismatch on another version.
 	Delete(ctx context.Context, tenantID, typ, id string, ifVersion int64) error
 	// Query runs a filtered, sorted, paged search in the database.
 	Query(ctx context.Context, tenantID, typ string, q Query) (Page, error)

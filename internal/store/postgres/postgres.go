@@ -30,7 +30,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -192,10 +191,6 @@ const (
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
 )
-
-func notFound(format string, args ...any) *scim.Error {
-	return scim.Errorf(404, "", format, args...)
-}
 
 // --- attribute path ids -------------------------------------------------------
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 )
@@ -48,11 +47,11 @@ func nullBytes(b []byte) any {
 func appWriteError(err error, a *store.App) error {
 	switch code, constraint := pgCode(err); {
 	case code == foreignKeyViolation:
-		return notFound("tenant %q not found", a.TenantID)
+		return store.NotFound("tenant %q not found", a.TenantID)
 	case code == uniqueViolation && constraint == "apps_name_key":
 		return sqlfilter.AppNameTaken(a.Name)
 	case code == uniqueViolation:
-		return scim.Errorf(409, scim.Uniqueness, "application id %q is already taken", a.ID)
+		return store.Errorf(store.ErrIDTaken, "application id %q is already taken", a.ID)
 	}
 	return fmt.Errorf("postgres: write application %s: %w", a.ID, err)
 }
@@ -60,11 +59,11 @@ func appWriteError(err error, a *store.App) error {
 // --- applications ------------------------------------------------------------
 
 // readApp reads the application a query of sqlfilter.AppColumns selects, or returns
-// a 404 naming what.
+// a store.ErrNotFound naming what.
 func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
 	a, err := sqlfilter.ScanApp(q.QueryRow(ctx, `SELECT `+sqlfilter.AppColumns+` FROM apps `+query, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("application %q not found", what)
+		return nil, store.NotFound("application %q not found", what)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read application %s: %w", what, err)
@@ -73,9 +72,9 @@ func readApp(ctx context.Context, q querier, what, query string, args ...any) (*
 }
 
 // CreateApp stores a new application, setting ID (when empty), Version,
-// Created and LastModified. A name taken in the tenant, ignoring case, is a
-// 409; so is an id taken in any tenant, since links, job state and leases
-// name an application by its id alone.
+// Created and LastModified. A name taken in the tenant, ignoring case, is
+// store.ErrNameTaken; an id taken in any tenant is store.ErrIDTaken, since
+// links, job state and leases name an application by its id alone.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	if err := sqlfilter.CheckApp(a); err != nil {
 		return err
@@ -103,13 +102,13 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	return nil
 }
 
-// App reads an application by id, or returns a 404.
+// App reads an application by id, or returns store.ErrNotFound.
 func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error) {
 	return readApp(ctx, s.pool, id, `WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
-// AppByName reads an application by name, ignoring case, or returns a
-// 404.
+// AppByName reads an application by name, ignoring case, or returns
+// store.ErrNotFound.
 func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.App, error) {
 	return readApp(ctx, s.pool, name, `WHERE tenant_id = $1 AND name_key = $2`, tenantID, sqlfilter.FoldKey(name))
 }
@@ -204,7 +203,7 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 }
 
 // DeleteApp removes an application with its assignments, links, escrows,
-// job state and lease, or returns a 404. Its provisioning logs stay.
+// job state and lease, or returns store.ErrNotFound. Its provisioning logs stay.
 func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 	return s.write(ctx, tenantID, func(w *wtx) error {
 		if err := w.lockApp(ctx, tenantID, id, "FOR UPDATE"); err != nil {
@@ -227,12 +226,12 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 }
 
 // lockApp locks the tenant's application row (lock is FOR UPDATE or FOR
-// KEY SHARE), or returns a 404.
+// KEY SHARE), or returns store.ErrNotFound.
 func (w *wtx) lockApp(ctx context.Context, tenantID, id, lock string) error {
 	var one int
 	err := w.QueryRow(ctx, `SELECT 1 FROM apps WHERE tenant_id = $1 AND id = $2 `+lock, tenantID, id).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound("application %q not found", id)
+		return store.NotFound("application %q not found", id)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: read application %s: %w", id, err)
@@ -246,7 +245,7 @@ func (w *wtx) lockApp(ctx context.Context, tenantID, id, lock string) error {
 // type.
 func checkPrincipalType(typ string) error {
 	if typ != store.UserType && typ != store.GroupType {
-		return scim.BadRequest(scim.InvalidValue, "a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
+		return store.Invalid("a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
 	}
 	return nil
 }
@@ -267,7 +266,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		err := w.QueryRow(ctx, `SELECT rid FROM resources WHERE tenant_id = $1 AND type = $2 AND id = $3 FOR KEY SHARE`,
 			tenantID, a.PrincipalType, a.PrincipalID).Scan(&rid)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return scim.BadRequest(scim.InvalidValue, "%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
+			return store.Invalid("%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
@@ -283,7 +282,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 	})
 }
 
-// Unassign removes an assignment, or returns a 404, and appends an
+// Unassign removes an assignment, or returns store.ErrNotFound, and appends an
 // OpAssignment change for the principal.
 func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error {
 	return s.write(ctx, tenantID, func(w *wtx) error {
@@ -295,7 +294,7 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 			return fmt.Errorf("postgres: unassign %s %s: %w", principalType, principalID, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return notFound("%s %q is not assigned to application %q", principalType, principalID, appID)
+			return store.NotFound("%s %q is not assigned to application %q", principalType, principalID, appID)
 		}
 		w.change(principalType, principalID, store.OpAssignment)
 		return nil
@@ -370,11 +369,11 @@ func scanLink(row pgx.Row) (*store.Link, error) {
 	return &l, nil
 }
 
-// readLink reads the link a query selects, or returns a 404.
+// readLink reads the link a query selects, or returns store.ErrNotFound.
 func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (*store.Link, error) {
 	l, err := scanLink(s.pool.QueryRow(ctx, `SELECT `+linkColumns+` FROM app_links `+query, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("no link of %s", what)
+		return nil, store.NotFound("no link of %s", what)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read link of %s: %w", what, err)
@@ -382,14 +381,15 @@ func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (
 	return l, nil
 }
 
-// Link reads the link of a source object, or returns a 404.
+// Link reads the link of a source object, or returns store.ErrNotFound.
 func (s *Store) Link(ctx context.Context, appID, sourceType, sourceID string) (*store.Link, error) {
 	return s.readLink(ctx, sourceType+" "+strconv.Quote(sourceID),
 		`WHERE app_id = $1 AND source_type = $2 AND source_id = $3`, appID, sourceType, sourceID)
 }
 
-// LinkByTarget reads the link of a target object, or returns a 404. Should
-// several sources link to one target, it reads the first by source id.
+// LinkByTarget reads the link of a target object, or returns
+// store.ErrNotFound. Should several sources link to one target, it reads the
+// first by source id.
 func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*store.Link, error) {
 	return s.readLink(ctx, "target "+strconv.Quote(targetID),
 		`WHERE app_id = $1 AND source_type = $2 AND target_id = $3 ORDER BY source_id LIMIT 1`, appID, sourceType, targetID)
@@ -398,7 +398,7 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 // PutLink creates or replaces the link of l's source object, setting
 // Created (on creation; a replaced link keeps its own) and Updated, and
 // appends logs as AppendLogs does, in the same transaction. A link of an
-// application that does not exist is a 404, and nothing is written.
+// application that does not exist is store.ErrNotFound, and nothing is written.
 func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
@@ -419,7 +419,7 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.Provi
 			RETURNING created_at`,
 			l.AppID, l.SourceType, l.SourceID, l.TargetID, nullBytes(l.Exported), timeText(w.now)).Scan(&c)
 		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return notFound("application %q not found", l.AppID)
+			return store.NotFound("application %q not found", l.AppID)
 		}
 		if err == nil {
 			created, err = parseTime(c)
@@ -546,7 +546,7 @@ const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
 // LastFailed is the write's time; a zero FirstFailed keeps the replaced
 // escrow's, or is LastFailed for a new one. NextTry is kept only for a
 // retryable escrow. It sets e's times to what is stored. An escrow of an
-// application that does not exist is a 404.
+// application that does not exist is store.ErrNotFound.
 func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	if _, err := s.resourceType(e.SourceType); err != nil {
 		return err
@@ -568,7 +568,7 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 		err := w.QueryRow(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
 			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), nullBytes(e.Record)).Scan(&f)
 		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return notFound("application %q not found", e.AppID)
+			return store.NotFound("application %q not found", e.AppID)
 		}
 		if err == nil {
 			first, err = parseTime(f)
@@ -689,10 +689,10 @@ func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, er
 }
 
 // PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is a 404. With a fence, the
-// lease is read FOR SHARE in the write's transaction and checked: a claim
-// that would take it over waits until the write has committed, and one
-// that committed first is seen, so that no write lands after a takeover.
+// state of an application that does not exist is store.ErrNotFound. With a
+// fence, the lease is read FOR SHARE in the write's transaction and checked:
+// a claim that would take it over waits until the write has committed, and
+// one that committed first is seen, so that no write lands after a takeover.
 func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
 	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
 		return err
@@ -720,7 +720,7 @@ func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...st
 			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
 			updated_at = excluded.updated_at`, js.AppID, js.Watermark, nullBytes(js.State), timeText(w.now))
 		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return notFound("application %q not found", js.AppID)
+			return store.NotFound("application %q not found", js.AppID)
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: write job state of application %s: %w", js.AppID, err)
@@ -755,7 +755,7 @@ const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at, generation)
 // the database's clock plus ttl (see leaseNow), and returns the lease as
 // it stands after the call and whether owner holds it. A lease expires at
 // its end: from then on another owner can take it. Claiming the job of an
-// application that does not exist is a 404.
+// application that does not exist is store.ErrNotFound.
 func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	if owner == "" || ttl <= 0 {
 		return store.Lease{}, false, fmt.Errorf("postgres: claim job of application %s: an owner and a positive ttl are needed", appID)
@@ -769,7 +769,7 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 		}
 		tag, err := w.Exec(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
 		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return notFound("application %q not found", appID)
+			return store.NotFound("application %q not found", appID)
 		}
 		if err == nil {
 			held = tag.RowsAffected() == 1

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -156,7 +155,7 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers,
 	}
 	res, rid, err := scanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, 0, notFound("%s %q not found", typ, id)
+		return nil, 0, store.NotFound("%s %q not found", typ, id)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: read %s %s: %w", typ, id, err)
@@ -164,7 +163,7 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers,
 	return res, rid, nil
 }
 
-// Get reads one resource, or returns a 404.
+// Get reads one resource, or returns store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.ReadOptions) (*store.Resource, error) {
 	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
@@ -265,7 +264,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		err := w.QueryRow(ctx, `SELECT rid, version FROM resources WHERE tenant_id = $1 AND type = $2 AND id = $3
 			FOR UPDATE`, tenantID, typ, id).Scan(&rid, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("%s %q not found", typ, id)
+			return store.NotFound("%s %q not found", typ, id)
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: delete %s %s: %w", typ, id, err)
@@ -311,11 +310,11 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 func writeError(err error, op, tenantID, typ, id string, doc resource.Document) error {
 	switch code, constraint := pgCode(err); {
 	case code == foreignKeyViolation:
-		return notFound("tenant %q not found", tenantID)
+		return store.NotFound("tenant %q not found", tenantID)
 	case code == uniqueViolation && constraint == "resources_name_key":
 		return sqlfilter.NameTaken(typ, doc)
 	case code == uniqueViolation:
-		return scim.Errorf(409, scim.Uniqueness, "id %q is already taken", id)
+		return store.Errorf(store.ErrIDTaken, "id %q is already taken", id)
 	}
 	return fmt.Errorf("postgres: %s %s %s: %w", op, typ, id, err)
 }
@@ -359,7 +358,7 @@ func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int6
 	keys := make([]string, 0, len(ms))
 	for _, m := range ms {
 		if m.ID == "" {
-			return nil, scim.BadRequest(scim.InvalidValue, "a member has no value (id)")
+			return nil, store.Invalid("a member has no value (id)")
 		}
 		keys = append(keys, sqlfilter.FoldKey(m.ID))
 	}
@@ -387,10 +386,10 @@ func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int6
 	for i, m := range ms {
 		r, ok := found[keys[i]]
 		if !ok {
-			return nil, scim.BadRequest(scim.InvalidValue, "member %q does not exist", m.ID)
+			return nil, store.Invalid("member %q does not exist", m.ID)
 		}
 		if r.rid == groupRID {
-			return nil, scim.BadRequest(scim.InvalidValue, "group %q cannot be a member of itself", r.id)
+			return nil, store.Invalid("group %q cannot be a member of itself", r.id)
 		}
 		if !seen[r.rid] {
 			seen[r.rid] = true

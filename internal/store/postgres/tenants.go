@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -16,11 +15,11 @@ import (
 // Replicas creating the same tenant at once create it once.
 func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, error) {
 	if name == "" {
-		return store.Tenant{}, scim.BadRequest(scim.InvalidValue, "a tenant needs a name")
+		return store.Tenant{}, store.Invalid("a tenant needs a name")
 	}
 	if t, err := s.TenantByName(ctx, name); err == nil {
 		return t, nil
-	} else if _, ok := scim.AsError(err); !ok {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Tenant{}, err
 	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)
@@ -30,14 +29,14 @@ func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, er
 	return s.TenantByName(ctx, name)
 }
 
-// TenantByName returns the tenant called name, or a 404 *scim.Error.
+// TenantByName returns the tenant called name, or an ErrNotFound error.
 func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
 	var t store.Tenant
 	var created string
 	err := s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name).
 		Scan(&t.ID, &t.Name, &created)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Tenant{}, notFound("tenant %q not found", name)
+		return store.Tenant{}, store.NotFound("tenant %q not found", name)
 	}
 	if err != nil {
 		return store.Tenant{}, fmt.Errorf("postgres: read tenant %q: %w", name, err)
@@ -50,8 +49,9 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 
 // CreateToken records a token by the SHA-256 hash of its secret. It sets
 // ID (when empty), Scope (store.ScopeSCIM when empty) and Created; a scope
-// other than store.ScopeSCIM or store.ScopeAdmin is a 400, a token for a
-// tenant that does not exist a 404, and a hash already recorded a 409.
+// other than store.ScopeSCIM or store.ScopeAdmin is store.ErrInvalid, a
+// token for a tenant that does not exist store.ErrNotFound, and a hash
+// already recorded store.ErrIDTaken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
 	if len(hash) == 0 {
 		return store.Token{}, errors.New("postgres: create token: empty hash")
@@ -73,9 +73,9 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (st
 	case err == nil:
 		return t, nil
 	case code == foreignKeyViolation:
-		return store.Token{}, notFound("tenant %q not found", t.TenantID)
+		return store.Token{}, store.NotFound("tenant %q not found", t.TenantID)
 	case code == uniqueViolation:
-		return store.Token{}, scim.Errorf(409, scim.Uniqueness, "token %q or its hash already exists", t.ID)
+		return store.Token{}, store.Errorf(store.ErrIDTaken, "token %q or its hash already exists", t.ID)
 	}
 	return store.Token{}, fmt.Errorf("postgres: create token: %w", err)
 }
@@ -91,7 +91,7 @@ func tokenScope(scope string) (string, error) {
 	case store.ScopeSCIM, store.ScopeAdmin:
 		return scope, nil
 	}
-	return "", scim.BadRequest(scim.InvalidValue, "token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
+	return "", store.Invalid("token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
 }
 
 func scanToken(row pgx.Row) (store.Token, error) {
@@ -115,12 +115,13 @@ func scanToken(row pgx.Row) (store.Token, error) {
 	return t, nil
 }
 
-// TokenByHash returns the unrevoked token whose hash is hash, or a 404.
+// TokenByHash returns the unrevoked token whose hash is hash, or
+// store.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM scim_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Token{}, notFound("token not found")
+		return store.Token{}, store.NotFound("token not found")
 	}
 	if err != nil {
 		return store.Token{}, fmt.Errorf("postgres: read token: %w", err)
@@ -150,8 +151,8 @@ func (s *Store) Tokens(ctx context.Context, tenantID string) ([]store.Token, err
 	return out, nil
 }
 
-// RevokeToken revokes a token by id, or returns a 404. Revoking a revoked
-// token keeps its first revocation time.
+// RevokeToken revokes a token by id, or returns store.ErrNotFound. Revoking
+// a revoked token keeps its first revocation time.
 func (s *Store) RevokeToken(ctx context.Context, tenantID, id string) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE scim_tokens SET revoked_at = coalesce(revoked_at, $3)
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id, timeText(s.now().UTC()))
@@ -159,7 +160,7 @@ func (s *Store) RevokeToken(ctx context.Context, tenantID, id string) error {
 		return fmt.Errorf("postgres: revoke token: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return notFound("token %q not found", id)
+		return store.NotFound("token %q not found", id)
 	}
 	return nil
 }

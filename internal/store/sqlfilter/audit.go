@@ -6,7 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -35,7 +34,7 @@ func AuditLimit(n int) int {
 func CheckAudit(e *store.AuditEntry) error {
 	for _, f := range []struct{ name, v string }{{"app name", e.AppName}, {"actor", e.Actor}, {"action", e.Action}} {
 		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
-			return scim.BadRequest(scim.InvalidValue, "the audit entry's %s %q is not valid text", f.name, f.v)
+			return store.Invalid("the audit entry's %s %q is not valid text", f.name, f.v)
 		}
 	}
 	if e.TenantID == "" || e.AppID == "" || e.Action == "" {

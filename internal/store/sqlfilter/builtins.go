@@ -3,7 +3,6 @@ package sqlfilter
 import (
 	"strings"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -160,7 +159,7 @@ func (tr *translator) compareMeta(r ref, c *filter.Compare) (*node, error) {
 	case "lastmodified":
 		return tr.compareTime("last_modified", sub, c), nil
 	}
-	return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s cannot be filtered on: its value is rendered by the server, not stored", c.Path)
+	return nil, store.Errorf(store.ErrUnsupportedFilter, "invalid filter: %s cannot be filtered on: its value is rendered by the server, not stored", c.Path)
 }
 
 // compareTime translates a comparison on a timestamp column holding the
@@ -229,7 +228,7 @@ func (tr *translator) compareExtension(r ref, c *filter.Compare) (*node, error) 
 		return falseNode, nil
 	}
 	if r.ext.Attribute("value") != nil {
-		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: comparing the whole extension %q is not supported; filter its attributes instead", r.ext.ID)
+		return nil, store.Errorf(store.ErrUnsupportedFilter, "invalid filter: comparing the whole extension %q is not supported; filter its attributes instead", r.ext.ID)
 	}
 	// Compared as a whole, an object stands for its "value", which an
 	// extension without such an attribute lacks.
@@ -324,7 +323,7 @@ func (tr *translator) membershipElem(r ref, c *filter.Compare) (*node, error) {
 			return leaf(func(b *Builder, e string) string { return e + ".type = " + b.Arg(types[0]) }), nil
 		}
 	}
-	return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s.%s cannot be filtered on: its value is rendered by the server, not stored", r.def.Name, sub.Name)
+	return nil, store.Errorf(store.ErrUnsupportedFilter, "invalid filter: %s.%s cannot be filtered on: its value is rendered by the server, not stored", r.def.Name, sub.Name)
 }
 
 // idElem compares the id of a membership's other resource.

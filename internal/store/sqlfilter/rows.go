@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -53,20 +52,20 @@ func Names(typ string, doc resource.Document) (key, display sql.NullString) {
 	return key, display
 }
 
-// NameTaken is the 409 for a write whose name key is already taken.
-func NameTaken(typ string, doc resource.Document) *scim.Error {
+// NameTaken is the ErrNameTaken of a write whose name key is already taken.
+func NameTaken(typ string, doc resource.Document) *store.Error {
 	if typ == store.UserType {
 		u, _ := doc.String("userName")
-		return scim.Errorf(409, scim.Uniqueness, "userName %q is already taken", u)
+		return store.Errorf(store.ErrNameTaken, "userName %q is already taken", u)
 	}
 	d, _ := doc.String("displayName")
-	return scim.Errorf(409, scim.Uniqueness, "a group with displayName %q already exists", d)
+	return store.Errorf(store.ErrNameTaken, "a group with displayName %q already exists", d)
 }
 
-// VersionMismatch is the 412 of a write whose If-Match version is not the
-// resource's.
-func VersionMismatch(typ, id string, have, want int64) *scim.Error {
-	return scim.Errorf(412, "", "%s %q is at version %d, not %d", typ, id, have, want)
+// VersionMismatch is the ErrVersionMismatch of a write whose If-Match
+// version is not the resource's.
+func VersionMismatch(typ, id string, have, want int64) *store.Error {
+	return store.Errorf(store.ErrVersionMismatch, "%s %q is at version %d, not %d", typ, id, have, want)
 }
 
 // DecodeEdges decodes a JSON array of [id, type, display] triples, the form
@@ -108,11 +107,11 @@ func CheckJSON(what string, b []byte) error {
 func CheckApp(a *store.App) error {
 	switch n := utf8.RuneCountInString(a.Name); {
 	case n == 0:
-		return scim.BadRequest(scim.InvalidValue, "an application needs a name")
+		return store.Invalid("an application needs a name")
 	case n > MaxAppName:
-		return scim.BadRequest(scim.InvalidValue, "an application's name has at most %d characters", MaxAppName)
+		return store.Invalid("an application's name has at most %d characters", MaxAppName)
 	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
-		return scim.BadRequest(scim.InvalidValue, "application name %q is not valid text", a.Name)
+		return store.Invalid("application name %q is not valid text", a.Name)
 	}
 	if err := CheckJSON("application config", a.Config); err != nil {
 		return err
@@ -120,9 +119,10 @@ func CheckApp(a *store.App) error {
 	return CheckJSON("application control", a.Control)
 }
 
-// AppNameTaken is the 409 of an application name taken in the tenant.
-func AppNameTaken(name string) *scim.Error {
-	return scim.Errorf(409, scim.Uniqueness, "an application named %q already exists", name)
+// AppNameTaken is the ErrNameTaken of an application name taken in the
+// tenant.
+func AppNameTaken(name string) *store.Error {
+	return store.Errorf(store.ErrNameTaken, "an application named %q already exists", name)
 }
 
 // AppColumns are the apps columns ScanApp reads.

@@ -30,7 +30,8 @@
 // RenderedTimeLayout gives them. Paths whose value only the HTTP layer knows
 // (meta.location, meta.version, members.$ref, members.display, groups.$ref,
 // groups.display, groups.type) and value filters on a whole extension are
-// refused with a 400 invalidFilter error rather than answered wrongly.
+// refused with a store.ErrUnsupportedFilter error rather than answered
+// wrongly.
 package sqlfilter
 
 import (

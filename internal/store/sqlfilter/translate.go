@@ -34,9 +34,9 @@ type Condition struct {
 
 // Where translates e, a filter on resources of t.Type, into a condition on
 // t's row. Bound values go into b as arguments. A nil e gives a condition
-// that is always true. The error is a 400 *scim.Error with scimType
-// invalidFilter for the few paths the store cannot answer (see the package
-// documentation).
+// that is always true. The error is a *store.Error of kind
+// store.ErrUnsupportedFilter for the few paths the store cannot answer (see
+// the package documentation).
 func Where(b *Builder, t Target, e filter.Expr) (Condition, error) {
 	if e == nil {
 		return Condition{SQL: b.d.Bool(true)}, nil

@@ -2,16 +2,17 @@ package sqlfilter
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
 )
 
 var (
@@ -254,9 +255,8 @@ func TestWhereUnsupported(t *testing.T) {
 		{userType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User[department eq "x"]`},
 	} {
 		_, _, err := translate(t, tc.rt, tc.filter)
-		e, ok := scim.AsError(err)
-		if !ok || e.Status != 400 || e.ScimType != scim.InvalidFilter {
-			t.Errorf("%s: %v, want 400 invalidFilter", tc.filter, err)
+		if !errors.Is(err, store.ErrUnsupportedFilter) {
+			t.Errorf("%s: %v, want store.ErrUnsupportedFilter", tc.filter, err)
 		}
 	}
 }

@@ -3,9 +3,9 @@ package sqlfilter
 import (
 	"strings"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
 )
 
 // valuePath translates attr[filter]: some element of attr passes filter.
@@ -25,7 +25,7 @@ func (tr *translator) valuePath(vp *filter.ValuePath) (*node, error) {
 	case refID:
 		return falseNode, nil
 	case refExtension:
-		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: a value filter on the whole extension %q is not supported; filter its attributes instead", r.ext.ID)
+		return nil, store.Errorf(store.ErrUnsupportedFilter, "invalid filter: a value filter on the whole extension %q is not supported; filter its attributes instead", r.ext.ID)
 	}
 	if r.def != nil && r.def.Type != schema.Complex {
 		// filter.Match looks for objects among the values, and a

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 )
@@ -63,11 +62,11 @@ func blob(b []byte) any {
 func appWriteError(err error, a *store.App) error {
 	switch {
 	case isForeignKey(err):
-		return notFound("tenant %q not found", a.TenantID)
+		return store.NotFound("tenant %q not found", a.TenantID)
 	case isUnique(err) && strings.Contains(err.Error(), "apps.name_key"):
 		return sqlfilter.AppNameTaken(a.Name)
 	case isUnique(err):
-		return scim.Errorf(409, scim.Uniqueness, "application id %q is already taken", a.ID)
+		return store.Errorf(store.ErrIDTaken, "application id %q is already taken", a.ID)
 	}
 	return fmt.Errorf("sqlite: write application %s: %w", a.ID, err)
 }
@@ -75,11 +74,11 @@ func appWriteError(err error, a *store.App) error {
 // --- applications ------------------------------------------------------------
 
 // readApp reads the application a query of sqlfilter.AppColumns selects, or returns
-// a 404 naming what.
+// a store.ErrNotFound naming what.
 func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
 	a, err := sqlfilter.ScanApp(q.QueryRowContext(ctx, `SELECT `+sqlfilter.AppColumns+` FROM apps `+query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("application %q not found", what)
+		return nil, store.NotFound("application %q not found", what)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read application %s: %w", what, err)
@@ -88,9 +87,9 @@ func readApp(ctx context.Context, q querier, what, query string, args ...any) (*
 }
 
 // CreateApp stores a new application, setting ID (when empty), Version,
-// Created and LastModified. A name taken in the tenant, ignoring case, is a
-// 409; so is an id taken in any tenant, since links, job state and leases
-// name an application by its id alone.
+// Created and LastModified. A name taken in the tenant, ignoring case, is
+// store.ErrNameTaken; an id taken in any tenant is store.ErrIDTaken, since
+// links, job state and leases name an application by its id alone.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	if err := sqlfilter.CheckApp(a); err != nil {
 		return err
@@ -118,7 +117,7 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	return nil
 }
 
-// App reads an application by id, or returns a 404.
+// App reads an application by id, or returns store.ErrNotFound.
 func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error) {
 	var a *store.App
 	err := s.readConn(ctx, func(c *conn) (err error) {
@@ -128,8 +127,8 @@ func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error
 	return a, err
 }
 
-// AppByName reads an application by name, ignoring case, or returns a
-// 404.
+// AppByName reads an application by name, ignoring case, or returns
+// store.ErrNotFound.
 func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.App, error) {
 	var a *store.App
 	err := s.readConn(ctx, func(c *conn) (err error) {
@@ -235,7 +234,7 @@ func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion in
 }
 
 // DeleteApp removes an application with its assignments, links, escrows,
-// job state and lease, or returns a 404. Its provisioning logs stay.
+// job state and lease, or returns store.ErrNotFound. Its provisioning logs stay.
 func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 	return s.write(ctx, func(w *wtx) error {
 		if err := w.appExists(ctx, tenantID, id); err != nil {
@@ -257,12 +256,12 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 	})
 }
 
-// appExists returns a 404 unless the tenant has the application.
+// appExists returns store.ErrNotFound unless the tenant has the application.
 func (w *wtx) appExists(ctx context.Context, tenantID, id string) error {
 	var one int
 	err := w.QueryRowContext(ctx, `SELECT 1 FROM apps WHERE tenant_id = ?1 AND id = ?2`, tenantID, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("application %q not found", id)
+		return store.NotFound("application %q not found", id)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: read application %s: %w", id, err)
@@ -276,7 +275,7 @@ func (w *wtx) appExists(ctx context.Context, tenantID, id string) error {
 // type.
 func checkPrincipalType(typ string) error {
 	if typ != store.UserType && typ != store.GroupType {
-		return scim.BadRequest(scim.InvalidValue, "a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
+		return store.Invalid("a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
 	}
 	return nil
 }
@@ -297,7 +296,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		err := w.QueryRowContext(ctx, `SELECT rid FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`,
 			tenantID, a.PrincipalType, a.PrincipalID).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
-			return scim.BadRequest(scim.InvalidValue, "%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
+			return store.Invalid("%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
@@ -312,7 +311,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 	})
 }
 
-// Unassign removes an assignment, or returns a 404, and appends an
+// Unassign removes an assignment, or returns store.ErrNotFound, and appends an
 // OpAssignment change for the principal.
 func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error {
 	return s.write(ctx, func(w *wtx) error {
@@ -326,7 +325,7 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("sqlite: unassign %s %s: %w", principalType, principalID, err)
 		} else if n == 0 {
-			return notFound("%s %q is not assigned to application %q", principalType, principalID, appID)
+			return store.NotFound("%s %q is not assigned to application %q", principalType, principalID, appID)
 		}
 		return w.change(ctx, tenantID, principalType, principalID, store.OpAssignment)
 	})
@@ -408,7 +407,7 @@ func scanLink(row interface{ Scan(...any) error }) (*store.Link, error) {
 	return &l, nil
 }
 
-// readLink reads the link a query selects, or returns a 404.
+// readLink reads the link a query selects, or returns store.ErrNotFound.
 func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (*store.Link, error) {
 	var l *store.Link
 	err := s.readConn(ctx, func(c *conn) (err error) {
@@ -416,7 +415,7 @@ func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("no link of %s", what)
+		return nil, store.NotFound("no link of %s", what)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read link of %s: %w", what, err)
@@ -424,7 +423,7 @@ func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (
 	return l, nil
 }
 
-// Link reads the link of a source object, or returns a 404.
+// Link reads the link of a source object, or returns store.ErrNotFound.
 func (s *Store) Link(ctx context.Context, appID, sourceType, sourceID string) (*store.Link, error) {
 	return s.readLink(ctx, sourceType+" "+strconv.Quote(sourceID),
 		`WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`, appID, sourceType, sourceID)
@@ -436,8 +435,9 @@ func (s *Store) Link(ctx context.Context, appID, sourceType, sourceID string) (*
 const linkByTargetSQL = `INDEXED BY app_links_target
 	WHERE app_id = ?1 AND source_type = ?2 AND target_id = ?3 ORDER BY source_id LIMIT 1`
 
-// LinkByTarget reads the link of a target object, or returns a 404. Should
-// several sources link to one target, it reads the first by source id.
+// LinkByTarget reads the link of a target object, or returns
+// store.ErrNotFound. Should several sources link to one target, it reads the
+// first by source id.
 func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID string) (*store.Link, error) {
 	return s.readLink(ctx, "target "+strconv.Quote(targetID), linkByTargetSQL, appID, sourceType, targetID)
 }
@@ -445,7 +445,7 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 // PutLink creates or replaces the link of l's source object, setting
 // Created (on creation; a replaced link keeps its own) and Updated, and
 // appends logs as AppendLogs does, in the same write. A link of an
-// application that does not exist is a 404, and nothing is written.
+// application that does not exist is store.ErrNotFound, and nothing is written.
 func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
@@ -466,7 +466,7 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.Provi
 			target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at`,
 			l.AppID, l.SourceType, l.SourceID, l.TargetID, jsonText(l.Exported), timeText(w.now))
 		if isForeignKey(err) {
-			return notFound("application %q not found", l.AppID)
+			return store.NotFound("application %q not found", l.AppID)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: write link of %s %s: %w", l.SourceType, l.SourceID, err)
@@ -604,7 +604,7 @@ const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
 // LastFailed is the write's time; a zero FirstFailed keeps the replaced
 // escrow's, or is LastFailed for a new one. NextTry is kept only for a
 // retryable escrow. It sets e's times to what is stored. An escrow of an
-// application that does not exist is a 404.
+// application that does not exist is store.ErrNotFound.
 func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	if _, err := s.resourceType(e.SourceType); err != nil {
 		return err
@@ -624,7 +624,7 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 		_, err := w.ExecContext(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
 			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), jsonText(e.Record))
 		if isForeignKey(err) {
-			return notFound("application %q not found", e.AppID)
+			return store.NotFound("application %q not found", e.AppID)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
@@ -763,10 +763,11 @@ func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, er
 }
 
 // PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is a 404. With a fence, the
-// lease is read and checked in the write's transaction: no claim can come
-// between the check and the write, since the writer runs one transaction
-// at a time and other processes wait for its lock (BEGIN IMMEDIATE).
+// state of an application that does not exist is store.ErrNotFound. With a
+// fence, the lease is read and checked in the write's transaction: no claim
+// can come between the check and the write, since the writer runs one
+// transaction at a time and other processes wait for its lock (BEGIN
+// IMMEDIATE).
 func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
 	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
 		return err
@@ -790,7 +791,7 @@ func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...st
 			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
 			updated_at = excluded.updated_at`, js.AppID, js.Watermark, jsonText(js.State), timeText(w.now))
 		if isForeignKey(err) {
-			return notFound("application %q not found", js.AppID)
+			return store.NotFound("application %q not found", js.AppID)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: write job state of application %s: %w", js.AppID, err)
@@ -822,7 +823,7 @@ const claimSQL = `INSERT INTO job_leases (app_id, owner, expires_at, generation)
 // the store's clock plus ttl, and returns the lease as it stands after the
 // call and whether owner holds it. A lease expires at its end: from then
 // on another owner can take it. Claiming the job of an application that
-// does not exist is a 404.
+// does not exist is store.ErrNotFound.
 func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	if owner == "" || ttl <= 0 {
 		return store.Lease{}, false, fmt.Errorf("sqlite: claim job of application %s: an owner and a positive ttl are needed", appID)
@@ -835,7 +836,7 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 		now := s.now()
 		res, err := w.ExecContext(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
 		if isForeignKey(err) {
-			return notFound("application %q not found", appID)
+			return store.NotFound("application %q not found", appID)
 		}
 		if err == nil {
 			var n int64

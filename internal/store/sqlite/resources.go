@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -91,7 +90,7 @@ func (w *wtx) create(ctx context.Context, r *store.Resource) error {
 	return nil
 }
 
-// Get reads one resource, or returns a 404.
+// Get reads one resource, or returns store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.ReadOptions) (*store.Resource, error) {
 	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
@@ -116,7 +115,7 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	res, _, err := scanResource(c.QueryRowContext(ctx, `SELECT `+resourceColumns+`, (`+edges+`) FROM resources r
 		WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), &list)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("%s %q not found", typ, id)
+		return nil, store.NotFound("%s %q not found", typ, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read %s %s: %w", typ, id, err)
@@ -248,7 +247,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		err := w.QueryRowContext(ctx, `SELECT rid, version FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`,
 			tenantID, typ, id).Scan(&rid, &version)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("%s %q not found", typ, id)
+			return store.NotFound("%s %q not found", typ, id)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: delete %s %s: %w", typ, id, err)
@@ -303,11 +302,11 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 func writeError(err error, op, tenantID, typ, id string, doc resource.Document) error {
 	switch {
 	case isForeignKey(err):
-		return notFound("tenant %q not found", tenantID)
+		return store.NotFound("tenant %q not found", tenantID)
 	case isUnique(err) && strings.Contains(err.Error(), "name_key"):
 		return sqlfilter.NameTaken(typ, doc)
 	case isUnique(err):
-		return scim.Errorf(409, scim.Uniqueness, "id %q is already taken", id)
+		return store.Errorf(store.ErrIDTaken, "id %q is already taken", id)
 	}
 	return fmt.Errorf("sqlite: %s %s %s: %w", op, typ, id, err)
 }
@@ -356,7 +355,7 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers 
 	res, rid, err := scanResource(q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources
 		WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, notFound("%s %q not found", typ, id)
+		return nil, 0, store.NotFound("%s %q not found", typ, id)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: read %s %s: %w", typ, id, err)
@@ -442,19 +441,19 @@ func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int6
 	out := make([]member, 0, len(ms))
 	for _, m := range ms {
 		if m.ID == "" {
-			return nil, scim.BadRequest(scim.InvalidValue, "a member has no value (id)")
+			return nil, store.Invalid("a member has no value (id)")
 		}
 		var r member
 		err := w.QueryRowContext(ctx, `SELECT rid, id, type, display FROM resources WHERE tenant_id = ?1 AND id_key = ?2`,
 			tenantID, sqlfilter.FoldKey(m.ID)).Scan(&r.rid, &r.id, &r.typ, &r.display)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, scim.BadRequest(scim.InvalidValue, "member %q does not exist", m.ID)
+			return nil, store.Invalid("member %q does not exist", m.ID)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: resolve member %s: %w", m.ID, err)
 		}
 		if r.rid == groupRID {
-			return nil, scim.BadRequest(scim.InvalidValue, "group %q cannot be a member of itself", r.id)
+			return nil, store.Invalid("group %q cannot be a member of itself", r.id)
 		}
 		if !seen[r.rid] {
 			seen[r.rid] = true

@@ -28,7 +28,6 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -235,10 +234,6 @@ func isUnique(err error) bool {
 
 func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-}
-
-func notFound(format string, args ...any) *scim.Error {
-	return scim.Errorf(404, "", format, args...)
 }
 
 // --- attribute path ids ------------------------------------------------------

@@ -6,18 +6,17 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
 // EnsureTenant returns the tenant called name, creating it if needed.
 func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, error) {
 	if name == "" {
-		return store.Tenant{}, scim.BadRequest(scim.InvalidValue, "a tenant needs a name")
+		return store.Tenant{}, store.Invalid("a tenant needs a name")
 	}
 	if t, err := s.TenantByName(ctx, name); err == nil {
 		return t, nil
-	} else if _, ok := scim.AsError(err); !ok {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Tenant{}, err
 	}
 	err := s.write(ctx, func(w *wtx) error {
@@ -31,7 +30,7 @@ func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, er
 	return s.TenantByName(ctx, name)
 }
 
-// TenantByName returns the tenant called name, or a 404 *scim.Error.
+// TenantByName returns the tenant called name, or an ErrNotFound error.
 func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
 	var t store.Tenant
 	var created string
@@ -40,7 +39,7 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 			Scan(&t.ID, &t.Name, &created)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Tenant{}, notFound("tenant %q not found", name)
+		return store.Tenant{}, store.NotFound("tenant %q not found", name)
 	}
 	if err != nil {
 		return store.Tenant{}, fmt.Errorf("sqlite: read tenant %q: %w", name, err)
@@ -53,8 +52,9 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 
 // CreateToken records a token by the SHA-256 hash of its secret. It sets
 // ID (when empty), Scope (store.ScopeSCIM when empty) and Created; a scope
-// other than store.ScopeSCIM or store.ScopeAdmin is a 400, a token for a
-// tenant that does not exist a 404, and a hash already recorded a 409.
+// other than store.ScopeSCIM or store.ScopeAdmin is store.ErrInvalid, a
+// token for a tenant that does not exist store.ErrNotFound, and a hash
+// already recorded store.ErrIDTaken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
 	if len(hash) == 0 {
 		return store.Token{}, errors.New("sqlite: create token: empty hash")
@@ -75,14 +75,14 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (st
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`, t.ID, t.TenantID, t.Name, t.Prefix, t.Scope, hash, timeText(w.now))
 		switch {
 		case isForeignKey(err):
-			return notFound("tenant %q not found", t.TenantID)
+			return store.NotFound("tenant %q not found", t.TenantID)
 		case isUnique(err):
-			return scim.Errorf(409, scim.Uniqueness, "token %q or its hash already exists", t.ID)
+			return store.Errorf(store.ErrIDTaken, "token %q or its hash already exists", t.ID)
 		}
 		return err
 	})
 	if err != nil {
-		if _, ok := scim.AsError(err); ok {
+		if _, ok := errors.AsType[*store.Error](err); ok {
 			return store.Token{}, err
 		}
 		return store.Token{}, fmt.Errorf("sqlite: create token: %w", err)
@@ -101,7 +101,7 @@ func tokenScope(scope string) (string, error) {
 	case store.ScopeSCIM, store.ScopeAdmin:
 		return scope, nil
 	}
-	return "", scim.BadRequest(scim.InvalidValue, "token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
+	return "", store.Invalid("token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
 }
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
@@ -125,7 +125,8 @@ func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	return t, nil
 }
 
-// TokenByHash returns the unrevoked token whose hash is hash, or a 404.
+// TokenByHash returns the unrevoked token whose hash is hash, or
+// store.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	var t store.Token
 	err := s.read(ctx, func(c *conn) error {
@@ -135,7 +136,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Token{}, notFound("token not found")
+		return store.Token{}, store.NotFound("token not found")
 	}
 	if err != nil {
 		return store.Token{}, fmt.Errorf("sqlite: read token: %w", err)
@@ -168,8 +169,8 @@ func (s *Store) Tokens(ctx context.Context, tenantID string) ([]store.Token, err
 	return out, nil
 }
 
-// RevokeToken revokes a token by id, or returns a 404. Revoking a revoked
-// token keeps its first revocation time.
+// RevokeToken revokes a token by id, or returns store.ErrNotFound. Revoking
+// a revoked token keeps its first revocation time.
 func (s *Store) RevokeToken(ctx context.Context, tenantID, id string) error {
 	return s.write(ctx, func(w *wtx) error {
 		res, err := w.ExecContext(ctx, `UPDATE scim_tokens SET revoked_at = coalesce(revoked_at, ?3)
@@ -178,7 +179,7 @@ func (s *Store) RevokeToken(ctx context.Context, tenantID, id string) error {
 			return fmt.Errorf("sqlite: revoke token: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("token %q not found", id)
+			return store.NotFound("token %q not found", id)
 		}
 		return nil
 	})

@@ -2,13 +2,13 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -118,7 +118,7 @@ func testChangeFeedUnderConcurrentWriters(t *testing.T, s store.Store) {
 }
 
 // testConcurrentIfMatch runs updates that all expect version 1 at once:
-// exactly one may succeed, the others get 412.
+// exactly one may succeed, the others get store.ErrVersionMismatch.
 func testConcurrentIfMatch(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
@@ -137,17 +137,17 @@ func testConcurrentIfMatch(t *testing.T, s store.Store) {
 	wg.Wait()
 	ok, stale := 0, 0
 	for _, err := range errs {
-		switch e, isSCIM := scim.AsError(err); {
+		switch {
 		case err == nil:
 			ok++
-		case isSCIM && e.Status == 412:
+		case errors.Is(err, store.ErrVersionMismatch):
 			stale++
 		default:
 			t.Errorf("Update: %v", err)
 		}
 	}
 	if ok != 1 || stale != n-1 {
-		t.Errorf("%d updates If-Match version 1: %d succeeded, %d got 412; want 1 and %d", n, ok, stale, n-1)
+		t.Errorf("%d updates If-Match version 1: %d succeeded, %d got ErrVersionMismatch; want 1 and %d", n, ok, stale, n-1)
 	}
 	if got := get(t, s, a, store.UserType, u.ID); got.Version != 2 {
 		t.Errorf("version after the race: %d, want 2", got.Version)
@@ -168,7 +168,7 @@ func testLongValues(t *testing.T, s store.Store) {
 	u3 := create(t, s, a, store.UserType, user(t, "short", "title", strings.Repeat("é", 200)))
 	g := create(t, s, a, store.GroupType, group(t, long), u1.ID)
 	err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.UserType, Doc: user(t, strings.ToUpper(long))})
-	wantStatus(t, "Create with a long userName taken in another case", err, 409, scim.Uniqueness)
+	wantKind(t, "Create with a long userName taken in another case", err, store.ErrNameTaken)
 
 	tests := []struct {
 		filter string

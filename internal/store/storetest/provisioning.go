@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -73,7 +73,7 @@ func testTokenScopes(t *testing.T, s store.Store) {
 	}
 	for _, bad := range []string{"Admin", "root", " scim"} {
 		_, err := s.CreateToken(ctx, store.Token{TenantID: a, Name: "bad", Scope: bad}, hash('9'))
-		wantStatus(t, fmt.Sprintf("CreateToken with scope %q", bad), err, 400, scim.InvalidValue)
+		wantKind(t, fmt.Sprintf("CreateToken with scope %q", bad), err, store.ErrInvalid)
 	}
 	if _, err := s.TokenByHash(ctx, hash('9')); err == nil {
 		t.Error("a token with an invalid scope was stored")
@@ -123,11 +123,11 @@ func testApps(t *testing.T, s store.Store) {
 
 	// Tenant isolation.
 	_, err = s.App(ctx, b, in.ID)
-	wantStatus(t, "App from another tenant", err, 404, "")
+	wantKind(t, "App from another tenant", err, store.ErrNotFound)
 	_, err = s.AppByName(ctx, b, "Salesforce")
-	wantStatus(t, "AppByName from another tenant", err, 404, "")
+	wantKind(t, "AppByName from another tenant", err, store.ErrNotFound)
 	_, err = s.App(ctx, a, "nope")
-	wantStatus(t, "App(unknown)", err, 404, "")
+	wantKind(t, "App(unknown)", err, store.ErrNotFound)
 
 	// No secret and no config read back as none; a given id is kept.
 	bare := &store.App{ID: "app-bare", TenantID: a, Name: "bare", Template: "scim"}
@@ -139,7 +139,7 @@ func testApps(t *testing.T, s store.Store) {
 	}
 	// Ids are unique across tenants: links and leases name apps by id.
 	err = s.CreateApp(ctx, &store.App{ID: "app-bare", TenantID: b, Name: "other", Template: "scim"})
-	wantStatus(t, "CreateApp with a taken id", err, 409, scim.Uniqueness)
+	wantKind(t, "CreateApp with a taken id", err, store.ErrIDTaken)
 
 	for _, name := range []string{"zeta", "Alpha", "beta"} {
 		createApp(t, s, a, name)
@@ -168,11 +168,11 @@ func testApps(t *testing.T, s store.Store) {
 
 	// What callers can get wrong.
 	err = s.CreateApp(ctx, &store.App{TenantID: a, Template: "scim"})
-	wantStatus(t, "CreateApp without a name", err, 400, scim.InvalidValue)
+	wantKind(t, "CreateApp without a name", err, store.ErrInvalid)
 	err = s.CreateApp(ctx, &store.App{TenantID: a, Name: strings.Repeat("x", 257), Template: "scim"})
-	wantStatus(t, "CreateApp with a long name", err, 400, scim.InvalidValue)
+	wantKind(t, "CreateApp with a long name", err, store.ErrInvalid)
 	err = s.CreateApp(ctx, &store.App{TenantID: "no-such-tenant", Name: "x", Template: "scim"})
-	wantStatus(t, "CreateApp in a tenant that does not exist", err, 404, "")
+	wantKind(t, "CreateApp in a tenant that does not exist", err, store.ErrNotFound)
 	if err := s.CreateApp(ctx, &store.App{TenantID: a, Name: "badconfig", Config: []byte(`{"a":`)}); err == nil {
 		t.Error("CreateApp stored a config that is not JSON")
 	}
@@ -184,15 +184,15 @@ func testAppNameUnique(t *testing.T, s store.Store) {
 	sf := createApp(t, s, a, "Salesforce")
 	for _, name := range []string{"Salesforce", "salesforce", "SALESFORCE"} {
 		err := s.CreateApp(ctx, &store.App{TenantID: a, Name: name, Template: "scim"})
-		e := wantStatus(t, "CreateApp "+name, err, 409, scim.Uniqueness)
+		e := wantKind(t, "CreateApp "+name, err, store.ErrNameTaken)
 		if !strings.Contains(e.Detail, name) {
-			t.Errorf("409 detail %q does not name the application %q", e.Detail, name)
+			t.Errorf("ErrNameTaken detail %q does not name the application %q", e.Detail, name)
 		}
 	}
 	createApp(t, s, b, "salesforce") // another tenant's
 	other := createApp(t, s, a, "Workday")
 	_, err := s.UpdateApp(ctx, a, other.ID, 0, func(x *store.App) error { x.Name = "SalesForce"; return nil })
-	wantStatus(t, "renaming to a taken name", err, 409, scim.Uniqueness)
+	wantKind(t, "renaming to a taken name", err, store.ErrNameTaken)
 	if got, err := s.App(ctx, a, other.ID); err != nil || got.Name != "Workday" || got.Version != 1 {
 		t.Errorf("after a failed rename: %+v, %v", got, err)
 	}
@@ -253,11 +253,13 @@ func testUpdateApp(t *testing.T, s store.Store) {
 
 	// If-Match.
 	_, err = s.UpdateApp(ctx, a, app.ID, 1, func(x *store.App) error { x.Template = "t"; return nil })
-	wantStatus(t, "UpdateApp at a stale version", err, 412, "")
+	wantKind(t, "UpdateApp at a stale version", err, store.ErrVersionMismatch)
 	// change's error abandons the update.
-	boom := scim.BadRequest(scim.InvalidValue, "no")
+	boom := errors.New("no")
 	_, err = s.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Template = "t"; return boom })
-	wantStatus(t, "UpdateApp whose change fails", err, 400, scim.InvalidValue)
+	if !errors.Is(err, boom) {
+		t.Errorf("UpdateApp returned %v, want change's error", err)
+	}
 	// Nothing to change: nothing written.
 	same, err := s.UpdateApp(ctx, a, app.ID, 2, func(x *store.App) error { return nil })
 	if err != nil || same.Version != 2 {
@@ -272,11 +274,11 @@ func testUpdateApp(t *testing.T, s store.Store) {
 		t.Errorf("UpdateApp disabling = %+v, %v", off, err)
 	}
 	_, err = s.UpdateApp(ctx, a, app.ID, 0, func(x *store.App) error { x.Name = ""; return nil })
-	wantStatus(t, "UpdateApp to an empty name", err, 400, scim.InvalidValue)
+	wantKind(t, "UpdateApp to an empty name", err, store.ErrInvalid)
 	_, err = s.UpdateApp(ctx, b, app.ID, 0, func(x *store.App) error { return nil })
-	wantStatus(t, "UpdateApp from another tenant", err, 404, "")
+	wantKind(t, "UpdateApp from another tenant", err, store.ErrNotFound)
 	_, err = s.UpdateApp(ctx, a, "nope", 0, func(x *store.App) error { return nil })
-	wantStatus(t, "UpdateApp(unknown)", err, 404, "")
+	wantKind(t, "UpdateApp(unknown)", err, store.ErrNotFound)
 }
 
 func testAppControl(t *testing.T, s store.Store) {
@@ -423,15 +425,15 @@ func testDeleteApp(t *testing.T, s store.Store) {
 	if err := s.AppendLogs(ctx, []*store.ProvisioningLog{{TenantID: a, AppID: app.ID, Action: "create", Status: "success"}}); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "DeleteApp from another tenant", s.DeleteApp(ctx, b, app.ID), 404, "")
+	wantKind(t, "DeleteApp from another tenant", s.DeleteApp(ctx, b, app.ID), store.ErrNotFound)
 	if err := s.DeleteApp(ctx, a, app.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "DeleteApp again", s.DeleteApp(ctx, a, app.ID), 404, "")
+	wantKind(t, "DeleteApp again", s.DeleteApp(ctx, a, app.ID), store.ErrNotFound)
 	_, err := s.App(ctx, a, app.ID)
-	wantStatus(t, "App after DeleteApp", err, 404, "")
+	wantKind(t, "App after DeleteApp", err, store.ErrNotFound)
 	_, err = s.AppByName(ctx, a, "app")
-	wantStatus(t, "AppByName after DeleteApp", err, 404, "")
+	wantKind(t, "AppByName after DeleteApp", err, store.ErrNotFound)
 
 	// The same id again starts from nothing: the assignments, links,
 	// escrows, job state and lease went with the application.
@@ -445,7 +447,7 @@ func testDeleteApp(t *testing.T, s store.Store) {
 		t.Errorf("AssignedTo after DeleteApp = %t, %v", in, err)
 	}
 	_, err = s.Link(ctx, app.ID, store.UserType, u.ID)
-	wantStatus(t, "Link after DeleteApp", err, 404, "")
+	wantKind(t, "Link after DeleteApp", err, store.ErrNotFound)
 	if js, err := s.JobState(ctx, app.ID); err != nil || js.Watermark != 0 || js.State != nil {
 		t.Errorf("JobState after DeleteApp = %+v, %v", js, err)
 	}
@@ -531,24 +533,24 @@ func testAssignments(t *testing.T, s store.Store) {
 		{"no type", "", u1.ID},
 	} {
 		err := s.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: tc.typ, PrincipalID: tc.id})
-		wantStatus(t, "Assign "+tc.name, err, 400, scim.InvalidValue)
+		wantKind(t, "Assign "+tc.name, err, store.ErrInvalid)
 	}
 	err = s.Assign(ctx, a, store.Assignment{AppID: app.ID, PrincipalType: store.UserType, PrincipalID: "ghost"})
-	if e := wantStatus(t, "Assign ghost", err, 400, scim.InvalidValue); !strings.Contains(e.Detail, `user "ghost" does not exist`) {
+	if e := wantKind(t, "Assign ghost", err, store.ErrInvalid); !strings.Contains(e.Detail, `user "ghost" does not exist`) {
 		t.Errorf("Assign ghost: detail %q", e.Detail)
 	}
 	err = s.Assign(ctx, a, store.Assignment{AppID: otherApp.ID, PrincipalType: store.UserType, PrincipalID: u1.ID})
-	wantStatus(t, "Assign to another tenant's application", err, 404, "")
+	wantKind(t, "Assign to another tenant's application", err, store.ErrNotFound)
 	err = s.Assign(ctx, a, store.Assignment{AppID: "nope", PrincipalType: store.UserType, PrincipalID: u1.ID})
-	wantStatus(t, "Assign to an unknown application", err, 404, "")
+	wantKind(t, "Assign to an unknown application", err, store.ErrNotFound)
 
 	// Unassign.
-	wantStatus(t, "Unassign what is not assigned", s.Unassign(ctx, a, app.ID, store.UserType, u2.ID), 404, "")
-	wantStatus(t, "Unassign from another tenant", s.Unassign(ctx, b, app.ID, store.UserType, u1.ID), 404, "")
+	wantKind(t, "Unassign what is not assigned", s.Unassign(ctx, a, app.ID, store.UserType, u2.ID), store.ErrNotFound)
+	wantKind(t, "Unassign from another tenant", s.Unassign(ctx, b, app.ID, store.UserType, u1.ID), store.ErrNotFound)
 	if err := s.Unassign(ctx, a, app.ID, store.UserType, u1.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, "Unassign twice", s.Unassign(ctx, a, app.ID, store.UserType, u1.ID), 404, "")
+	wantKind(t, "Unassign twice", s.Unassign(ctx, a, app.ID, store.UserType, u1.ID), store.ErrNotFound)
 	if list, _ := s.Assignments(ctx, a, app.ID); len(list) != 1 || list[0].PrincipalID != g.ID {
 		t.Errorf("Assignments after Unassign = %+v", list)
 	}
@@ -660,7 +662,7 @@ func testDeleteRemovesAssignments(t *testing.T, s store.Store) {
 	if in, err := s.AssignedTo(ctx, a, app.ID, u.ID); err != nil || in {
 		t.Errorf("AssignedTo a new user with a deleted one's id = %t, %v", in, err)
 	}
-	wantStatus(t, "Unassign a deleted user", s.Unassign(ctx, a, app.ID, store.UserType, u.ID), 404, "")
+	wantKind(t, "Unassign a deleted user", s.Unassign(ctx, a, app.ID, store.UserType, u.ID), store.ErrNotFound)
 }
 
 // --- links ------------------------------------------------------------------------------
@@ -708,25 +710,25 @@ func testLinks(t *testing.T, s store.Store) {
 		t.Errorf("Updated = %v, want %v", got.Updated, l2.Updated)
 	}
 	_, err = s.LinkByTarget(ctx, app.ID, store.UserType, "T-1")
-	wantStatus(t, "LinkByTarget of the replaced target", err, 404, "")
+	wantKind(t, "LinkByTarget of the replaced target", err, store.ErrNotFound)
 
 	// Links are per application and source type.
 	_, err = s.Link(ctx, other.ID, store.UserType, "u1")
-	wantStatus(t, "Link of another application", err, 404, "")
+	wantKind(t, "Link of another application", err, store.ErrNotFound)
 	_, err = s.Link(ctx, app.ID, store.GroupType, "u1")
-	wantStatus(t, "Link of another type", err, 404, "")
+	wantKind(t, "Link of another type", err, store.ErrNotFound)
 	_, err = s.LinkByTarget(ctx, app.ID, store.GroupType, "T-2")
-	wantStatus(t, "LinkByTarget of another type", err, 404, "")
+	wantKind(t, "LinkByTarget of another type", err, store.ErrNotFound)
 	err = s.PutLink(ctx, &store.Link{AppID: "nope", SourceType: store.UserType, SourceID: "u1", TargetID: "x"})
-	wantStatus(t, "PutLink of an unknown application", err, 404, "")
+	wantKind(t, "PutLink of an unknown application", err, store.ErrNotFound)
 
 	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Link(ctx, app.ID, store.UserType, "u1")
-	wantStatus(t, "Link after DeleteLink", err, 404, "")
+	wantKind(t, "Link after DeleteLink", err, store.ErrNotFound)
 	_, err = s.LinkByTarget(ctx, app.ID, store.UserType, "T-2")
-	wantStatus(t, "LinkByTarget after DeleteLink", err, 404, "")
+	wantKind(t, "LinkByTarget after DeleteLink", err, store.ErrNotFound)
 	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u1"); err != nil {
 		t.Errorf("DeleteLink of a missing link: %v", err)
 	}
@@ -839,7 +841,7 @@ func testLinkLogs(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	_, err := s.Link(ctx, app.ID, store.UserType, "u1")
-	wantStatus(t, "Link after DeleteLink with a record", err, 404, "")
+	wantKind(t, "Link after DeleteLink with a record", err, store.ErrNotFound)
 	if err := s.DeleteLink(ctx, app.ID, store.UserType, "u9", skipped); err != nil {
 		t.Fatalf("DeleteLink of a missing link with a record: %v", err)
 	}
@@ -869,28 +871,28 @@ func testLinkLogs(t *testing.T, s store.Store) {
 	badExport.Exported = []byte("{")
 	badType.SourceType = "Device"
 	failures := []struct {
-		name   string
-		write  func(logs ...*store.ProvisioningLog) error
-		logs   []*store.ProvisioningLog
-		status int // of the *scim.Error; 0 for any error
+		name  string
+		write func(logs ...*store.ProvisioningLog) error
+		logs  []*store.ProvisioningLog
+		kind  error // of the *store.Error; nil for any error
 	}{
-		{"PutLink to an unknown application", put(unknownApp), []*store.ProvisioningLog{logOf("create", "u3")}, 404},
-		{"PutLink with a record that is not JSON", put(u3), []*store.ProvisioningLog{notJSON("create", "u3")}, 0},
+		{"PutLink to an unknown application", put(unknownApp), []*store.ProvisioningLog{logOf("create", "u3")}, store.ErrNotFound},
+		{"PutLink with a record that is not JSON", put(u3), []*store.ProvisioningLog{notJSON("create", "u3")}, nil},
 		{"PutLink with a good record and a bad one", put(u3),
-			[]*store.ProvisioningLog{logOf("create", "u3"), notJSON("other", "u3")}, 0},
-		{"PutLink with an exported record that is not JSON", put(badExport), []*store.ProvisioningLog{logOf("create", "u3")}, 0},
-		{"PutLink of an unknown source type", put(badType), []*store.ProvisioningLog{logOf("create", "u3")}, 0},
+			[]*store.ProvisioningLog{logOf("create", "u3"), notJSON("other", "u3")}, nil},
+		{"PutLink with an exported record that is not JSON", put(badExport), []*store.ProvisioningLog{logOf("create", "u3")}, nil},
+		{"PutLink of an unknown source type", put(badType), []*store.ProvisioningLog{logOf("create", "u3")}, nil},
 		{"DeleteLink with a record that is not JSON", func(logs ...*store.ProvisioningLog) error {
 			return s.DeleteLink(ctx, app.ID, store.UserType, "u2", logs...)
-		}, []*store.ProvisioningLog{logOf("delete", "u2"), notJSON("delete", "u2")}, 0},
+		}, []*store.ProvisioningLog{logOf("delete", "u2"), notJSON("delete", "u2")}, nil},
 	}
 	for _, tc := range failures {
 		err := tc.write(tc.logs...)
 		if err == nil {
 			t.Fatalf("%s: no error", tc.name)
 		}
-		if tc.status != 0 {
-			wantStatus(t, tc.name, err, tc.status, "")
+		if tc.kind != nil {
+			wantKind(t, tc.name, err, tc.kind)
 		}
 		for _, l := range tc.logs {
 			if l.ID != "" || !l.At.IsZero() {
@@ -901,7 +903,7 @@ func testLinkLogs(t *testing.T, s store.Store) {
 			t.Errorf("%s: %d records stored, want the 4 from before", tc.name, len(got))
 		}
 		_, err = s.Link(ctx, app.ID, store.UserType, "u3")
-		wantStatus(t, tc.name+": Link u3", err, 404, "")
+		wantKind(t, tc.name+": Link u3", err, store.ErrNotFound)
 		if ln, err := s.Link(ctx, app.ID, store.UserType, "u2"); err != nil || ln.TargetID != "T-u2" {
 			t.Errorf("%s: Link u2 = %+v, %v; want it kept", tc.name, ln, err)
 		}
@@ -1095,7 +1097,7 @@ func testEscrows(t *testing.T, s store.Store) {
 
 	// What callers can get wrong.
 	err := s.PutEscrow(ctx, &store.Escrow{AppID: "nope", SourceType: store.UserType, SourceID: "u1"})
-	wantStatus(t, "PutEscrow of an unknown application", err, 404, "")
+	wantKind(t, "PutEscrow of an unknown application", err, store.ErrNotFound)
 	for _, bad := range []*store.Escrow{
 		{AppID: app.ID, SourceType: "Device", SourceID: "u1"},
 		{AppID: app.ID, SourceType: store.UserType, SourceID: "u1", Record: []byte(`{"error":`)},
@@ -1409,7 +1411,7 @@ func testJobState(t *testing.T, s store.Store) {
 	if got, err := s.JobState(ctx, other.ID); err != nil || got.Watermark != 0 {
 		t.Errorf("another application's JobState = %+v, %v", got, err)
 	}
-	wantStatus(t, "PutJobState of an unknown application", s.PutJobState(ctx, &store.JobState{AppID: "nope"}), 404, "")
+	wantKind(t, "PutJobState of an unknown application", s.PutJobState(ctx, &store.JobState{AppID: "nope"}), store.ErrNotFound)
 }
 
 // claimAll has n owners claim the job at once, and returns the winners
@@ -1530,7 +1532,7 @@ func testClaimJob(t *testing.T, s store.Store) {
 	}
 
 	_, _, err := s.ClaimJob(ctx, "nope", "x", time.Hour)
-	wantStatus(t, "ClaimJob of an unknown application", err, 404, "")
+	wantKind(t, "ClaimJob of an unknown application", err, store.ErrNotFound)
 	if err := s.ReleaseJob(ctx, "nope", "x"); err != nil {
 		t.Errorf("ReleaseJob of an unknown application: %v", err)
 	}

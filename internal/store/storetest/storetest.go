@@ -184,15 +184,16 @@ func get(t *testing.T, s store.Store, tenantID, typ, id string) *store.Resource 
 	return r
 }
 
-// wantStatus checks that err is a *scim.Error with the status and scimType.
-func wantStatus(t *testing.T, what string, err error, status int, scimType string) *scim.Error {
+// wantKind checks that err is a *store.Error of kind (one of the store's
+// sentinel errors).
+func wantKind(t *testing.T, what string, err error, kind error) *store.Error {
 	t.Helper()
-	e, ok := scim.AsError(err)
+	e, ok := errors.AsType[*store.Error](err)
 	if !ok {
-		t.Fatalf("%s: got error %v, want a *scim.Error %d %s", what, err, status, scimType)
+		t.Fatalf("%s: got error %v, want a *store.Error of kind %q", what, err, kind)
 	}
-	if e.Status != status || e.ScimType != scimType {
-		t.Fatalf("%s: got %d %q (%s), want %d %q", what, e.Status, e.ScimType, e.Detail, status, scimType)
+	if !errors.Is(err, kind) {
+		t.Fatalf("%s: got a %q error (%s), want %q", what, e.Kind, e.Detail, kind)
 	}
 	return e
 }
@@ -267,7 +268,7 @@ func testTenants(t *testing.T, s store.Store) {
 		t.Fatalf("TenantByName(globex) = %+v, %v", byName, err)
 	}
 	_, err = s.TenantByName(ctx, "initech")
-	wantStatus(t, "TenantByName(initech)", err, 404, "")
+	wantKind(t, "TenantByName(initech)", err, store.ErrNotFound)
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
@@ -291,26 +292,26 @@ func testTokens(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	_, err = s.CreateToken(ctx, store.Token{TenantID: a, Name: "dup"}, hash('1'))
-	wantStatus(t, "CreateToken with a hash already recorded", err, 409, scim.Uniqueness)
+	wantKind(t, "CreateToken with a hash already recorded", err, store.ErrIDTaken)
 
 	got, err := s.TokenByHash(ctx, hash('1'))
 	if err != nil || got.ID != t1.ID || got.TenantID != a || got.Name != "entra" || got.Prefix != "fy_ab" || string(got.Hash) != string(hash('1')) {
 		t.Fatalf("TokenByHash = %+v, %v", got, err)
 	}
 	_, err = s.TokenByHash(ctx, hash('9'))
-	wantStatus(t, "TokenByHash(unknown)", err, 404, "")
+	wantKind(t, "TokenByHash(unknown)", err, store.ErrNotFound)
 
 	list, err := s.Tokens(ctx, a)
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Tokens(a) = %+v, %v; want 2 tokens", list, err)
 	}
-	wantStatus(t, "RevokeToken from another tenant", s.RevokeToken(ctx, b, t1.ID), 404, "")
-	wantStatus(t, "RevokeToken(unknown)", s.RevokeToken(ctx, a, "nope"), 404, "")
+	wantKind(t, "RevokeToken from another tenant", s.RevokeToken(ctx, b, t1.ID), store.ErrNotFound)
+	wantKind(t, "RevokeToken(unknown)", s.RevokeToken(ctx, a, "nope"), store.ErrNotFound)
 	if err := s.RevokeToken(ctx, a, t1.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.TokenByHash(ctx, hash('1'))
-	wantStatus(t, "TokenByHash(revoked)", err, 404, "")
+	wantKind(t, "TokenByHash(revoked)", err, store.ErrNotFound)
 	list, err = s.Tokens(ctx, a)
 	if err != nil {
 		t.Fatal(err)
@@ -387,7 +388,7 @@ func testCreateGet(t *testing.T, s store.Store) {
 		{"id in another case", store.GroupType, "group-1"},
 	} {
 		_, err := s.Get(ctx, tn, tc.typ, tc.id, store.ReadOptions{})
-		wantStatus(t, "Get "+tc.name, err, 404, "")
+		wantKind(t, "Get "+tc.name, err, store.ErrNotFound)
 	}
 }
 
@@ -399,13 +400,13 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	ga := create(t, s, a, store.GroupType, group(t, "staff"), ua.ID)
 
 	_, err := s.Get(ctx, b, store.UserType, ua.ID, store.ReadOptions{})
-	wantStatus(t, "Get of another tenant's user", err, 404, "")
+	wantKind(t, "Get of another tenant's user", err, store.ErrNotFound)
 	_, err = s.Update(ctx, b, store.UserType, ua.ID, 0, func(*store.Resource) error { return nil })
-	wantStatus(t, "Update of another tenant's user", err, 404, "")
-	wantStatus(t, "Delete of another tenant's user", s.Delete(ctx, b, store.UserType, ua.ID, 0), 404, "")
+	wantKind(t, "Update of another tenant's user", err, store.ErrNotFound)
+	wantKind(t, "Delete of another tenant's user", s.Delete(ctx, b, store.UserType, ua.ID, 0), store.ErrNotFound)
 	// A member id from another tenant does not exist here.
 	err = s.Create(ctx, &store.Resource{TenantID: b, Type: store.GroupType, Doc: group(t, "x"), Members: []store.Member{{ID: ua.ID}}})
-	wantStatus(t, "Create with another tenant's member", err, 400, scim.InvalidValue)
+	wantKind(t, "Create with another tenant's member", err, store.ErrInvalid)
 
 	if got := queryIDs(t, s, b, store.UserType, store.Query{Filter: parse(t, `id eq "`+ua.ID+`"`), Count: 10}); len(got) != 0 {
 		t.Errorf("tenant b found tenant a's user by id: %v", got)
@@ -445,9 +446,9 @@ func testUserNameUnique(t *testing.T, s store.Store) {
 	create(t, s, a, store.UserType, user(t, "Bob.Smith@example.com"))
 	for _, name := range []string{"bob.smith@example.com", "BOB.SMITH@EXAMPLE.COM"} {
 		err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.UserType, Doc: user(t, name)})
-		e := wantStatus(t, "Create "+name, err, 409, scim.Uniqueness)
+		e := wantKind(t, "Create "+name, err, store.ErrNameTaken)
 		if !strings.Contains(e.Detail, "userName") || !strings.Contains(e.Detail, name) {
-			t.Errorf("409 detail %q does not name the attribute and value", e.Detail)
+			t.Errorf("ErrNameTaken detail %q does not name the attribute and value", e.Detail)
 		}
 	}
 	// Another tenant, and a group of the same name, are separate.
@@ -459,7 +460,7 @@ func testUserNameUnique(t *testing.T, s store.Store) {
 		r.Doc["userName"] = "BOB.smith@example.com"
 		return nil
 	})
-	wantStatus(t, "Update onto a taken userName", err, 409, scim.Uniqueness)
+	wantKind(t, "Update onto a taken userName", err, store.ErrNameTaken)
 	if got := get(t, s, a, store.UserType, other.ID); got.Version != 1 || got.Doc["userName"] != "alice" {
 		t.Errorf("failed update changed the user: %+v", got)
 	}
@@ -477,9 +478,9 @@ func testGroupDisplayNameUnique(t *testing.T, s store.Store) {
 	a := tenant(t, s, "a")
 	create(t, s, a, store.GroupType, group(t, "Engineering"))
 	err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.GroupType, Doc: group(t, "engineering")})
-	e := wantStatus(t, "Create a group with a taken displayName", err, 409, scim.Uniqueness)
+	e := wantKind(t, "Create a group with a taken displayName", err, store.ErrNameTaken)
 	if !strings.Contains(e.Detail, "displayName") || !strings.Contains(e.Detail, "engineering") {
-		t.Errorf("409 detail %q does not name the attribute and value", e.Detail)
+		t.Errorf("ErrNameTaken detail %q does not name the attribute and value", e.Detail)
 	}
 	create(t, s, tenant(t, s, "b"), store.GroupType, group(t, "Engineering"))
 }
@@ -505,7 +506,7 @@ func testIDUnique(t *testing.T, s store.Store) {
 			doc = group(t, tc.name)
 		}
 		err := s.Create(ctx, &store.Resource{TenantID: a, Type: tc.typ, ID: tc.id, Doc: doc})
-		wantStatus(t, "Create "+tc.typ+" with id "+tc.id, err, 409, scim.Uniqueness)
+		wantKind(t, "Create "+tc.typ+" with id "+tc.id, err, store.ErrIDTaken)
 	}
 	err = s.Create(ctx, &store.Resource{TenantID: tenant(t, s, "b"), Type: store.UserType, ID: "fixed", Doc: user(t, "u2")})
 	if err != nil {
@@ -531,17 +532,17 @@ func testConcurrentCreates(t *testing.T, s store.Store) {
 	wg.Wait()
 	ok, conflicts := 0, 0
 	for _, err := range errs {
-		switch e, isSCIM := scim.AsError(err); {
+		switch {
 		case err == nil:
 			ok++
-		case isSCIM && e.Status == 409 && e.ScimType == scim.Uniqueness:
+		case errors.Is(err, store.ErrNameTaken):
 			conflicts++
 		default:
 			t.Errorf("concurrent Create: %v", err)
 		}
 	}
 	if ok != 1 || conflicts != n-1 {
-		t.Errorf("%d concurrent creates of one userName: %d succeeded, %d got 409; want 1 and %d", n, ok, conflicts, n-1)
+		t.Errorf("%d concurrent creates of one userName: %d succeeded, %d got ErrNameTaken; want 1 and %d", n, ok, conflicts, n-1)
 	}
 	p, err := s.Query(ctx, a, store.UserType, store.Query{Filter: parse(t, `userName eq "racer@example.com"`)})
 	if err != nil || p.Total != 1 {
@@ -645,7 +646,7 @@ func testMemberErrors(t *testing.T, s store.Store) {
 	u := create(t, s, a, store.UserType, user(t, "u"))
 	err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.GroupType, Doc: group(t, "g"),
 		Members: []store.Member{{ID: u.ID}, {ID: "no-such-id"}}})
-	e := wantStatus(t, "Create with a missing member", err, 400, scim.InvalidValue)
+	e := wantKind(t, "Create with a missing member", err, store.ErrInvalid)
 	if !strings.Contains(e.Detail, "no-such-id") {
 		t.Errorf("detail %q does not name the missing id", e.Detail)
 	}
@@ -658,13 +659,13 @@ func testMemberErrors(t *testing.T, s store.Store) {
 		r.Members = append(r.Members, store.Member{ID: g.ID})
 		return nil
 	})
-	wantStatus(t, "a group in itself", err, 400, scim.InvalidValue)
+	wantKind(t, "a group in itself", err, store.ErrInvalid)
 	_, err = s.Update(ctx, a, store.GroupType, g.ID, 0, func(r *store.Resource) error {
 		r.Members = append(r.Members, store.Member{ID: "gone"})
 		r.Doc["displayName"] = "renamed"
 		return nil
 	})
-	wantStatus(t, "Update with a missing member", err, 400, scim.InvalidValue)
+	wantKind(t, "Update with a missing member", err, store.ErrInvalid)
 	if got := get(t, s, a, store.GroupType, g.ID); got.Version != 1 || got.Doc["displayName"] != "g" || len(got.Members) != 1 {
 		t.Errorf("failed update changed the group: %+v", got)
 	}
@@ -746,9 +747,9 @@ func testUpdate(t *testing.T, s store.Store) {
 		t.Error("change called despite a version mismatch")
 		return nil
 	})
-	wantStatus(t, "Update with a stale version", err, 412, "")
+	wantKind(t, "Update with a stale version", err, store.ErrVersionMismatch)
 
-	boom := scim.BadRequest(scim.InvalidValue, "boom")
+	boom := errors.New("boom")
 	_, err = s.Update(ctx, a, store.UserType, u.ID, 0, func(r *store.Resource) error {
 		r.Doc["title"] = "Director"
 		return boom
@@ -760,7 +761,7 @@ func testUpdate(t *testing.T, s store.Store) {
 		t.Errorf("abandoned update changed the user: %+v", got)
 	}
 	_, err = s.Update(ctx, a, store.UserType, "missing", 0, func(*store.Resource) error { return nil })
-	wantStatus(t, "Update of a missing user", err, 404, "")
+	wantKind(t, "Update of a missing user", err, store.ErrNotFound)
 }
 
 func testUpdateNoChange(t *testing.T, s store.Store) {
@@ -811,14 +812,14 @@ func testDelete(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	u := create(t, s, a, store.UserType, user(t, "u", "title", "x"))
-	wantStatus(t, "Delete with a stale version", s.Delete(ctx, a, store.UserType, u.ID, 7), 412, "")
-	wantStatus(t, "Delete with the wrong type", s.Delete(ctx, a, store.GroupType, u.ID, 0), 404, "")
+	wantKind(t, "Delete with a stale version", s.Delete(ctx, a, store.UserType, u.ID, 7), store.ErrVersionMismatch)
+	wantKind(t, "Delete with the wrong type", s.Delete(ctx, a, store.GroupType, u.ID, 0), store.ErrNotFound)
 	if err := s.Delete(ctx, a, store.UserType, u.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Get(ctx, a, store.UserType, u.ID, store.ReadOptions{})
-	wantStatus(t, "Get after Delete", err, 404, "")
-	wantStatus(t, "Delete again", s.Delete(ctx, a, store.UserType, u.ID, 0), 404, "")
+	wantKind(t, "Get after Delete", err, store.ErrNotFound)
+	wantKind(t, "Delete again", s.Delete(ctx, a, store.UserType, u.ID, 0), store.ErrNotFound)
 	p, err := s.Query(ctx, a, store.UserType, store.Query{Filter: parse(t, `title pr or userName eq "u"`), Count: 5})
 	if err != nil || p.Total != 0 {
 		t.Errorf("deleted user still found: %d, %v", p.Total, err)
@@ -1121,6 +1122,6 @@ func testUnsupportedFilters(t *testing.T, s store.Store) {
 		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User[department eq "x"]`},
 	} {
 		_, err := s.Query(ctx, a, tc.typ, store.Query{Filter: parse(t, tc.filter), Count: 1})
-		wantStatus(t, tc.filter, err, 400, scim.InvalidFilter)
+		wantKind(t, tc.filter, err, store.ErrUnsupportedFilter)
 	}
 }
