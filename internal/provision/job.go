@@ -434,7 +434,13 @@ func (j *job) flush(ctx context.Context, p *pass) error {
 	records := p.records
 	p.records = nil
 	p.mu.Unlock()
-	return j.m.writeLogs(ctx, j.app, records)
+	if err := j.m.writeLogs(ctx, j.app, records); err != nil {
+		if j.fenced(err) {
+			return errLeaseLost
+		}
+		return err
+	}
+	return nil
 }
 
 // checkpoint records that a page is done: a full cycle's position, the

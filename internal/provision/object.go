@@ -1036,6 +1036,9 @@ func (j *job) writeLink(rec *LogRecord, write func([]*store.ProvisioningLog) err
 		return err
 	}
 	if err := write(logs); err != nil {
+		if j.fenced(err) {
+			return errLeaseLost
+		}
 		return err
 	}
 	if rec != nil {

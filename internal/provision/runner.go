@@ -212,6 +212,10 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 	m.setInterrupt(a.ID, cancel)
 	defer m.setInterrupt(a.ID, nil)
 	f := newFence(m.now, m.leaseTTL(), lease, claimedAt, cancel)
+	// The store checks the lease too, in the transaction of every write of
+	// the cycle's links, logs and escrows: a pause between the fence's
+	// check and a write cannot let the write through after a takeover.
+	ctx = store.WithFence(ctx, lease)
 	// Every request of the cycle to the target passes the fence right
 	// before it is sent.
 	ctx = scimclient.WithGate(ctx, func(string) error { return f.check() })

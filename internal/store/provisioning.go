@@ -177,6 +177,23 @@ var ErrLeaseLost = errors.New("job lease lost")
 // ErrLeaseLost that says what became of the lease, or, for a fence that is
 // the lease of another application, an error that does not. Backends call
 // it on the lease read in the transaction of the fenced write.
+type fenceKey struct{}
+
+// WithFence returns a context whose writes of links, provisioning logs and
+// escrows happen only while fence's holder still holds that lease, checked
+// in the write's own transaction as PutJobState's fence is: a process that
+// was paused between its own check and the write cannot write after
+// another has taken the job over.
+func WithFence(ctx context.Context, fence Lease) context.Context {
+	return context.WithValue(ctx, fenceKey{}, fence)
+}
+
+// FenceFrom returns the fence WithFence put in ctx, if any.
+func FenceFrom(ctx context.Context) (Lease, bool) {
+	f, ok := ctx.Value(fenceKey{}).(Lease)
+	return f, ok
+}
+
 func CheckFence(cur, fence Lease, at time.Time) error {
 	switch {
 	case fence.AppID != cur.AppID:

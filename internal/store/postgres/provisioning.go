@@ -412,6 +412,9 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.Provi
 	}
 	var created, updated time.Time
 	err = s.write(ctx, "", func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		var c string
 		err := w.QueryRow(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
 			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
@@ -447,6 +450,9 @@ func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID stri
 	}
 	var now time.Time
 	err = s.write(ctx, "", func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		now = w.now
 		if _, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
 			appID, sourceType, sourceID); err != nil {
@@ -556,6 +562,9 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	}
 	var first, last time.Time
 	err := s.write(ctx, "", func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		if last = e.LastFailed; last.IsZero() {
 			last = w.now
 		}
@@ -591,6 +600,9 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 // DeleteEscrow removes an escrow, if there is one.
 func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
 	return s.write(ctx, "", func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		if _, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
 			appID, sourceType, sourceID); err != nil {
 			return fmt.Errorf("postgres: delete escrow of %s %s: %w", sourceType, sourceID, err)
@@ -952,6 +964,9 @@ func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) e
 	}
 	var now time.Time
 	err = s.write(ctx, "", func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		now = w.now
 		return w.appendLogs(ctx, batch)
 	})
@@ -1152,4 +1167,25 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEn
 		return nil, fmt.Errorf("postgres: read the audit log: %w", err)
 	}
 	return out, nil
+}
+
+// checkContextFence checks the fence store.WithFence put in ctx, if any,
+// within the write's transaction, as PutJobState checks its fence.
+func (s *Store) checkContextFence(ctx context.Context, w *wtx) error {
+	fence, ok := store.FenceFrom(ctx)
+	if !ok {
+		return nil
+	}
+	cur, err := readLease(ctx, w, fence.AppID, " FOR SHARE")
+	var now time.Time
+	if err == nil {
+		now, err = w.leaseNow(ctx)
+	}
+	if err == nil {
+		err = store.CheckFence(cur, fence, now)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: write of application %s: %w", fence.AppID, err)
+	}
+	return nil
 }

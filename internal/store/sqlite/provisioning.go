@@ -459,6 +459,9 @@ func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.Provi
 	}
 	var created, updated time.Time
 	err = s.write(ctx, func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		// The link goes first: its insert is the one statement that can
 		// fail for the caller (writer.go), before anything is written.
 		_, err := w.ExecContext(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
@@ -499,6 +502,9 @@ func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID stri
 	}
 	var now time.Time
 	err = s.write(ctx, func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		now = w.now
 		if _, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
 			appID, sourceType, sourceID); err != nil {
@@ -614,6 +620,9 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	}
 	var first, last time.Time
 	err := s.write(ctx, func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		if last = e.LastFailed; last.IsZero() {
 			last = w.now
 		}
@@ -652,6 +661,9 @@ func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 // DeleteEscrow removes an escrow, if there is one.
 func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
 	return s.write(ctx, func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		if _, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
 			appID, sourceType, sourceID); err != nil {
 			return fmt.Errorf("sqlite: delete escrow of %s %s: %w", sourceType, sourceID, err)
@@ -1000,6 +1012,9 @@ func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) e
 	}
 	var now time.Time
 	err = s.write(ctx, func(w *wtx) error {
+		if err := s.checkContextFence(ctx, w); err != nil {
+			return err
+		}
 		now = w.now
 		return w.appendLogs(ctx, batch)
 	})
@@ -1219,4 +1234,21 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEn
 		return nil, fmt.Errorf("sqlite: read the audit log: %w", err)
 	}
 	return out, nil
+}
+
+// checkContextFence checks the fence store.WithFence put in ctx, if any,
+// within the write's transaction.
+func (s *Store) checkContextFence(ctx context.Context, w *wtx) error {
+	fence, ok := store.FenceFrom(ctx)
+	if !ok {
+		return nil
+	}
+	cur, err := readLease(ctx, w, fence.AppID)
+	if err == nil {
+		err = store.CheckFence(cur, fence, s.now())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: write of application %s: %w", fence.AppID, err)
+	}
+	return nil
 }

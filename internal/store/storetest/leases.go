@@ -334,3 +334,58 @@ func testFencedJobState(t *testing.T, s store.Store, c *clock) {
 		t.Errorf("fenced PutJobState of a deleted application = %v, want ErrLeaseLost", err)
 	}
 }
+
+// testFencedLinkWrites checks that link, log and escrow writes made with a
+// context that carries a fence (store.WithFence) land while the fence's
+// lease holds and not after another owner took it over, and that nothing
+// of a refused write is stored.
+func testFencedLinkWrites(t *testing.T, s store.Store, c *clock) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	app := createApp(t, s, a, "App")
+	u := &store.Resource{TenantID: a, Type: store.UserType, Doc: map[string]any{"userName": "ann"}}
+	if err := s.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	held, ok, err := s.ClaimJob(ctx, app.ID, "a", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("ClaimJob = %+v, %t, %v", held, ok, err)
+	}
+	fenced := store.WithFence(ctx, held)
+	logOf := func(id string) *store.ProvisioningLog {
+		return &store.ProvisioningLog{ID: id, TenantID: a, AppID: app.ID, CycleID: "c", At: c.Now(), Action: "create", Status: "success",
+			SourceType: store.UserType, SourceID: u.ID, SourceName: "ann", TargetID: "t1", Record: []byte(`{}`)}
+	}
+	link := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: u.ID, TargetID: "t1"}
+	if err := s.PutLink(fenced, link, logOf("log-1")); err != nil {
+		t.Fatalf("PutLink while the lease holds: %v", err)
+	}
+	// The lease expires and another owner takes the job over.
+	c.Advance(2 * time.Minute)
+	if _, ok, err := s.ClaimJob(ctx, app.ID, "b", time.Minute); err != nil || !ok {
+		t.Fatalf("takeover: %t, %v", ok, err)
+	}
+	late := &store.Link{AppID: app.ID, SourceType: store.UserType, SourceID: u.ID, TargetID: "t2"}
+	for name, err := range map[string]error{
+		"PutLink":      s.PutLink(fenced, late, logOf("log-2")),
+		"DeleteLink":   s.DeleteLink(fenced, app.ID, store.UserType, u.ID, logOf("log-3")),
+		"AppendLogs":   s.AppendLogs(fenced, []*store.ProvisioningLog{logOf("log-4")}),
+		"PutEscrow":    s.PutEscrow(fenced, &store.Escrow{AppID: app.ID, SourceType: store.UserType, SourceID: u.ID, Record: []byte(`{}`)}),
+		"DeleteEscrow": s.DeleteEscrow(fenced, app.ID, store.UserType, u.ID),
+	} {
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("%s after the takeover = %v, want ErrLeaseLost", name, err)
+		}
+	}
+	l, err := s.Link(ctx, app.ID, store.UserType, u.ID)
+	if err != nil || l.TargetID != "t1" {
+		t.Errorf("the link after refused writes: %+v, %v; want the first, to t1", l, err)
+	}
+	logs, err := s.Logs(ctx, store.LogQuery{TenantID: a, AppID: app.ID})
+	if err != nil || len(logs) != 1 || logs[0].ID != "log-1" {
+		t.Errorf("logs after refused writes: %d, %v; want log-1 alone", len(logs), err)
+	}
+	if total, _, err := s.CountEscrows(ctx, app.ID); err != nil || total != 0 {
+		t.Errorf("escrows after a refused write: %d, %v", total, err)
+	}
+}

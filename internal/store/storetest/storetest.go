@@ -100,6 +100,7 @@ func Run(t *testing.T, open Open) {
 		{"LeaseGenerations", testLeaseGenerations},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"FencedJobState", testFencedJobState},
+		{"FencedLinkWrites", testFencedLinkWrites},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
