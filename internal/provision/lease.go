@@ -28,9 +28,10 @@ import (
 //     margin covers the time between that check and a request reaching the
 //     target, and clocks that run at slightly different rates.
 //
-// Job-state writes are also conditional on the lease in the database (its
-// generation grows with every change of holder), so a write that slipped
-// past the check is refused there.
+// Writes of the job state, links, logs and escrows are also conditional on
+// the lease in the database (its generation grows with every change of
+// holder), checked in their own transaction, so a write that slipped past
+// the check (a pause between the check and the write) is refused there.
 // DefaultLeaseTTL is a job lease's TTL unless Options.LeaseTTL says
 // otherwise.
 const DefaultLeaseTTL = 30 * time.Second
