@@ -86,6 +86,21 @@ func (c *testClock) Advance(d time.Duration) {
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// createRecords returns an application's create records, and how many
+// each user has.
+func (d *directory) createRecords(t *testing.T, app string) ([]LogRecord, map[string]int) {
+	t.Helper()
+	logs, err := d.m.Logs(context.Background(), d.tenant, app, LogFilter{Action: ActionCreate, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perUser := map[string]int{}
+	for _, l := range logs {
+		perUser[l.Source.DisplayName]++
+	}
+	return logs, perUser
+}
+
 // newTenantToken creates a SCIM token of a tenant of the target's store.
 func newTenantToken(t *testing.T, st store.Store, tenantID string) string {
 	t.Helper()
@@ -687,14 +702,7 @@ func TestCrashLosesNoCreateRecord(t *testing.T) {
 	if n := len(base.users(t)); n != 400 {
 		t.Errorf("%d users in the target, want 400", n)
 	}
-	logs, err := d.m.Logs(ctx, d.tenant, name, LogFilter{Action: ActionCreate, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	perUser := map[string]int{}
-	for _, l := range logs {
-		perUser[l.Source.DisplayName]++
-	}
+	logs, perUser := d.createRecords(t, name)
 	if len(logs) != 400 || len(perUser) != 400 {
 		t.Errorf("%d create records for %d users; want one for each of the 400", len(logs), len(perUser))
 	}
@@ -821,14 +829,7 @@ func TestLeaseRunOutSendsNothing(t *testing.T) {
 	if c.State != "completed" || c.Counts.Created != users || c.Resumed != 1 {
 		t.Errorf("the resumed cycle: %+v", c)
 	}
-	logs, err := d.m.Logs(ctx, d.tenant, name, LogFilter{Action: ActionCreate, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	perUser := map[string]int{}
-	for _, l := range logs {
-		perUser[l.Source.DisplayName]++
-	}
+	logs, perUser := d.createRecords(t, name)
 	if len(logs) != users || len(perUser) != users || len(base.users(t)) != users {
 		t.Errorf("%d create records for %d users, %d in the target; want %d of each", len(logs), len(perUser), len(base.users(t)), users)
 	}

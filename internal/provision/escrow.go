@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ferryid/ferry/internal/store"
@@ -41,14 +43,19 @@ type escrowRecord struct {
 type escrowed struct {
 	attempts      int
 	retryable     bool
+	nextTry       time.Time
 	firstFailed   time.Time
 	sourceVersion int64
 	configVersion int64
 }
 
-// loadEscrows reads an application's escrows, for a cycle to know which
-// objects it processes were failing.
+// loadEscrows reads an application's escrows once per cycle: the cycle
+// learns which objects it processes were failing, and which are due for a
+// retry.
 func (j *job) loadEscrows(ctx context.Context) (map[objectKey]*escrowed, error) {
+	if j.escrows != nil {
+		return j.escrows, nil
+	}
 	out := map[objectKey]*escrowed{}
 	q := store.EscrowQuery{Limit: 1000}
 	for {
@@ -60,9 +67,10 @@ func (j *job) loadEscrows(ctx context.Context) (map[objectKey]*escrowed, error) 
 			var rec escrowRecord
 			_ = json.Unmarshal(e.Record, &rec) // a record that does not decode only loses its versions
 			out[objectKey{e.SourceType, e.SourceID}] = &escrowed{attempts: e.Attempts, retryable: e.Retryable,
-				firstFailed: e.FirstFailed, sourceVersion: rec.SourceVersion, configVersion: rec.ConfigVersion}
+				nextTry: e.NextTry, firstFailed: e.FirstFailed, sourceVersion: rec.SourceVersion, configVersion: rec.ConfigVersion}
 		}
 		if len(es) < q.Limit {
+			j.escrows = out
 			return out, nil
 		}
 		last := es[len(es)-1]
@@ -70,28 +78,27 @@ func (j *job) loadEscrows(ctx context.Context) (map[objectKey]*escrowed, error) 
 	}
 }
 
-// escrowKeys returns the objects in escrow a cycle retries: the retryable
-// ones due by now, or every one when all is set.
+// escrowKeys returns the objects in escrow a cycle retries, in order: the
+// retryable ones due by now, or every one when all is set.
 func (j *job) escrowKeys(ctx context.Context, all bool) ([]objectKey, error) {
+	escrows, err := j.loadEscrows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := j.m.now()
 	var keys []objectKey
-	q := store.EscrowQuery{Limit: 1000}
-	if !all {
-		q.Due = j.m.now()
+	for k, e := range escrows {
+		if all || (e.retryable && !e.nextTry.After(now)) {
+			keys = append(keys, k)
+		}
 	}
-	for {
-		es, err := j.m.store.Escrows(ctx, j.app.ID, q)
-		if err != nil {
-			return nil, fmt.Errorf("read the objects in escrow: %w", err)
+	slices.SortFunc(keys, func(a, b objectKey) int {
+		if a.typ != b.typ {
+			return strings.Compare(a.typ, b.typ)
 		}
-		for _, e := range es {
-			keys = append(keys, objectKey{e.SourceType, e.SourceID})
-		}
-		if len(es) < q.Limit {
-			return keys, nil
-		}
-		last := es[len(es)-1]
-		q.AfterType, q.AfterID = last.SourceType, last.SourceID
-	}
+		return strings.Compare(a.id, b.id)
+	})
+	return keys, nil
 }
 
 // nextTry is when a retryable failure after attempts failures in a row is
@@ -132,7 +139,7 @@ func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVe
 		j.log.Error("escrow a failed object", "app", j.app.Name, "object", k.id, "err", err)
 		return
 	}
-	p.setEscrow(k, &escrowed{attempts: e.Attempts, retryable: e.Retryable, firstFailed: e.FirstFailed,
+	p.setEscrow(k, &escrowed{attempts: e.Attempts, retryable: e.Retryable, nextTry: e.NextTry, firstFailed: e.FirstFailed,
 		sourceVersion: sourceVersion, configVersion: p.configVersion})
 }
 

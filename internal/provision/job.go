@@ -122,6 +122,11 @@ type job struct {
 	stop context.CancelCauseFunc
 	// dry says the job plans (plan.go): it stores nothing.
 	dry bool
+	// escrows are the application's objects in escrow when the cycle
+	// began, read once (loadEscrows); assignedSet the assigned objects of
+	// each type, read once (assignedKeys).
+	escrows     map[objectKey]*escrowed
+	assignedSet map[string][]objectKey
 	// progress is the running cycle's status before its pass began
 	// (counts carried over from before a stop or a crash), and passStart
 	// when the pass began, on the monotonic clock.
@@ -834,6 +839,9 @@ func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCh
 // assigned users and the direct members of assigned groups, or assigned
 // groups. Assignments of a role that is not provisioned do not count.
 func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error) {
+	if keys, ok := j.assignedSet[typ]; ok {
+		return keys, nil
+	}
 	as, err := j.m.store.Assignments(ctx, j.app.TenantID, j.app.ID)
 	if err != nil {
 		return nil, err
@@ -869,6 +877,10 @@ func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error)
 		}
 	}
 	slices.SortFunc(keys, func(a, b objectKey) int { return strings.Compare(a.id, b.id) })
+	if j.assignedSet == nil {
+		j.assignedSet = map[string][]objectKey{}
+	}
+	j.assignedSet[typ] = keys
 	return keys, nil
 }
 

@@ -61,6 +61,22 @@ func (s *inboxSession) Data(r io.Reader) error {
 func (s *inboxSession) Reset()        { s.to = nil }
 func (s *inboxSession) Logout() error { return nil }
 
+// notifier returns a notifier that mails through the inbox's server.
+func (in *inbox) notifier(t *testing.T) *notify.Notifier {
+	t.Helper()
+	cfg, err := notify.ParseSMTPURL("smtp://" + in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer, err := notify.NewMailer(cfg, "ferry@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := notify.New(notify.Options{Mailer: mailer, Logger: discardLogger()})
+	t.Cleanup(func() { n.Close(context.Background()) })
+	return n
+}
+
 // next returns the next message, failing the test when none comes within
 // a bound far beyond a delivery's time.
 func (in *inbox) next(t *testing.T) string {
@@ -80,16 +96,7 @@ func (in *inbox) next(t *testing.T) string {
 func TestQuarantineEmail(t *testing.T) {
 	ctx := context.Background()
 	in := newInbox(t)
-	cfg, err := notify.ParseSMTPURL("smtp://" + in.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mailer, err := notify.NewMailer(cfg, "ferry@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := notify.New(notify.Options{Mailer: mailer, Logger: discardLogger()})
-	t.Cleanup(func() { n.Close(ctx) })
+	n := in.notifier(t)
 	d := newDirectoryWith(t, func(o *Options) { o.Notifier = n })
 	tg := newTarget(t)
 	d.seedUsers(t, 3, "Engineer")
@@ -127,16 +134,7 @@ func TestQuarantineEmail(t *testing.T) {
 func TestFailureDigest(t *testing.T) {
 	ctx := context.Background()
 	in := newInbox(t)
-	cfg, err := notify.ParseSMTPURL("smtp://" + in.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mailer, err := notify.NewMailer(cfg, "ferry@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := notify.New(notify.Options{Mailer: mailer, Logger: discardLogger()})
-	t.Cleanup(func() { n.Close(ctx) })
+	n := in.notifier(t)
 	d := newDirectoryWith(t, func(o *Options) { o.Notifier = n })
 	base := newTarget(t)
 	d.seedUsers(t, 3, "Engineer")

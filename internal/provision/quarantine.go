@@ -182,7 +182,7 @@ func (j *job) leaveQuarantine() {
 // with kind ""), make an attempt (waiting, with kindRetry), or whatever
 // else is due (not waiting: not quarantined, or released by an
 // administrator).
-func (m *Manager) quarantineDue(a *store.App, s *jobState, ctl control) (kind string, waiting bool) {
+func (m *Manager) quarantineDue(s *jobState, ctl control) (kind string, waiting bool) {
 	q := s.Quarantine
 	if q == nil {
 		return "", false

@@ -167,7 +167,7 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if s.Staged != nil && (ctl.AllowDeletes == s.Staged.ID || ctl.RejectDeletes == s.Staged.ID) {
 		return kindStaged, nil
 	}
-	if attempt, waiting := m.quarantineDue(a, s, ctl); waiting {
+	if attempt, waiting := m.quarantineDue(s, ctl); waiting {
 		return attempt, nil
 	}
 	if s.fullDue(ctl) || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
