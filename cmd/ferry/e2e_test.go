@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,16 +79,6 @@ func skipShort(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // databaseArg turns a SQLite file path into a --database value; a
 // PostgreSQL URL is one already.
 func databaseArg(database string) string {
@@ -98,37 +88,105 @@ func databaseArg(database string) string {
 	return "sqlite:" + database
 }
 
-// startFerry runs `ferry serve` on a SQLite file path or a PostgreSQL URL
-// and waits until /healthz answers. The process is killed when the test
-// ends, if it still runs.
-func startFerry(t *testing.T, addr, database string) *exec.Cmd {
+// serveCommand is a ferry serve command on database (a SQLite file path
+// or a PostgreSQL URL), listening on a loopback port the kernel picks, with
+// more flags in args.
+func serveCommand(database string, args ...string) *exec.Cmd {
+	return exec.Command(ferryBinary, append([]string{"serve", "--listen", "127.0.0.1:0", "--database", databaseArg(database)}, args...)...)
+}
+
+// ferryProcess is a running ferry serve.
+type ferryProcess struct {
+	cmd  *exec.Cmd
+	addr string // host:port it listens on
+	logs *lockedBuffer
+}
+
+// url is the process's root URL.
+func (p *ferryProcess) url() string { return "http://" + p.addr }
+
+// startFerry starts ferry serve on database with more flags in args (see
+// serveCommand) and returns once it listens.
+func startFerry(t *testing.T, database string, args ...string) *ferryProcess {
 	t.Helper()
-	cmd := exec.Command(ferryBinary, "serve", "--listen", addr, "--database", databaseArg(database))
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
+	return startProcess(t, serveCommand(database, args...))
+}
+
+// servingLine finds the address in the line ferry serve logs once it
+// listens.
+var servingLine = regexp.MustCompile(`msg="ferry serving" addr=http://(\S+)`)
+
+// startProcess starts a ferry serve command listening on port 0 and waits
+// for the line it logs once it listens, which names the port: no port is
+// chosen in advance, so none can be taken by someone else meanwhile. The
+// process is killed when the test ends, if it still runs; its log is shown
+// if the test failed.
+func startProcess(t *testing.T, cmd *exec.Cmd) *ferryProcess {
+	t.Helper()
+	// The child writes its log into a pipe this test reads line by line:
+	// the serving line is a signal, not something to poll for.
+	pr, pw, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		t.Fatal(err)
+	}
+	pw.Close() // the child holds its own copy
+	p := &ferryProcess{cmd: cmd, logs: &lockedBuffer{}}
+	addrs := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		defer close(addrs)
+		defer pr.Close()
+		lines := bufio.NewReader(pr)
+		found := false
+		for {
+			line, err := lines.ReadString('\n')
+			p.logs.Write([]byte(line))
+			if m := servingLine.FindStringSubmatch(line); m != nil && !found {
+				found = true
+				addrs <- m[1]
+			}
+			if err != nil {
+				return // the process ended
+			}
+		}
+	}()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
 			cmd.Wait()
 		}
+		<-drained
+		if t.Failed() {
+			t.Logf("ferry serve %s logs:\n%s", p.addr, p.logs.String())
+		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd
-			}
+	select {
+	case addr, ok := <-addrs:
+		if !ok {
+			cmd.Wait()
+			<-drained
+			t.Fatalf("ferry serve ended before it listened:\n%s", p.logs.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ferry did not become healthy: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+		p.addr = addr
+	case <-time.After(time.Minute):
+		t.Fatalf("ferry serve did not listen within a minute:\n%s", p.logs.String())
 	}
+	resp, err := http.Get(p.url() + "/healthz")
+	if err != nil {
+		t.Fatalf("ferry serve listens on %s but /healthz fails: %v", p.addr, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("ferry serve on %s: /healthz answered %s", p.addr, resp.Status)
+	}
+	return p
 }
 
 func createToken(t *testing.T, database string) string {
@@ -162,40 +220,46 @@ func postUser(client *http.Client, base, token, userName string) (string, int, e
 func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	skipShort(t)
 	database := filepath.Join(t.TempDir(), "ferry.db")
-	addr := freePort(t)
 	token := createToken(t, database)
-	server := startFerry(t, addr, database)
-	base := "http://" + addr
+	server := startFerry(t, database)
 	client := &http.Client{Timeout: 5 * time.Second}
 
+	// The kill comes once this many writes were acknowledged, in the
+	// middle of a stream of them.
+	const killAfter = 200
 	acked := map[string]string{} // userName → id
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan struct{})
+	enough := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := 0; ctx.Err() == nil; i++ {
 			name := fmt.Sprintf("user-%05d", i)
-			id, status, err := postUser(client, base, token, name)
+			id, status, err := postUser(client, server.url(), token, name)
 			if err != nil {
 				return // the server is gone
 			}
 			if status == http.StatusCreated {
 				acked[name] = id
+				if len(acked) == killAfter {
+					close(enough)
+				}
 			}
 		}
 	}()
-	time.Sleep(1500 * time.Millisecond)
-	if err := server.Process.Signal(syscall.SIGKILL); err != nil {
+	select {
+	case <-enough:
+	case <-done:
+		t.Fatalf("the writes stopped after %d acknowledgements, before the kill", len(acked))
+	}
+	if err := server.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	server.Wait()
+	server.cmd.Wait()
 	<-done
-	if len(acked) < 10 {
-		t.Fatalf("only %d writes were acknowledged before the kill", len(acked))
-	}
 
-	startFerry(t, addr, database)
+	base := startFerry(t, database).url()
 	for name, id := range acked {
 		req, _ := http.NewRequest("GET", base+"/scim/v2/Users/"+id, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -215,15 +279,14 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 // and that it starts again on the same database.
 func TestServeGracefulShutdown(t *testing.T) {
 	database := filepath.Join(t.TempDir(), "ferry.db")
-	addr := freePort(t)
-	server := startFerry(t, addr, database)
-	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
+	server := startFerry(t, database)
+	if err := server.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := server.Wait(); err != nil {
+	if err := server.cmd.Wait(); err != nil {
 		t.Fatalf("ferry exited with %v after SIGTERM", err)
 	}
-	startFerry(t, addr, database)
+	startFerry(t, database)
 }
 
 // TestTokensCommands checks the token lifecycle through the CLI and the API.
@@ -245,10 +308,9 @@ func TestTokensCommands(t *testing.T) {
 	sc.Scan()
 	id := strings.Fields(sc.Text())[0]
 
-	addr := freePort(t)
-	startFerry(t, addr, database)
+	base := startFerry(t, database).url()
 	status := func() int {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users", nil)
+		req, _ := http.NewRequest("GET", base+"/scim/v2/Users", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -264,24 +326,24 @@ func TestTokensCommands(t *testing.T) {
 		t.Fatalf("revoke: %v\n%s", err, out)
 	}
 	// A server caches verified tokens for 5 seconds.
-	deadline := time.Now().Add(10 * time.Second)
-	for status() != 401 {
-		if time.Now().After(deadline) {
-			t.Fatal("the revoked token is still accepted after 10 seconds")
+	eventually(t, 10*time.Second, func() string {
+		if s := status(); s != 401 {
+			return fmt.Sprintf("the revoked token is still accepted: %d", s)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 // TestDatabasePasswordNeverShown starts ferry on a PostgreSQL server that
 // is not there: the error names the database without its password.
 func TestDatabasePasswordNeverShown(t *testing.T) {
-	addr := freePort(t) // nothing listens there
+	// Nothing listens on port 1, and no unprivileged process can.
+	const addr = "127.0.0.1:1"
 	for _, db := range []string{
 		"postgres://ferry:s3cret-pw@" + addr + "/ferry?sslmode=disable&connect_timeout=2",
 		"postgres://ferry@" + addr + "/ferry?sslmode=disable&password=s3cret-pw&connect_timeout=2",
 	} {
-		out, err := exec.Command(ferryBinary, "serve", "--listen", freePort(t), "--database", db).CombinedOutput()
+		out, err := exec.Command(ferryBinary, "serve", "--listen", "127.0.0.1:0", "--database", db).CombinedOutput()
 		if err == nil {
 			t.Fatalf("serve on a database that is not there succeeded: %s", out)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,18 +31,17 @@ func TestEngineBenchmark(t *testing.T) {
 	rateLimit, _ := strconv.ParseFloat(os.Getenv("FERRY_ENGINE_BENCH_RATE"), 64)
 	dir := t.TempDir()
 	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
-	addrA, addrB := freePort(t), freePort(t)
 	scimA := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA))
 	admin := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA, "--scope", "admin"))
 	tokenFast := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "fast"))
 	tokenSlow := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "slow"))
-	startFerry(t, addrB, dbB)
+	addrB := startFerry(t, dbB).addr
 	// A provisions into B on loopback, which it connects to only when
 	// allowed, and the unthrottled run's rate is above the default maximum.
-	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
+	procA := startFerry(t, dbA,
 		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms",
 		"--egress-allow", "loopback", "--max-rate-limit", "1000000")
-	startProcess(t, cmdA, addrA)
+	addrA, cmdA := procA.addr, procA.cmd
 	a := scimClient{"http://" + addrA, scimA, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
 	b := scimClient{"http://" + addrB, tokenFast, &http.Client{}}
 

@@ -67,13 +67,12 @@ func newEngineRig(t *testing.T, users int) *engineRig {
 	t.Helper()
 	r := &engineRig{dir: t.TempDir()}
 	r.dbA, r.dbB = filepath.Join(r.dir, "a.db"), filepath.Join(r.dir, "b.db")
-	r.addrA, r.addrB = freePort(t), freePort(t)
 	scimA := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+r.dbA))
 	admin := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+r.dbA, "--scope", "admin"))
-	startFerry(t, r.addrB, r.dbB)
+	r.addrB = startFerry(t, r.dbB).addr
+	r.a = scimClient{"", scimA, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	r.env = []string{"", "FERRY_TOKEN=" + admin}
 	r.startA(t)
-	r.a = scimClient{"http://" + r.addrA, scimA, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
-	r.env = []string{"FERRY_SERVER=http://" + r.addrA, "FERRY_TOKEN=" + admin}
 	r.ids = make([]string, users)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -96,14 +95,17 @@ func newEngineRig(t *testing.T, users int) *engineRig {
 	return r
 }
 
-// startA starts A's ferry serve, on the same address and database every
-// time.
+// startA starts A's ferry serve on its database, under the same instance
+// name every time (as a restarted replica would be), and points the rig's
+// clients at the port it listens on.
 func (r *engineRig) startA(t *testing.T) {
 	t.Helper()
 	// A provisions into B on loopback, which it connects to only when allowed.
-	r.cmdA = exec.Command(ferryBinary, "serve", "--listen", r.addrA, "--database", "sqlite:"+r.dbA,
+	a := startFerry(t, r.dbA, "--instance-name", "a",
 		"--secret-key-file", filepath.Join(r.dir, "a.key"), "--engine-poll-interval", "100ms", "--egress-allow", "loopback")
-	startProcess(t, r.cmdA, r.addrA)
+	r.cmdA, r.addrA = a.cmd, a.addr
+	r.a.base = a.url()
+	r.env[0] = "FERRY_SERVER=" + a.url()
 }
 
 // tenant makes a tenant of B and returns a SCIM client of it.
@@ -386,7 +388,7 @@ func sum(counts map[string]int) int {
 }
 
 // TestEngineSurvivesKill kills A with SIGKILL in the middle of an initial
-// cycle and starts it again on the same address: the same cycle resumes,
+// cycle and starts it again under the same instance name: the same cycle resumes,
 // and every user in B has exactly one create record, those created just
 // before the kill included.
 func TestEngineSurvivesKill(t *testing.T) {

@@ -93,18 +93,17 @@ func TestProvisionFerryToFerry(t *testing.T) {
 	skipShort(t)
 	dir := t.TempDir()
 	dbA, dbB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
-	addrA, addrB := freePort(t), freePort(t)
 
 	// B has two tenants, one per application, and a user of its own.
 	tokenRC := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "ringcentral"))
 	tokenSCIM := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB, "--tenant", "scimapp"))
 	scimToken := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA))
 	adminToken := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbA, "--scope", "admin"))
-	startFerry(t, addrB, dbB)
+	addrB := startFerry(t, dbB).addr
 	// A provisions into B on loopback, which it connects to only when allowed.
-	cmdA := exec.Command(ferryBinary, "serve", "--listen", addrA, "--database", "sqlite:"+dbA,
+	procA := startFerry(t, dbA,
 		"--secret-key-file", filepath.Join(dir, "a.key"), "--engine-poll-interval", "100ms", "--egress-allow", "loopback")
-	logsA := startProcess(t, cmdA, addrA)
+	addrA, logsA := procA.addr, procA.logs
 
 	a := scimClient{"http://" + addrA, scimToken, &http.Client{}}
 	rc := scimClient{"http://" + addrB, tokenRC, &http.Client{}}
@@ -278,34 +277,4 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// startProcess starts a ferry serve command and waits for /healthz. It
-// returns the process's log.
-func startProcess(t *testing.T, cmd *exec.Cmd, addr string) *lockedBuffer {
-	t.Helper()
-	logs := &lockedBuffer{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("ferry serve %s logs:\n%s", addr, logs.String())
-		}
-	})
-	eventually(t, 20*time.Second, func() string {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err != nil {
-			return err.Error()
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return resp.Status
-		}
-		return ""
-	})
-	return logs
 }

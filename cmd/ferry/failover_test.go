@@ -85,10 +85,9 @@ func newReplicaRig(t *testing.T, users int) *replicaRig {
 	t.Helper()
 	dir := t.TempDir()
 	r := &replicaRig{database: postgresDatabase(t), cmds: map[string]*exec.Cmd{}, logs: map[string]*lockedBuffer{}}
-	addrB := freePort(t)
 	dbB := filepath.Join(dir, "b.db")
 	tokenB := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", "sqlite:"+dbB))
-	startFerry(t, addrB, dbB)
+	addrB := startFerry(t, dbB).addr
 	r.target = scimClient{"http://" + addrB, tokenB, &http.Client{}}
 	r.proxy = newRecordingProxy(t, "http://"+addrB)
 
@@ -96,15 +95,14 @@ func newReplicaRig(t *testing.T, users int) *replicaRig {
 	admin := lastLine(ferryCLI(t, nil, "tokens", "create", "--database", r.database, "--scope", "admin"))
 	keyFile := filepath.Join(dir, "shared.key")
 	for range 2 {
-		addr := freePort(t)
-		r.addrs = append(r.addrs, addr)
 		// A lease of 3 s (30 s in production) so that a takeover takes
 		// seconds; the directory provisions into a loopback target.
-		cmd := exec.Command(ferryBinary, "serve", "--listen", addr, "--database", r.database,
+		p := startFerry(t, r.database,
 			"--secret-key-file", keyFile, "--engine-poll-interval", "100ms", "--engine-lease-ttl", "3s",
 			"--egress-allow", "loopback")
-		r.cmds[addr] = cmd
-		r.logs[addr] = startProcess(t, cmd, addr)
+		r.addrs = append(r.addrs, p.addr)
+		r.cmds[p.addr] = p.cmd
+		r.logs[p.addr] = p.logs
 	}
 	r.env = []string{"FERRY_SERVER=http://" + r.addrs[0], "FERRY_TOKEN=" + admin}
 	a := scimClient{"http://" + r.addrs[0], scimToken, &http.Client{}}

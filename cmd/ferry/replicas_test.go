@@ -59,10 +59,10 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	skipShort(t)
 	ctx := context.Background()
 	database := postgresDatabase(t)
-	addrs := []string{freePort(t), freePort(t)}
+	addrs := make([]string, 2)
 	var wg sync.WaitGroup
-	for _, addr := range addrs {
-		wg.Go(func() { startFerry(t, addr, database) })
+	for i := range addrs {
+		wg.Go(func() { addrs[i] = startFerry(t, database).addr })
 	}
 	wg.Wait()
 	if t.Failed() {

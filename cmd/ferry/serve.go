@@ -66,6 +66,9 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.DurationVar(&eng.poll, "engine-poll-interval", 500*time.Millisecond, "how often the engine looks for directory changes and due jobs")
 	f.DurationVar(&eng.leaseTTL, "engine-lease-ttl", provision.DefaultLeaseTTL,
 		"how long a replica's job lease lasts unrenewed: another replica takes a dead one's jobs over after this")
+	f.StringVar(&eng.instanceName, "instance-name", envOr("FERRY_INSTANCE_NAME", ""),
+		"names this process in the engine's job leases; the host name and listen address when empty. Give a replica a stable name "+
+			"(its pod name, say) and a restarted one resumes its jobs at once; two live processes must never share a name (env FERRY_INSTANCE_NAME)")
 	f.StringVar(&eng.egressAllow, "egress-allow", envOr("FERRY_EGRESS_ALLOW", ""),
 		"addresses the engine may connect to besides public ones, comma-separated: CIDRs, host names, and the words loopback and private; "+
 			"loopback, private, link-local (cloud metadata), unspecified, multicast and broadcast addresses are refused otherwise (env FERRY_EGRESS_ALLOW)")
@@ -87,12 +90,17 @@ func newLogger(format string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 }
 
-// leaseOwner names this process in the engine's job leases: the host and
-// the address it listens on. Only one live process can listen on an
-// address, and a ferry serve restarted on it (after a crash, say) takes
-// the name back, so it resumes the jobs it was running at once instead of
-// waiting for its own leases to expire.
-func leaseOwner(addr net.Addr) string {
+// leaseOwner names this process in the engine's job leases: its
+// --instance-name, or else the host and the address it listens on. Only
+// one live process can listen on an address, and a ferry serve restarted
+// on it (after a crash, say) takes the name back, so it resumes the jobs
+// it was running at once instead of waiting for its own leases to expire.
+// A process listening on port 0 gets a new address each time, so only an
+// instance name carries over then.
+func leaseOwner(instanceName string, addr net.Addr) string {
+	if instanceName != "" {
+		return instanceName
+	}
 	host, err := os.Hostname()
 	if err != nil {
 		host = "localhost"
@@ -104,8 +112,10 @@ func leaseOwner(addr net.Addr) string {
 type engineFlags struct {
 	keyFile  string
 	disabled bool
-	poll     time.Duration
-	leaseTTL time.Duration
+	// instanceName names this process in job leases (leaseOwner).
+	instanceName string
+	poll         time.Duration
+	leaseTTL     time.Duration
 	// egressAllow and maxRateLimit are checked when serve starts.
 	egressAllow  string
 	maxRateLimit string
@@ -190,7 +200,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(ln.Addr()),
+	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(eng.instanceName, ln.Addr()),
 		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())

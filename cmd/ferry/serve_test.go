@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,5 +48,21 @@ func TestServeChecksEngineFlags(t *testing.T) {
 				t.Error("serve created its database before refusing its flags")
 			}
 		})
+	}
+}
+
+// TestLeaseOwner checks the name a process takes in job leases: its
+// instance name when given, else its host and listen address.
+func TestLeaseOwner(t *testing.T) {
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	if got := leaseOwner("replica-1", addr); got != "replica-1" {
+		t.Errorf("with an instance name: %q, want replica-1", got)
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	if got, want := leaseOwner("", addr), host+" 127.0.0.1:8080"; got != want {
+		t.Errorf("without: %q, want %q", got, want)
 	}
 }

@@ -52,8 +52,7 @@ func TestValidateFerry(t *testing.T) {
 
 func validateFerry(t *testing.T, database string) {
 	token := createToken(t, database)
-	addr := freePort(t)
-	startFerry(t, addr, database)
+	addr := startFerry(t, database).addr
 	base := "http://" + addr + "/scim/v2"
 
 	stdout, stderr, code := runFerry(t, token, 3*time.Minute, "validate", base, "--profile", "all", "--json")
@@ -113,8 +112,7 @@ func validateFerry(t *testing.T, database string) {
 func TestValidateExitStatusAndReport(t *testing.T) {
 	database := filepath.Join(t.TempDir(), "ferry.db")
 	createToken(t, database)
-	addr := freePort(t)
-	startFerry(t, addr, database)
+	addr := startFerry(t, database).addr
 	base := "http://" + addr + "/scim/v2"
 
 	stdout, stderr, code := runFerry(t, "not-the-token", time.Minute, "validate", base, "--only", "rfc.users.get,rfc.discovery.schemas")
@@ -145,8 +143,7 @@ func TestBenchFerry(t *testing.T) {
 	dir := t.TempDir()
 	database := filepath.Join(dir, "ferry.db")
 	token := createToken(t, database)
-	addr := freePort(t)
-	startFerry(t, addr, database)
+	addr := startFerry(t, database).addr
 	reportFile := filepath.Join(dir, "bench.html")
 
 	stdout, stderr, code := runFerry(t, token, 2*time.Minute, "bench", "http://"+addr+"/scim/v2",

@@ -107,6 +107,8 @@ type fakeTarget struct {
 	seq     int
 	faults  map[string][]fault // by method
 	reqs    []recorded
+	// arrived is signalled (without blocking) when a request is recorded.
+	arrived chan struct{}
 
 	// Quirks.
 	ignoreFilter     bool // answer queries as if unfiltered
@@ -117,7 +119,8 @@ type fakeTarget struct {
 
 func newTarget(t *testing.T) *fakeTarget {
 	t.Helper()
-	f := &fakeTarget{t: t, objects: map[string]map[string]resource.Document{}, order: map[string][]string{}, faults: map[string][]fault{}}
+	f := &fakeTarget{t: t, objects: map[string]map[string]resource.Document{}, order: map[string][]string{}, faults: map[string][]fault{},
+		arrived: make(chan struct{}, 1)}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -162,13 +165,18 @@ func (f *fakeTarget) requests() []recorded {
 // reach the handler after the client has moved on when the machine is
 // loaded (as under -race), so counts are taken when the target has caught up.
 func (f *fakeTarget) settled(method string, want int) int {
-	deadline := time.Now().Add(time.Second)
+	timeout := time.NewTimer(time.Second)
+	defer timeout.Stop()
 	for {
 		n := f.count(method)
-		if n >= want || time.Now().After(deadline) {
+		if n >= want {
 			return n
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-f.arrived:
+		case <-timeout.C:
+			return f.count(method)
+		}
 	}
 }
 
@@ -188,6 +196,10 @@ func (f *fakeTarget) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.reqs = append(f.reqs, recorded{Method: r.Method, URI: r.RequestURI, Header: r.Header.Clone(), Body: body})
+	select {
+	case f.arrived <- struct{}{}:
+	default: // a signal is pending already
+	}
 	var ft *fault
 	if q := f.faults[r.Method]; len(q) > 0 {
 		ft = &q[0]
