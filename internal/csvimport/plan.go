@@ -58,7 +58,7 @@ type Membership struct {
 // Counts sum a plan or its outcome.
 type Counts struct {
 	Created, Updated, Unchanged, Disabled, Failed int
-	GroupsCreated, MembersAdded, MembersRemoved int
+	GroupsCreated, MembersAdded, MembersRemoved   int
 }
 
 // Plan is what an import will do. It is complete before anything is
