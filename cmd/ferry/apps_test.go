@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim"
@@ -372,11 +373,11 @@ func newAppsServer(t *testing.T) *appsServer {
 		dst   *string
 		scope string
 	}{{&as.AdminToken, store.ScopeAdmin}, {&as.SCIMToken, store.ScopeSCIM}} {
-		token, err := server.NewToken(rand.Reader)
+		token, err := bearer.New(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, server.HashToken(token)); err != nil {
+		if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, bearer.Hash(token)); err != nil {
 			t.Fatal(err)
 		}
 		*tok.dst = token
@@ -845,7 +846,7 @@ func TestTokensCreateScope(t *testing.T) {
 	}
 	defer st.Close()
 	for scope, token := range tokens {
-		tok, err := st.TokenByHash(context.Background(), server.HashToken(token))
+		tok, err := st.TokenByHash(context.Background(), bearer.Hash(token))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1153,10 +1154,10 @@ func newAppsTarget(t *testing.T) *appsTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tg.Token, err = server.NewToken(rand.Reader); err != nil {
+	if tg.Token, err = bearer.New(rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, server.HashToken(tg.Token)); err != nil {
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, bearer.Hash(tg.Token)); err != nil {
 		t.Fatal(err)
 	}
 	h := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
@@ -1225,11 +1226,11 @@ func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string)
 		dst   *string
 		scope string
 	}{{&as.AdminToken, store.ScopeAdmin}, {&as.SCIMToken, store.ScopeSCIM}} {
-		token, err := server.NewToken(rand.Reader)
+		token, err := bearer.New(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, server.HashToken(token)); err != nil {
+		if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, bearer.Hash(token)); err != nil {
 			t.Fatal(err)
 		}
 		*tok.dst = token

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -56,11 +56,11 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 				return fmt.Errorf("--scope must be %s or %s, got %q", store.ScopeSCIM, store.ScopeAdmin, scope)
 			}
 			return withTenant(cmd, true, func(st store.Store, t store.Tenant) error {
-				token, err := server.NewToken(rand.Reader)
+				token, err := bearer.New(rand.Reader)
 				if err != nil {
 					return err
 				}
-				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6], Scope: scope}, server.HashToken(token))
+				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6], Scope: scope}, bearer.Hash(token))
 				if err != nil {
 					return err
 				}

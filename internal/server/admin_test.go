@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
@@ -371,11 +372,11 @@ func (as *adminServer) token(t testing.TB, tenant, scope string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := NewToken(rand.Reader)
+	token, err := bearer.New(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: scope}, HashToken(token)); err != nil {
+	if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: scope}, bearer.Hash(token)); err != nil {
 		t.Fatal(err)
 	}
 	return token
@@ -1180,10 +1181,10 @@ func newEngineTarget(t *testing.T) *engineTarget {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tg.Token, err = NewToken(rand.Reader); err != nil {
+	if tg.Token, err = bearer.New(rand.Reader); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, HashToken(tg.Token)); err != nil {
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, bearer.Hash(tg.Token)); err != nil {
 		t.Fatal(err)
 	}
 	h := New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
@@ -1440,11 +1441,11 @@ func TestAdminRepointNeedsSecret(t *testing.T) {
 // namedToken creates an admin token of the default tenant named name.
 func (as *adminServer) namedToken(t *testing.T, name string) string {
 	t.Helper()
-	token, err := NewToken(rand.Reader)
+	token, err := bearer.New(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := as.Store.CreateToken(context.Background(), store.Token{TenantID: as.Tenant, Name: name, Prefix: token[:6], Scope: store.ScopeAdmin}, HashToken(token)); err != nil {
+	if _, err := as.Store.CreateToken(context.Background(), store.Token{TenantID: as.Tenant, Name: name, Prefix: token[:6], Scope: store.ScopeAdmin}, bearer.Hash(token)); err != nil {
 		t.Fatal(err)
 	}
 	return token

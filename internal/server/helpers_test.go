@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -106,11 +107,11 @@ func (ts *testServer) newToken(t testing.TB, tenant string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := NewToken(rand.Reader)
+	token, err := bearer.New(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6]}, HashToken(token)); err != nil {
+	if _, err := ts.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6]}, bearer.Hash(token)); err != nil {
 		t.Fatal(err)
 	}
 	return token
