@@ -11,6 +11,7 @@ import (
 	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/storeopen"
 )
 
 func newTokensCommand() *cobra.Command {
@@ -26,7 +27,7 @@ func newTokensCommand() *cobra.Command {
 	// creates) the tenant, for the duration of fn.
 	withTenant := func(cmd *cobra.Command, create bool, fn func(st store.Store, t store.Tenant) error) error {
 		ctx := cmd.Context()
-		st, err := openStore(ctx, database, "", schema.Builtin())
+		st, err := storeopen.Open(ctx, database, "", schema.Builtin())
 		if err != nil {
 			return err
 		}
