@@ -849,33 +849,6 @@ func TestAppsConfigFile(t *testing.T) {
 	}
 }
 
-// TestAppsStatusHuman checks the status of a running cycle as people read
-// it: its progress as a bar and a percent, processed of total, the time
-// left and the counts, and the configuration version it runs behind.
-func TestAppsStatusHuman(t *testing.T) {
-	t.Parallel()
-	as := newAppsServer(t)
-	as.Admin.answerStatus(nil, ferrytest.Running("rc", 30))
-	stdout, stderr, code := runCommand(t, "", "apps", "--server", as.URL, "--token", as.AdminToken, "status", "rc")
-	if code != 0 {
-		t.Fatalf("status: %s", stderr)
-	}
-	for _, want := range []string{
-		"Provisioning:     On (running)\n",
-		"Configuration:    version 5; the running cycle is on version 4, and a full cycle on version 5 follows it\n",
-		"Current cycle:    full on version 4, running since 2026-11-26T09:00:00Z\n",
-		"                  [#########---------------------]  30%  60 of 200 objects, about 1m10s left\n",
-		"                  30 updated, 29 unchanged, 1 failed\n",
-		"Last cycle:       initial on version 3, completed 2026-11-26T08:01:30Z after 1m30s\n",
-		"Failures:         2 objects in escrow",
-		"Advice:           2 objects failed",
-	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("status does not say %q:\n%s", want, stdout)
-		}
-	}
-}
-
 // TestAppsStatusWatch checks status --watch: an update per interval while
 // the cycle runs, then the status once it ended; a pending cycle waited
 // for; one JSON document per update with --json; and Ctrl-C.
