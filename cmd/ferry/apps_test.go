@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,43 +13,16 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
-
-// runCommand runs the ferry command in-process as main does, and returns
-// its output and exit status.
-func runCommand(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	return runCommandContext(t, context.Background(), stdin, args...)
-}
-
-// runCommandContext is runCommand with a context, which Ctrl-C cancels in
-// main.
-func runCommandContext(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	cmd := newRootCommand()
-	var out, errs bytes.Buffer
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errs)
-	cmd.SetIn(strings.NewReader(stdin))
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(&errs, "ferry:", err)
-		return out.String(), errs.String(), 1
-	}
-	return out.String(), errs.String(), 0
-}
 
 // engineCall is one call the admin API made on stubAdmin.
 type engineCall struct {
@@ -69,7 +39,7 @@ type stubAdmin struct {
 	errs     map[string]error
 	testFail bool // TestConnection reports a failure
 	// statuses are what Status answers, one a call, the last one
-	// repeated; stubStatus when none.
+	// repeated; ferrytest.Status when none.
 	statuses []*provision.Status
 	// onStatus, when set, is called with the number of Status calls so
 	// far.
@@ -111,32 +81,6 @@ func (a *stubAdmin) answerStatus(onStatus func(n int), statuses ...*provision.St
 	a.statuses, a.onStatus, a.nStatus = statuses, onStatus, 0
 }
 
-var stubTime = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
-
-func stubApp(name string) *provision.AppView {
-	return &provision.AppView{
-		ID: "a-1", Name: name, Template: "ringcentral", Enabled: true, HasSecretToken: true, Version: 2,
-		Config: provision.Config{TenantURL: "https://platform.ringcentral.com/scim/v2", Scope: provision.ScopeAssigned,
-			Roles: []provision.Role{{Name: "User", Default: true}, {Name: "Default Access", NotProvisioned: true}},
-			Objects: []provision.ObjectMapping{{SourceType: "User", TargetType: "Users", Enabled: true,
-				Actions:    provision.Actions{Create: true, Update: true},
-				Attributes: []provision.AttributeMapping{{Type: "direct", Source: "userName", Target: "userName"}}}}},
-		Created: stubTime, LastModified: stubTime,
-	}
-}
-
-func stubLogs() []provision.LogRecord {
-	return []provision.LogRecord{
-		{ID: "l-2", ActivityDateTime: stubTime.Add(time.Minute), Action: "update", Status: "success", Reason: "differs in the target",
-			Source: provision.Identity{Type: "User", DisplayName: "alice@example.com"}, Target: provision.Identity{ID: "rc-1", Type: "User"},
-			ModifiedProperties: []provision.ModifiedProperty{{Name: "title", OldValue: "a", NewValue: "b"}, {Name: "department", NewValue: "Sales"}}},
-		{ID: "l-1", ActivityDateTime: stubTime, Action: "create", Status: "failure", Reason: "created in the directory",
-			Source: provision.Identity{Type: "User", DisplayName: "bob@example.com"}, Target: provision.Identity{Type: "User"},
-			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementConflict", Reason: "userName taken", Category: "failure",
-				RecommendedAction: "Rename the user in the application, or match on another attribute.", Request: "POST https://platform.ringcentral.com/scim/v2/Users"}},
-	}
-}
-
 func (a *stubAdmin) Templates() []string {
 	a.record("Templates", "", nil)
 	return []string{"ringcentral", "scim"}
@@ -146,30 +90,30 @@ func (a *stubAdmin) CreateApp(_ context.Context, _ string, in provision.NewApp) 
 	if err := a.record("CreateApp", "", in); err != nil {
 		return nil, err
 	}
-	return stubApp(in.Name), nil
+	return ferrytest.App(in.Name), nil
 }
 
 func (a *stubAdmin) App(_ context.Context, _, name string) (*provision.AppView, error) {
 	if err := a.record("App", name, nil); err != nil {
 		return nil, err
 	}
-	return stubApp(name), nil
+	return ferrytest.App(name), nil
 }
 
 func (a *stubAdmin) Apps(context.Context, string) ([]*provision.AppView, error) {
 	if err := a.record("Apps", "", nil); err != nil {
 		return nil, err
 	}
-	off := stubApp("hr")
+	off := ferrytest.App("hr")
 	off.Enabled = false
-	return []*provision.AppView{stubApp("ringcentral"), off}, nil
+	return []*provision.AppView{ferrytest.App("ringcentral"), off}, nil
 }
 
 func (a *stubAdmin) UpdateApp(_ context.Context, _, name string, ifVersion int64, ch provision.AppChange) (*provision.AppView, error) {
 	if err := a.record("UpdateApp", name, []any{ch, ifVersion}); err != nil {
 		return nil, err
 	}
-	return stubApp(name), nil
+	return ferrytest.App(name), nil
 }
 
 func (a *stubAdmin) DeleteApp(_ context.Context, _, name string) error {
@@ -180,7 +124,7 @@ func (a *stubAdmin) Assign(_ context.Context, _, app string, p provision.Princip
 	if err := a.record("Assign", app, []any{p, role}); err != nil {
 		return nil, err
 	}
-	return &provision.AssignmentView{PrincipalType: p.Type, PrincipalID: "p-1", PrincipalName: p.Name + p.ID, Role: role, Created: stubTime}, nil
+	return &provision.AssignmentView{PrincipalType: p.Type, PrincipalID: "p-1", PrincipalName: p.Name + p.ID, Role: role, Created: ferrytest.Time()}, nil
 }
 
 func (a *stubAdmin) Unassign(_ context.Context, _, app string, p provision.Principal) error {
@@ -191,7 +135,7 @@ func (a *stubAdmin) Assignments(_ context.Context, _, app string) ([]provision.A
 	if err := a.record("Assignments", app, nil); err != nil {
 		return nil, err
 	}
-	return []provision.AssignmentView{{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Created: stubTime}}, nil
+	return []provision.AssignmentView{{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Created: ferrytest.Time()}}, nil
 }
 
 func (a *stubAdmin) TestConnection(_ context.Context, _, app string) (*provision.TestResult, error) {
@@ -215,27 +159,6 @@ func (a *stubAdmin) Restart(_ context.Context, _, app string, reset bool) error 
 }
 func (a *stubAdmin) Retry(_ context.Context, _, app string) error { return a.record("Retry", app, nil) }
 
-// stubStatus is an idle application whose initial cycle completed with two
-// failures.
-func stubStatus(app string) *provision.Status {
-	return &provision.Status{App: app, Enabled: true, State: "idle", Watermark: 17, ConfigVersion: 3, Failures: 2, RetryableFailures: 1,
-		Advice: "2 objects failed and are in escrow (1 retried on their own schedule, the others wait for a change of the object or of the configuration): ferry apps failures rc shows why; ferry apps retry rc retries them now.",
-		Last: &provision.CycleStatus{ID: "c-1", Kind: "initial", ConfigVersion: 3, State: "completed", Started: stubTime, Ended: stubTime.Add(90 * time.Second), DurationMs: 90000,
-			Total: 42, Processed: 42, Percent: 100, Counts: provision.Counts{Created: 40, Failed: 2}},
-		Totals: provision.Counts{Created: 40, Failed: 2}, NextFullCycle: stubTime.Add(40 * time.Minute)}
-}
-
-// stubRunning is an application whose full cycle on a configuration
-// version newer than its last cycle's is running, percent done.
-func stubRunning(app string, percent int) *provision.Status {
-	st := stubStatus(app)
-	st.State, st.ConfigVersion, st.FullCyclePending = "running", 5, false
-	st.Current = &provision.CycleStatus{ID: "c-2", Kind: "full", ConfigVersion: 4, State: "running", Started: stubTime.Add(time.Hour),
-		Total: 200, Processed: 2 * percent, Percent: percent, EtaSeconds: int64(100 - percent),
-		Counts: provision.Counts{Updated: percent, Unchanged: percent - 1, Failed: 1}}
-	return st
-}
-
 func (a *stubAdmin) Status(_ context.Context, _, app string) (*provision.Status, error) {
 	if err := a.record("Status", app, nil); err != nil {
 		return nil, err
@@ -243,7 +166,7 @@ func (a *stubAdmin) Status(_ context.Context, _, app string) (*provision.Status,
 	a.mu.Lock()
 	a.nStatus++
 	n, hook := a.nStatus, a.onStatus
-	st := stubStatus(app)
+	st := ferrytest.Status(app)
 	if len(a.statuses) > 0 {
 		st = a.statuses[0]
 		if len(a.statuses) > 1 {
@@ -257,21 +180,6 @@ func (a *stubAdmin) Status(_ context.Context, _, app string) (*provision.Status,
 	return st, nil
 }
 
-func stubFailures() []provision.Failure {
-	return []provision.Failure{
-		{Source: provision.Identity{ID: "u-7", Type: "User", DisplayName: "bob@example.com"}, Target: provision.Identity{Type: "User"},
-			Action: "create", Request: "POST https://platform.ringcentral.com/scim/v2/Users",
-			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementBadRequest", Reason: "The application refused the request: userName is invalid",
-				Category: "failure", RecommendedAction: "Fix userName in the directory or its mapping.", Request: "POST https://platform.ringcentral.com/scim/v2/Users"},
-			Attempts: 2, FirstFailed: stubTime, LastFailed: stubTime.Add(time.Minute), LogID: "l-1"},
-		{Source: provision.Identity{ID: "u-8", Type: "User", DisplayName: "carol@example.com"}, Target: provision.Identity{ID: "rc-8", Type: "User"},
-			Action: "update", Request: "PATCH https://platform.ringcentral.com/scim/v2/Users/rc-8",
-			Error: &provision.ErrorInfo{Code: "SystemForCrossDomainIdentityManagementServiceUnavailable", Reason: "The application answered 503",
-				Category: "failure", Retryable: true},
-			Attempts: 1, Retryable: true, NextTry: stubTime.Add(30 * time.Second), FirstFailed: stubTime, LastFailed: stubTime},
-	}
-}
-
 func (a *stubAdmin) Failures(_ context.Context, _, app string, limit int) ([]provision.Failure, error) {
 	if err := a.record("Failures", app, limit); err != nil {
 		return nil, err
@@ -279,14 +187,14 @@ func (a *stubAdmin) Failures(_ context.Context, _, app string, limit int) ([]pro
 	if app == "clean" {
 		return nil, nil
 	}
-	return stubFailures(), nil
+	return ferrytest.Failures(), nil
 }
 
 func (a *stubAdmin) Logs(_ context.Context, _, app string, f provision.LogFilter) ([]provision.LogRecord, error) {
 	if err := a.record("Logs", app, f); err != nil {
 		return nil, err
 	}
-	return stubLogs(), nil
+	return ferrytest.Logs(), nil
 }
 
 func (a *stubAdmin) ProvisionOnDemand(_ context.Context, _, app string, req provision.OnDemandRequest) (*provision.OnDemandResult, error) {
@@ -296,10 +204,10 @@ func (a *stubAdmin) ProvisionOnDemand(_ context.Context, _, app string, req prov
 	res := &provision.OnDemandResult{Steps: []provision.Step{
 		{Name: "Import user", Type: "import", Status: "success", Description: "Read alice from the directory"},
 		{Name: "Perform action", Type: "export", Status: "success", Description: "Created the user in the target"},
-	}, Records: stubLogs()[:1]}
+	}, Records: ferrytest.Logs()[:1]}
 	if req.User == "bob" {
 		res.Steps[1].Status = "failure"
-		res.Records = stubLogs()[1:]
+		res.Records = ferrytest.Logs()[1:]
 	}
 	return res, nil
 }
@@ -338,49 +246,38 @@ func (a *stubAdmin) Audit(_ context.Context, _, app, before string, limit int) (
 func ptr[T any](v T) *T { return &v }
 
 // appsServer is a real Ferry server on a real SQLite database, with the
-// admin API over a stubAdmin.
+// admin API over a stubAdmin or the engine.
 type appsServer struct {
-	URL        string
-	AdminToken string
-	SCIMToken  string
-	Admin      *stubAdmin
-	Store      store.Store
+	*ferrytest.Server
+	Admin *stubAdmin
+}
+
+// openSQLite opens an empty SQLite store of the test, named name.
+func openSQLite(t *testing.T, name string, catalog *schema.Catalog) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), name), catalog, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// startAppsServer starts a real Ferry server on a real SQLite database
+// with the admin API over what admin returns for its store.
+func startAppsServer(t *testing.T, admin func(store.Store, *schema.Catalog) server.Admin) *appsServer {
+	t.Helper()
+	catalog := schema.Builtin()
+	st := openSQLite(t, "ferry.db", catalog)
+	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
+	srv.EnableAdmin(admin(st, catalog))
+	return &appsServer{Server: ferrytest.Serve(t, st, srv.Handler())}
 }
 
 func newAppsServer(t *testing.T) *appsServer {
 	t.Helper()
-	ctx := context.Background()
-	catalog := schema.Builtin()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), catalog, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	as := &appsServer{Admin: &stubAdmin{}, Store: st}
-	srv := server.New(server.DefaultConfig(), as.Store, catalog, slog.New(slog.DiscardHandler))
-	srv.EnableAdmin(as.Admin)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		st.Close()
-	})
-	as.URL = hs.URL
-	tn, err := st.EnsureTenant(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tok := range []struct {
-		dst   *string
-		scope string
-	}{{&as.AdminToken, store.ScopeAdmin}, {&as.SCIMToken, store.ScopeSCIM}} {
-		token, err := server.NewToken(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, server.HashToken(token)); err != nil {
-			t.Fatal(err)
-		}
-		*tok.dst = token
-	}
+	stub := &stubAdmin{}
+	as := startAppsServer(t, func(store.Store, *schema.Catalog) server.Admin { return stub })
+	as.Admin = stub
 	return as
 }
 
@@ -388,27 +285,11 @@ func newAppsServer(t *testing.T) *appsServer {
 // comparing with what --json prints.
 func (as *appsServer) api(t *testing.T, method, path, body string) string {
 	t.Helper()
-	req, err := http.NewRequest(method, as.URL+"/api/v1"+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	r := ferrytest.Request(t, as.AdminToken, method, as.URL+"/api/v1"+path, "application/json", body)
+	if r.Status != 200 {
+		t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Raw)
 	}
-	req.Header.Set("Authorization", "Bearer "+as.AdminToken)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
-	return string(raw)
+	return r.Raw
 }
 
 // TestAppsCommands runs each apps command against a server and checks its
@@ -619,7 +500,7 @@ func TestAppsCommands(t *testing.T) {
 		{
 			name: "logs --since and --until", args: []string{"logs", "rc", "--since", "2026-11-26T08:00:00Z", "--until", "2026-11-26T08:00:00Z", "--before", "l-9"},
 			contains: []string{"l-2  2026-11-26T08:01:00Z"},
-			call:     engineCall{"Logs", "rc", provision.LogFilter{Since: stubTime, Until: stubTime, Before: "l-9"}},
+			call:     engineCall{"Logs", "rc", provision.LogFilter{Since: ferrytest.Time(), Until: ferrytest.Time(), Before: "l-9"}},
 		},
 		{name: "logs with a bad time", args: []string{"logs", "rc", "--since", "yesterday"}, code: 1, stderr: "ferry: --since yesterday: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or a duration such as 2h"},
 		{name: "logs --until before --since", args: []string{"logs", "rc", "--since", "2026-11-26T09:00:00Z", "--until", "2026-11-26T08:00:00Z"}, code: 1, stderr: "ferry: --until 2026-11-26T08:00:00Z is before --since 2026-11-26T09:00:00Z"},
@@ -818,51 +699,6 @@ func TestAppsEnvironment(t *testing.T) {
 	}
 }
 
-// TestTokensCreateScope checks ferry tokens create --scope: the token's
-// scope reaches the database, and a bad scope is refused.
-func TestTokensCreateScope(t *testing.T) {
-	t.Parallel()
-	database := filepath.Join(t.TempDir(), "ferry.db")
-	tokens := map[string]string{} // --scope → token
-	for _, scope := range []string{"admin", "scim", ""} {
-		args := []string{"tokens", "create", "--database", database, "--name", "n-" + scope}
-		if scope != "" {
-			args = append(args, "--scope", scope)
-		}
-		stdout, stderr, code := runCommand(t, "", args...)
-		if code != 0 || !strings.Contains(stderr, "Created ") {
-			t.Fatalf("tokens create --scope %q: %d %s", scope, code, stderr)
-		}
-		tokens[scope] = strings.TrimSpace(stdout)
-	}
-	if _, stderr, code := runCommand(t, "", "tokens", "create", "--database", database, "--scope", "root"); code != 1 || !strings.Contains(stderr, "--scope must be scim or admin") {
-		t.Errorf("--scope root: %d %s", code, stderr)
-	}
-
-	st, err := sqlite.Open(context.Background(), database, schema.Builtin(), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for scope, token := range tokens {
-		tok, err := st.TokenByHash(context.Background(), server.HashToken(token))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := scope
-		if want == "" {
-			want = store.ScopeSCIM
-		}
-		if tok.Scope != want {
-			t.Errorf("--scope %q: the token's scope is %q", scope, tok.Scope)
-		}
-	}
-	stdout, _, _ := runCommand(t, "", "tokens", "list", "--database", database)
-	if !strings.Contains(stdout, "SCOPE") || !strings.Contains(stdout, " admin ") {
-		t.Errorf("tokens list does not show the admin token's scope:\n%s", stdout)
-	}
-}
-
 // TestAppsFlagChecks checks the mistakes the CLI catches before any
 // request: each message names the flag (or the environment variable), not
 // the API's JSON field, and no call reaches the engine.
@@ -942,7 +778,7 @@ func TestAppsConfigFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("show --json: %s", stderr)
 	}
-	want := stubApp("rc").Config
+	want := ferrytest.App("rc").Config
 	cfgJSON, err := json.Marshal(want)
 	if err != nil {
 		t.Fatal(err)
@@ -1013,41 +849,14 @@ func TestAppsConfigFile(t *testing.T) {
 	}
 }
 
-// TestAppsStatusHuman checks the status of a running cycle as people read
-// it: its progress as a bar and a percent, processed of total, the time
-// left and the counts, and the configuration version it runs behind.
-func TestAppsStatusHuman(t *testing.T) {
-	t.Parallel()
-	as := newAppsServer(t)
-	as.Admin.answerStatus(nil, stubRunning("rc", 30))
-	stdout, stderr, code := runCommand(t, "", "apps", "--server", as.URL, "--token", as.AdminToken, "status", "rc")
-	if code != 0 {
-		t.Fatalf("status: %s", stderr)
-	}
-	for _, want := range []string{
-		"Provisioning:     On (running)\n",
-		"Configuration:    version 5; the running cycle is on version 4, and a full cycle on version 5 follows it\n",
-		"Current cycle:    full on version 4, running since 2026-11-26T09:00:00Z\n",
-		"                  [#########---------------------]  30%  60 of 200 objects, about 1m10s left\n",
-		"                  30 updated, 29 unchanged, 1 failed\n",
-		"Last cycle:       initial on version 3, completed 2026-11-26T08:01:30Z after 1m30s\n",
-		"Failures:         2 objects in escrow",
-		"Advice:           2 objects failed",
-	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("status does not say %q:\n%s", want, stdout)
-		}
-	}
-}
-
 // TestAppsStatusWatch checks status --watch: an update per interval while
 // the cycle runs, then the status once it ended; a pending cycle waited
 // for; one JSON document per update with --json; and Ctrl-C.
 func TestAppsStatusWatch(t *testing.T) {
 	t.Parallel()
 	as := newAppsServer(t)
-	ended := stubStatus("rc")
-	pending := stubStatus("rc")
+	ended := ferrytest.Status("rc")
+	pending := ferrytest.Status("rc")
 	pending.FullCyclePending, pending.Last = true, nil
 	watch := []string{"apps", "--server", as.URL, "--token", as.AdminToken, "status", "rc", "--watch", "--interval", "1ms"}
 	tests := []struct {
@@ -1059,18 +868,18 @@ func TestAppsStatusWatch(t *testing.T) {
 		contains []string
 	}{
 		{
-			name: "a running cycle", statuses: []*provision.Status{stubRunning("rc", 30), stubRunning("rc", 60), ended},
+			name: "a running cycle", statuses: []*provision.Status{ferrytest.Running("rc", 30), ferrytest.Running("rc", 60), ended},
 			calls: 3, lines: []string{"", "", "App:  "},
 			contains: []string{"  running  full cycle   30%  60 of 200 objects, about 1m10s left  30 updated, 29 unchanged, 1 failed\n",
 				"  running  full cycle   60%  120 of 200 objects", "Last cycle:       initial on version 3, completed"},
 		},
 		{name: "no cycle running", statuses: []*provision.Status{ended}, calls: 1, lines: []string{"App:  "}},
 		{
-			name: "a pending cycle", statuses: []*provision.Status{pending, stubRunning("rc", 50), ended},
+			name: "a pending cycle", statuses: []*provision.Status{pending, ferrytest.Running("rc", 50), ended},
 			calls: 3, contains: []string{"idle  a full cycle is pending\n", "50%", "Last cycle:"},
 		},
 		{
-			name: "JSON", args: []string{"--json"}, statuses: []*provision.Status{stubRunning("rc", 30), stubRunning("rc", 60), ended},
+			name: "JSON", args: []string{"--json"}, statuses: []*provision.Status{ferrytest.Running("rc", 30), ferrytest.Running("rc", 60), ended},
 			calls: 3, lines: []string{`{"app":"rc",`, `{"app":"rc",`, `{"app":"rc",`},
 		},
 	}
@@ -1119,7 +928,7 @@ func TestAppsStatusWatch(t *testing.T) {
 		if n == 3 {
 			cancel()
 		}
-	}, stubRunning("rc", 10))
+	}, ferrytest.Running("rc", 10))
 	stdout, stderr, code := runCommandContext(t, ctx, "", watch...)
 	if code != 0 || stderr != "" {
 		t.Errorf("Ctrl-C: exit %d, stderr %q; want 0 and nothing", code, stderr)
@@ -1130,111 +939,70 @@ func TestAppsStatusWatch(t *testing.T) {
 	}
 }
 
-// appsTarget is an application for the engine to provision into: a real
-// Ferry SCIM server on its own SQLite database, which refuses to create
-// the user refused@example.com while refuse is set, as an application's
-// policy would.
-type appsTarget struct {
-	URL, Token string
-	refuse     atomic.Bool
-}
-
-func newAppsTarget(t *testing.T) *appsTarget {
+// newAppsTarget is an application for the engine to provision into: a
+// real Ferry SCIM server on its own SQLite database.
+func newAppsTarget(t *testing.T) *ferrytest.Target {
 	t.Helper()
-	ctx := context.Background()
 	catalog := schema.Builtin()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "target.db"), catalog, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := &appsTarget{}
-	tg.refuse.Store(true)
-	tn, err := st.EnsureTenant(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tg.Token, err = server.NewToken(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, server.HashToken(tg.Token)); err != nil {
-		t.Fatal(err)
-	}
-	h := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && tg.refuse.Load() {
-			body, _ := io.ReadAll(r.Body)
-			if bytes.Contains(body, []byte("refused@example.com")) {
-				w.Header().Set("Content-Type", "application/scim+json")
-				w.WriteHeader(400)
-				io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue","detail":"this user is refused by the application's policy"}`)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		hs.Close()
-		st.Close()
-	})
-	tg.URL = hs.URL + "/scim/v2"
-	return tg
+	st := openSQLite(t, "target.db", catalog)
+	return ferrytest.NewTarget(t, st, server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler())
 }
 
 // newEngineAppsServer is a real Ferry server whose admin API runs the real
 // engine on the server's SQLite database. The scheduler does not run: the
-// test runs cycles with RunCycle, one at a time.
-func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string) {
+// test runs cycles with cycle, one at a time.
+func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager) {
 	t.Helper()
-	ctx := context.Background()
-	catalog := schema.Builtin()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), catalog, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, provision.KeySize)
-	rand.Read(key)
-	sealer, err := provision.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The target listens on loopback, which the engine connects to only
-	// when allowed, as with ferry serve --egress-allow loopback.
-	allow, err := egress.Parse("loopback")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
-		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
-		Egress:      allow,
+	var m *provision.Manager
+	as := startAppsServer(t, func(st store.Store, catalog *schema.Catalog) server.Admin {
+		m = ferrytest.Engine(t, st.(provision.Store), catalog)
+		return m
 	})
-	as := &appsServer{Store: st}
-	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
-	srv.EnableAdmin(m)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		st.Close()
-	})
-	as.URL = hs.URL
-	tn, err := st.EnsureTenant(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tok := range []struct {
-		dst   *string
-		scope string
-	}{{&as.AdminToken, store.ScopeAdmin}, {&as.SCIMToken, store.ScopeSCIM}} {
-		token, err := server.NewToken(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
+	return as, m
+}
+
+// cli returns what runs ferry apps against the server and fails the test
+// when the exit status is not wantCode.
+func (as *appsServer) cli(t *testing.T) func(wantCode int, args ...string) (stdout, stderr string) {
+	return func(wantCode int, args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, code := runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
+		if code != wantCode {
+			t.Fatalf("ferry apps %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, stdout, stderr)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: tok.scope}, server.HashToken(token)); err != nil {
-			t.Fatal(err)
-		}
-		*tok.dst = token
+		return stdout, stderr
 	}
-	return as, m, tn.ID
+}
+
+// createUsers creates active users in the server's directory.
+func (as *appsServer) createUsers(t *testing.T, userNames ...string) {
+	t.Helper()
+	for _, u := range userNames {
+		if r := ferrytest.Request(t, as.SCIMToken, "POST", as.URL+"/scim/v2/Users", "application/scim+json", `{"userName":"`+u+`","active":true}`); r.Status != 201 {
+			t.Fatalf("create %s in the directory: %d %s", u, r.Status, r.Raw)
+		}
+	}
+}
+
+// wantContains fails the test unless out, what a command printed, says
+// each of wants.
+func wantContains(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s does not say %q:\n%s", what, want, out)
+		}
+	}
+}
+
+// cycle runs one cycle of the application name with m.
+func cycle(t *testing.T, m *provision.Manager, tenant, name string) *provision.CycleStatus {
+	t.Helper()
+	c, err := m.RunCycle(context.Background(), tenant, name, false)
+	if err != nil || c == nil {
+		t.Fatalf("cycle of %s: %+v, %v", name, c, err)
+	}
+	return c
 }
 
 // TestAppsEngine drives the real engine with the CLI: start refused by a
@@ -1243,35 +1011,11 @@ func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string)
 // output of apps show --json.
 func TestAppsEngine(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	as, m, tenant := newEngineAppsServer(t)
+	as, m := newEngineAppsServer(t)
 	tg := newAppsTarget(t)
 	const app = "HR app"
 	dir := t.TempDir()
-	cli := func(wantCode int, args ...string) (string, string) {
-		t.Helper()
-		stdout, stderr, code := runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
-		if code != wantCode {
-			t.Fatalf("ferry apps %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, stdout, stderr)
-		}
-		return stdout, stderr
-	}
-	contains := func(what, out string, wants ...string) {
-		t.Helper()
-		for _, want := range wants {
-			if !strings.Contains(out, want) {
-				t.Errorf("%s does not say %q:\n%s", what, want, out)
-			}
-		}
-	}
-	cycle := func() *provision.CycleStatus {
-		t.Helper()
-		c, err := m.RunCycle(ctx, tenant, app, false)
-		if err != nil || c == nil {
-			t.Fatalf("cycle: %+v, %v", c, err)
-		}
-		return c
-	}
+	cli := as.cli(t)
 	failures := func() []provision.Failure {
 		t.Helper()
 		out, _ := cli(0, "failures", app, "--json")
@@ -1281,16 +1025,7 @@ func TestAppsEngine(t *testing.T) {
 		}
 		return fs
 	}
-	for _, u := range []string{"ann@example.com", "refused@example.com"} {
-		req, _ := http.NewRequest("POST", as.URL+"/scim/v2/Users", strings.NewReader(`{"userName":"`+u+`","active":true}`))
-		req.Header.Set("Authorization", "Bearer "+as.SCIMToken)
-		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 201 {
-			t.Fatalf("create %s in the directory: %v %v", u, resp, err)
-		}
-		resp.Body.Close()
-	}
+	as.createUsers(t, "ann@example.com", "refused@example.com")
 	wrong, right := filepath.Join(dir, "wrong"), filepath.Join(dir, "right")
 	os.WriteFile(wrong, []byte("not-the-token\n"), 0o600)
 	os.WriteFile(right, []byte(tg.Token+"\n"), 0o600)
@@ -1304,7 +1039,7 @@ func TestAppsEngine(t *testing.T) {
 	// A failing Test Connection: start refuses, says why and what to do,
 	// and names the application by its name.
 	_, stderr := cli(1, "start", app)
-	contains("start's refusal", stderr, "ferry: HR app was not started: Test Connection failed", "--force",
+	wantContains(t, "start's refusal", stderr, "ferry: HR app was not started: Test Connection failed", "--force",
 		"ferry apps update 'HR app' --tenant-url URL, or --secret-token-file FILE", "ferry apps test-connection 'HR app'")
 	if strings.Contains(stderr, view.ID) {
 		t.Errorf("start's refusal names the application by its id: %s", stderr)
@@ -1313,55 +1048,55 @@ func TestAppsEngine(t *testing.T) {
 		t.Errorf("a refused start turned provisioning On:\n%s", out)
 	}
 	out, _ := cli(0, "start", app, "--force")
-	contains("start --force", out, "Provisioning of HR app is On (Test Connection was skipped: --force).")
+	wantContains(t, "start --force", out, "Provisioning of HR app is On (Test Connection was skipped: --force).")
 	out, _ = cli(0, "status", app)
-	contains("status after start --force", out, "Provisioning:     On (idle)", "a full cycle on it is pending", "Next full cycle:  now (pending)", "Last cycle:       none yet")
+	wantContains(t, "status after start --force", out, "Provisioning:     On (idle)", "a full cycle on it is pending", "Next full cycle:  now (pending)", "Last cycle:       none yet")
 	cli(0, "stop", app)
 	cli(0, "update", app, "--secret-token-file", right)
 	out, _ = cli(0, "start", app)
-	contains("start", out, "Test Connection to HR app passed. Provisioning of HR app is On.")
+	wantContains(t, "start", out, "Test Connection to HR app passed. Provisioning of HR app is On.")
 
 	// The first cycle: refused@ fails, and is in escrow.
-	if c := cycle(); c.Counts.Created != 1 || c.Counts.Failed != 1 {
+	if c := cycle(t, m, as.Tenant, app); c.Counts.Created != 1 || c.Counts.Failed != 1 {
 		t.Fatalf("the first cycle: %+v", c)
 	}
 	out, _ = cli(0, "failures", app)
-	contains("failures", out, "refused@example.com (User, id ", "  Action:       create failed\n",
+	wantContains(t, "failures", out, "refused@example.com (User, id ", "  Action:       create failed\n",
 		"  Error:        ", "this user is refused by the application's policy", "  Request:      POST "+tg.URL+"/Users",
 		"  Attempts:     1, first failed ", "  Next try:     waits for a change of the object or of the configuration",
 		"1 object in escrow. ferry apps retry 'HR app' retries them now.")
 	out, _ = cli(0, "status", app)
-	contains("status", out, "Last cycle:       initial on version ", "                  1 created, 1 failed\n",
+	wantContains(t, "status", out, "Last cycle:       initial on version ", "                  1 created, 1 failed\n",
 		"Failures:         1 object in escrow, waiting for a change of the object or of the configuration (ferry apps failures 'HR app')",
 		"Advice:           ")
 
 	// retry tries it again at once.
 	out, _ = cli(0, "retry", app)
-	contains("retry", out, "Retrying 1 object of HR app in escrow now.")
-	cycle()
+	wantContains(t, "retry", out, "Retrying 1 object of HR app in escrow now.")
+	cycle(t, m, as.Tenant, app)
 	if fs := failures(); len(fs) != 1 || fs[0].Attempts != 2 {
 		t.Errorf("after retry: %+v; want refused@example.com at its second attempt", fs)
 	}
 	// restart --reset forgets the escrow: the failure starts over.
 	out, _ = cli(0, "restart", app, "--reset")
-	contains("restart --reset", out, "Forgotten: ")
-	cycle()
+	wantContains(t, "restart --reset", out, "Forgotten: ")
+	cycle(t, m, as.Tenant, app)
 	if fs := failures(); len(fs) != 1 || fs[0].Attempts != 1 {
 		t.Errorf("after restart --reset: %+v; want refused@example.com's escrow forgotten, then at its first attempt", fs)
 	}
 
 	// The logs of the failures, by the synonym people type.
 	out, _ = cli(0, "logs", app, "--status", "failed")
-	contains("logs --status failed", out, "  create  failure\n", "  Object:       refused@example.com (User, id ", "  Error:        ", "  Request:      POST "+tg.URL+"/Users")
+	wantContains(t, "logs --status failed", out, "  create  failure\n", "  Object:       refused@example.com (User, id ", "  Error:        ", "  Request:      POST "+tg.URL+"/Users")
 	if strings.Contains(out, "ann@example.com") {
 		t.Errorf("logs --status failed shows ann's success:\n%s", out)
 	}
 
 	// Roles come from the application (the scim template's "User").
 	_, stderr = cli(1, "assign", app, "--user", "ann@example.com", "--role", "Admin")
-	contains("assign --role Admin", stderr, `"Admin"`, `"User"`)
+	wantContains(t, "assign --role Admin", stderr, `"Admin"`, `"User"`)
 	out, _ = cli(0, "assign", app, "--user", "ann@example.com", "--role", "user")
-	contains("assign --role user", out, "Assigned User ann@example.com to HR app with role User.")
+	wantContains(t, "assign --role user", out, "Assigned User ann@example.com to HR app with role User.")
 
 	// apps update fed the output of apps show --json changes nothing: the
 	// same configuration, no new version, no full cycle scheduled.
@@ -1372,7 +1107,7 @@ func TestAppsEngine(t *testing.T) {
 	file := filepath.Join(dir, "app.json")
 	os.WriteFile(file, []byte(shown), 0o600)
 	out, _ = cli(0, "update", app, "--config-file", file)
-	contains("update --config-file", out, "Updated HR app")
+	wantContains(t, "update --config-file", out, "Updated HR app")
 	again, _ := cli(0, "show", app, "--json")
 	if again != shown {
 		t.Errorf("update --config-file with apps show --json changed the application:\n before %s\n after  %s", shown, again)
@@ -1392,36 +1127,10 @@ func TestAppsEngine(t *testing.T) {
 	os.WriteFile(file, []byte(edited), 0o600)
 	cli(0, "update", app, "--config-file", file)
 	out, _ = cli(0, "status", app)
-	contains("status after a configuration change", out, fmt.Sprintf("Configuration:    version %d; a full cycle on it is pending", before.ConfigVersion+1))
+	wantContains(t, "status after a configuration change", out, fmt.Sprintf("Configuration:    version %d; a full cycle on it is pending", before.ConfigVersion+1))
 	if out, _ = cli(0, "show", app, "--json"); !strings.Contains(out, `"skipOutOfScopeDeletions":true`) {
 		t.Errorf("the edited configuration was not saved: %s", out)
 	}
-}
-
-// activeUsers counts the target's users, and the active ones among them.
-func (tg *appsTarget) activeUsers(t *testing.T) (users, active int) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", tg.URL+"/Users?count=1000", nil)
-	req.Header.Set("Authorization", "Bearer "+tg.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list struct {
-		Resources []struct {
-			Active bool `json:"active"`
-		}
-	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&list) != nil {
-		t.Fatalf("list the target's users: %s", resp.Status)
-	}
-	for _, u := range list.Resources {
-		if u.Active {
-			active++
-		}
-	}
-	return len(list.Resources), active
 }
 
 // TestAppsSafetyNet drives the real engine's safety net with the CLI: plan
@@ -1432,45 +1141,12 @@ func (tg *appsTarget) activeUsers(t *testing.T) (users, active int) {
 // audit log of it all.
 func TestAppsSafetyNet(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	as, m, tenant := newEngineAppsServer(t)
+	as, m := newEngineAppsServer(t)
 	tg := newAppsTarget(t)
 	const app = "HR app"
 	dir := t.TempDir()
-	cli := func(wantCode int, args ...string) (string, string) {
-		t.Helper()
-		stdout, stderr, code := runCommand(t, "", append([]string{"apps", "--server", as.URL, "--token", as.AdminToken}, args...)...)
-		if code != wantCode {
-			t.Fatalf("ferry apps %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, stdout, stderr)
-		}
-		return stdout, stderr
-	}
-	contains := func(what, out string, wants ...string) {
-		t.Helper()
-		for _, want := range wants {
-			if !strings.Contains(out, want) {
-				t.Errorf("%s does not say %q:\n%s", what, want, out)
-			}
-		}
-	}
-	cycle := func(name string) *provision.CycleStatus {
-		t.Helper()
-		c, err := m.RunCycle(ctx, tenant, name, false)
-		if err != nil || c == nil {
-			t.Fatalf("cycle of %s: %+v, %v", name, c, err)
-		}
-		return c
-	}
-	for _, u := range []string{"cat@example.com", "ann@example.com", "bob@example.com"} {
-		req, _ := http.NewRequest("POST", as.URL+"/scim/v2/Users", strings.NewReader(`{"userName":"`+u+`","active":true}`))
-		req.Header.Set("Authorization", "Bearer "+as.SCIMToken)
-		req.Header.Set("Content-Type", "application/scim+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 201 {
-			t.Fatalf("create %s in the directory: %v %v", u, resp, err)
-		}
-		resp.Body.Close()
-	}
+	cli := as.cli(t)
+	as.createUsers(t, "cat@example.com", "ann@example.com", "bob@example.com")
 	token := filepath.Join(dir, "token")
 	os.WriteFile(token, []byte(tg.Token+"\n"), 0o600)
 	cli(0, "create", "--name", app, "--template", "scim", "--tenant-url", tg.URL, "--secret-token-file", token, "--scope", "all")
@@ -1489,13 +1165,13 @@ func TestAppsSafetyNet(t *testing.T) {
 
 	// A fresh application: three creates, and nothing sent.
 	out, _ := cli(0, "plan", app)
-	contains("plan of a fresh application", out, "Plan of a full cycle of HR app on configuration version ", "(nothing was sent):\n",
+	wantContains(t, "plan of a fresh application", out, "Plan of a full cycle of HR app on configuration version ", "(nothing was sent):\n",
 		"  create     3\n  update     0\n  disable    0\n  delete     0\n  fail       0\n  unchanged  0\n",
 		"\ncreate   ann@example.com (User)\ncreate   bob@example.com (User)\ncreate   cat@example.com (User)\n")
 	if strings.Contains(out, "threshold") {
 		t.Errorf("the plan of creates speaks of the threshold:\n%s", out)
 	}
-	if n, _ := tg.activeUsers(t); n != 0 {
+	if n, _ := tg.ActiveUsers(t); n != 0 {
 		t.Errorf("plan created %d users in the target", n)
 	}
 	raw, _ := cli(0, "plan", app, "--json")
@@ -1506,22 +1182,22 @@ func TestAppsSafetyNet(t *testing.T) {
 	// Nothing staged: allow and reject say so.
 	for _, op := range []string{"allow-deletes", "reject-deletes"} {
 		_, stderr := cli(1, op, app)
-		contains(op+" with nothing staged", stderr, "ferry: HR app holds no staged disables or deletes")
+		wantContains(t, op+" with nothing staged", stderr, "ferry: HR app holds no staged disables or deletes")
 	}
 
 	cli(0, "start", app)
-	if c := cycle(app); c.Counts.Created != 3 {
+	if c := cycle(t, m, as.Tenant, app); c.Counts.Created != 3 {
 		t.Fatalf("the initial cycle: %+v", c.Counts)
 	}
 	out, _ = cli(0, "plan", app)
-	contains("plan after the initial cycle", out, "  unchanged  3\n", "\nNothing to do: HR app is in sync with the directory.\n")
+	wantContains(t, "plan after the initial cycle", out, "  unchanged  3\n", "\nNothing to do: HR app is in sync with the directory.\n")
 
 	// update --plan shows what a scope change would do, and saves nothing.
 	var before provision.Status
 	raw, _ = cli(0, "status", app, "--json")
 	json.Unmarshal([]byte(raw), &before)
 	out, _ = cli(0, "update", app, "--scope", "assigned", "--plan")
-	contains("update --plan", out, "Plan of a full cycle of HR app with the change, which is not saved (nothing was sent):\n",
+	wantContains(t, "update --plan", out, "Plan of a full cycle of HR app with the change, which is not saved (nothing was sent):\n",
 		"  disable    3\n", "\ndisable  ann@example.com (User): ", "\ndisable  cat@example.com (User): ",
 		"The threshold would hold the disables and deletes: 3, with 0 sent within its window, exceed the accidental-deletion limit of 1. "+
 			"The cycle would send none of them and quarantine HR app until ferry apps allow-deletes 'HR app' or ferry apps reject-deletes 'HR app'.\n",
@@ -1535,32 +1211,32 @@ func TestAppsSafetyNet(t *testing.T) {
 
 	// The change itself: held, and status says what and what to do.
 	cli(0, "update", app, "--scope", "assigned")
-	cycle(app)
-	if _, active := tg.activeUsers(t); active != 3 {
+	cycle(t, m, as.Tenant, app)
+	if _, active := tg.ActiveUsers(t); active != 3 {
 		t.Errorf("%d active users after the held cycle, want 3", active)
 	}
 	out, _ = cli(0, "status", app)
-	contains("status of held deletes", out, "Provisioning:     On (quarantined)\n", "Quarantine:       TooManyDeletes since ",
+	wantContains(t, "status of held deletes", out, "Provisioning:     On (quarantined)\n", "Quarantine:       TooManyDeletes since ",
 		"Next attempt:     none: waiting for ferry apps allow-deletes or reject-deletes\n",
 		"Staged deletes:   3 disables and 0 deletes held since ", "(over the limit of 1, with 0 sent within the window before)\n",
 		"                  ann@example.com (User), bob@example.com (User), cat@example.com (User)\n",
 		"                  ferry apps allow-deletes 'HR app' sends exactly these; ferry apps reject-deletes 'HR app' drops them\n")
 	out, _ = cli(0, "reject-deletes", app)
-	contains("reject-deletes", out, "Dropped the 3 disables and 0 deletes staged for HR app at ", ": none is sent, and those objects stay as they are in HR app.")
-	cycle(app)
+	wantContains(t, "reject-deletes", out, "Dropped the 3 disables and 0 deletes staged for HR app at ", ": none is sent, and those objects stay as they are in HR app.")
+	cycle(t, m, as.Tenant, app)
 	if out, _ = cli(0, "status", app); strings.Contains(out, "Quarantine:") || strings.Contains(out, "Staged deletes:") {
 		t.Errorf("status after reject-deletes:\n%s", out)
 	}
 	// A restart holds them again; allow-deletes sends them.
 	cli(0, "restart", app)
-	cycle(app)
+	cycle(t, m, as.Tenant, app)
 	out, _ = cli(0, "allow-deletes", app)
-	contains("allow-deletes", out, "Allowed the 3 disables and 0 deletes staged for HR app at ",
+	wantContains(t, "allow-deletes", out, "Allowed the 3 disables and 0 deletes staged for HR app at ",
 		"The job sends exactly these now and leaves quarantine. Follow it with: ferry apps status 'HR app' --watch\n")
-	if c := cycle(app); c.Counts.Disabled != 3 {
+	if c := cycle(t, m, as.Tenant, app); c.Counts.Disabled != 3 {
 		t.Errorf("the cycle after allow-deletes: %+v; want 3 disabled", c.Counts)
 	}
-	if _, active := tg.activeUsers(t); active != 0 {
+	if _, active := tg.ActiveUsers(t); active != 0 {
 		t.Errorf("%d active users after allow-deletes, want none", active)
 	}
 
@@ -1570,9 +1246,9 @@ func TestAppsSafetyNet(t *testing.T) {
 	os.WriteFile(wrong, []byte("not-the-right-token\n"), 0o600)
 	cli(0, "create", "--name", "refused", "--template", "scim", "--tenant-url", tg.URL, "--secret-token-file", wrong, "--scope", "all")
 	cli(0, "start", "refused", "--force")
-	cycle("refused")
+	cycle(t, m, as.Tenant, "refused")
 	out, _ = cli(0, "status", "refused")
-	contains("status of a quarantine", out, "Provisioning:     On (quarantined)\n", "Quarantine:       EncounteredQuarantineException since ",
+	wantContains(t, "status of a quarantine", out, "Provisioning:     On (quarantined)\n", "Quarantine:       EncounteredQuarantineException since ",
 		"Next attempt:     ", "(or at once after a passing ferry apps test-connection refused)\n", "Failing request:  ", tg.URL, "Response:         ")
 
 	// The audit log: who, what and when, newest first; a page at a time.
@@ -1590,13 +1266,13 @@ func TestAppsSafetyNet(t *testing.T) {
 	if got, want := strings.Join(actions, " "), "allow-deletes restart reject-deletes update start update create"; got != want {
 		t.Errorf("audit actions %q, want %q:\n%s", got, want, out)
 	}
-	contains("audit", out, "  test  allow-deletes  3 disables and 0 deletes (staged set ", "  test  update\n    scope: all → assigned\n",
+	wantContains(t, "audit", out, "  test  allow-deletes  3 disables and 0 deletes (staged set ", "  test  update\n    scope: all → assigned\n",
 		"    accidentalDeletions: (none) → {\"count\":1}\n", "  test  create\n    name: (none) → HR app\n", "    secretToken: set\n")
 	if strings.Contains(out, tg.Token) {
 		t.Errorf("the audit log shows the secret token:\n%s", out)
 	}
 	out, _ = cli(0, "audit", app, "--limit", "2")
-	contains("audit --limit 2", out, "\nOlder entries: ferry apps audit 'HR app' --before ")
+	wantContains(t, "audit --limit 2", out, "\nOlder entries: ferry apps audit 'HR app' --before ")
 	raw, _ = cli(0, "audit", app, "--json")
 	var entries []provision.AuditEntry
 	if err := json.Unmarshal([]byte(raw), &entries); err != nil || len(entries) != 7 {

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/store"
-	"github.com/ferryid/ferry/internal/store/postgres"
-	"github.com/ferryid/ferry/internal/store/sqlite"
+	"github.com/ferryid/ferry/internal/storeopen"
 )
 
 const defaultDatabase = "ferry.db"
@@ -20,55 +15,9 @@ const defaultDatabase = "ferry.db"
 const databaseFlagHelp = "database: a SQLite file path, sqlite:PATH, or a PostgreSQL URL " +
 	"postgres://USER[:PASSWORD]@HOST:PORT/DB?sslmode=... (env FERRY_DATABASE)"
 
-// isPostgres reports whether a --database value names a PostgreSQL database.
-func isPostgres(database string) bool {
-	lower := strings.ToLower(database)
-	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
-}
-
-// openStore opens the directory named by a --database value, migrating it
-// to the current schema: a postgres:// URL for PostgreSQL, else a file
-// path or sqlite:PATH for SQLite. synchronous applies to SQLite only.
-func openStore(ctx context.Context, database, synchronous string, catalog *schema.Catalog) (store.Store, error) {
-	if isPostgres(database) {
-		st, err := postgres.Open(ctx, database, catalog, postgres.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("open database %s: %w", redactURL(database), err)
-		}
-		return st, nil
-	}
-	if strings.HasPrefix(strings.ToLower(database), "sqlite:") {
-		database = strings.TrimPrefix(database[len("sqlite:"):], "//")
-	}
-	if database == "" {
-		return nil, fmt.Errorf("database: empty SQLite path")
-	}
-	st, err := sqlite.Open(ctx, database, catalog, sqlite.Options{Synchronous: synchronous})
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", database, err)
-	}
-	return st, nil
-}
-
-// redactURL hides the password of a PostgreSQL URL, in its user
-// information or its query, before it reaches a message or a log.
-func redactURL(database string) string {
-	if !isPostgres(database) {
-		return database
-	}
-	u, err := url.Parse(database)
-	if err != nil {
-		return "a PostgreSQL URL that does not parse"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}
+// redactURL is a --database value as messages and logs show it: without
+// a PostgreSQL password.
+func redactURL(database string) string { return storeopen.Redact(database) }
 
 func newMigrateCommand() *cobra.Command {
 	var database string
@@ -81,7 +30,7 @@ deployment. Several processes migrating one PostgreSQL database at once
 apply each migration once: they take turns on an advisory lock.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openStore(cmd.Context(), database, "", schema.Builtin())
+			st, err := storeopen.Open(cmd.Context(), database, "", schema.Builtin())
 			if err != nil {
 				return err
 			}

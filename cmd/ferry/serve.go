@@ -20,6 +20,7 @@ import (
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/server"
+	"github.com/ferryid/ferry/internal/storeopen"
 )
 
 func newServeCommand() *cobra.Command {
@@ -173,7 +174,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		}()
 	}
 	catalog := schema.Builtin()
-	st, err := openStore(ctx, database, synchronous, catalog)
+	st, err := storeopen.Open(ctx, database, synchronous, catalog)
 	if err != nil {
 		return err
 	}

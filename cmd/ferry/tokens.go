@@ -3,14 +3,15 @@ package main
 import (
 	"crypto/rand"
 	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferryid/ferry/internal/admininput"
+	"github.com/ferryid/ferry/internal/adminview"
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/storeopen"
 )
 
 func newTokensCommand() *cobra.Command {
@@ -26,7 +27,7 @@ func newTokensCommand() *cobra.Command {
 	// creates) the tenant, for the duration of fn.
 	withTenant := func(cmd *cobra.Command, create bool, fn func(st store.Store, t store.Tenant) error) error {
 		ctx := cmd.Context()
-		st, err := openStore(ctx, database, "", schema.Builtin())
+		st, err := storeopen.Open(ctx, database, "", schema.Builtin())
 		if err != nil {
 			return err
 		}
@@ -52,20 +53,15 @@ func newTokensCommand() *cobra.Command {
 admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if scope != store.ScopeSCIM && scope != store.ScopeAdmin {
-				return fmt.Errorf("--scope must be %s or %s, got %q", store.ScopeSCIM, store.ScopeAdmin, scope)
+			if err := admininput.TokenScope(scope); err != nil {
+				return err
 			}
 			return withTenant(cmd, true, func(st store.Store, t store.Tenant) error {
-				token, err := server.NewToken(rand.Reader)
+				token, rec, err := bearer.Issue(cmd.Context(), st, rand.Reader, store.Token{TenantID: t.ID, Name: name, Scope: scope})
 				if err != nil {
 					return err
 				}
-				rec, err := st.CreateToken(cmd.Context(), store.Token{TenantID: t.ID, Name: name, Prefix: token[:6], Scope: scope}, server.HashToken(token))
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Created %s token %s (%q) for tenant %q. It is shown only now; Ferry keeps only its hash.\n", scope, rec.ID, name, tenant)
-				fmt.Fprintln(cmd.OutOrStdout(), token)
+				adminview.TokenCreated(cmd.ErrOrStderr(), cmd.OutOrStdout(), token, rec, tenant)
 				return nil
 			})
 		},
@@ -83,20 +79,7 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED\tREVOKED")
-				for _, tok := range tokens {
-					revoked := "-"
-					if tok.Revoked != nil {
-						revoked = tok.Revoked.UTC().Format(time.RFC3339)
-					}
-					scope := tok.Scope
-					if scope == "" {
-						scope = store.ScopeSCIM
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\n", tok.ID, tok.Name, scope, tok.Prefix, tok.Created.UTC().Format(time.RFC3339), revoked)
-				}
-				return tw.Flush()
+				return adminview.Tokens(cmd.OutOrStdout(), tokens)
 			})
 		},
 	}
@@ -110,7 +93,7 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 				if err := st.RevokeToken(cmd.Context(), t.ID, args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Revoked token %s; running servers refuse it within 5 seconds.\n", args[0])
+				adminview.TokenRevoked(cmd.ErrOrStderr(), args[0])
 				return nil
 			})
 		},

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	. "github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
@@ -104,11 +105,11 @@ func (d *directory) createRecords(t *testing.T, app string) ([]LogRecord, map[st
 // newTenantToken creates a SCIM token of a tenant of the target's store.
 func newTenantToken(t *testing.T, st store.Store, tenantID string) string {
 	t.Helper()
-	token, err := server.NewToken(rand.Reader)
+	token, err := bearer.New(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateToken(context.Background(), store.Token{TenantID: tenantID, Name: "engine", Prefix: token[:6]}, server.HashToken(token)); err != nil {
+	if _, err := st.CreateToken(context.Background(), store.Token{TenantID: tenantID, Name: "engine", Prefix: token[:6]}, bearer.Hash(token)); err != nil {
 		t.Fatal(err)
 	}
 	return token

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	. "github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -56,11 +57,11 @@ func newTarget(t *testing.T) *target {
 		t.Fatal(err)
 	}
 	tg.tenant = tn.ID
-	tg.token, err = server.NewToken(rand.Reader)
+	tg.token, err = bearer.New(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.token[:6]}, server.HashToken(tg.token)); err != nil {
+	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.token[:6]}, bearer.Hash(tg.token)); err != nil {
 		t.Fatal(err)
 	}
 	h := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(io.Discard, nil))).Handler()

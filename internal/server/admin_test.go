@@ -3,11 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -312,13 +309,9 @@ func (b *syncBuffer) String() string {
 // adminServer is a real Ferry server on a real database, with the admin API
 // enabled over a recordingAdmin and its log captured.
 type adminServer struct {
-	URL        string // the server's root
-	Store      store.Store
-	Admin      *recordingAdmin
-	Log        *syncBuffer
-	AdminToken string // an admin token of the default tenant
-	SCIMToken  string // a SCIM token of the default tenant
-	Tenant     string // the default tenant's id
+	*ferrytest.Server
+	Admin *recordingAdmin
+	Log   *syncBuffer
 }
 
 func newAdminTestServer(t testing.TB, enable bool) *adminServer {
@@ -343,89 +336,33 @@ func startAdminServer(t testing.TB, admin func(store.Store, *schema.Catalog) Adm
 	st := openTestStore(t, catalog)
 	logs := &syncBuffer{}
 	srv := New(DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	as := &adminServer{Store: st, Log: logs}
 	if a := admin(st, catalog); a != nil {
 		srv.EnableAdmin(a)
 	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		st.Close()
-	})
-	as.URL = hs.URL
-	as.AdminToken = as.token(t, "default", store.ScopeAdmin)
-	as.SCIMToken = as.token(t, "default", store.ScopeSCIM)
-	tn, err := st.TenantByName(context.Background(), "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	as.Tenant = tn.ID
-	return as
+	return &adminServer{Server: ferrytest.Serve(t, st, srv.Handler()), Log: logs}
 }
 
 // token creates a tenant (if needed) and a token of scope for it.
 func (as *adminServer) token(t testing.TB, tenant, scope string) string {
 	t.Helper()
-	ctx := context.Background()
-	tn, err := as.Store.EnsureTenant(ctx, tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := NewToken(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := as.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6], Scope: scope}, HashToken(token)); err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return ferrytest.Token(t, as.Store, tenant, "test", scope)
 }
 
 // adminResponse is an admin API answer.
-type adminResponse struct {
-	Status int
-	Header http.Header
-	Raw    string
-}
+type adminResponse ferrytest.Response
 
 // call sends a request to the server (path from its root) with token,
 // and checks that any body is JSON of the right content type. Headers
 // come in name, value pairs.
 func (as *adminServer) call(t *testing.T, token, method, path, body string, headers ...string) adminResponse {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, as.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := adminResponse{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(raw) > 0 && strings.HasPrefix(path, "/api/") {
-		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-			t.Fatalf("%s %s: Content-Type %q, want application/json; body %s", method, path, ct, raw)
+	out := adminResponse(ferrytest.Request(t, token, method, as.URL+path, "application/json", body, headers...))
+	if len(out.Raw) > 0 && strings.HasPrefix(path, "/api/") {
+		if ct := out.Header.Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("%s %s: Content-Type %q, want application/json; body %s", method, path, ct, out.Raw)
 		}
-		if !json.Valid(raw) {
-			t.Fatalf("%s %s: body is not JSON: %s", method, path, raw)
+		if !json.Valid([]byte(out.Raw)) {
+			t.Fatalf("%s %s: body is not JSON: %s", method, path, out.Raw)
 		}
 	}
 	return out
@@ -1160,78 +1097,22 @@ func TestAdminVersionMismatchNamesTheApp(t *testing.T) {
 	}
 }
 
-// engineTarget is an application the engine provisions into: a real Ferry
-// SCIM server on its own database, which refuses to create the user
-// refused@example.com while refuse is set, as an application's policy
-// would.
-type engineTarget struct {
-	URL, Token string
-	refuse     atomic.Bool
-}
-
-func newEngineTarget(t *testing.T) *engineTarget {
+// newEngineTarget is an application the engine provisions into: a real
+// Ferry SCIM server on its own database.
+func newEngineTarget(t *testing.T) *ferrytest.Target {
 	t.Helper()
-	ctx := context.Background()
 	catalog := schema.Builtin()
 	st := openTestStore(t, catalog)
-	tg := &engineTarget{}
-	tg.refuse.Store(true)
-	tn, err := st.EnsureTenant(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tg.Token, err = NewToken(rand.Reader); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "engine", Prefix: tg.Token[:6]}, HashToken(tg.Token)); err != nil {
-		t.Fatal(err)
-	}
-	h := New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler()
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && tg.refuse.Load() {
-			body, _ := io.ReadAll(r.Body)
-			if bytes.Contains(body, []byte("refused@example.com")) {
-				w.Header().Set("Content-Type", "application/scim+json")
-				w.WriteHeader(400)
-				io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","scimType":"invalidValue","detail":"this user is refused by the application's policy"}`)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		hs.Close()
-		st.Close()
-	})
-	tg.URL = hs.URL + "/scim/v2"
-	return tg
+	return ferrytest.NewTarget(t, st, New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler)).Handler())
 }
 
 // newEngineAdminServer is a real Ferry server whose admin API runs the
-// real engine on the server's database. The engine's scheduler does not
-// run: tests run cycles with RunCycle, so that what each request changes
-// is seen one cycle at a time.
+// real engine on the server's database (see ferrytest.Engine).
 func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
 	t.Helper()
 	var m *provision.Manager
 	as := startAdminServer(t, func(st store.Store, catalog *schema.Catalog) Admin {
-		key := make([]byte, provision.KeySize)
-		rand.Read(key)
-		sealer, err := provision.NewSealer(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The engine's targets here listen on loopback, which it connects
-		// to only when allowed, as with ferry serve --egress-allow loopback.
-		allow, err := egress.Parse("loopback")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m = provision.NewManager(st.(provision.Store), catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
-			RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
-			Egress:      allow,
-		})
+		m = ferrytest.Engine(t, st.(provision.Store), catalog)
 		return m
 	})
 	return as, m
@@ -1378,7 +1259,7 @@ func TestAdminJobControl(t *testing.T) {
 		t.Errorf("after restart?reset=true: %+v; want refused@example.com's escrow forgotten, then at its first attempt", fs)
 	}
 	// Once the target accepts it, retry clears the escrow: [] on the wire.
-	tg.refuse.Store(false)
+	tg.Refuse.Store(false)
 	as.call(t, as.AdminToken, "POST", path+"/retry", "")
 	if c := cycle("the retry that succeeds"); c.Counts.Created != 1 {
 		t.Errorf("the retry that succeeds: %+v", c)
@@ -1440,40 +1321,7 @@ func TestAdminRepointNeedsSecret(t *testing.T) {
 // namedToken creates an admin token of the default tenant named name.
 func (as *adminServer) namedToken(t *testing.T, name string) string {
 	t.Helper()
-	token, err := NewToken(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := as.Store.CreateToken(context.Background(), store.Token{TenantID: as.Tenant, Name: name, Prefix: token[:6], Scope: store.ScopeAdmin}, HashToken(token)); err != nil {
-		t.Fatal(err)
-	}
-	return token
-}
-
-// activeUsers counts the target's users, and the active ones among them.
-func (tg *engineTarget) activeUsers(t *testing.T) (users, active int) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", tg.URL+"/Users?count=1000", nil)
-	req.Header.Set("Authorization", "Bearer "+tg.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list struct {
-		Resources []struct {
-			Active bool `json:"active"`
-		}
-	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&list) != nil {
-		t.Fatalf("list the target's users: %s", resp.Status)
-	}
-	for _, u := range list.Resources {
-		if u.Active {
-			active++
-		}
-	}
-	return len(list.Resources), active
+	return ferrytest.Token(t, as.Store, "default", name, store.ScopeAdmin)
 }
 
 // TestAdminSafetyNet drives the real engine through the safety net's
@@ -1551,7 +1399,7 @@ func TestAdminSafetyNet(t *testing.T) {
 	if c := p.Creates[0]; c.Action != provision.ActionCreate || c.Source.Type != "User" || c.Source.ID == "" || len(c.Changes) == 0 {
 		t.Errorf("a planned create: %+v; want the user and the attributes it would set", c)
 	}
-	if n, _ := tg.activeUsers(t); n != 0 {
+	if n, _ := tg.ActiveUsers(t); n != 0 {
 		t.Errorf("the plan created %d users in the target", n)
 	}
 
@@ -1588,7 +1436,7 @@ func TestAdminSafetyNet(t *testing.T) {
 	// quarantined with the staged set.
 	send("PATCH", path, `{"scope":"assigned"}`, 200)
 	cycle("the cycle of the scope change")
-	if _, active := tg.activeUsers(t); active != 3 {
+	if _, active := tg.ActiveUsers(t); active != 3 {
 		t.Errorf("%d active users in the target after the held cycle, want 3", active)
 	}
 	st = engineStatus(t, as, path)
@@ -1603,7 +1451,7 @@ func TestAdminSafetyNet(t *testing.T) {
 	if st.Quarantine != nil || st.StagedDeletes != nil {
 		t.Errorf("after reject-deletes: quarantine %+v, staged %+v", st.Quarantine, st.StagedDeletes)
 	}
-	if _, active := tg.activeUsers(t); active != 3 {
+	if _, active := tg.ActiveUsers(t); active != 3 {
 		t.Errorf("%d active users after reject-deletes, want 3", active)
 	}
 	as.call(t, alice, "POST", path+"/allow-deletes", "").wantError(t, 409, "", "no staged")
@@ -1617,7 +1465,7 @@ func TestAdminSafetyNet(t *testing.T) {
 	if c := cycle("the cycle of allow-deletes"); c.Counts.Disabled != 3 {
 		t.Errorf("allow-deletes: %+v; want 3 disabled", c.Counts)
 	}
-	if _, active := tg.activeUsers(t); active != 0 {
+	if _, active := tg.ActiveUsers(t); active != 0 {
 		t.Errorf("%d active users after allow-deletes, want none", active)
 	}
 	if st := engineStatus(t, as, path); st.Quarantine != nil || st.StagedDeletes != nil || st.State != "idle" {

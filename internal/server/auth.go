@@ -2,15 +2,12 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -21,14 +18,6 @@ type tenantKey struct{}
 func tenantFrom(ctx context.Context) string {
 	id, _ := ctx.Value(tenantKey{}).(string)
 	return id
-}
-
-// HashToken returns the digest a token is stored and looked up by. Tokens
-// are 256-bit random strings, so a fast hash is the right tool: there is
-// nothing to brute-force.
-func HashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }
 
 // credential is what a verified bearer token grants: a tenant, and the API
@@ -61,7 +50,7 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
 		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "a bearer token is required in the Authorization header")
 	}
-	hash := HashToken(token)
+	hash := bearer.Hash(token)
 	if c, ok := s.tokens.get(hash); ok {
 		return c, nil
 	}
@@ -118,14 +107,4 @@ func bearerToken(header string) (string, bool) {
 	}
 	token = strings.TrimSpace(token)
 	return token, token != ""
-}
-
-// NewToken returns a new bearer token: 32 random bytes (256 bits),
-// URL-safe base64 encoded, so it fits in headers and shells unquoted.
-func NewToken(random io.Reader) (string, error) {
-	b := make([]byte, 32)
-	if _, err := io.ReadFull(random, b); err != nil {
-		return "", fmt.Errorf("generate token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }

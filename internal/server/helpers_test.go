@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -98,22 +99,11 @@ func newTestServer(t testing.TB) *testServer {
 	return ts
 }
 
-// newToken creates a tenant (if needed) and a token for it.
+// newToken creates a tenant (if needed) and a token for it, of no scope
+// (a SCIM token, as those made before scopes existed).
 func (ts *testServer) newToken(t testing.TB, tenant string) string {
 	t.Helper()
-	ctx := context.Background()
-	tn, err := ts.Store.EnsureTenant(ctx, tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := NewToken(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ts.Store.CreateToken(ctx, store.Token{TenantID: tn.ID, Name: "test", Prefix: token[:6]}, HashToken(token)); err != nil {
-		t.Fatal(err)
-	}
-	return token
+	return ferrytest.Token(t, ts.Store, tenant, "test", "")
 }
 
 // response is a decoded HTTP response.
@@ -133,39 +123,14 @@ func (ts *testServer) do(t *testing.T, method, path, body string, headers ...str
 
 func (ts *testServer) doWith(t *testing.T, token, method, path, body string, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, ts.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/scim+json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(raw) > 0 {
-		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/scim+json") {
-			t.Fatalf("%s %s: Content-Type %q, want application/scim+json; body %s", method, path, ct, raw)
+	r := ferrytest.Request(t, token, method, ts.URL+path, "application/scim+json", body, headers...)
+	out := response{Status: r.Status, Header: r.Header, Raw: r.Raw}
+	if len(r.Raw) > 0 {
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/scim+json") {
+			t.Fatalf("%s %s: Content-Type %q, want application/scim+json; body %s", method, path, ct, r.Raw)
 		}
-		if err := json.Unmarshal(raw, &out.Body); err != nil {
-			t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, raw)
+		if err := json.Unmarshal([]byte(r.Raw), &out.Body); err != nil {
+			t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, r.Raw)
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -11,7 +12,7 @@ func TestTokenCacheExpires(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := newTokenCache(func() time.Time { return now })
-	hash := HashToken("secret")
+	hash := bearer.Hash("secret")
 	if _, ok := c.get(hash); ok {
 		t.Fatal("empty cache answered")
 	}
@@ -20,7 +21,7 @@ func TestTokenCacheExpires(t *testing.T) {
 	if got, ok := c.get(hash); !ok || got != want {
 		t.Fatalf("got %+v, %v; want %+v", got, ok, want)
 	}
-	if _, ok := c.get(HashToken("other")); ok {
+	if _, ok := c.get(bearer.Hash("other")); ok {
 		t.Fatal("another token answered")
 	}
 	now = now.Add(tokenCacheTTL)
@@ -33,7 +34,7 @@ func TestTokenCacheBounded(t *testing.T) {
 	t.Parallel()
 	c := newTokenCache(time.Now)
 	for i := range tokenCacheMax + 10 {
-		c.put(HashToken(string(rune(i))+"x"), credential{tenantID: "t", scope: store.ScopeSCIM})
+		c.put(bearer.Hash(string(rune(i))+"x"), credential{tenantID: "t", scope: store.ScopeSCIM})
 	}
 	if n := len(c.entries); n > tokenCacheMax {
 		t.Fatalf("cache holds %d entries, more than %d", n, tokenCacheMax)

@@ -1,9 +1,9 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package main
+package adminview
 
 import "io"
 
-// terminalWidth returns 0: on this system, status --watch prints a line
+// terminalWidth returns 0: on this system, Watch prints a line
 // per update rather than redrawing in place.
 func terminalWidth(io.Writer) int { return 0 }
