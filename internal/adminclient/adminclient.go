@@ -53,6 +53,25 @@ func (e *Error) Error() string { return e.Detail }
 // JSON body, and headers (name, value pairs). It returns the raw body of a
 // 2xx answer, and an *Error with the server's detail otherwise.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in any, headers ...string) ([]byte, error) {
+	resp, err := c.do(ctx, method, path, query, in, headers...)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return raw, nil
+	}
+	return nil, c.answerError(method, path, resp, raw)
+}
+
+// do sends a request to path (below /api/v1) with in, if not nil, as its
+// JSON body, and headers (name, value pairs; Accept is JSON unless they
+// say otherwise), and returns the answer unread.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in any, headers ...string) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -82,26 +101,24 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		// The URL holds no secret; the error names it and what failed.
 		return nil, fmt.Errorf("cannot reach Ferry: %w", err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return raw, nil
-	}
+	return resp, nil
+}
+
+// answerError is the *Error of an answer that is not a success: the
+// server's detail, or what came instead of the API's error.
+func (c *Client) answerError(method, path string, resp *http.Response, raw []byte) error {
 	var e struct {
 		Status int    `json:"status"`
 		Detail string `json:"detail"`
 	}
 	if json.Unmarshal(raw, &e) == nil && e.Detail != "" {
-		return nil, &Error{Status: resp.StatusCode, Detail: e.Detail}
+		return &Error{Status: resp.StatusCode, Detail: e.Detail}
 	}
 	snippet := strings.TrimSpace(string(raw))
 	if len(snippet) > 200 {
 		snippet = snippet[:200] + "…"
 	}
-	return nil, &Error{Status: resp.StatusCode, Detail: fmt.Sprintf("%s %s answered %s: %s (is %s a Ferry server?)", method, path, resp.Status, snippet, c.base)}
+	return &Error{Status: resp.StatusCode, Detail: fmt.Sprintf("%s %s answered %s: %s (is %s a Ferry server?)", method, path, resp.Status, snippet, c.base)}
 }
 
 // send calls the API for an operation whose answer says nothing more than

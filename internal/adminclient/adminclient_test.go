@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/adminclient"
+	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 )
@@ -87,6 +89,8 @@ func TestOperations(t *testing.T) {
 	since := time.Date(2026, 11, 26, 8, 0, 0, 500, time.UTC)
 	app, status, logs, failures := ferrytest.App("HR / Sales"), ferrytest.Status("rc"), ferrytest.Logs(), ferrytest.Failures()
 	plan := &provision.Plan{App: "rc", ConfigVersion: 3, Unchanged: 2}
+	importResult := &csvimport.Result{Key: "userName", DryRun: true, Rows: 1, Counts: csvimport.Counts{Created: 1},
+		Errors: []csvimport.RowError{}, IgnoredColumns: []string{}}
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
 	// Each call returns the decoded value (nil for an operation that has
 	// none), the raw answer and the error.
@@ -152,6 +156,9 @@ func TestOperations(t *testing.T) {
 		{"audit", func() result { return r(c.Audit(ctx, "rc", "", 0)) }, request{Method: "GET", Path: "/apps/rc/audit"}, []provision.AuditEntry{{ID: "e-1", Action: "start"}}},
 		{"audit, a page", func() result { return r(c.Audit(ctx, "rc", "e-1", 5)) },
 			request{Method: "GET", Path: "/apps/rc/audit", Query: "before=e-1&limit=5"}, []provision.AuditEntry{{ID: "e-0", Action: "create"}}},
+		{"import", func() result {
+			return r(c.Import(ctx, csvimport.Request{CSV: "userName\nann\n", Key: "userName", DryRun: true}, nil))
+		}, request{Method: "POST", Path: "/import", Body: `{"csv":"userName\nann\n","key":"userName","dryRun":true}`}, importResult},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}
@@ -326,5 +333,38 @@ func TestErrors(t *testing.T) {
 		if _, err := adminclient.New(bad, "t", http.DefaultClient); err == nil || err.Error() != "want the server's URL, such as http://127.0.0.1:8080" {
 			t.Errorf("New(%q): %v", bad, err)
 		}
+	}
+}
+
+// TestImportProgress reads an import's progress stream: each line reaches
+// the callback, the result ends it, and an error line or a stream cut
+// short is an error.
+func TestImportProgress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := &recorder{}
+	c, _ := newClient(t, rec)
+	result := `{"key":"userName","dryRun":false,"rows":2,"counts":{"created":2,"updated":0,"unchanged":0,"disabled":0,"failed":0,"groupsCreated":0,"membersAdded":0,"membersRemoved":0},"errors":[],"ignoredColumns":[]}`
+	rec.answer(200, `{"done":1,"total":2}`+"\n"+`{"done":2,"total":2}`+"\n"+`{"done":2,"total":2,"result":`+result+"}\n")
+	var seen []string
+	res, raw, err := c.Import(ctx, csvimport.Request{CSV: "userName\na\nb\n"}, func(done, total int) {
+		seen = append(seen, fmt.Sprintf("%d/%d", done, total))
+	})
+	if err != nil || res.Counts.Created != 2 || string(raw) != result || strings.Join(seen, " ") != "1/2 2/2" {
+		t.Errorf("Import = %+v, %s, %v; progress %q", res, raw, err, seen)
+	}
+	if got := rec.answer(200, `{"done":1,"total":2}`+"\n"+`{"error":"the import stopped: database is closed"}`+"\n"); len(got) != 1 || got[0].Body != `{"csv":"userName\na\nb\n"}` {
+		t.Errorf("sent %+v", got)
+	}
+	if _, _, err := c.Import(ctx, csvimport.Request{CSV: "x"}, func(int, int) {}); err == nil || err.Error() != "the import stopped: database is closed" {
+		t.Errorf("an error line: %v", err)
+	}
+	rec.answer(200, `{"done":1,"total":2}`+"\n")
+	if _, _, err := c.Import(ctx, csvimport.Request{CSV: "x"}, func(int, int) {}); err == nil || !strings.Contains(err.Error(), "without its result") {
+		t.Errorf("a stream cut short: %v", err)
+	}
+	rec.answer(400, `{"status":400,"detail":"no column holds the key userName"}`)
+	if _, _, err := c.Import(ctx, csvimport.Request{CSV: "x"}, func(int, int) {}); err == nil || err.Error() != "no column holds the key userName" {
+		t.Errorf("a refused file: %v", err)
 	}
 }

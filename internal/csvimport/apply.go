@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/patch"
@@ -69,7 +68,8 @@ const Writers = 8
 // Apply carries out p in tenantID: users first (each in its own write, a
 // failure reported and the others written), then managers and groups,
 // which may name users the plan created. progress, when not nil, is
-// called after each user with how many of them are done.
+// called after each user with how many of them are done, by one goroutine
+// at a time.
 func Apply(ctx context.Context, st store.Store, tenantID string, rt *schema.ResourceType, dir *Directory, p *Plan, progress func(done, total int)) (*Outcome, error) {
 	a := &applier{st: st, tenant: tenantID, rt: rt, ids: map[string]string{}, lines: map[string]int{}}
 	for k, u := range dir.Users {
@@ -78,15 +78,21 @@ func Apply(ctx context.Context, st store.Store, tenantID string, rt *schema.Reso
 	a.out.Errors = append(a.out.Errors, p.Errors...)
 	a.out.Counts.Failed = len(p.Errors)
 	work := make(chan Change)
-	var done atomic.Int64
-	var wg sync.WaitGroup
+	var (
+		done   int
+		doneMu sync.Mutex
+		wg     sync.WaitGroup
+	)
 	for range Writers {
 		wg.Go(func() {
 			for c := range work {
 				a.write(ctx, c)
+				doneMu.Lock()
+				done++
 				if progress != nil {
-					progress(int(done.Add(1)), len(p.Changes))
+					progress(done, len(p.Changes))
 				}
+				doneMu.Unlock()
 			}
 		})
 	}

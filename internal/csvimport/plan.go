@@ -57,8 +57,14 @@ type Membership struct {
 
 // Counts sum a plan or its outcome.
 type Counts struct {
-	Created, Updated, Unchanged, Disabled, Failed int
-	GroupsCreated, MembersAdded, MembersRemoved   int
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Unchanged      int `json:"unchanged"`
+	Disabled       int `json:"disabled"`
+	Failed         int `json:"failed"`
+	GroupsCreated  int `json:"groupsCreated"`
+	MembersAdded   int `json:"membersAdded"`
+	MembersRemoved int `json:"membersRemoved"`
 }
 
 // Plan is what an import will do. It is complete before anything is

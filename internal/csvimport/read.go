@@ -135,13 +135,20 @@ type Row struct {
 
 // RowError is a row that cannot be imported.
 type RowError struct {
-	Line   int
-	Key    string // the row's key when it could be read, so that the plan never disables a user whose row failed
-	Column string // the header of the column at fault, "" for the row
-	Reason string
+	// Line is the row's line in the file (the header is line 1); 0 for a
+	// failure that is no row's, such as a group's.
+	Line int `json:"line"`
+	// Key is the row's key when it could be read, so that the plan never
+	// disables a user whose row failed.
+	Key    string `json:"key,omitempty"`
+	Column string `json:"column,omitempty"` // the header of the column at fault, "" for the row
+	Reason string `json:"reason"`
 }
 
 func (e RowError) Error() string {
+	if e.Line == 0 {
+		return e.Reason
+	}
 	if e.Column == "" {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 	}

@@ -140,6 +140,7 @@ func adminRoutes() []adminRoute {
 		{"POST", "/apps/{name}/reject-deletes", nil, (*Server).adminRejectDeletes},
 		{"POST", "/apps/{name}/plan", nil, (*Server).adminPlan},
 		{"GET", "/apps/{name}/audit", auditQuery, (*Server).adminAudit},
+		{"POST", "/import", nil, (*Server).adminImport},
 	}
 }
 

@@ -82,16 +82,26 @@ func (s *Server) decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) 
 // decodeOptionalAdminBody is decodeAdminBody for a request whose body may
 // be left out: it reports whether there was one (an empty body is none).
 func (s *Server) decodeOptionalAdminBody(w http.ResponseWriter, r *http.Request, v any) (bool, error) {
+	return decodeAdminJSON(w, r, v, s.cfg.MaxBodyBytes, "")
+}
+
+// decodeAdminJSON decodes a JSON body of at most limit bytes into v,
+// refusing unknown fields; it reports whether there was a body. setting,
+// when not "", names what raises the limit.
+func decodeAdminJSON(w http.ResponseWriter, r *http.Request, v any, limit int64, setting string) (bool, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != jsonContentType {
 			return false, scim.Errorf(http.StatusUnsupportedMediaType, "", "Content-Type %q is not supported; send %s", ct, jsonContentType)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return false, scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+			if setting != "" {
+				return false, scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes (%s)", limit, setting)
+			}
+			return false, scim.Errorf(http.StatusRequestEntityTooLarge, "", "request body is larger than %d bytes", limit)
 		}
 		return false, scim.BadRequest(scim.InvalidSyntax, "request body could not be read: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 )
@@ -224,11 +225,16 @@ func TestOpenAPISchemas(t *testing.T) {
 		"AuditEntry":        provision.AuditEntry{},
 		"AuditDetails":      provision.AuditDetails{},
 		"AuditChange":       provision.AuditChange{},
+		"ImportRequest":     csvimport.Request{},
+		"ImportResult":      csvimport.Result{},
+		"ImportCounts":      csvimport.Counts{},
+		"ImportRowError":    csvimport.RowError{},
+		"ImportProgress":    csvimport.Progress{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
 	closed := []string{"NewApp", "AppChange", "Config", "DeletionThreshold", "FailureThreshold", "Role", "ObjectMapping", "Actions",
-		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest"}
+		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest", "ImportRequest"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}

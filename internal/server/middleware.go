@@ -16,6 +16,10 @@ type statusRecorder struct {
 	status int
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer
+// (deadlines, flushing).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
@@ -65,10 +69,21 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // withTimeout bounds the time a request may spend in the handler; store
-// calls give up when the context ends.
+// calls give up when the context ends. A CSV import, which may write a
+// hundred thousand users, gets Config.ImportTimeout, and the connection's
+// read and write deadlines (set by ferry serve from the request timeout)
+// are moved to match.
 func (s *Server) withTimeout(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		timeout := s.cfg.RequestTimeout
+		if r.Method == http.MethodPost && r.URL.Path == importPath {
+			timeout = s.cfg.ImportTimeout
+			rc := http.NewResponseController(w)
+			deadline := time.Now().Add(timeout + 10*time.Second)
+			rc.SetReadDeadline(deadline)
+			rc.SetWriteDeadline(deadline)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

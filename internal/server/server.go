@@ -20,7 +20,9 @@ import (
 // Config holds the service provider's limits. The zero value is not
 // usable; start from DefaultConfig.
 type Config struct {
-	MaxBodyBytes      int64         // largest request body outside Bulk
+	MaxBodyBytes      int64         // largest request body outside Bulk and imports
+	MaxImportBytes    int64         // largest CSV import (POST /api/v1/import)
+	ImportTimeout     time.Duration // how long one import may take
 	MaxBulkOperations int           // Bulk operations per request, advertised
 	MaxBulkBytes      int64         // largest Bulk request body, advertised
 	MaxResults        int           // the most resources one list returns, advertised
@@ -33,6 +35,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:      1 << 20,
+		MaxImportBytes:    128 << 20,
+		ImportTimeout:     30 * time.Minute,
 		MaxBulkOperations: 1000,
 		MaxBulkBytes:      4 << 20,
 		MaxResults:        1000,
