@@ -86,7 +86,7 @@ func TestQueryPlans(t *testing.T) {
 			for _, q := range []struct {
 				sql  string
 				args []any
-			}{{st.count, st.countArgs}, {st.page, st.pageArgs}} {
+			}{{st.Count, st.CountArgs}, {st.Page, st.PageArgs}} {
 				rows, err := s.pool.Query(ctx, "EXPLAIN "+q.sql, q.args...)
 				if err != nil {
 					t.Fatalf("EXPLAIN %s: %v", q.sql, err)
@@ -106,7 +106,7 @@ func TestQueryPlans(t *testing.T) {
 						t.Errorf("plan scans a table:\nquery: %s\nplan:\n%s", q.sql, plan)
 					}
 				}
-				if q.sql == st.page {
+				if q.sql == st.Page {
 					for _, u := range tc.uses {
 						if !strings.Contains(plan, u) {
 							t.Errorf("plan does not use %s\nquery: %s\nplan:\n%s", u, q.sql, plan)

@@ -88,7 +88,7 @@ func TestQueryPlans(t *testing.T) {
 			for _, q := range []struct {
 				sql  string
 				args []any
-			}{{st.count, st.countArgs}, {st.page, st.pageArgs}} {
+			}{{st.Count, st.CountArgs}, {st.Page, st.PageArgs}} {
 				p := plan(t, s, q.sql, q.args)
 				text := strings.Join(p, "\n")
 				for _, line := range p {
@@ -96,7 +96,7 @@ func TestQueryPlans(t *testing.T) {
 						t.Errorf("plan scans: %q\nquery: %s\nplan:\n%s", line, q.sql, text)
 					}
 				}
-				if q.sql == st.page {
+				if q.sql == st.Page {
 					t.Logf("plan:\n%s", text)
 					for _, u := range tc.uses {
 						if !strings.Contains(text, u) {
