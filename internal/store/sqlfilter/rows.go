@@ -10,10 +10,9 @@ import (
 	"github.com/ferryid/ferry/internal/store"
 )
 
-// The helpers below are the row helpers the two backends' provisioning
-// code shares (its version and JSON checks, applications, escrows). They
-// belong in package sqlstore, where the directory's are, and move there
-// with that code.
+// The helpers below are row helpers the backends' provisioning code
+// calls. They belong in package sqlstore, with the directory's, and move
+// there with that code.
 
 // VersionMismatch is the ErrVersionMismatch of a write whose If-Match
 // version is not the resource's.

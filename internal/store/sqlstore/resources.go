@@ -127,17 +127,11 @@ func ResourceNotFound(typ, id string) *store.Error {
 	return store.NotFound("%s %q not found", typ, id)
 }
 
-// VersionMismatch is the ErrVersionMismatch of a write whose If-Match
-// version is not the resource's.
-func VersionMismatch(typ, id string, have, want int64) *store.Error {
-	return store.Errorf(store.ErrVersionMismatch, "%s %q is at version %d, not %d", typ, id, have, want)
-}
-
-// CheckVersion returns the VersionMismatch of a write on the condition of
-// version ifVersion (0: none) of a resource at version have, or nil.
+// CheckVersion returns the ErrVersionMismatch of a write on the condition
+// of version ifVersion (0: none) of a resource at version have, or nil.
 func CheckVersion(typ, id string, have, ifVersion int64) error {
 	if ifVersion != 0 && have != ifVersion {
-		return VersionMismatch(typ, id, have, ifVersion)
+		return sqlfilter.VersionMismatch(typ, id, have, ifVersion)
 	}
 	return nil
 }

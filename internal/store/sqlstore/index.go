@@ -9,6 +9,9 @@ import (
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 )
 
+// The attribute index: the attribute_values rows of a document
+// (sqlfilter.Flatten) and the ids of the attribute paths they name.
+
 // Value is an attribute_values row.
 type Value struct {
 	// ID is the row's key (rowid in SQLite, vid in PostgreSQL); 0 for a
