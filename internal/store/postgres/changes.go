@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // The change feed must never show a reader an entry with a sequence number
@@ -70,26 +71,14 @@ func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, tenant_id, type, id, op, at FROM changes
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlstore.ChangeColumns+` FROM changes
 		WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, tenantID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read changes: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Change
-	for rows.Next() {
-		var c store.Change
-		var op, at string
-		if err := rows.Scan(&c.Seq, &c.TenantID, &c.Type, &c.ID, &op, &at); err != nil {
-			return nil, fmt.Errorf("postgres: read changes: %w", err)
-		}
-		c.Op = store.ChangeOp(op)
-		if c.At, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("postgres: read changes: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlstore.ScanAll(rows, sqlstore.ScanChange)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: read changes: %w", err)
 	}
 	return out, nil

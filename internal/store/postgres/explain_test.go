@@ -7,9 +7,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore/sqlstoretest"
 )
 
 // TestQueryPlans checks that PostgreSQL answers the filters clients send
@@ -53,97 +55,46 @@ func TestQueryPlans(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		typ, filter string
-		uses        []string // index names the page's plan must use
-	}{
-		{store.UserType, `userName eq "user00042@example.com"`, []string{"attribute_values_val"}},
-		{store.UserType, `externalId eq "ext-42"`, []string{"attribute_values_val"}},
-		{store.UserType, `emails[type eq "work"].value eq "user00042@corp.example.com"`, []string{"attribute_values_val"}},
-		{store.UserType, `emails[type eq "work" and value co "00042@corp"]`, []string{"attribute_values_trgm"}},
+	sqlstoretest.QueryPlans(t, s, sqlstoretest.Planner{
+		Statements: s.querySQL,
+		Explain: func(t *testing.T, query string, args []any) []string {
+			rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
+			if err != nil {
+				t.Fatalf("EXPLAIN %s: %v", query, err)
+			}
+			steps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return steps
+		},
+		Scans: func(step string) bool {
+			return strings.Contains(step, "Seq Scan on resources") || strings.Contains(step, "Seq Scan on attribute_values")
+		},
+	}, []sqlstoretest.PlanCase{
+		{Type: store.UserType, Filter: `userName eq "user00042@example.com"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `externalId eq "ext-42"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `emails[type eq "work"].value eq "user00042@corp.example.com"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `emails[type eq "work" and value co "00042@corp"]`, Uses: []string{"attribute_values_trgm"}},
 		// At this size the planner may read the attribute's rows through
 		// the value index instead of the trigram index for a long suffix
 		// (more trigrams cost more); either way, no scan.
-		{store.UserType, `emails.value ew "00042@corp.example.com"`, nil},
-		{store.UserType, `name.familyName sw "Family4"`, []string{"attribute_values_val"}},
-		{store.UserType, `id eq "2819c223-7f76-453a-919d-413861904646"`, []string{"resources_id_rid"}},
-		{store.UserType, `meta.lastModified gt "2999-05-13T04:42:34Z"`, []string{"resources_modified"}},
-		{store.UserType, `id gt "user02990"`, []string{"resources_id_rid"}},
-		{store.UserType, `userName eq "user00001@example.com" or userName eq "user00002@example.com"`, []string{"attribute_values_val"}},
-		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m7"`, []string{"attribute_values_val"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.filter, func(t *testing.T) {
-			e, err := filter.Parse(tc.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := s.querySQL(tn.ID, tc.typ, store.Query{Filter: e, Count: 100})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []struct {
-				sql  string
-				args []any
-			}{{st.count, st.countArgs}, {st.page, st.pageArgs}} {
-				rows, err := s.pool.Query(ctx, "EXPLAIN "+q.sql, q.args...)
-				if err != nil {
-					t.Fatalf("EXPLAIN %s: %v", q.sql, err)
-				}
-				var lines []string
-				for rows.Next() {
-					var line string
-					if err := rows.Scan(&line); err != nil {
-						t.Fatal(err)
-					}
-					lines = append(lines, line)
-				}
-				rows.Close()
-				plan := strings.Join(lines, "\n")
-				for _, table := range []string{"Seq Scan on resources", "Seq Scan on attribute_values"} {
-					if strings.Contains(plan, table) {
-						t.Errorf("plan scans a table:\nquery: %s\nplan:\n%s", q.sql, plan)
-					}
-				}
-				if q.sql == st.page {
-					for _, u := range tc.uses {
-						if !strings.Contains(plan, u) {
-							t.Errorf("plan does not use %s\nquery: %s\nplan:\n%s", u, q.sql, plan)
-						}
-					}
-				}
-			}
-		})
-	}
+		{Type: store.UserType, Filter: `emails.value ew "00042@corp.example.com"`},
+		{Type: store.UserType, Filter: `name.familyName sw "Family4"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `id eq "2819c223-7f76-453a-919d-413861904646"`, Uses: []string{"resources_id_rid"}},
+		{Type: store.UserType, Filter: `meta.lastModified gt "2999-05-13T04:42:34Z"`, Uses: []string{"resources_modified"}},
+		{Type: store.UserType, Filter: `id gt "user02990"`, Uses: []string{"resources_id_rid"}},
+		{Type: store.UserType, Filter: `userName eq "user00001@example.com" or userName eq "user00002@example.com"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m7"`, Uses: []string{"attribute_values_val"}},
+	})
 }
 
 // TestLongFilter runs the longest filters the parser accepts: chains of
 // several hundred or and and terms.
 func TestLongFilter(t *testing.T) {
-	ctx := context.Background()
 	s := openStore(t)
 	defer s.Close()
-	tn, err := s.EnsureTenant(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, join := range []string{" or ", " and "} {
-		var terms []string
-		for i := 0; ; i++ {
-			next := append(terms, fmt.Sprintf(`userName ne "u%d"`, i))
-			if len(strings.Join(next, join)) > filter.MaxLength {
-				break
-			}
-			terms = next
-		}
-		e, err := filter.Parse(strings.Join(terms, join))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Query(ctx, tn.ID, store.UserType, store.Query{Filter: e, Count: 10}); err != nil {
-			t.Fatalf("%d terms joined by %q: %v", len(terms), join, err)
-		}
-	}
+	sqlstoretest.LongFilter(t, s)
 }
 
 // TestStatisticsFollowBulkLoads checks that the store refreshes the

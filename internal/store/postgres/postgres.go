@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +32,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -59,15 +59,12 @@ type Store struct {
 	// (Options.Now is nil; see wtx.leaseNow).
 	serverClock bool
 
-	mu   sync.RWMutex
-	aids map[aidKey]int64 // committed attr_paths rows
+	aids sqlstore.PathIDs // committed attr_paths rows
 
 	analyze analyzer
 }
 
 var _ store.Store = (*Store)(nil)
-
-type aidKey struct{ tenant, typ, path string }
 
 // Open connects to the database dsn (a postgres:// URL or a key=value
 // connection string) and migrates it to the current schema. catalog
@@ -79,8 +76,8 @@ type aidKey struct{ tenant, typ, path string }
 const idleInTransactionTimeout = "10000"
 
 func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options) (*Store, error) {
-	if catalog == nil || catalog.ResourceType(store.UserType) == nil || catalog.ResourceType(store.GroupType) == nil {
-		return nil, errors.New("postgres: the catalog must define the User and Group resource types")
+	if err := sqlstore.CheckCatalog(catalog); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -112,7 +109,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock, aids: map[aidKey]int64{}}
+	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -163,10 +160,11 @@ func (s *Store) Close() error {
 
 // resourceType returns the resource type called typ, User or Group.
 func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
-	if typ != store.UserType && typ != store.GroupType {
-		return nil, fmt.Errorf("postgres: unknown resource type %q", typ)
+	rt, err := sqlstore.ResourceType(s.catalog, typ)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return s.catalog.ResourceType(typ), nil
+	return rt, nil
 }
 
 func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
@@ -200,24 +198,10 @@ func (s *Store) loadAids(ctx context.Context) error {
 		return fmt.Errorf("postgres: load attribute paths: %w", err)
 	}
 	defer rows.Close()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for rows.Next() {
-		var id int64
-		var k aidKey
-		if err := rows.Scan(&id, &k.tenant, &k.typ, &k.path); err != nil {
-			return fmt.Errorf("postgres: load attribute paths: %w", err)
-		}
-		s.aids[k] = id
+	if err := s.aids.Load(rows); err != nil {
+		return fmt.Errorf("postgres: load attribute paths: %w", err)
 	}
-	return rows.Err()
-}
-
-func (s *Store) cachedAid(k aidKey) (int64, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	id, ok := s.aids[k]
-	return id, ok
+	return nil
 }
 
 // --- transactions ------------------------------------------------------------
@@ -250,7 +234,7 @@ type wtx struct {
 	counts map[string]int64
 	// added are the attr_paths rows this write added or found; they reach
 	// the Store's cache once the write commits.
-	added map[aidKey]int64
+	added map[sqlstore.PathKey]int64
 }
 
 // write runs fn in a transaction and commits it, retrying the whole
@@ -264,7 +248,7 @@ func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		w := &wtx{s: s, now: s.now().UTC().Truncate(time.Millisecond), tenant: tenant,
-			counts: map[string]int64{}, added: map[aidKey]int64{}}
+			counts: map[string]int64{}, added: map[sqlstore.PathKey]int64{}}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			w.Tx = tx
 			if err := fn(w); err != nil {
@@ -280,13 +264,7 @@ func (s *Store) write(ctx context.Context, tenant string, fn func(w *wtx) error)
 		}
 		if err == nil {
 			s.noteWrites(len(w.changes))
-		}
-		if err == nil && len(w.added) > 0 {
-			s.mu.Lock()
-			for k, v := range w.added {
-				s.aids[k] = v
-			}
-			s.mu.Unlock()
+			s.aids.Add(w.added)
 		}
 		return err
 	}
@@ -321,8 +299,8 @@ func (w *wtx) aids(ctx context.Context, tenant, typ string, paths []string) (map
 	out := make(map[string]int64, len(paths))
 	var missing []string
 	for _, p := range paths {
-		k := aidKey{tenant, typ, p}
-		if id, ok := w.s.cachedAid(k); ok {
+		k := sqlstore.PathKey{Tenant: tenant, Type: typ, Path: p}
+		if id, ok := w.s.aids.Get(k); ok {
 			out[p] = id
 		} else if id, ok := w.added[k]; ok {
 			out[p] = id
@@ -354,7 +332,7 @@ func (w *wtx) aids(ctx context.Context, tenant, typ string, paths []string) (map
 			return nil, fmt.Errorf("postgres: read attribute paths: %w", err)
 		}
 		out[p] = id
-		w.added[aidKey{tenant, typ, p}] = id
+		w.added[sqlstore.PathKey{Tenant: tenant, Type: typ, Path: p}] = id
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: read attribute paths: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // Query runs a filtered, sorted, paged search, entirely in the database:
@@ -20,105 +21,82 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 		return store.Page{}, err
 	}
 	var page store.Page
-	if st.page == "" {
-		if err := s.pool.QueryRow(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
+	if st.Page != "" {
+		if page.Resources, err = s.readPage(ctx, st); err != nil {
 			return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
 		}
-		return page, nil
+		// Unless the page tells the total, it is a second statement,
+		// which a write between the two can make count one resource
+		// more or less than the page saw; a transaction would cost two
+		// more round trips for every query to rule that out.
+		var ok bool
+		if page.Total, ok = sqlstore.PageTotal(q, st.Offset, len(page.Resources)); ok {
+			return page, nil
+		}
 	}
-	if err := s.readPage(ctx, st, q, &page); err != nil {
-		return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
-	}
-	// A page that is not full ends the results, so it tells the total
-	// (unless it is empty past the start): Entra's userName eq costs one
-	// statement. Otherwise the total is a second statement, which a write
-	// between the two can make count one resource more or less than the
-	// page saw; a transaction would cost two more round trips for every
-	// query to rule that out.
-	if n := len(page.Resources); n < q.Count && (n > 0 || st.offset == 0) {
-		page.Total = st.offset + n
-	} else if err := s.pool.QueryRow(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
+	if err := s.pool.QueryRow(ctx, st.Count, st.CountArgs...).Scan(&page.Total); err != nil {
 		return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
 	}
 	return page, nil
 }
 
-// readPage reads the page of st into page.
-func (s *Store) readPage(ctx context.Context, st queryStatements, q store.Query, page *store.Page) error {
-	rows, err := s.pool.Query(ctx, st.page, st.pageArgs...)
+// readPage reads the resources of st's page.
+func (s *Store) readPage(ctx context.Context, st sqlstore.Statements) ([]*store.Resource, error) {
+	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var edges *string
-		if q.Members {
-			edges = new(string)
-		}
-		r, _, err := scanResource(rows, edges)
-		if err != nil {
-			return err
-		}
-		page.Resources = append(page.Resources, r)
-	}
-	return rows.Err()
-}
-
-// queryStatements are the statements of one Query.
-type queryStatements struct {
-	count     string
-	countArgs []any
-	page      string // "" when no resources are asked for
-	pageArgs  []any
-	offset    int // the page's offset, StartIndex - 1
+	return sqlstore.ScanResources(rows, st.Members)
 }
 
 // querySQL translates q.
-func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, error) {
+func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
 	rt, err := s.resourceType(typ)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
 	b := sqlfilter.NewBuilder(sqlfilter.Postgres{}, tenantID, typ)
 	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "$1", TypeArg: "$2"}
 	cond, err := sqlfilter.Where(b, t, q.Filter)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
 	where := " WHERE r.tenant_id = $1 AND r.type = $2"
 	if q.Filter != nil {
 		where += " AND " + cond.SQL
 	}
-	st := queryStatements{count: "SELECT count(*) FROM resources r" + where, countArgs: append([]any(nil), b.Args()...)}
+	st := sqlstore.Statements{Count: "SELECT count(*) FROM resources r" + where, CountArgs: append([]any(nil), b.Args()...)}
 	if valueSensitive(q.Filter) {
-		st.countArgs = append([]any{pgx.QueryExecModeExec}, st.countArgs...)
+		st.CountArgs = append([]any{pgx.QueryExecModeExec}, st.CountArgs...)
 	}
 	if q.Filter == nil {
-		st.count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = $1 AND type = $2), 0)`
-		st.countArgs = []any{tenantID, typ}
+		st.Count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = $1 AND type = $2), 0)`
+		st.CountArgs = []any{tenantID, typ}
 	}
 	if q.Count <= 0 {
 		return st, nil
 	}
 	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
-	st.offset = max(q.StartIndex, 1) - 1
+	st.Offset = max(q.StartIndex, 1) - 1
 	// The page's rows are found by rid first, then read: the rows the
 	// OFFSET skips are never read whole (in id order not even from the
 	// table, see migration 00003), and the memberships, which in the
 	// select list of the paged query would be computed for every skipped
 	// row too, are read for the page alone.
-	columns := resourceColumns
+	columns := sqlstore.ResourceColumns
 	if q.Members {
+		st.Members = true
 		columns += ", (" + edgesOf(typ) + ")"
 	}
-	st.page = "SELECT " + columns + " FROM resources r WHERE r.rid IN (SELECT r.rid FROM resources r" + where +
-		" ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.offset) + ") ORDER BY " + order
-	st.pageArgs = b.Args()
+	st.Page = "SELECT " + columns + " FROM resources r WHERE r.rid IN (SELECT r.rid FROM resources r" + where +
+		" ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.Offset) + ") ORDER BY " + order
+	st.PageArgs = b.Args()
 	if valueSensitive(q.Filter) {
-		st.pageArgs = append([]any{pgx.QueryExecModeExec}, st.pageArgs...)
+		st.PageArgs = append([]any{pgx.QueryExecModeExec}, st.PageArgs...)
 	}
 	return st, nil
 }

@@ -2,16 +2,15 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // Create stores a new resource and sets its ID (when empty), Version,
@@ -26,14 +25,12 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 	if id == "" {
 		id = store.NewID()
 	}
-	doc := sqlfilter.StoredDoc(r.Doc, rt)
-	docJSON, err := json.Marshal(doc)
+	d, err := sqlstore.NewDocument(rt, r.Doc)
 	if err != nil {
-		return fmt.Errorf("postgres: create %s: encode document: %w", r.Type, err)
+		return fmt.Errorf("postgres: create %s: %w", r.Type, err)
 	}
-	nameKey, display := sqlfilter.Names(r.Type, doc)
-	rows := sqlfilter.Flatten(doc, rt)
-	var members []member
+	rows := sqlfilter.Flatten(d.Doc, rt)
+	var members []sqlstore.Member
 	var now = s.now()
 	err = s.write(ctx, r.TenantID, func(w *wtx) error {
 		now = w.now
@@ -47,10 +44,10 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 		err := w.QueryRow(ctx, `INSERT INTO resources
 			(tenant_id, type, id, id_key, name_key, display, version, created_at, last_modified, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING rid`,
-			r.TenantID, r.Type, id, sqlfilter.FoldKey(id), nullString(nameKey), nullString(display),
-			timeText(w.now), string(docJSON)).Scan(&rid)
+			r.TenantID, r.Type, id, sqlfilter.FoldKey(id), nullString(d.NameKey), nullString(d.Display),
+			timeText(w.now), d.JSON).Scan(&rid)
 		if err != nil {
-			return writeError(err, "create", r.TenantID, r.Type, id, doc)
+			return writeError(err, "create", r.TenantID, r.Type, id, d.Doc)
 		}
 		if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, rows); err != nil {
 			return err
@@ -65,23 +62,13 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 	if err != nil {
 		return err
 	}
-	r.ID = id
-	r.Version = 1
-	r.Created = now
-	r.LastModified = now
-	if r.Type == store.GroupType {
-		r.Members = memberList(members)
-	}
+	sqlstore.SetCreated(r, id, now, members)
 	return nil
 }
 
-// resourceColumns are the columns scanResource reads, of the resources
-// row aliased r.
-const resourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc`
-
 // membersOfRow and groupsOfRow are correlated subqueries giving a group's
 // members, or a user's groups, of the resources row r as a JSON array of
-// [id, type, display] in id order (sqlfilter.DecodeEdges), so that a
+// [id, type, display] in id order (sqlstore.DecodeEdges), so that a
 // resource and its memberships are read by one statement.
 const (
 	membersOfRow = `SELECT coalesce(json_agg(json_build_array(o.id, o.type, o.display) ORDER BY o.id), '[]')::text
@@ -98,43 +85,6 @@ func edgesOf(typ string) string {
 	return membersOfRow
 }
 
-// scanResource reads a row of resourceColumns, and, when edges is not nil,
-// a last column of memberships into it.
-func scanResource(row pgx.Row, edges *string) (*store.Resource, int64, error) {
-	var r store.Resource
-	var rid int64
-	var created, modified, doc string
-	dest := []any{&rid, &r.TenantID, &r.Type, &r.ID, &r.Version, &created, &modified, &doc}
-	if edges != nil {
-		dest = append(dest, edges)
-	}
-	if err := row.Scan(dest...); err != nil {
-		return nil, 0, err
-	}
-	var err error
-	if r.Created, err = parseTime(created); err != nil {
-		return nil, 0, err
-	}
-	if r.LastModified, err = parseTime(modified); err != nil {
-		return nil, 0, err
-	}
-	if r.Doc, err = resource.Decode([]byte(doc)); err != nil {
-		return nil, 0, err
-	}
-	if edges != nil {
-		ms, err := sqlfilter.DecodeEdges(*edges)
-		if err != nil {
-			return nil, 0, fmt.Errorf("memberships: %w", err)
-		}
-		if r.Type == store.UserType {
-			r.Groups = ms
-		} else {
-			r.Members = ms
-		}
-	}
-	return &r, rid, nil
-}
-
 // querier is a pool or a transaction.
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -143,7 +93,7 @@ type querier interface {
 // load reads one resource, with its memberships when asked. lock takes the
 // row for update, in a write.
 func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers, lock bool) (*store.Resource, int64, error) {
-	query := `SELECT ` + resourceColumns
+	query := `SELECT ` + sqlstore.ResourceColumns
 	var edges *string
 	if withMembers {
 		query += `, (` + edgesOf(typ) + `)`
@@ -153,9 +103,9 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers,
 	if lock {
 		query += ` FOR UPDATE OF r`
 	}
-	res, rid, err := scanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges)
+	res, rid, err := sqlstore.ScanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, 0, store.NotFound("%s %q not found", typ, id)
+		return nil, 0, sqlstore.ResourceNotFound(typ, id)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: read %s %s: %w", typ, id, err)
@@ -187,63 +137,38 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 		if err != nil {
 			return err
 		}
-		if ifVersion != 0 && cur.Version != ifVersion {
-			return sqlfilter.VersionMismatch(typ, id, cur.Version, ifVersion)
-		}
-		next := cloneResource(cur)
-		if err := change(next); err != nil {
-			return err
-		}
-		doc := sqlfilter.StoredDoc(next.Doc, rt)
-		oldJSON, err := json.Marshal(sqlfilter.StoredDoc(cur.Doc, rt))
+		rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
+			return w.resolveMembers(ctx, tenantID, rid, ms)
+		})
 		if err != nil {
 			return err
 		}
-		docJSON, err := json.Marshal(doc)
-		if err != nil {
-			return fmt.Errorf("postgres: update %s %s: encode document: %w", typ, id, err)
-		}
-		var added, removed, members []member
-		if typ == store.GroupType {
-			if members, err = w.resolveMembers(ctx, tenantID, rid, next.Members); err != nil {
-				return err
-			}
-			added, removed = diffMembers(cur.Members, members)
-		}
-		docChanged := string(oldJSON) != string(docJSON)
-		if !docChanged && len(added) == 0 && len(removed) == 0 {
-			out = cur
+		out = cur
+		if rev.Unchanged() {
 			return errNoChange
 		}
-		nameKey, display := sqlfilter.Names(typ, doc)
 		if _, err := w.Exec(ctx, `UPDATE resources SET version = version + 1, last_modified = $2,
 			name_key = $3, display = $4, doc = $5 WHERE rid = $1`,
-			rid, timeText(w.now), nullString(nameKey), nullString(display), string(docJSON)); err != nil {
-			return writeError(err, "update", tenantID, typ, id, doc)
+			rid, timeText(w.now), nullString(rev.NameKey), nullString(rev.Display), rev.JSON); err != nil {
+			return writeError(err, "update", tenantID, typ, id, rev.Doc)
 		}
-		if docChanged {
+		if rev.DocChanged {
 			old, err := w.values(ctx, rid)
 			if err != nil {
 				return err
 			}
-			if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(doc, rt)); err != nil {
+			if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
 				return err
 			}
 		}
 		w.change(typ, cur.ID, store.OpUpdate)
-		if err := w.addMembers(ctx, rid, added); err != nil {
+		if err := w.addMembers(ctx, rid, rev.Added); err != nil {
 			return err
 		}
-		if err := w.removeMembers(ctx, rid, removed); err != nil {
+		if err := w.removeMembers(ctx, rid, rev.Removed); err != nil {
 			return err
 		}
-		out = cur
-		out.Doc = doc
-		out.Version++
-		out.LastModified = w.now
-		if typ == store.GroupType {
-			out.Members = memberList(members)
-		}
+		rev.Apply(cur, w.now)
 		return nil
 	})
 	if err != nil {
@@ -264,30 +189,31 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		err := w.QueryRow(ctx, `SELECT rid, version FROM resources WHERE tenant_id = $1 AND type = $2 AND id = $3
 			FOR UPDATE`, tenantID, typ, id).Scan(&rid, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return store.NotFound("%s %q not found", typ, id)
+			return sqlstore.ResourceNotFound(typ, id)
 		}
 		if err != nil {
 			return fmt.Errorf("postgres: delete %s %s: %w", typ, id, err)
 		}
-		if ifVersion != 0 && version != ifVersion {
-			return sqlfilter.VersionMismatch(typ, id, version, ifVersion)
+		if err := sqlstore.CheckVersion(typ, id, version, ifVersion); err != nil {
+			return err
 		}
 		w.change(typ, id, store.OpDelete)
 		groups, err := related(ctx, w, `UPDATE resources g SET version = version + 1, last_modified = $2
-			FROM memberships m WHERE m.member_rid = $1 AND g.rid = m.group_rid RETURNING g.id, g.type`, rid, timeText(w.now))
+			FROM memberships m WHERE m.member_rid = $1 AND g.rid = m.group_rid RETURNING g.rid, g.id, g.type, g.display`,
+			rid, timeText(w.now))
 		if err != nil {
 			return err
 		}
 		for _, g := range groups {
-			w.change(store.GroupType, g.id, store.OpUpdate)
+			w.change(store.GroupType, g.ID, store.OpUpdate)
 		}
-		members, err := related(ctx, w, `SELECT o.id, o.type FROM memberships m
+		members, err := related(ctx, w, `SELECT o.rid, o.id, o.type, o.display FROM memberships m
 			JOIN resources o ON o.rid = m.member_rid WHERE m.group_rid = $1 ORDER BY o.id`, rid)
 		if err != nil {
 			return err
 		}
 		for _, m := range members {
-			w.change(m.typ, m.id, store.OpMembership)
+			w.change(m.Type, m.ID, store.OpMembership)
 		}
 		for _, q := range []string{
 			`DELETE FROM memberships WHERE member_rid = $1`,
@@ -310,125 +236,57 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 func writeError(err error, op, tenantID, typ, id string, doc resource.Document) error {
 	switch code, constraint := pgCode(err); {
 	case code == foreignKeyViolation:
-		return store.NotFound("tenant %q not found", tenantID)
+		return sqlstore.TenantNotFound(tenantID)
 	case code == uniqueViolation && constraint == "resources_name_key":
-		return sqlfilter.NameTaken(typ, doc)
+		return sqlstore.NameTaken(typ, doc)
 	case code == uniqueViolation:
-		return store.Errorf(store.ErrIDTaken, "id %q is already taken", id)
+		return sqlstore.IDTaken(id)
 	}
 	return fmt.Errorf("postgres: %s %s %s: %w", op, typ, id, err)
 }
 
-func cloneResource(r *store.Resource) *store.Resource {
-	c := *r
-	c.Doc = r.Doc.Clone()
-	c.Members = slices.Clone(r.Members)
-	c.Groups = slices.Clone(r.Groups)
-	return &c
-}
-
 // --- memberships --------------------------------------------------------------
 
-// member is a resolved membership edge: the member's row.
-type member struct {
-	rid     int64
-	id, typ string
-	display *string
-}
-
-func memberList(ms []member) []store.Member {
-	out := make([]store.Member, len(ms))
-	for i, m := range ms {
-		out[i] = store.Member{ID: m.id, Type: m.typ}
-		if m.display != nil {
-			out[i].Display = *m.display
-		}
-	}
-	return out
-}
-
-// resolveMembers finds the resources the members name in the tenant,
-// without duplicates, in the order given. It locks their rows against
+// resolveMembers finds the resources the members name in the tenant (see
+// sqlstore.ResolveMembers), in one statement. It locks their rows against
 // deletion (FOR KEY SHARE) until the write commits, so that a member
 // deleted concurrently is either found gone here or deleted after.
-func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int64, ms []store.Member) ([]member, error) {
+func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int64, ms []store.Member) ([]sqlstore.Member, error) {
 	if len(ms) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, 0, len(ms))
-	for _, m := range ms {
-		if m.ID == "" {
-			return nil, store.Invalid("a member has no value (id)")
-		}
-		keys = append(keys, sqlfilter.FoldKey(m.ID))
+	keys, err := sqlstore.MemberKeys(ms)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := w.Query(ctx, `SELECT rid, id, id_key, type, display FROM resources
+	rows, err := w.Query(ctx, `SELECT rid, id, type, display FROM resources
 		WHERE tenant_id = $1 AND id_key = ANY($2) ORDER BY rid FOR KEY SHARE`, tenantID, keys)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: resolve members: %w", err)
 	}
-	found := map[string]member{}
-	for rows.Next() {
-		var m member
-		var key string
-		if err := rows.Scan(&m.rid, &m.id, &key, &m.typ, &m.display); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("postgres: resolve members: %w", err)
-		}
-		found[key] = m
-	}
+	found, err := sqlstore.ScanAll(rows, sqlstore.ScanMember)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("postgres: resolve members: %w", err)
 	}
-	seen := make(map[int64]bool, len(ms))
-	out := make([]member, 0, len(ms))
-	for i, m := range ms {
-		r, ok := found[keys[i]]
-		if !ok {
-			return nil, store.Invalid("member %q does not exist", m.ID)
-		}
-		if r.rid == groupRID {
-			return nil, store.Invalid("group %q cannot be a member of itself", r.id)
-		}
-		if !seen[r.rid] {
-			seen[r.rid] = true
-			out = append(out, r)
-		}
+	byKey := make(map[string]sqlstore.Member, len(found))
+	for _, m := range found {
+		byKey[sqlfilter.FoldKey(m.ID)] = m
 	}
-	return out, nil
+	return sqlstore.ResolveMembers(ms, groupRID, func(id string) (sqlstore.Member, bool, error) {
+		m, ok := byKey[sqlfilter.FoldKey(id)]
+		return m, ok, nil
+	})
 }
 
-// diffMembers compares a group's current members with the resolved new
-// ones.
-func diffMembers(cur []store.Member, next []member) (added, removed []member) {
-	have := make(map[string]bool, len(cur))
-	for _, m := range cur {
-		have[m.ID] = true
-	}
-	want := make(map[string]bool, len(next))
-	for _, m := range next {
-		want[m.id] = true
-		if !have[m.id] {
-			added = append(added, m)
-		}
-	}
-	for _, m := range cur {
-		if !want[m.ID] {
-			removed = append(removed, member{id: m.ID, typ: m.Type})
-		}
-	}
-	return added, removed
-}
-
-func (w *wtx) addMembers(ctx context.Context, groupRID int64, ms []member) error {
+func (w *wtx) addMembers(ctx context.Context, groupRID int64, ms []sqlstore.Member) error {
 	if len(ms) == 0 {
 		return nil
 	}
 	rids := make([]int64, len(ms))
 	for i, m := range ms {
-		rids[i] = m.rid
-		w.change(m.typ, m.id, store.OpMembership)
+		rids[i] = m.RID
+		w.change(m.Type, m.ID, store.OpMembership)
 	}
 	if _, err := w.Exec(ctx, `INSERT INTO memberships (group_rid, member_rid) SELECT $1, unnest($2::bigint[])`,
 		groupRID, rids); err != nil {
@@ -437,14 +295,14 @@ func (w *wtx) addMembers(ctx context.Context, groupRID int64, ms []member) error
 	return nil
 }
 
-func (w *wtx) removeMembers(ctx context.Context, groupRID int64, ms []member) error {
+func (w *wtx) removeMembers(ctx context.Context, groupRID int64, ms []sqlstore.Member) error {
 	if len(ms) == 0 {
 		return nil
 	}
 	keys := make([]string, len(ms))
 	for i, m := range ms {
-		keys[i] = sqlfilter.FoldKey(m.id)
-		w.change(m.typ, m.id, store.OpMembership)
+		keys[i] = sqlfilter.FoldKey(m.ID)
+		w.change(m.Type, m.ID, store.OpMembership)
 	}
 	if _, err := w.Exec(ctx, `DELETE FROM memberships WHERE group_rid = $1 AND member_rid IN
 		(SELECT rid FROM resources WHERE tenant_id = $2 AND id_key = ANY($3))`, groupRID, w.tenant, keys); err != nil {
@@ -453,70 +311,37 @@ func (w *wtx) removeMembers(ctx context.Context, groupRID int64, ms []member) er
 	return nil
 }
 
-// related runs a query returning (id, type) rows of resources on the other
-// side of memberships.
-func related(ctx context.Context, w *wtx, query string, args ...any) ([]member, error) {
+// related runs a query returning (rid, id, type, display) rows of
+// resources on the other side of memberships.
+func related(ctx context.Context, w *wtx, query string, args ...any) ([]sqlstore.Member, error) {
 	rows, err := w.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read memberships: %w", err)
 	}
 	defer rows.Close()
-	var out []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.id, &m.typ); err != nil {
-			return nil, fmt.Errorf("postgres: read memberships: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return sqlstore.ScanAll(rows, sqlstore.ScanMember)
 }
 
 // --- attribute values -------------------------------------------------------------
 
-// storedValue is an attribute_values row as stored.
-type storedValue struct {
-	vid           int64
-	aid           int64
-	elem, kind    int32
-	val, eqv, num *string
-	fts           bool
-}
-
-func (v storedValue) key() string {
-	k := fmt.Sprintf("%d|%d|%d|%t", v.aid, v.elem, v.kind, v.fts)
-	for _, s := range []*string{v.val, v.eqv, v.num} {
-		if s != nil {
-			k += "|s" + *s
-		} else {
-			k += "|n"
-		}
-	}
-	return k
-}
-
 // values reads a resource's attribute_values rows.
-func (w *wtx) values(ctx context.Context, rid int64) ([]storedValue, error) {
+func (w *wtx) values(ctx context.Context, rid int64) ([]sqlstore.Value, error) {
 	rows, err := w.Query(ctx, `SELECT vid, aid, elem, kind, val, eqv, num, fts FROM attribute_values WHERE rid = $1`, rid)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read attribute values: %w", err)
 	}
 	defer rows.Close()
-	var out []storedValue
-	for rows.Next() {
-		var v storedValue
-		if err := rows.Scan(&v.vid, &v.aid, &v.elem, &v.kind, &v.val, &v.eqv, &v.num, &v.fts); err != nil {
-			return nil, fmt.Errorf("postgres: read attribute values: %w", err)
-		}
-		out = append(out, v)
+	vs, err := sqlstore.ScanAll(rows, sqlstore.ScanValue)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read attribute values: %w", err)
 	}
-	return out, rows.Err()
+	return vs, nil
 }
 
 // insertValues makes a resource's attribute_values rows the ones in rows,
 // given the rows it has now (old): rows already there stay, the others are
-// deleted or inserted, which spares the indexes (the trigram index most).
-func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64, old []storedValue, rows []sqlfilter.Row) error {
+// deleted or inserted (sqlstore.DiffValues).
+func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64, old []sqlstore.Value, rows []sqlfilter.Row) error {
 	paths := make([]string, len(rows))
 	for i, r := range rows {
 		paths[i] = r.Path
@@ -525,35 +350,14 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 	if err != nil {
 		return err
 	}
-	next := make([]storedValue, 0, len(rows))
+	next := make([]sqlstore.Value, 0, len(rows))
 	for _, r := range rows {
-		next = append(next, storedValue{aid: aids[r.Path], elem: int32(r.Elem), kind: int32(r.Kind),
-			val: nullString(r.Val), eqv: nullString(r.Eqv), num: nullString(r.Num), fts: r.Substring})
+		next = append(next, sqlstore.NewValue(aids[r.Path], r))
 	}
-	if len(old) > 0 {
-		have := make(map[string][]int64, len(old))
-		for _, v := range old {
-			k := v.key()
-			have[k] = append(have[k], v.vid)
-		}
-		kept := next[:0]
-		for _, v := range next {
-			k := v.key()
-			if ids := have[k]; len(ids) > 0 {
-				have[k] = ids[1:]
-				continue
-			}
-			kept = append(kept, v)
-		}
-		next = kept
-		var gone []int64
-		for _, ids := range have {
-			gone = append(gone, ids...)
-		}
-		if len(gone) > 0 {
-			if _, err := w.Exec(ctx, `DELETE FROM attribute_values WHERE rid = $1 AND vid = ANY($2)`, rid, gone); err != nil {
-				return fmt.Errorf("postgres: delete attribute values: %w", err)
-			}
+	next, gone := sqlstore.DiffValues(old, next)
+	if len(gone) > 0 {
+		if _, err := w.Exec(ctx, `DELETE FROM attribute_values WHERE rid = $1 AND vid = ANY($2)`, rid, gone); err != nil {
+			return fmt.Errorf("postgres: delete attribute values: %w", err)
 		}
 	}
 	if len(next) == 0 {
@@ -564,8 +368,8 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 	vals, eqvs, nums := make([]*string, n), make([]*string, n), make([]*string, n)
 	fts := make([]bool, n)
 	for i, v := range next {
-		aidCol[i], elems[i], kinds[i] = v.aid, v.elem, v.kind
-		vals[i], eqvs[i], nums[i], fts[i] = v.val, v.eqv, v.num, v.fts
+		aidCol[i], elems[i], kinds[i] = v.AID, int32(v.Elem), int32(v.Kind)
+		vals[i], eqvs[i], nums[i], fts[i] = nullString(v.Val), nullString(v.Eqv), nullString(v.Num), v.FTS
 	}
 	if _, err := w.Exec(ctx, `INSERT INTO attribute_values (rid, aid, elem, kind, val, eqv, num, fts)
 		SELECT $1, * FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[])`,

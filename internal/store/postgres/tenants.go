@@ -9,40 +9,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // EnsureTenant returns the tenant called name, creating it if needed.
 // Replicas creating the same tenant at once create it once.
 func (s *Store) EnsureTenant(ctx context.Context, name string) (store.Tenant, error) {
-	if name == "" {
-		return store.Tenant{}, store.Invalid("a tenant needs a name")
-	}
-	if t, err := s.TenantByName(ctx, name); err == nil {
-		return t, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return store.Tenant{}, err
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO NOTHING`, store.NewID(), name, timeText(s.now().UTC())); err != nil {
-		return store.Tenant{}, fmt.Errorf("postgres: create tenant %q: %w", name, err)
-	}
-	return s.TenantByName(ctx, name)
+	return sqlstore.EnsureTenant(ctx, name, s.TenantByName, func(id string) error {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, id, name, timeText(s.now().UTC())); err != nil {
+			return fmt.Errorf("postgres: create tenant %q: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // TenantByName returns the tenant called name, or an ErrNotFound error.
 func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
-	var t store.Tenant
-	var created string
-	err := s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name).
-		Scan(&t.ID, &t.Name, &created)
+	t, err := sqlstore.ScanTenant(s.pool.QueryRow(ctx, `SELECT `+sqlstore.TenantColumns+` FROM tenants WHERE name = $1`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Tenant{}, store.NotFound("tenant %q not found", name)
 	}
 	if err != nil {
 		return store.Tenant{}, fmt.Errorf("postgres: read tenant %q: %w", name, err)
-	}
-	if t.Created, err = parseTime(created); err != nil {
-		return store.Tenant{}, fmt.Errorf("postgres: tenant %q: %w", name, err)
 	}
 	return t, nil
 }
@@ -53,72 +42,28 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 // token for a tenant that does not exist store.ErrNotFound, and a hash
 // already recorded store.ErrIDTaken.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error) {
-	if len(hash) == 0 {
-		return store.Token{}, errors.New("postgres: create token: empty hash")
-	}
-	scope, err := tokenScope(t.Scope)
+	t, err := sqlstore.NewToken(t, hash)
 	if err != nil {
 		return store.Token{}, err
 	}
-	t.Scope = scope
-	if t.ID == "" {
-		t.ID = store.NewID()
-	}
-	t.Revoked = nil
-	t.Hash = append([]byte(nil), hash...)
 	t.Created = s.now().UTC().Truncate(time.Millisecond)
 	_, err = s.pool.Exec(ctx, `INSERT INTO scim_tokens (id, tenant_id, name, prefix, scope, token_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.TenantID, t.Name, t.Prefix, t.Scope, hash, timeText(t.Created))
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.TenantID, t.Name, t.Prefix, t.Scope, t.Hash, timeText(t.Created))
 	switch code, _ := pgCode(err); {
 	case err == nil:
 		return t, nil
 	case code == foreignKeyViolation:
-		return store.Token{}, store.NotFound("tenant %q not found", t.TenantID)
+		return store.Token{}, sqlstore.TenantNotFound(t.TenantID)
 	case code == uniqueViolation:
-		return store.Token{}, store.Errorf(store.ErrIDTaken, "token %q or its hash already exists", t.ID)
+		return store.Token{}, sqlstore.TokenTaken(t.ID)
 	}
 	return store.Token{}, fmt.Errorf("postgres: create token: %w", err)
-}
-
-const tokenColumns = `id, tenant_id, name, prefix, scope, token_hash, created_at, revoked_at`
-
-// tokenScope returns the scope a token is stored with: scope, or
-// store.ScopeSCIM for "".
-func tokenScope(scope string) (string, error) {
-	switch scope {
-	case "":
-		return store.ScopeSCIM, nil
-	case store.ScopeSCIM, store.ScopeAdmin:
-		return scope, nil
-	}
-	return "", store.Invalid("token scope %q is neither %q nor %q", scope, store.ScopeSCIM, store.ScopeAdmin)
-}
-
-func scanToken(row pgx.Row) (store.Token, error) {
-	var t store.Token
-	var created string
-	var revoked *string
-	if err := row.Scan(&t.ID, &t.TenantID, &t.Name, &t.Prefix, &t.Scope, &t.Hash, &created, &revoked); err != nil {
-		return store.Token{}, err
-	}
-	var err error
-	if t.Created, err = parseTime(created); err != nil {
-		return store.Token{}, err
-	}
-	if revoked != nil {
-		r, err := parseTime(*revoked)
-		if err != nil {
-			return store.Token{}, err
-		}
-		t.Revoked = &r
-	}
-	return t, nil
 }
 
 // TokenByHash returns the unrevoked token whose hash is hash, or
 // store.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM scim_tokens
+	t, err := sqlstore.ScanToken(s.pool.QueryRow(ctx, `SELECT `+sqlstore.TokenColumns+` FROM scim_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Token{}, store.NotFound("token not found")
@@ -131,21 +76,14 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 
 // Tokens lists a tenant's tokens, oldest first, revoked ones included.
 func (s *Store) Tokens(ctx context.Context, tenantID string) ([]store.Token, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM scim_tokens
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlstore.TokenColumns+` FROM scim_tokens
 		WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlstore.ScanAll(rows, sqlstore.ScanToken)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: list tokens: %w", err)
 	}
 	return out, nil

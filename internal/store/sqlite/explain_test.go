@@ -2,12 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore/sqlstoretest"
 )
 
 // plan returns SQLite's EXPLAIN QUERY PLAN for one statement, one line per
@@ -42,71 +41,35 @@ func plan(t *testing.T, s *Store, query string, args []any) []string {
 // table's own access is a "SCAN ... VIRTUAL TABLE" and is an index lookup).
 func TestQueryPlans(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := openTest(t)
 	t.Cleanup(func() { s.Close() })
-	tn, err := s.EnsureTenant(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		typ, filter string
-		uses        []string // substrings the plan must contain
-	}{
-		{store.UserType, `userName eq "bjensen"`, []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
-		{store.UserType, `externalId eq "701984"`, []string{"attribute_values_val (aid=? AND val=?)"}},
-		{store.UserType, `emails[type eq "work"].value eq "bjensen@example.com"`, []string{"EXISTS USING COVERING INDEX attribute_values_val"}},
-		{store.UserType, `emails[type eq "work" and value co "abc"]`, []string{"VIRTUAL TABLE"}},
-		{store.GroupType, `displayName eq "Admins"`, []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
-		{store.GroupType, `members[value eq "2819c223"]`, []string{"resources_id_key (tenant_id=? AND id_key=?)", "memberships_member (member_rid=?)"}},
-		{store.GroupType, `id eq "g1" and members[value eq "u1"]`, []string{"resources_id (tenant_id=? AND type=? AND id=?)", "memberships_member"}},
-		{store.UserType, `groups.value eq "g1"`, []string{"resources_id_key (tenant_id=? AND id_key=?)"}},
-		{store.UserType, `id eq "2819c223-7f76-453a-919d-413861904646"`, []string{"resources_id (tenant_id=? AND type=? AND id=?)"}},
-		{store.UserType, `name.familyName sw "J"`, []string{"attribute_values_val (aid=? AND val>? AND val<?)"}},
-		{store.UserType, `meta.lastModified gt "2011-05-13T04:42:34Z"`, []string{"resources_modified (tenant_id=? AND type=? AND last_modified>?)"}},
-		{store.UserType, `emails[value co "abc"]`, []string{"VIRTUAL TABLE"}},
-		{store.UserType, `emails.value ew "example.com"`, []string{"VIRTUAL TABLE"}},
-		{store.UserType, `userName eq "a" or userName eq "b"`, []string{"COMPOUND QUERY", "UNION ALL"}},
-		{store.UserType, `active eq true and userName sw "b"`, []string{"attribute_values_val"}},
-		{store.UserType, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m1"`, []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
-		{store.UserType, ``, []string{"resources_id (tenant_id=? AND type=?)"}},
+	sqlstoretest.QueryPlans(t, s, sqlstoretest.Planner{
+		Statements: s.querySQL,
+		Explain:    func(t *testing.T, query string, args []any) []string { return plan(t, s, query, args) },
+		Scans: func(step string) bool {
+			return strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "VIRTUAL TABLE") && step != "SCAN CONSTANT ROW"
+		},
+	}, []sqlstoretest.PlanCase{
+		{Type: store.UserType, Filter: `userName eq "bjensen"`, Uses: []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
+		{Type: store.UserType, Filter: `externalId eq "701984"`, Uses: []string{"attribute_values_val (aid=? AND val=?)"}},
+		{Type: store.UserType, Filter: `emails[type eq "work"].value eq "bjensen@example.com"`, Uses: []string{"EXISTS USING COVERING INDEX attribute_values_val"}},
+		{Type: store.UserType, Filter: `emails[type eq "work" and value co "abc"]`, Uses: []string{"VIRTUAL TABLE"}},
+		{Type: store.GroupType, Filter: `displayName eq "Admins"`, Uses: []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
+		{Type: store.GroupType, Filter: `members[value eq "2819c223"]`, Uses: []string{"resources_id_key (tenant_id=? AND id_key=?)", "memberships_member (member_rid=?)"}},
+		{Type: store.GroupType, Filter: `id eq "g1" and members[value eq "u1"]`, Uses: []string{"resources_id (tenant_id=? AND type=? AND id=?)", "memberships_member"}},
+		{Type: store.UserType, Filter: `groups.value eq "g1"`, Uses: []string{"resources_id_key (tenant_id=? AND id_key=?)"}},
+		{Type: store.UserType, Filter: `id eq "2819c223-7f76-453a-919d-413861904646"`, Uses: []string{"resources_id (tenant_id=? AND type=? AND id=?)"}},
+		{Type: store.UserType, Filter: `name.familyName sw "J"`, Uses: []string{"attribute_values_val (aid=? AND val>? AND val<?)"}},
+		{Type: store.UserType, Filter: `meta.lastModified gt "2011-05-13T04:42:34Z"`, Uses: []string{"resources_modified (tenant_id=? AND type=? AND last_modified>?)"}},
+		{Type: store.UserType, Filter: `emails[value co "abc"]`, Uses: []string{"VIRTUAL TABLE"}},
+		{Type: store.UserType, Filter: `emails.value ew "example.com"`, Uses: []string{"VIRTUAL TABLE"}},
+		{Type: store.UserType, Filter: `userName eq "a" or userName eq "b"`, Uses: []string{"COMPOUND QUERY", "UNION ALL"}},
+		{Type: store.UserType, Filter: `active eq true and userName sw "b"`, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, Filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m1"`, Uses: []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
+		{Type: store.UserType, Filter: ``, Uses: []string{"resources_id (tenant_id=? AND type=?)"}},
 		// The engine pages through a directory by id.
-		{store.UserType, `id gt "2819c223-7f76-453a-919d-413861904646"`, []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.filter, func(t *testing.T) {
-			var e filter.Expr
-			if tc.filter != "" {
-				if e, err = filter.Parse(tc.filter); err != nil {
-					t.Fatal(err)
-				}
-			}
-			st, err := s.querySQL(tn.ID, tc.typ, store.Query{Filter: e, Count: 100})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []struct {
-				sql  string
-				args []any
-			}{{st.count, st.countArgs}, {st.page, st.pageArgs}} {
-				p := plan(t, s, q.sql, q.args)
-				text := strings.Join(p, "\n")
-				for _, line := range p {
-					if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "VIRTUAL TABLE") && line != "SCAN CONSTANT ROW" {
-						t.Errorf("plan scans: %q\nquery: %s\nplan:\n%s", line, q.sql, text)
-					}
-				}
-				if q.sql == st.page {
-					t.Logf("plan:\n%s", text)
-					for _, u := range tc.uses {
-						if !strings.Contains(text, u) {
-							t.Errorf("plan does not use %q\nquery: %s\nplan:\n%s", u, q.sql, text)
-						}
-					}
-				}
-			}
-		})
-	}
+		{Type: store.UserType, Filter: `id gt "2819c223-7f76-453a-919d-413861904646"`, Uses: []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
+	})
 }
 
 // TestLongFilter checks that the longest filter the parser accepts still
@@ -114,28 +77,7 @@ func TestQueryPlans(t *testing.T) {
 // written as a balanced tree.
 func TestLongFilter(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := openTest(t)
 	t.Cleanup(func() { s.Close() })
-	tn, err := s.EnsureTenant(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, join := range []string{" or ", " and "} {
-		var terms []string
-		for i := 0; ; i++ {
-			next := append(terms, fmt.Sprintf(`userName ne "u%d"`, i))
-			if len(strings.Join(next, join)) > filter.MaxLength {
-				break
-			}
-			terms = next
-		}
-		e, err := filter.Parse(strings.Join(terms, join))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Query(ctx, tn.ID, store.UserType, store.Query{Filter: e, Count: 10}); err != nil {
-			t.Fatalf("%d terms joined by %q: %v", len(terms), join, err)
-		}
-	}
+	sqlstoretest.LongFilter(t, s)
 }

@@ -6,11 +6,13 @@ import (
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // Query runs a filtered, sorted, paged search, entirely in the database:
 // the filter is translated by sqlfilter, so it selects what filter.Match
-// would over the documents as the server renders them.
+// would over the documents as the server renders them. The page and the
+// total are read in one read transaction, so they agree.
 func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error) {
 	st, err := s.querySQL(tenantID, typ, q)
 	if err != nil {
@@ -18,43 +20,23 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 	}
 	var page store.Page
 	err = s.read(ctx, func(c *conn) error {
-		if st.page == "" {
-			return c.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total)
+		if st.Page == "" {
+			return c.QueryRowContext(ctx, st.Count, st.CountArgs...).Scan(&page.Total)
 		}
-		rows, err := c.QueryContext(ctx, st.page, st.pageArgs...)
+		rows, err := c.QueryContext(ctx, st.Page, st.PageArgs...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var r *store.Resource
-			var err error
-			if st.withEdges {
-				var list string
-				if r, _, err = scanResource(rows, &list); err == nil {
-					err = setEdges(r, list)
-				}
-			} else {
-				r, _, err = scanResource(rows)
-			}
-			if err != nil {
-				return err
-			}
-			page.Resources = append(page.Resources, r)
-		}
-		if err := rows.Err(); err != nil {
+		if page.Resources, err = sqlstore.ScanResources(rows, st.Members); err != nil {
 			return err
 		}
 		rows.Close()
-		// A page that is not full ends the results, so it tells the
-		// total (unless it is empty past the start): Entra's userName
-		// eq takes one statement.
-		if n := len(page.Resources); n < q.Count && (n > 0 || st.offset == 0) {
-			page.Total = st.offset + n
-		} else if err := c.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
-			return err
+		var ok bool
+		if page.Total, ok = sqlstore.PageTotal(q, st.Offset, len(page.Resources)); ok {
+			return nil
 		}
-		return nil
+		return c.QueryRowContext(ctx, st.Count, st.CountArgs...).Scan(&page.Total)
 	})
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: query %s: %w", typ, err)
@@ -62,27 +44,17 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 	return page, nil
 }
 
-// queryStatements are the statements of one Query.
-type queryStatements struct {
-	count     string
-	countArgs []any
-	page      string // "" when no resources are asked for
-	pageArgs  []any
-	offset    int  // the page's offset, StartIndex - 1
-	withEdges bool // the page has a last column of memberships (membersOfRow, groupsOfRow)
-}
-
 // querySQL translates q.
-func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, error) {
+func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
 	rt, err := s.resourceType(typ)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
 	b := sqlfilter.NewBuilder(sqlfilter.SQLite{}, tenantID, typ)
 	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "?1", TypeArg: "?2"}
 	cond, err := sqlfilter.Where(b, t, q.Filter)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
 	// A condition that only holds for rids out of index lookups drives
 	// the query: "+" keeps SQLite from scanning the tenant's rows through
@@ -95,36 +67,36 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (queryStatements, 
 	if q.Filter != nil {
 		where += " AND " + cond.SQL
 	}
-	var st queryStatements
-	st.countArgs = append([]any(nil), b.Args()...)
+	var st sqlstore.Statements
+	st.CountArgs = append([]any(nil), b.Args()...)
 	if q.Filter == nil {
-		st.count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = ?1 AND type = ?2), 0)`
-		st.countArgs = []any{tenantID, typ}
+		st.Count = `SELECT coalesce((SELECT n FROM resource_counts WHERE tenant_id = ?1 AND type = ?2), 0)`
+		st.CountArgs = []any{tenantID, typ}
 	} else {
-		st.count = "SELECT count(*) FROM resources r" + where
+		st.Count = "SELECT count(*) FROM resources r" + where
 	}
 	if q.Count <= 0 {
 		return st, nil
 	}
 	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
 	if err != nil {
-		return queryStatements{}, err
+		return sqlstore.Statements{}, err
 	}
 	start := max(q.StartIndex, 1)
-	st.offset = start - 1
-	columns := "r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc"
+	st.Offset = start - 1
+	columns := sqlstore.ResourceColumns
 	if q.Members {
 		// The page's memberships come in the same statement.
-		st.withEdges = true
+		st.Members = true
 		if typ == store.UserType {
 			columns += ", (" + groupsOfRow + ")"
 		} else {
 			columns += ", (" + membersOfRow + ")"
 		}
 	}
-	st.page = "SELECT " + columns + " FROM resources r" +
+	st.Page = "SELECT " + columns + " FROM resources r" +
 		where + " ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(start-1)
-	st.pageArgs = b.Args()
+	st.PageArgs = b.Args()
 	return st, nil
 }
 
@@ -136,25 +108,14 @@ func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit
 	}
 	var out []store.Change
 	err := s.read(ctx, func(cn *conn) error {
-		rows, err := cn.QueryContext(ctx, `SELECT seq, tenant_id, type, id, op, at FROM changes
+		rows, err := cn.QueryContext(ctx, `SELECT `+sqlstore.ChangeColumns+` FROM changes
 			WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`, tenantID, after, limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var c store.Change
-			var op, at string
-			if err := rows.Scan(&c.Seq, &c.TenantID, &c.Type, &c.ID, &op, &at); err != nil {
-				return err
-			}
-			c.Op = store.ChangeOp(op)
-			if c.At, err = parseTime(at); err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		out, err = sqlstore.ScanAll(rows, sqlstore.ScanChange)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read changes: %w", err)

@@ -31,6 +31,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -71,8 +72,7 @@ type Store struct {
 	catalog *schema.Catalog
 	now     func() time.Time
 
-	mu   sync.RWMutex
-	aids map[aidKey]int64 // committed attr_paths rows
+	aids sqlstore.PathIDs // committed attr_paths rows
 
 	writes     chan *writeReq // to the writer goroutine
 	closed     chan struct{}  // closed by Close
@@ -82,14 +82,12 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-type aidKey struct{ tenant, typ, path string }
-
 // Open opens the database at path, creating it if needed, and migrates it
 // to the current schema. catalog supplies the User and Group resource
 // types the documents are indexed by.
 func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Options) (*Store, error) {
-	if catalog == nil || catalog.ResourceType(store.UserType) == nil || catalog.ResourceType(store.GroupType) == nil {
-		return nil, errors.New("sqlite: the catalog must define the User and Group resource types")
+	if err := sqlstore.CheckCatalog(catalog); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if path == "" || strings.HasPrefix(path, ":memory:") {
 		// The writer and the readers are separate connections: an
@@ -143,7 +141,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: %s is not in WAL mode (%q, %v)", path, mode, err)
 	}
-	s := &Store{catalog: catalog, now: now, aids: map[aidKey]int64{},
+	s := &Store{catalog: catalog, now: now,
 		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.w, err = newPool(ctx, wdb, 1); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -206,10 +204,11 @@ func (s *Store) Close() error {
 
 // resourceType returns the resource type called typ, User or Group.
 func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
-	if typ != store.UserType && typ != store.GroupType {
-		return nil, fmt.Errorf("sqlite: unknown resource type %q", typ)
+	rt, err := sqlstore.ResourceType(s.catalog, typ)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return s.catalog.ResourceType(typ), nil
+	return rt, nil
 }
 
 func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
@@ -245,25 +244,8 @@ func (s *Store) loadAids(ctx context.Context) error {
 			return fmt.Errorf("sqlite: load attribute paths: %w", err)
 		}
 		defer rows.Close()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for rows.Next() {
-			var id int64
-			var k aidKey
-			if err := rows.Scan(&id, &k.tenant, &k.typ, &k.path); err != nil {
-				return err
-			}
-			s.aids[k] = id
-		}
-		return rows.Err()
+		return s.aids.Load(rows)
 	})
-}
-
-func (s *Store) cachedAid(k aidKey) (int64, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	id, ok := s.aids[k]
-	return id, ok
 }
 
 // --- transactions ----------------------------------------------------------
@@ -275,8 +257,8 @@ func (s *Store) read(ctx context.Context, fn func(c *conn) error) error {
 }
 
 // aid returns the id of an attribute path, adding it when new.
-func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
-	if id, ok := w.s.cachedAid(k); ok {
+func (w *wtx) aid(ctx context.Context, k sqlstore.PathKey) (int64, error) {
+	if id, ok := w.s.aids.Get(k); ok {
 		return id, nil
 	}
 	if id, ok := w.aids[k]; ok {
@@ -287,7 +269,7 @@ func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
 	}
 	var id int64
 	res, err := w.ExecContext(ctx, `INSERT INTO attr_paths (tenant_id, type, path) VALUES (?1, ?2, ?3)
-		ON CONFLICT DO NOTHING`, k.tenant, k.typ, k.path)
+		ON CONFLICT DO NOTHING`, k.Tenant, k.Type, k.Path)
 	if err == nil {
 		var n int64
 		if n, err = res.RowsAffected(); err == nil {
@@ -295,12 +277,12 @@ func (w *wtx) aid(ctx context.Context, k aidKey) (int64, error) {
 				id, err = res.LastInsertId()
 			} else {
 				err = w.QueryRowContext(ctx, `SELECT aid FROM attr_paths WHERE tenant_id = ?1 AND type = ?2 AND path = ?3`,
-					k.tenant, k.typ, k.path).Scan(&id)
+					k.Tenant, k.Type, k.Path).Scan(&id)
 			}
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: attribute path %q: %w", k.path, err)
+		return 0, fmt.Errorf("sqlite: attribute path %q: %w", k.Path, err)
 	}
 	w.aids[k] = id
 	return id, nil

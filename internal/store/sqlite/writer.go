@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // maxBatch bounds the writes committed together.
@@ -48,7 +50,7 @@ type wtx struct {
 	// aids are the attr_paths rows this write added or found; batch are
 	// those of the batch's earlier, successful writes. Both reach the
 	// Store's cache only once the batch commits.
-	aids, batch map[aidKey]int64
+	aids, batch map[sqlstore.PathKey]int64
 	// wrote says a statement of this write changed the database.
 	wrote bool
 }
@@ -150,7 +152,7 @@ var errRedo = errors.New("redo the batch one write at a time")
 // had written.
 func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 	results := make([]error, len(batch))
-	added := map[aidKey]int64{}
+	added := map[sqlstore.PathKey]int64{}
 	ctx := context.Background()
 	err := s.w.tx(ctx, "BEGIN IMMEDIATE", true, func(c *conn) error {
 		for i, req := range batch {
@@ -158,7 +160,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 				results[i] = err
 				continue
 			}
-			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[aidKey]int64{}, batch: added}
+			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[sqlstore.PathKey]int64{}, batch: added}
 			err := req.fn(w)
 			switch {
 			case err == nil:
@@ -188,14 +190,8 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 		}
 		return results, true
 	}
-	if len(added) > 0 {
-		// Only committed ids enter the cache: a rolled-back id could be
-		// handed out again for another path.
-		s.mu.Lock()
-		for k, v := range added {
-			s.aids[k] = v
-		}
-		s.mu.Unlock()
-	}
+	// Only committed ids enter the cache: a rolled-back id could be
+	// handed out again for another path.
+	s.aids.Add(added)
 	return results, true
 }
