@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +14,7 @@ import (
 )
 
 func newAppsCommand() *cobra.Command {
-	var server, token string
+	var conn adminConnection
 	cmd := &cobra.Command{
 		Use:   "apps",
 		Short: "Configure applications and their provisioning, through a server's admin API",
@@ -28,27 +26,11 @@ admin API (/api/v1). It needs an admin token of the tenant:
 
 Pass it with --token or, to keep it out of the process list, FERRY_TOKEN.`,
 	}
-	cmd.PersistentFlags().StringVar(&server, "server", envOr("FERRY_SERVER", "http://127.0.0.1:8080"), "the Ferry server's URL (env FERRY_SERVER)")
-	// The token's default is read when a command runs, not shown by --help.
-	cmd.PersistentFlags().StringVar(&token, "token", "", "an admin token (env FERRY_TOKEN, which keeps it out of the process list)")
-
-	client := func() (*adminclient.Client, error) {
-		if token == "" {
-			token = os.Getenv("FERRY_TOKEN")
-		}
-		if token == "" {
-			return nil, errors.New("an admin token is required: --token or FERRY_TOKEN (create one with: ferry tokens create --scope admin)")
-		}
-		c, err := adminclient.New(server, token, &http.Client{Timeout: 2 * time.Minute})
-		if err != nil {
-			return nil, fmt.Errorf("--server %q: %w", server, err)
-		}
-		return c, nil
-	}
+	conn.register(cmd)
 	// run wraps a command's body with the client it needs.
 	run := func(fn func(cmd *cobra.Command, c *adminclient.Client, args []string) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			c, err := client()
+			c, err := conn.client()
 			if err != nil {
 				return err
 			}

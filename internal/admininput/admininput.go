@@ -318,3 +318,29 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	}
 	return now.Add(-d).UTC(), nil
 }
+
+// ImportColumns reads --map COLUMN=SCIM-PATH flags into the import's
+// column mappings; the path "-" ignores a column.
+func ImportColumns(flags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range flags {
+		col, path, ok := strings.Cut(f, "=")
+		col, path = strings.TrimSpace(col), strings.TrimSpace(path)
+		if !ok || col == "" || path == "" {
+			return nil, fmt.Errorf("--map %q: want COLUMN=SCIM-PATH, such as --map \"Emp ID=externalId\" or --map Nickname=- to ignore a column", f)
+		}
+		if _, dup := out[col]; dup {
+			return nil, fmt.Errorf("--map: the column %q is mapped twice", col)
+		}
+		out[col] = path
+	}
+	return out, nil
+}
+
+// ImportKey checks --key.
+func ImportKey(key string) error {
+	if key != "userName" && key != "externalId" {
+		return fmt.Errorf("--key must be userName or externalId, not %q", key)
+	}
+	return nil
+}

@@ -35,8 +35,9 @@ type Result struct {
 	Errors []RowError `json:"errors"`
 	// IgnoredColumns are the headers no mapping knows.
 	IgnoredColumns []string `json:"ignoredColumns"`
-	// Refused says why delete-missing disabled no one; "" when it was not
-	// asked for or went ahead.
+	// Refused says why delete-missing was refused, in which case nothing
+	// was written and Counts are what the import would have done without
+	// the disables; "" when it was not asked for or went ahead.
 	Refused string `json:"refused,omitempty"`
 }
 
@@ -70,8 +71,8 @@ func Run(ctx context.Context, st store.Store, tenantID string, rt *schema.Resour
 		return nil, err
 	}
 	p := MakePlan(f, rt, dir, PlanOptions{DeleteMissing: req.DeleteMissing, Force: req.Force})
-	if req.DryRun {
-		return result(f, p, true), nil
+	if req.DryRun || p.Refused != "" {
+		return result(f, p, req.DryRun), nil
 	}
 	out, err := Apply(ctx, st, tenantID, rt, dir, p, progress)
 	if err != nil {

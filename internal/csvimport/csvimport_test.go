@@ -222,7 +222,7 @@ func TestDeleteMissingIsGuarded(t *testing.T) {
 		t.Errorf("an empty file: refused %q, %d disabled", p.Refused, p.Counts.Disabled)
 	}
 	p, _ = d.run(t, without(1, 2, 3), "", PlanOptions{DeleteMissing: true})
-	if !strings.Contains(p.Refused, "would disable 3 of the 10") || p.Counts.Disabled != 0 {
+	if !strings.Contains(p.Refused, "would disable 3 of the 10 users keyed by userName") || p.Counts.Disabled != 0 {
 		t.Errorf("30%% missing: refused %q, %d disabled", p.Refused, p.Counts.Disabled)
 	}
 	// A bad row keeps its user: u1's row fails, u2 is missing.

@@ -79,7 +79,9 @@ type Plan struct {
 	Errors   []RowError
 	Counts   Counts
 	// Refused says why delete-missing was refused ("" when it was not
-	// asked for or is allowed); the rest of the plan stands.
+	// asked for or is allowed). A refused plan is not applied at all: an
+	// administrator who asked for deletions and was refused looks at the
+	// file again before anything is written.
 	Refused string
 }
 
@@ -279,7 +281,7 @@ func (p *Plan) planDisables(f *File, dir *Directory, inFile map[string]bool, opt
 		share = DefaultMaxDisableShare
 	}
 	if len(missing) > 0 && !opts.Force && float64(len(missing)) > share*float64(len(dir.KeySpace)) {
-		p.Refused = fmt.Sprintf("delete-missing would disable %d of the %d users with a %s (more than %.0f%%): check the file, or force it",
+		p.Refused = fmt.Sprintf("delete-missing would disable %d of the %d users keyed by %s (more than %.0f%%): check the file, or force it",
 			len(missing), len(dir.KeySpace), f.Key, share*100)
 		return
 	}
