@@ -3,9 +3,12 @@ package csvimport
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -21,7 +24,7 @@ type directory struct {
 	tenant string
 }
 
-func newDirectory(t *testing.T) *directory {
+func newDirectory(t testing.TB) *directory {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{})
@@ -270,5 +273,44 @@ func TestUnknownManagerFails(t *testing.T) {
 	_, out := d.run(t, "userName,manager\nann@example.com,nobody@example.com\n", "", PlanOptions{})
 	if out.Counts.Created != 1 || len(out.Errors) != 1 || !strings.Contains(out.Errors[0].Error(), `line 2: the manager "nobody@example.com"`) {
 		t.Errorf("outcome %+v, errors %v", out.Counts, out.Errors)
+	}
+}
+
+// BenchmarkImport imports FERRY_IMPORT_BENCH_ROWS rows (10,000 unless
+// set; make bench-import runs 100,000) of a typical HR export into an
+// empty SQLite directory, with ten groups, then the same file again
+// (nothing to change). It reports the first run's rows a second.
+func BenchmarkImport(b *testing.B) {
+	rows := 10000
+	if s := os.Getenv("FERRY_IMPORT_BENCH_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("FERRY_IMPORT_BENCH_ROWS=%q: want a positive number", s)
+		}
+		rows = n
+	}
+	var file strings.Builder
+	file.WriteString("userName,First Name,Last Name,Email,Title,Department,Employee Id,Active,Groups\n")
+	for i := range rows {
+		fmt.Fprintf(&file, "user%07d@example.com,Given%d,Family%d,user%07d@example.com,Engineer,Dept %d,E%07d,yes,Team %d\n", i, i, i, i, i%40, i, i%10)
+	}
+	csv := file.String()
+	for b.Loop() {
+		b.StopTimer()
+		d := newDirectory(b)
+		b.StartTimer()
+		start := time.Now()
+		res, err := Run(context.Background(), d.st, d.tenant, users, Request{CSV: csv}, nil)
+		if err != nil || res.Counts.Created != rows || res.Counts.Failed != 0 {
+			b.Fatalf("first run: %+v, %v", res, err)
+		}
+		first := time.Since(start)
+		start = time.Now()
+		res, err = Run(context.Background(), d.st, d.tenant, users, Request{CSV: csv}, nil)
+		if err != nil || res.Counts.Unchanged != rows {
+			b.Fatalf("second run: %+v, %v", res.Counts, err)
+		}
+		b.ReportMetric(float64(rows)/first.Seconds(), "rows/s")
+		b.ReportMetric(time.Since(start).Seconds(), "s-unchanged-run")
 	}
 }
