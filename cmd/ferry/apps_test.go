@@ -25,6 +25,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
@@ -1192,9 +1193,9 @@ func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, provision.KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := provision.NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 )
 
@@ -175,14 +176,14 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if _, err := st.EnsureTenant(ctx, cfg.DefaultTenant); err != nil {
 		return fmt.Errorf("create tenant %q: %w", cfg.DefaultTenant, err)
 	}
-	key, created, err := provision.LoadKey(os.Getenv("FERRY_SECRET_KEY"), eng.keyFile)
+	key, created, err := seal.LoadKey(os.Getenv("FERRY_SECRET_KEY"), eng.keyFile)
 	if err != nil {
 		return err
 	}
 	if created {
 		log.Warn("created a new secret key file; keep it with the database, and give every replica the same key", "file", eng.keyFile)
 	}
-	sealer, err := provision.NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		return err
 	}

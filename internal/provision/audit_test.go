@@ -15,6 +15,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
@@ -71,9 +72,9 @@ func TestAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
@@ -126,7 +127,7 @@ type directory struct {
 	st     *sqlite.Store
 	tenant string
 	m      *Manager
-	sealer *Sealer
+	sealer *seal.Sealer
 	opts   Options
 }
 
@@ -149,9 +150,9 @@ func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -81,7 +82,7 @@ const DefaultMaxRateLimit = 1000
 type Manager struct {
 	store   Store
 	catalog *schema.Catalog
-	sealer  *Sealer
+	sealer  *seal.Sealer
 	log     *slog.Logger
 	opts    Options
 	workers int
@@ -118,7 +119,7 @@ type objectLock struct {
 }
 
 // NewManager returns a Manager over st. sealer encrypts target secrets.
-func NewManager(st Store, catalog *schema.Catalog, sealer *Sealer, log *slog.Logger, opts Options) *Manager {
+func NewManager(st Store, catalog *schema.Catalog, sealer *seal.Sealer, log *slog.Logger, opts Options) *Manager {
 	if opts.MaxRateLimit <= 0 {
 		opts.MaxRateLimit = DefaultMaxRateLimit
 	}
@@ -215,7 +216,7 @@ func (m *Manager) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	if cfg.NotificationWebhook != "" && in.WebhookSecret == "" {
 		return nil, invalid("notificationWebhook needs a webhookSecret to sign the notices with")
 	}
-	m.sealCredentials(a, credentials{Token: in.SecretToken, WebhookSecret: in.WebhookSecret})
+	sealCredentials(m.sealer, a, credentials{Token: in.SecretToken, WebhookSecret: in.WebhookSecret})
 	if err := m.store.CreateApp(ctx, a); err != nil {
 		return nil, err
 	}
@@ -329,7 +330,7 @@ func (m *Manager) applyChange(a *store.App, ch AppChange) error {
 		targetChanged = true
 	}
 	if ch.SecretToken != nil || ch.WebhookSecret != nil {
-		creds, err := m.openCredentials(a)
+		creds, err := openCredentials(m.sealer, a)
 		if err != nil {
 			return err
 		}
@@ -342,10 +343,10 @@ func (m *Manager) applyChange(a *store.App, ch AppChange) error {
 			}
 			creds.WebhookSecret = *ch.WebhookSecret
 		}
-		m.sealCredentials(a, creds)
+		sealCredentials(m.sealer, a, creds)
 	}
 	if cfg.NotificationWebhook != "" {
-		creds, err := m.openCredentials(a)
+		creds, err := openCredentials(m.sealer, a)
 		if err != nil {
 			return err
 		}
@@ -390,7 +391,7 @@ func (m *Manager) view(a *store.App) (*AppView, error) {
 		return nil, err
 	}
 	return &AppView{ID: a.ID, Name: a.Name, Template: a.Template, Enabled: a.Enabled, Config: cfg,
-		HasSecretToken: len(a.Secret) > 0, HasWebhookSecret: m.hasWebhookSecret(a), Version: a.Version, Created: a.Created, LastModified: a.LastModified}, nil
+		HasSecretToken: len(a.Secret) > 0, HasWebhookSecret: hasWebhookSecret(m.sealer, a), Version: a.Version, Created: a.Created, LastModified: a.LastModified}, nil
 }
 
 func decodeConfig(b []byte) (Config, error) {
@@ -679,7 +680,7 @@ func (m *Manager) client(a *store.App, cfg Config) (*scimclient.Client, error) {
 
 // newClient makes a SCIM client for an application's target.
 func (m *Manager) newClient(a *store.App, cfg Config) (*scimclient.Client, error) {
-	creds, err := m.openCredentials(a)
+	creds, err := openCredentials(m.sealer, a)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func (m *Manager) notify(a *store.App, n Notice) {
 	}
 	route := notify.Route{Email: to}
 	if cfg.NotificationWebhook != "" {
-		creds, err := m.openCredentials(a)
+		creds, err := openCredentials(m.sealer, a)
 		if err == nil && creds.WebhookSecret != "" {
 			route.WebhookURL, route.WebhookSecret = cfg.NotificationWebhook, creds.WebhookSecret
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -1216,9 +1217,9 @@ func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
 	t.Helper()
 	var m *provision.Manager
 	as := startAdminServer(t, func(st store.Store, catalog *schema.Catalog) Admin {
-		key := make([]byte, provision.KeySize)
+		key := make([]byte, seal.KeySize)
 		rand.Read(key)
-		sealer, err := provision.NewSealer(key)
+		sealer, err := seal.New(key)
 		if err != nil {
 			t.Fatal(err)
 		}
