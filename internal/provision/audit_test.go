@@ -23,7 +23,7 @@ import (
 // auditStore is the engine's store whose AppendAudit fails while failing
 // is set.
 type auditStore struct {
-	Store
+	store.Store
 	mu      sync.Mutex
 	failing bool
 }

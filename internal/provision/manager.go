@@ -22,13 +22,6 @@ import (
 	"github.com/ferryid/ferry/internal/store"
 )
 
-// Store is the storage the engine needs: the directory and its own
-// records.
-type Store interface {
-	store.Store
-	store.Provisioning
-}
-
 // Options tunes a Manager. The zero value is a sound default.
 type Options struct {
 	// Workers is how many objects a job processes at once; 16 when zero.
@@ -80,7 +73,7 @@ const DefaultMaxRateLimit = 1000
 // Manager is the provisioning engine: it manages applications for the
 // admin API and runs their jobs (Run).
 type Manager struct {
-	store   Store
+	store   store.Store
 	catalog *schema.Catalog
 	sealer  *seal.Sealer
 	log     *slog.Logger
@@ -119,7 +112,7 @@ type objectLock struct {
 }
 
 // NewManager returns a Manager over st. sealer encrypts target secrets.
-func NewManager(st Store, catalog *schema.Catalog, sealer *seal.Sealer, log *slog.Logger, opts Options) *Manager {
+func NewManager(st store.Store, catalog *schema.Catalog, sealer *seal.Sealer, log *slog.Logger, opts Options) *Manager {
 	if opts.MaxRateLimit <= 0 {
 		opts.MaxRateLimit = DefaultMaxRateLimit
 	}

@@ -1229,7 +1229,7 @@ func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m = provision.NewManager(st.(provision.Store), catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+		m = provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 			RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 			Egress:      allow,
 		})
