@@ -1185,7 +1185,7 @@ func newAppsTarget(t *testing.T) *appsTarget {
 // newEngineAppsServer is a real Ferry server whose admin API runs the real
 // engine on the server's SQLite database. The scheduler does not run: the
 // test runs cycles with RunCycle, one at a time.
-func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string) {
+func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	catalog := schema.Builtin()
@@ -1205,10 +1205,10 @@ func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager, string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+	m := provision.NewService(provision.NewEngine(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 		Egress:      allow,
-	})
+	}))
 	as := &appsServer{Store: st}
 	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
 	srv.EnableAdmin(m)

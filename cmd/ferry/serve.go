@@ -191,13 +191,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(ln.Addr()),
+	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(ln.Addr()),
 		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}
 	api := server.New(cfg, st, catalog, log)
-	api.EnableAdmin(manager)
+	api.EnableAdmin(provision.NewService(engine))
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -212,7 +212,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if eng.disabled {
 		close(engineDone)
 	} else {
-		go func() { defer close(engineDone); manager.Run(engineCtx) }()
+		go func() { defer close(engineDone); engine.Run(engineCtx) }()
 	}
 	defer func() { stopEngine(); <-engineDone }()
 	errc := make(chan error, 1)

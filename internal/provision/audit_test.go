@@ -56,7 +56,7 @@ func (b *syncBuffer) String() string {
 }
 
 // TestAudit records the actions of an application's life through the
-// recorder the Manager's methods call, and reads them back: who and when,
+// recorder the Service's methods call, and reads them back: who and when,
 // what changed (never a secret), newest first and page by page, and after
 // the application is gone; a store that cannot record does not fail the
 // action.
@@ -88,11 +88,11 @@ func TestAudit(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	as := &auditStore{Store: st}
-	m := NewManager(as, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(logs, nil)), Options{Now: clock})
+	m := NewService(NewEngine(as, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(logs, nil)), Options{Now: clock}))
 	alice := WithActor(ctx, "alice")
 	const secret, newSecret = "first-s3cret-token", "second-s3cret-token"
 
-	// The application is written to the store directly: the Manager's
+	// The application is written to the store directly: the Service's
 	// methods record their own entries, and this test records them
 	// itself, as those methods do.
 	cfg, err := loadTemplate("scim")

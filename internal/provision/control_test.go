@@ -496,7 +496,7 @@ func TestFixedTokenRetriesEveryone(t *testing.T) {
 
 // TestOutageIsRetriedOnSchedule: objects that failed while the target was
 // down are retried on their own schedule (the first retry after 30
-// seconds, on the Manager's clock), not at the next full cycle.
+// seconds, on the Engine's clock), not at the next full cycle.
 func TestOutageIsRetriedOnSchedule(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock(time.Now())

@@ -156,7 +156,7 @@ func (p *pass) preload(ctx context.Context, typ, after string, rs []*store.Resou
 	if len(rs) > 0 {
 		last := rs[len(rs)-1].ID
 		for {
-			links, err := p.j.m.store.Links(ctx, p.j.app.ID, typ, after, pageSize)
+			links, err := p.j.e.store.Links(ctx, p.j.app.ID, typ, after, pageSize)
 			if err != nil {
 				return err
 			}
@@ -227,7 +227,7 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 	if co == nil {
 		return outcome{}
 	}
-	unlock := j.m.lockObject(j.app.ID, typ, id)
+	unlock := j.e.lockObject(j.app.ID, typ, id)
 	defer unlock()
 	start := time.Now()
 	rec := &LogRecord{ID: "", ActivityDateTime: start.UTC(), CycleID: p.cycleID, ChangeID: store.NewID(), JobID: j.app.ID,
@@ -261,7 +261,7 @@ func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outc
 	if pre != nil {
 		r = pre.r
 	} else {
-		r, err = j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
+		r, err = j.e.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
 		if errors.Is(err, store.ErrNotFound) {
 			return p.gone(ctx, co, rec)
 		}
@@ -312,7 +312,7 @@ func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	if pre != nil {
 		link = pre.link
 	} else {
-		link, err = j.m.store.Link(ctx, j.app.ID, typ, id)
+		link, err = j.e.store.Link(ctx, j.app.ID, typ, id)
 		if errors.Is(err, store.ErrNotFound) {
 			link = nil
 		} else if err != nil {
@@ -341,7 +341,7 @@ func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		if !active && !pending {
 			return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created")
 		}
-		want, err := co.evaluate(doc, false, true, j.m.env)
+		want, err := co.evaluate(doc, false, true, j.e.env)
 		if err != nil {
 			return mappingFailed(rec, err)
 		}
@@ -423,7 +423,7 @@ const (
 // tid is linked to another directory object already: both have the same
 // matching value, and linking both would make them overwrite each other.
 func (p *pass) linkedElsewhere(ctx context.Context, co *compiledObject, rec *LogRecord, tid string) (outcome, bool) {
-	other, err := p.j.m.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
+	other, err := p.j.e.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return outcome{}, false
@@ -536,7 +536,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 // followRecord starts the log record of a further action on the object of
 // rec, whose record is written already.
 func (p *pass) followRecord(rec *LogRecord) *LogRecord {
-	return &LogRecord{ActivityDateTime: p.j.m.now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
+	return &LogRecord{ActivityDateTime: p.j.e.now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
 		Source: rec.Source, Target: rec.Target}
 }
 
@@ -549,7 +549,7 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	link *store.Link, softDeleted, inScope bool) outcome {
 	j := p.j
 	k := objectKey{co.SourceType, r.ID}
-	want, err := co.evaluate(doc, softDeleted, false, j.m.env)
+	want, err := co.evaluate(doc, softDeleted, false, j.e.env)
 	if err != nil {
 		return mappingFailed(rec, err)
 	}
@@ -710,7 +710,7 @@ func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecor
 // deleted when the Delete action is on, and disabled otherwise.
 func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
 	j := p.j
-	link, err := j.m.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
+	link, err := j.e.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		if p.onDemand {
 			return skipped(rec, codeEntrySynchronizationSkip, "The object does not exist in the directory")
@@ -874,7 +874,7 @@ func (j *job) resolveRefs(ctx context.Context, refs map[string]string) (map[stri
 	out := map[string]any{}
 	var pending []string
 	for path, sid := range refs {
-		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, sid)
+		l, err := j.e.store.Link(ctx, j.app.ID, store.UserType, sid)
 		if err != nil || l.TargetID == "" {
 			pending = append(pending, sid)
 			continue
@@ -941,7 +941,7 @@ func (p *pass) sendMembers(ctx context.Context, co *compiledObject, r *store.Res
 func (p *pass) memberChanges(ctx context.Context, r *store.Resource, exp *exportedRecord) (add, remove, want []string, err error) {
 	j := p.j
 	for _, m := range r.Members {
-		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
+		l, err := j.e.store.Link(ctx, j.app.ID, m.Type, m.ID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 			continue // not provisioned (yet): added when it is
 		}
@@ -1003,7 +1003,7 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 	}
 	l.Exported = b
 	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
-		if err := j.m.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
+		if err := j.e.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
 			return fmt.Errorf("store the link: %w", err)
 		}
 		return nil
@@ -1014,7 +1014,7 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 // write it follows, as putLink writes one.
 func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
 	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
-		if err := j.m.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
+		if err := j.e.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
 			return fmt.Errorf("remove the link: %w", err)
 		}
 		return nil

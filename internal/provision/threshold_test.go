@@ -183,7 +183,7 @@ func TestDeletesAddUpOverTheWindow(t *testing.T) {
 }
 
 // TestQuarantineBacksOff: too many failures in a cycle quarantine the
-// job; on the Manager's clock it tries again 6 h after, then 12 h after
+// job; on the Engine's clock it tries again 6 h after, then 12 h after
 // the quarantine began; a passing Test Connection lets it try at once,
 // and an attempt that passes ends the quarantine. After 28 days the job
 // is turned Off.

@@ -1093,8 +1093,8 @@ func TestAdminSegments(t *testing.T) {
 	}
 }
 
-// The engine's Manager is what ferry serve plugs in.
-var _ Admin = (*provision.Manager)(nil)
+// The engine's Service is what ferry serve plugs in.
+var _ Admin = (*provision.Service)(nil)
 
 // TestAdminJobQueries checks the query parameters of the job routes: the
 // flags start and restart take, failures' limit, and that every other
@@ -1213,9 +1213,9 @@ func newEngineTarget(t *testing.T) *engineTarget {
 // real engine on the server's database. The engine's scheduler does not
 // run: tests run cycles with RunCycle, so that what each request changes
 // is seen one cycle at a time.
-func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
+func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Service) {
 	t.Helper()
-	var m *provision.Manager
+	var m *provision.Service
 	as := startAdminServer(t, func(st store.Store, catalog *schema.Catalog) Admin {
 		key := make([]byte, seal.KeySize)
 		rand.Read(key)
@@ -1229,10 +1229,10 @@ func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m = provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+		m = provision.NewService(provision.NewEngine(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 			RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 			Egress:      allow,
-		})
+		}))
 		return m
 	})
 	return as, m
