@@ -15,6 +15,7 @@ import (
 	"time"
 
 	. "github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -64,8 +65,9 @@ func countingPOSTs(t *testing.T, base *target, at func(n int64)) (*target, *atom
 	return tg, &posts
 }
 
-// testClock is a clock a test moves by hand.
+// testClock is a clock a test moves by hand. It waits in real time.
 type testClock struct {
+	scimclient.RealClock
 	mu  sync.Mutex
 	now time.Time
 }
@@ -502,7 +504,7 @@ func TestOutageIsRetriedOnSchedule(t *testing.T) {
 	clock := newTestClock(time.Now())
 	now := clock.Now
 	advance := clock.Advance
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock })
 	base := newTarget(t)
 	d.seedUsers(t, 10, "Engineer")
 	var down atomic.Bool
@@ -743,11 +745,10 @@ func TestProvisionOnDemandRecreatesLost(t *testing.T) {
 // heartbeat is a few seconds old, and the scheduler closes it.
 func TestDeadProcessShowsInterrupted(t *testing.T) {
 	clock := newTestClock(time.Now())
-	now := clock.Now
 	// The supervisor, which saves the heartbeat, looks only every few
 	// seconds here: none of its saves falls between the clock's jump and
 	// the look at the status.
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1; o.PollInterval = time.Hour })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock; o.Workers = 1; o.PollInterval = time.Hour })
 	base := newTarget(t)
 	d.seedUsers(t, 20, "Engineer")
 	const name = "heartbeat"
@@ -781,10 +782,9 @@ func TestDeadProcessShowsInterrupted(t *testing.T) {
 func TestLeaseRunOutSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock(time.Now())
-	now := clock.Now
 	// The supervisor, which would notice too, looks only every few
 	// seconds: the fence's checks are on their own.
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 4; o.PollInterval = time.Hour })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock; o.Workers = 4; o.PollInterval = time.Hour })
 	base := newTarget(t)
 	const users = 30
 	d.seedUsers(t, users, "Engineer")

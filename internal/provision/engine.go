@@ -42,12 +42,16 @@ type Options struct {
 	MaxRateLimit float64
 	// Owner names this process in job leases; a random id when empty.
 	Owner string
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 	// RetryPolicy is the SCIM client's retry policy; its default when
 	// zero.
 	RetryPolicy scimclient.RetryPolicy
-	// Clock is the SCIM client's clock for waits; real time when nil.
+	// Clock is the engine's one clock: when things happen (log records,
+	// escrow schedules, quarantines, heartbeats), how long they take, when
+	// a lease is renewed and until when it lets the job act; the SCIM
+	// clients wait on it too (rate limit, backoff, Retry-After).
+	// scimclient.RealClock when nil, whose readings carry the monotonic
+	// clock: the fence and the supervisor measure the time that passed, not
+	// the wall clock, which may jump.
 	Clock scimclient.Clock
 	// LogRetention is how long provisioning logs are kept; 30 days (as
 	// Entra's) when zero.
@@ -80,7 +84,7 @@ type Engine struct {
 	log     *slog.Logger
 	opts    Options
 	workers int
-	now     func() time.Time
+	clock   scimclient.Clock
 	env     expr.Env
 	owner   string
 
@@ -126,11 +130,11 @@ func NewEngine(st store.Store, catalog *schema.Catalog, sealer *seal.Sealer, log
 	if e.workers <= 0 {
 		e.workers = 16
 	}
-	e.now = opts.Now
-	if e.now == nil {
-		e.now = time.Now
+	e.clock = opts.Clock
+	if e.clock == nil {
+		e.clock = scimclient.RealClock{}
 	}
-	e.env = expr.Env{Now: e.now}
+	e.env = expr.Env{Now: e.clock.Now}
 	e.owner = opts.Owner
 	if e.owner == "" {
 		e.owner = store.NewID()
@@ -216,7 +220,7 @@ func (e *Engine) newClient(a *store.App, cfg Config) (*scimclient.Client, error)
 	// would have: its connections never outlive the configuration.
 	return scimclient.New(scimclient.Config{BaseURL: cfg.TenantURL, Token: string(token),
 		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: e.opts.Egress.Client(),
-		Retry: e.opts.RetryPolicy, Clock: e.opts.Clock, Logger: e.log})
+		Retry: e.opts.RetryPolicy, Clock: e.clock, Logger: e.log})
 }
 
 func fullInterval(c Config) time.Duration {

@@ -85,7 +85,7 @@ func (j *job) escrowKeys(ctx context.Context, all bool) ([]objectKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := j.e.now()
+	now := j.e.clock.Now()
 	var keys []objectKey
 	for k, e := range escrows {
 		if all || (e.retryable && !e.nextTry.After(now)) {
@@ -116,7 +116,7 @@ func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVe
 	if j.guard() != nil {
 		return
 	}
-	now := j.e.now().UTC()
+	now := j.e.clock.Now().UTC()
 	e := &store.Escrow{AppID: j.app.ID, SourceType: k.typ, SourceID: k.id, SourceName: rec.Source.DisplayName,
 		Attempts: 1, FirstFailed: now, LastFailed: now}
 	if prev := p.escrowOf(k); prev != nil {

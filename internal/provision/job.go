@@ -128,10 +128,8 @@ type job struct {
 	escrows     map[objectKey]*escrowed
 	assignedSet map[string][]objectKey
 	// progress is the running cycle's status before its pass began
-	// (counts carried over from before a stop or a crash), and passStart
-	// when the pass began, on the monotonic clock.
-	progress  CycleStatus
-	passStart time.Time
+	// (counts carried over from before a stop or a crash).
+	progress CycleStatus
 
 	// assigned caches the application's assignments for a cycle.
 	assignedOnce sync.Once
@@ -226,7 +224,7 @@ func (j *job) saveState(ctx context.Context) error {
 	j.stateMu.Lock()
 	j.refreshProgress()
 	if j.state.Current != nil {
-		j.state.Heartbeat = j.e.now().UTC()
+		j.state.Heartbeat = j.e.clock.Now().UTC()
 	}
 	b, err := json.Marshal(j.state)
 	stored := *j.stored
@@ -263,7 +261,7 @@ func (j *job) refreshProgress() {
 	cur.Counts.add(counts)
 	cur.Processed = cur.Counts.Sum()
 	cur.Total = max(j.progress.Total+added, cur.Processed)
-	running := time.Since(j.passStart)
+	running := j.e.clock.Now().Sub(p.passStarted)
 	cur.DurationMs = j.progress.DurationMs + running.Milliseconds()
 	cur.Percent, cur.EtaSeconds = 100, 0
 	if cur.Total > 0 {
@@ -518,7 +516,7 @@ func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error)
 	p.configVersion = j.version
 	p.escrows = escrows
 	p.cycleStarted = status.Started
-	p.passStarted = j.e.now()
+	p.passStarted = j.e.clock.Now()
 	j.stateMu.Lock()
 	if old := j.state.Current; old != nil && old.ID != status.ID {
 		old.State = cycleInterrupted
@@ -529,7 +527,6 @@ func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error)
 	j.state.Current = &cur
 	j.progress = status
 	j.pass = p
-	j.passStart = time.Now()
 	j.stateMu.Unlock()
 	return p, j.saveState(ctx)
 }
@@ -563,7 +560,7 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 	cur := j.state.Current
 	if cur != nil {
 		cur.State = state
-		cur.Ended = j.e.now().UTC()
+		cur.Ended = j.e.clock.Now().UTC()
 		cur.EtaSeconds = 0
 		if state == cycleFailed {
 			cur.Error = cycleErr.Error()
@@ -675,7 +672,7 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.Deferred = nil
 		j.stateMu.Unlock()
 		cp = &fullCheckpoint{CycleID: id, Kind: kind, ConfigVersion: j.version, Watermark: w,
-			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.e.now().UTC(), Total: total}}
+			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total}}
 	} else {
 		cp.Progress.Resumed++
 	}
@@ -702,7 +699,7 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.FullVersion = cp.ConfigVersion
 		// A full cycle tried every object in escrow.
 		j.state.RetryDone = j.control.Retry
-		j.state.LastFull = j.e.now().UTC()
+		j.state.LastFull = j.e.clock.Now().UTC()
 		if cp.Watermark > j.stored.Watermark {
 			j.stored.Watermark = cp.Watermark
 		}
@@ -1057,7 +1054,7 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 	if retryAll {
 		kind = kindRetry
 	}
-	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kind, ConfigVersion: j.version, Started: j.e.now().UTC(), Total: total})
+	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total})
 	if err != nil {
 		return err
 	}
@@ -1135,7 +1132,7 @@ func (j *job) failureDigest(ctx context.Context, c Counts) {
 	if !j.cfg.NotifyOnFailure || c.Failed == 0 || j.dry {
 		return
 	}
-	now := j.e.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	if now.Sub(j.state.LastDigest) < digestEvery {
 		j.stateMu.Unlock()

@@ -57,7 +57,7 @@ func (e *Engine) notify(a *store.App, n Notice) {
 	if len(route.Email) == 0 && route.WebhookURL == "" {
 		return
 	}
-	now := e.now().UTC()
+	now := e.clock.Now().UTC()
 	ev := notify.Event{ID: fmt.Sprintf("%s-%s-%d", n.Type, a.ID, now.UnixNano()), Type: n.Type, Tenant: a.TenantID, App: a.Name,
 		At: now, Subject: n.Subject, Text: n.Text, Data: n.Data}
 	// Notify logs what it cannot queue; provisioning goes on regardless.

@@ -77,7 +77,8 @@ type pass struct {
 	reconcile  bool
 	reconciled map[objectKey]bool
 	// cycleStarted is when the cycle began, passStarted when this pass
-	// did: a resumed cycle finds objects created before its process died.
+	// did: a resumed cycle finds objects created before its process died,
+	// and its progress's rate is this pass's.
 	cycleStarted, passStarted time.Time
 	// held are the disables and deletes held until the cycle's end;
 	// allowDeprovision says they are sent now.
@@ -229,11 +230,11 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 	}
 	unlock := j.e.lockObject(j.app.ID, typ, id)
 	defer unlock()
-	start := time.Now()
+	start := j.e.clock.Now()
 	rec := &LogRecord{ID: "", ActivityDateTime: start.UTC(), CycleID: p.cycleID, ChangeID: store.NewID(), JobID: j.app.ID,
 		Source: Identity{ID: id, Type: typ}, Target: Identity{Type: co.TargetType}}
 	o := p.run(ctx, co, rec)
-	rec.DurationMs = time.Since(start).Milliseconds()
+	rec.DurationMs = j.e.clock.Now().Sub(start).Milliseconds()
 	if o.record != nil && o.record.Status == StatusFailure && o.record.ID == "" && ctx.Err() != nil && !p.onDemand {
 		// The cycle was stopped under it: what failed is the stop, not the
 		// object, and whatever was sent before was recorded with its link.
@@ -536,7 +537,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 // followRecord starts the log record of a further action on the object of
 // rec, whose record is written already.
 func (p *pass) followRecord(rec *LogRecord) *LogRecord {
-	return &LogRecord{ActivityDateTime: p.j.e.now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
+	return &LogRecord{ActivityDateTime: p.j.e.clock.Now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
 		Source: rec.Source, Target: rec.Target}
 }
 
@@ -1052,7 +1053,7 @@ func (j *job) commitRecord(rec *LogRecord) ([]*store.ProvisioningLog, error) {
 	if rec == nil {
 		return nil, nil
 	}
-	rec.DurationMs = time.Since(rec.ActivityDateTime).Milliseconds()
+	rec.DurationMs = j.e.clock.Now().Sub(rec.ActivityDateTime).Milliseconds()
 	l, err := storedLog(j.app, rec)
 	if err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func (e *Engine) plan(ctx context.Context, a *store.App, version int64, unsaved 
 		}
 		plan.Limit = limit
 		j.stateMu.Lock()
-		plan.Recent = j.recentDeprovisionsLocked(e.now().UTC())
+		plan.Recent = j.recentDeprovisionsLocked(e.clock.Now().UTC())
 		j.stateMu.Unlock()
 		plan.Staged = len(held)+plan.Recent > limit
 	}

@@ -104,7 +104,7 @@ func (j *job) quarantineNow(rec *LogRecord) {
 		return
 	}
 	j.stateMu.Lock()
-	j.quarantineLocked(reasonQuarantineException, rec.Error.Reason, rec.Error.Request, rec.Error.Code, j.e.now().UTC())
+	j.quarantineLocked(reasonQuarantineException, rec.Error.Reason, rec.Error.Request, rec.Error.Code, j.e.clock.Now().UTC())
 	j.stateMu.Unlock()
 	j.log.Warn("job quarantined", "app", j.app.Name, "reason", reasonQuarantineException, "code", rec.Error.Code)
 	j.stop(errQuarantined)
@@ -137,7 +137,7 @@ func (j *job) judgeFailures(c Counts) {
 		maxFailures = defaultMaxFailures
 	}
 	attempted := c.Created + c.Updated + c.Disabled + c.Deleted + c.Failed
-	now := j.e.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	defer j.stateMu.Unlock()
 	switch {
@@ -189,7 +189,7 @@ func (e *Engine) quarantineDue(s *jobState, ctl control) (kind string, waiting b
 	if s.QuarantineVersion != ctl.ConfigVersion || (ctl.Release > s.ReleaseDone && q.Reason != reasonTooManyDeletes) {
 		return "", false // ended: the next cycle clears it
 	}
-	if q.Reason == reasonTooManyDeletes || e.now().Before(q.NextAttempt) {
+	if q.Reason == reasonTooManyDeletes || e.clock.Now().Before(q.NextAttempt) {
 		return "", true
 	}
 	return kindRetry, true
@@ -201,7 +201,7 @@ func (j *job) disableAfterQuarantine(ctx context.Context) bool {
 	j.stateMu.Lock()
 	q := j.state.Quarantine
 	j.stateMu.Unlock()
-	if q == nil || q.Reason == reasonTooManyDeletes || j.e.now().Sub(q.SeriesBegan) < quarantineLimit {
+	if q == nil || q.Reason == reasonTooManyDeletes || j.e.clock.Now().Sub(q.SeriesBegan) < quarantineLimit {
 		return false
 	}
 	if _, err := j.e.store.UpdateApp(context.WithoutCancel(ctx), j.app.TenantID, j.app.ID, 0, func(a *store.App) error {

@@ -35,8 +35,8 @@ func (e *Engine) Run(ctx context.Context) {
 	defer t.Stop()
 	var lastPrune time.Time
 	for {
-		if e.now().Sub(lastPrune) >= time.Hour {
-			lastPrune = e.now()
+		if e.clock.Now().Sub(lastPrune) >= time.Hour {
+			lastPrune = e.clock.Now()
 			e.pruneLogs(ctx)
 		}
 		started := e.schedule(ctx, done)
@@ -83,7 +83,7 @@ func (e *Engine) schedule(ctx context.Context, done chan<- struct{}) int {
 		if kind == "" {
 			continue
 		}
-		claimedAt := e.now()
+		claimedAt := e.clock.Now()
 		lease, ok, err := e.store.ClaimJob(ctx, a.ID, e.owner, e.leaseTTL())
 		if err != nil || !ok {
 			continue
@@ -170,7 +170,7 @@ func (e *Engine) due(ctx context.Context, a *store.App) (string, error) {
 	if attempt, waiting := e.quarantineDue(s, ctl); waiting {
 		return attempt, nil
 	}
-	if s.fullDue(ctl) || e.now().Sub(s.LastFull) >= fullInterval(cfg) {
+	if s.fullDue(ctl) || e.clock.Now().Sub(s.LastFull) >= fullInterval(cfg) {
 		return kindFull, nil
 	}
 	if ctl.Retry > s.RetryDone {
@@ -183,13 +183,13 @@ func (e *Engine) due(ctx context.Context, a *store.App) (string, error) {
 	if len(cs) > 0 {
 		return kindIncremental, nil
 	}
-	es, err := e.store.Escrows(ctx, a.ID, store.EscrowQuery{Due: e.now(), Limit: 1})
+	es, err := e.store.Escrows(ctx, a.ID, store.EscrowQuery{Due: e.clock.Now(), Limit: 1})
 	if err != nil {
 		return "", err
 	}
 	// Objects in escrow due for a try, or a cycle its process left
 	// running: an incremental cycle retries the ones and closes the other.
-	if len(es) > 0 || (s.Current != nil && e.now().Sub(s.Heartbeat) > staleAfter) {
+	if len(es) > 0 || (s.Current != nil && e.clock.Now().Sub(s.Heartbeat) > staleAfter) {
 		return kindIncremental, nil
 	}
 	if s.Quarantine != nil {
@@ -211,7 +211,7 @@ func (e *Engine) runJob(ctx context.Context, a *store.App, kind string, lease st
 	defer e.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, e.owner)
 	e.setInterrupt(a.ID, cancel)
 	defer e.setInterrupt(a.ID, nil)
-	f := newFence(e.now, e.leaseTTL(), lease, claimedAt, cancel)
+	f := newFence(e.clock.Now, e.leaseTTL(), lease, claimedAt, cancel)
 	// The store checks the lease too, in the transaction of every write of
 	// the cycle's links, logs and escrows: a pause between the fence's
 	// check and a write cannot let the write through after a takeover.
@@ -253,7 +253,11 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 	renewal := renewEvery(j.e.leaseTTL())
 	t := time.NewTicker(min(j.e.pollInterval(), renewal))
 	defer t.Stop()
-	renewed, saved := time.Now(), time.Now()
+	// Intervals on the engine's clock, whose readings are monotonic when
+	// it is the real one: a jump of the wall clock neither delays a
+	// renewal nor makes one early.
+	clock := j.e.clock
+	renewed, saved := clock.Now(), clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -278,8 +282,8 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 				j.superseded.Store(true)
 			}
 		}
-		if time.Since(renewed) >= renewal {
-			claimedAt := j.e.now()
+		if clock.Now().Sub(renewed) >= renewal {
+			claimedAt := clock.Now()
 			lease, held, err := j.e.store.ClaimJob(ctx, j.app.ID, j.e.owner, j.e.leaseTTL())
 			if err == nil {
 				// A renewal that fails (the database is slow or away)
@@ -288,14 +292,14 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 				if j.fence.check() != nil {
 					return
 				}
-				renewed = time.Now()
+				renewed = clock.Now()
 			}
 		}
-		if time.Since(saved) >= progressEvery {
+		if clock.Now().Sub(saved) >= progressEvery {
 			if err := j.saveState(ctx); err != nil && ctx.Err() == nil {
 				j.log.Warn("save the job's progress", "app", j.app.Name, "err", err)
 			}
-			saved = time.Now()
+			saved = clock.Now()
 		}
 	}
 }
@@ -388,7 +392,7 @@ func (e *Engine) runCycle(ctx context.Context, a *store.App, full bool) (*CycleS
 		return nil, scim.Errorf(409, "", "a cycle of %s is running", a.Name)
 	}
 	defer e.setRunning(a.ID, false)
-	claimedAt := e.now()
+	claimedAt := e.clock.Now()
 	lease, ok, err := e.store.ClaimJob(ctx, a.ID, e.owner, e.leaseTTL())
 	if err != nil {
 		return nil, err
@@ -412,7 +416,7 @@ func (e *Engine) pruneLogs(ctx context.Context) {
 	if keep <= 0 {
 		keep = 30 * 24 * time.Hour
 	}
-	n, err := e.store.PruneLogs(ctx, e.now().Add(-keep))
+	n, err := e.store.PruneLogs(ctx, e.clock.Now().Add(-keep))
 	switch {
 	case err != nil && ctx.Err() == nil:
 		e.log.Error("prune provisioning logs", "err", err)

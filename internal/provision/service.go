@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -26,14 +26,14 @@ type Service struct {
 	catalog      *schema.Catalog
 	sealer       *seal.Sealer
 	log          *slog.Logger
-	now          func() time.Time
+	clock        scimclient.Clock
 	maxRateLimit float64
 }
 
 // NewService returns the administration of e's applications, on e's
 // store, schemas, secret key, logger and clock.
 func NewService(e *Engine) *Service {
-	return &Service{engine: e, store: e.store, catalog: e.catalog, sealer: e.sealer, log: e.log, now: e.now,
+	return &Service{engine: e, store: e.store, catalog: e.catalog, sealer: e.sealer, log: e.log, clock: e.clock,
 		maxRateLimit: e.opts.MaxRateLimit}
 }
 
@@ -288,7 +288,7 @@ func (s *Service) Assign(ctx context.Context, tenantID, app string, p Principal,
 	}
 	s.audit(ctx, a, auditAssign, principalDetails(r, role))
 	s.engine.Wake()
-	return &AssignmentView{PrincipalType: r.Type, PrincipalID: r.ID, PrincipalName: displayName(r), Role: role, Created: s.now().UTC()}, nil
+	return &AssignmentView{PrincipalType: r.Type, PrincipalID: r.ID, PrincipalName: displayName(r), Role: role, Created: s.clock.Now().UTC()}, nil
 }
 
 // Unassign removes a user's or group's assignment.

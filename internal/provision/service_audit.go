@@ -109,7 +109,7 @@ func actor(ctx context.Context) string {
 // with details (nil, or an *AuditDetails from the helpers below). It never
 // fails the caller: an entry that cannot be stored is logged.
 func (s *Service) audit(ctx context.Context, a *store.App, action string, details any) {
-	e := &store.AuditEntry{TenantID: a.TenantID, AppID: a.ID, AppName: a.Name, At: s.now().UTC(), Actor: actor(ctx), Action: action}
+	e := &store.AuditEntry{TenantID: a.TenantID, AppID: a.ID, AppName: a.Name, At: s.clock.Now().UTC(), Actor: actor(ctx), Action: action}
 	if details != nil {
 		b, err := json.Marshal(details)
 		if err != nil {

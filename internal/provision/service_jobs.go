@@ -37,11 +37,11 @@ func (s *Service) Status(ctx context.Context, tenantID, app string) (*Status, er
 	if err != nil {
 		return nil, err
 	}
-	if lease.Owner != "" && lease.Expires.After(s.now()) {
+	if lease.Owner != "" && lease.Expires.After(s.clock.Now()) {
 		st.Holder = lease.Owner
 	}
 	switch {
-	case state.Current != nil && s.now().Sub(state.Heartbeat) > staleAfter:
+	case state.Current != nil && s.clock.Now().Sub(state.Heartbeat) > staleAfter:
 		// Its process died, or lost the job, without ending it.
 		st.State = "interrupted"
 		st.Current.State = "interrupted"

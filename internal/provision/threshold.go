@@ -172,7 +172,7 @@ func (j *job) settleDeprovisioning(ctx context.Context, p *pass) error {
 	if len(held) == 0 {
 		return nil
 	}
-	now := j.e.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	recent := j.recentDeprovisionsLocked(now)
 	j.stateMu.Unlock()
@@ -219,7 +219,7 @@ func (j *job) deprovision(ctx context.Context, p *pass, held []heldAction) error
 	p.mu.Lock()
 	sent := p.counts.Disabled + p.counts.Deleted - before
 	p.mu.Unlock()
-	now := j.e.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	for range sent {
 		j.state.Deprovisioned = append(j.state.Deprovisioned, now)
@@ -303,7 +303,7 @@ func (j *job) runStaged(ctx context.Context) error {
 	if allow {
 		total = len(set.Items)
 	}
-	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kindStaged, ConfigVersion: j.version, Started: j.e.now().UTC(), Total: total})
+	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kindStaged, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total})
 	if err != nil {
 		return err
 	}

@@ -192,7 +192,7 @@ func TestQuarantineBacksOff(t *testing.T) {
 	clock := newTestClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	now := clock.Now
 	advance := clock.Advance
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock })
 	base := newTarget(t)
 	d.seedUsers(t, 60, "Engineer")
 	var broken atomic.Bool
