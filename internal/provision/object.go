@@ -251,161 +251,252 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 	return o
 }
 
-func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
-	j := p.j
-	typ, id := co.SourceType, rec.Source.ID
-	k := objectKey{typ, id}
-	// Import.
-	pre := p.take(k)
-	var r *store.Resource
-	var err error
-	if pre != nil {
-		r = pre.r
-	} else {
-		r, err = j.e.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
-		if errors.Is(err, store.ErrNotFound) {
-			return p.gone(ctx, co, rec)
-		}
-		if err != nil {
-			return failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(typ), err))
-		}
+// run processes one directory object, one step per call: import it,
+// determine its scope and read its link; then a linked object is acted on
+// as its target object requires, and an unlinked one is matched in the
+// target and linked, or created there.
+func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) (out outcome) {
+	src, out, done := p.importObject(ctx, co, rec)
+	if done {
+		return out
+	}
+	// Whatever follows, an escrow of the object records the version
+	// imported.
+	defer func() { out.version = src.r.Version }()
+	if out, done = p.determineScope(ctx, co, rec, src); done {
+		return out
+	}
+	if out, done = p.readLink(ctx, co, rec, src); done {
+		return out
+	}
+	if src.link != nil {
+		return p.actOnLinked(ctx, co, rec, src)
+	}
+	if out, done = p.skipUnlinked(rec, src); done {
+		return out
+	}
+	want, err := co.evaluate(src.doc, false, true, p.j.e.env)
+	if err != nil {
+		return mappingFailed(rec, err)
+	}
+	matched, found, err := p.match(ctx, co, want, rec)
+	if err != nil {
+		return failedErr(rec, "matching", err)
+	}
+	if found {
+		return p.adopt(ctx, co, rec, src, matched)
+	}
+	if out, done = p.forgetLostCreate(ctx, co, rec, src); done {
+		return out
+	}
+	return p.createMissing(ctx, co, rec, src, want)
+}
+
+// sourceObject is a directory object on its way through a pass's steps.
+type sourceObject struct {
+	// r is the object as imported, doc as mappings read it, pre what was
+	// read with its page (nil when it was read alone), groups the ids of
+	// the groups it is a member of.
+	r      *store.Resource
+	doc    resource.Document
+	pre    *loadedObject
+	groups []string
+	// inScope and active are what determineScope found, why in words.
+	inScope, active bool
+	why             string
+	// link is the object's link to its target object, nil when it has
+	// none. lostCreate says its link only marks a create that was sent and
+	// whose answer was never recorded (the process died).
+	link       *store.Link
+	lostCreate bool
+}
+
+// softDeleted reports whether the object is to be disabled in the target:
+// out of scope, or disabled in the directory.
+func (src *sourceObject) softDeleted() bool { return !src.inScope || !src.active }
+
+// importObject reads the directory object and records its import. An
+// object deleted from the directory ends there (gone deprovisions it), as
+// does one whose permanent failure nothing could have changed.
+func (p *pass) importObject(ctx context.Context, co *compiledObject, rec *LogRecord) (*sourceObject, outcome, bool) {
+	k := objectKey{co.SourceType, rec.Source.ID}
+	src := &sourceObject{pre: p.take(k)}
+	r, err := p.readSource(ctx, k, src.pre)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, p.gone(ctx, co, rec), true
+	}
+	if err != nil {
+		return nil, failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(k.typ), err)), true
 	}
 	rec.Source.DisplayName = displayName(r)
 	if p.waitsForChange(k, r) {
 		// A permanent failure, and neither the object nor the
 		// configuration changed since: trying again would fail again.
-		return outcome{stillFailing: true, count: func(c *Counts) { c.Failed++ }}
+		return nil, outcome{stillFailing: true, count: func(c *Counts) { c.Failed++ }}, true
 	}
-	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(typ), rec.Source.DisplayName))
-	doc := render(r)
-	o := p.scoped(ctx, co, rec, r, doc, pre)
-	o.version = r.Version
-	return o
+	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(k.typ), rec.Source.DisplayName))
+	src.r, src.doc = r, render(r)
+	for _, g := range r.Groups {
+		src.groups = append(src.groups, g.ID)
+	}
+	return src, outcome{}, false
 }
 
-// scoped is what follows the import of a directory object r: scope,
-// match, and the action.
-func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, doc resource.Document, pre *loadedObject) outcome {
-	j := p.j
-	typ, id := co.SourceType, r.ID
-	inScope, why, err := j.inScope(ctx, co, r, doc)
+// readSource returns the directory object k: as read with its page (pre),
+// or read now.
+func (p *pass) readSource(ctx context.Context, k objectKey, pre *loadedObject) (*store.Resource, error) {
+	if pre != nil {
+		return pre.r, nil
+	}
+	return p.j.e.store.Get(ctx, p.j.app.TenantID, k.typ, k.id, store.ReadOptions{Members: true})
+}
+
+// determineScope decides whether the object is in the application's scope
+// and whether it is active, and records why.
+func (p *pass) determineScope(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
+	inScope, why, err := p.j.inScope(ctx, co, src.r, src.doc)
 	if err != nil {
-		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err))
+		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err)), true
 	}
-	active := true
-	if v, ok := r.Doc["active"].(bool); ok && typ == store.UserType {
-		active = v
+	src.inScope, src.why, src.active = inScope, why, true
+	if v, ok := src.r.Doc["active"].(bool); ok && co.SourceType == store.UserType {
+		src.active = v
 	}
-	softDeleted := !inScope || !active
-	scopeStatus := StatusSuccess
+	status := StatusSuccess
 	if !inScope {
-		scopeStatus = StatusSkipped
+		status = StatusSkipped
 	}
-	rec.step("Determine scope", "scoping", scopeStatus, why)
+	rec.step("Determine scope", "scoping", status, why)
 	switch {
 	case !inScope:
 		rec.Reason = why
-	case !active:
+	case !src.active:
 		rec.Reason = reasonDisabled
 	}
+	return outcome{}, false
+}
 
+// readLink finds the object's link, as read with its page or now. A link
+// without a target id marks a create that was sent and whose answer was
+// never recorded (the process died): the target may have the object, so
+// it is matched, whatever the scope says now.
+func (p *pass) readLink(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
 	var link *store.Link
-	if pre != nil {
-		link = pre.link
+	if src.pre != nil {
+		link = src.pre.link
 	} else {
-		link, err = j.e.store.Link(ctx, j.app.ID, typ, id)
-		if errors.Is(err, store.ErrNotFound) {
-			link = nil
-		} else if err != nil {
-			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
+		l, err := p.j.e.store.Link(ctx, p.j.app.ID, co.SourceType, src.r.ID)
+		switch {
+		case err == nil:
+			link = l
+		case !errors.Is(err, store.ErrNotFound):
+			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err)), true
 		}
 	}
-	var groups []string
-	for _, g := range r.Groups {
-		groups = append(groups, g.ID)
+	src.lostCreate = link != nil && link.TargetID == ""
+	if !src.lostCreate {
+		src.link = link
 	}
-	// A link without a target id marks a create that was sent and whose
-	// answer was never recorded (the process died): the target may have
-	// the object, so it is matched, whatever the scope says now.
-	pending := link != nil && link.TargetID == ""
-	if pending {
-		link = nil
-	}
+	return outcome{}, false
+}
 
-	if link == nil {
-		if !inScope && !pending {
-			if !p.onDemand {
-				return outcome{} // never provisioned, not in scope: nothing to do or log
-			}
-			return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+why)
-		}
-		if !active && !pending {
-			return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created")
-		}
-		want, err := co.evaluate(doc, false, true, j.e.env)
-		if err != nil {
-			return mappingFailed(rec, err)
-		}
-		matched, found, err := p.match(ctx, co, want, rec)
-		if err != nil {
-			return failedErr(rec, "matching", err)
-		}
-		if found {
-			tid, _ := matched.String("id")
-			if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
-				return o
-			}
-			link = &store.Link{AppID: j.app.ID, SourceType: typ, SourceID: id, TargetID: tid}
-			rec.Target.ID = tid
-			exp := &exportedRecord{Values: co.observed(matched)}
-			if co.members {
-				exp.Members = memberIDsOf(matched)
-			}
-			var created *LogRecord
-			if pending {
-				// The create went through: its record is written now.
-				created = p.followRecord(rec)
-				created.Action, created.Status, created.Reason = ActionCreate, StatusSuccess, reasonNew
-				created.step("Create", "export", StatusSuccess, fmt.Sprintf(
-					"Created %s %s in the target; the answer was lost when the cycle was interrupted, and matching found it", strings.ToLower(typ), tid))
-			}
-			if err := j.putLink(ctx, link, exp, created); err != nil {
-				return failed(rec, "matching", "InternalError", err.Error())
-			}
-			p.markReconciled(objectKey{typ, id})
-			o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
-			o.linked, o.groups = true, groups
-			if pending && o.record == nil {
-				o.count = func(c *Counts) { c.Created++ }
-			}
-			return o
-		}
-		if pending {
-			// The create never arrived.
-			if err := j.deleteLink(ctx, typ, id, nil); err != nil {
-				return failed(rec, "matching", "InternalError", err.Error())
-			}
-			if !inScope || !active {
-				return outcome{}
-			}
-		}
-		if !co.Actions.Create {
-			return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
-		}
-		o := p.create(ctx, co, rec, r, want)
-		o.groups = groups
-		return o
-	}
+// actOnLinked acts on a linked object: it is brought in line with its
+// mappings (disabled when softly deleted), or, out of scope, left alone
+// or, a group, deleted (groupLeft).
+func (p *pass) actOnLinked(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) outcome {
+	link := src.link
 	rec.Target.ID = link.TargetID
 	rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Linked to target object %s", link.TargetID))
-	if !inScope && j.cfg.SkipOutOfScopeDeletions {
+	switch {
+	case !src.inScope && p.j.cfg.SkipOutOfScopeDeletions:
 		return skipped(rec, codeEntrySynchronizationSkip, "The object left the scope; SkipOutOfScopeDeletions leaves it as it is in the target")
-	}
-	if !inScope && typ == store.GroupType {
+	case !src.inScope && co.SourceType == store.GroupType:
 		return p.groupLeft(ctx, co, rec, link)
 	}
-	o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
-	o.groups = groups
+	o := p.update(ctx, co, rec, src.r, src.doc, link, src.softDeleted(), src.inScope)
+	o.groups = src.groups
+	return o
+}
+
+// skipUnlinked ends the processing of an unlinked object that is not to
+// be created: out of scope (worth a record only on demand) or disabled. A
+// create whose answer was lost goes on to matching whatever the scope.
+func (p *pass) skipUnlinked(rec *LogRecord, src *sourceObject) (outcome, bool) {
+	switch {
+	case src.lostCreate:
+		return outcome{}, false
+	case !src.inScope && !p.onDemand:
+		return outcome{}, true // never provisioned, not in scope: nothing to do or log
+	case !src.inScope:
+		return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+src.why), true
+	case !src.active:
+		return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created"), true
+	}
+	return outcome{}, false
+}
+
+// adopt links the object to the target object matching found, then acts
+// on it as on a linked object. A create whose answer was lost went
+// through after all: its record is written with the link.
+func (p *pass) adopt(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject, matched resource.Document) outcome {
+	j := p.j
+	tid, _ := matched.String("id")
+	if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
+		return o
+	}
+	link := &store.Link{AppID: j.app.ID, SourceType: co.SourceType, SourceID: src.r.ID, TargetID: tid}
+	rec.Target.ID = tid
+	exp := &exportedRecord{Values: co.observed(matched)}
+	if co.members {
+		exp.Members = memberIDsOf(matched)
+	}
+	var created *LogRecord
+	if src.lostCreate {
+		created = p.lostCreateRecord(co, rec, tid)
+	}
+	if err := j.putLink(ctx, link, exp, created); err != nil {
+		return failed(rec, "matching", "InternalError", err.Error())
+	}
+	p.markReconciled(objectKey{co.SourceType, src.r.ID})
+	o := p.update(ctx, co, rec, src.r, src.doc, link, src.softDeleted(), src.inScope)
+	o.linked, o.groups = true, src.groups
+	if src.lostCreate && o.record == nil {
+		o.count = func(c *Counts) { c.Created++ }
+	}
+	return o
+}
+
+// lostCreateRecord is the record of a create whose answer was lost, and
+// which matching found as target object tid.
+func (p *pass) lostCreateRecord(co *compiledObject, rec *LogRecord, tid string) *LogRecord {
+	created := p.followRecord(rec)
+	created.Action, created.Status, created.Reason = ActionCreate, StatusSuccess, reasonNew
+	created.step("Create", "export", StatusSuccess, fmt.Sprintf(
+		"Created %s %s in the target; the answer was lost when the cycle was interrupted, and matching found it", strings.ToLower(co.SourceType), tid))
+	return created
+}
+
+// forgetLostCreate drops the mark of a create whose answer was lost and
+// which matching did not find: it never arrived. The object is created
+// anew only if it is still in scope and active.
+func (p *pass) forgetLostCreate(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
+	if !src.lostCreate {
+		return outcome{}, false
+	}
+	if err := p.j.deleteLink(ctx, co.SourceType, src.r.ID, nil); err != nil {
+		return failed(rec, "matching", "InternalError", err.Error()), true
+	}
+	return outcome{}, src.softDeleted()
+}
+
+// createMissing creates an object the target does not have, when the
+// Create action is on.
+func (p *pass) createMissing(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject, want *desired) outcome {
+	if !co.Actions.Create {
+		return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
+	}
+	o := p.create(ctx, co, rec, src.r, want)
+	o.groups = src.groups
 	return o
 }
 
