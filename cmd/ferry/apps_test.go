@@ -950,12 +950,12 @@ func newAppsTarget(t *testing.T) *ferrytest.Target {
 
 // newEngineAppsServer is a real Ferry server whose admin API runs the real
 // engine on the server's SQLite database. The scheduler does not run: the
-// test runs cycles with cycle, one at a time.
-func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Manager) {
+// test runs cycles with RunCycle, one at a time.
+func newEngineAppsServer(t *testing.T) (*appsServer, *provision.Service) {
 	t.Helper()
-	var m *provision.Manager
+	var m *provision.Service
 	as := startAppsServer(t, func(st store.Store, catalog *schema.Catalog) server.Admin {
-		m = ferrytest.Engine(t, st.(provision.Store), catalog)
+		m = ferrytest.Engine(t, st, catalog)
 		return m
 	})
 	return as, m
@@ -996,7 +996,7 @@ func wantContains(t *testing.T, what, out string, wants ...string) {
 }
 
 // cycle runs one cycle of the application name with m.
-func cycle(t *testing.T, m *provision.Manager, tenant, name string) *provision.CycleStatus {
+func cycle(t *testing.T, m *provision.Service, tenant, name string) *provision.CycleStatus {
 	t.Helper()
 	c, err := m.RunCycle(context.Background(), tenant, name, false)
 	if err != nil || c == nil {

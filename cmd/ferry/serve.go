@@ -19,6 +19,7 @@ import (
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/storeopen"
 )
@@ -186,14 +187,14 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if _, err := st.EnsureTenant(ctx, cfg.DefaultTenant); err != nil {
 		return fmt.Errorf("create tenant %q: %w", cfg.DefaultTenant, err)
 	}
-	key, created, err := provision.LoadKey(os.Getenv("FERRY_SECRET_KEY"), eng.keyFile)
+	key, created, err := seal.LoadKey(os.Getenv("FERRY_SECRET_KEY"), eng.keyFile)
 	if err != nil {
 		return err
 	}
 	if created {
 		log.Warn("created a new secret key file; keep it with the database, and give every replica the same key", "file", eng.keyFile)
 	}
-	sealer, err := provision.NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		return err
 	}
@@ -201,13 +202,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	manager := provision.NewManager(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(eng.instanceName, ln.Addr()),
+	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(eng.instanceName, ln.Addr()),
 		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}
 	api := server.New(cfg, st, catalog, log)
-	api.EnableAdmin(manager)
+	api.EnableAdmin(provision.NewService(engine))
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -222,7 +223,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if eng.disabled {
 		close(engineDone)
 	} else {
-		go func() { defer close(engineDone); manager.Run(engineCtx) }()
+		go func() { defer close(engineDone); engine.Run(engineCtx) }()
 	}
 	defer func() { stopEngine(); <-engineDone }()
 	errc := make(chan error, 1)

@@ -27,6 +27,7 @@ import (
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -80,11 +81,11 @@ func Serve(t testing.TB, st store.Store, h http.Handler) *Server {
 // Its scheduler does not run: tests run cycles with RunCycle, so that what
 // each request changes is seen one cycle at a time. A failed request to a
 // target is not retried within a cycle.
-func Engine(t testing.TB, st provision.Store, catalog *schema.Catalog) *provision.Manager {
+func Engine(t testing.TB, st store.Store, catalog *schema.Catalog) *provision.Service {
 	t.Helper()
-	key := make([]byte, provision.KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := provision.NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +95,10 @@ func Engine(t testing.TB, st provision.Store, catalog *schema.Catalog) *provisio
 	if err != nil {
 		t.Fatal(err)
 	}
-	return provision.NewManager(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
+	return provision.NewService(provision.NewEngine(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 		Egress:      allow,
-	})
+	}))
 }
 
 // Target is an application for the engine to provision into: a real Ferry

@@ -2,9 +2,8 @@ package provision
 
 import "time"
 
-// The types below are what the engine's Manager takes and returns: the
-// admin API (/api/v1) encodes them as they are, so their JSON names are the
-// API's.
+// The types below are what the Service takes and returns: the admin API
+// (/api/v1) encodes them as they are, so their JSON names are the API's.
 
 // AppView is an application as the admin API shows it. The secret token is
 // never part of it.

@@ -15,6 +15,8 @@ import (
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
@@ -22,7 +24,7 @@ import (
 // auditStore is the engine's store whose AppendAudit fails while failing
 // is set.
 type auditStore struct {
-	Store
+	store.Store
 	mu      sync.Mutex
 	failing bool
 }
@@ -34,6 +36,21 @@ func (s *auditStore) AppendAudit(ctx context.Context, e *store.AuditEntry) error
 		return errors.New("the database is read-only")
 	}
 	return s.Store.AppendAudit(ctx, e)
+}
+
+// minuteClock is a clock a minute later at every reading, so that each
+// audit entry has a time of its own. It waits in real time.
+type minuteClock struct {
+	scimclient.RealClock
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *minuteClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Minute)
+	return c.now
 }
 
 // syncBuffer is a log sink for a test.
@@ -55,7 +72,7 @@ func (b *syncBuffer) String() string {
 }
 
 // TestAudit records the actions of an application's life through the
-// recorder the Manager's methods call, and reads them back: who and when,
+// recorder the Service's methods call, and reads them back: who and when,
 // what changed (never a secret), newest first and page by page, and after
 // the application is gone; a store that cannot record does not fail the
 // action.
@@ -71,27 +88,20 @@ func TestAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
-	var clockMu sync.Mutex
-	clock := func() time.Time {
-		clockMu.Lock()
-		defer clockMu.Unlock()
-		now = now.Add(time.Minute)
-		return now
-	}
+	clock := &minuteClock{now: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
 	as := &auditStore{Store: st}
-	m := NewManager(as, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(logs, nil)), Options{Now: clock})
+	m := NewService(NewEngine(as, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(logs, nil)), Options{Clock: clock}))
 	alice := WithActor(ctx, "alice")
 	const secret, newSecret = "first-s3cret-token", "second-s3cret-token"
 
-	// The application is written to the store directly: the Manager's
+	// The application is written to the store directly: the Service's
 	// methods record their own entries, and this test records them
 	// itself, as those methods do.
 	cfg, err := loadTemplate("scim")

@@ -198,3 +198,11 @@ type FailureThreshold struct {
 	// MaxFailures quarantines whatever the ratio; 40,000 when zero.
 	MaxFailures int `json:"maxFailures,omitempty"`
 }
+
+func decodeConfig(b []byte) (Config, error) {
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("the stored configuration does not decode: %w", err)
+	}
+	return c, nil
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/bearer"
 	. "github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -65,8 +66,9 @@ func countingPOSTs(t *testing.T, base *target, at func(n int64)) (*target, *atom
 	return tg, &posts
 }
 
-// testClock is a clock a test moves by hand.
+// testClock is a clock a test moves by hand. It waits in real time.
 type testClock struct {
+	scimclient.RealClock
 	mu  sync.Mutex
 	now time.Time
 }
@@ -497,13 +499,13 @@ func TestFixedTokenRetriesEveryone(t *testing.T) {
 
 // TestOutageIsRetriedOnSchedule: objects that failed while the target was
 // down are retried on their own schedule (the first retry after 30
-// seconds, on the Manager's clock), not at the next full cycle.
+// seconds, on the Engine's clock), not at the next full cycle.
 func TestOutageIsRetriedOnSchedule(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock(time.Now())
 	now := clock.Now
 	advance := clock.Advance
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock })
 	base := newTarget(t)
 	d.seedUsers(t, 10, "Engineer")
 	var down atomic.Bool
@@ -744,11 +746,10 @@ func TestProvisionOnDemandRecreatesLost(t *testing.T) {
 // heartbeat is a few seconds old, and the scheduler closes it.
 func TestDeadProcessShowsInterrupted(t *testing.T) {
 	clock := newTestClock(time.Now())
-	now := clock.Now
 	// The supervisor, which saves the heartbeat, looks only every few
 	// seconds here: none of its saves falls between the clock's jump and
 	// the look at the status.
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 1; o.PollInterval = time.Hour })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock; o.Workers = 1; o.PollInterval = time.Hour })
 	base := newTarget(t)
 	d.seedUsers(t, 20, "Engineer")
 	const name = "heartbeat"
@@ -782,10 +783,9 @@ func TestDeadProcessShowsInterrupted(t *testing.T) {
 func TestLeaseRunOutSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock(time.Now())
-	now := clock.Now
 	// The supervisor, which would notice too, looks only every few
 	// seconds: the fence's checks are on their own.
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now; o.Workers = 4; o.PollInterval = time.Hour })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock; o.Workers = 4; o.PollInterval = time.Hour })
 	base := newTarget(t)
 	const users = 30
 	d.seedUsers(t, users, "Engineer")

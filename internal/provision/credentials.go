@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -27,16 +28,19 @@ const credentialsMark = "\x00credentials\n"
 // minWebhookSecret is the shortest webhook signing secret accepted.
 const minWebhookSecret = 16
 
-func (m *Manager) sealCredentials(a *store.App, c credentials) {
+// sealCredentials seals c into a.Secret, bound to the application's id:
+// sealed secrets copied to another application do not open.
+func sealCredentials(s *seal.Sealer, a *store.App, c credentials) {
 	b, _ := json.Marshal(c) // two strings always encode
-	a.Secret = m.sealer.Seal(append([]byte(credentialsMark), b...), []byte(a.ID))
+	a.Secret = s.Seal(append([]byte(credentialsMark), b...), []byte(a.ID))
 }
 
-func (m *Manager) openCredentials(a *store.App) (credentials, error) {
+// openCredentials opens a.Secret, in either of its forms.
+func openCredentials(s *seal.Sealer, a *store.App) (credentials, error) {
 	if len(a.Secret) == 0 {
 		return credentials{}, nil
 	}
-	b, err := m.sealer.Open(a.Secret, []byte(a.ID))
+	b, err := s.Open(a.Secret, []byte(a.ID))
 	if err != nil {
 		return credentials{}, err
 	}
@@ -58,7 +62,7 @@ func checkWebhookSecret(s string) error {
 	return nil
 }
 
-func (m *Manager) hasWebhookSecret(a *store.App) bool {
-	c, err := m.openCredentials(a)
+func hasWebhookSecret(s *seal.Sealer, a *store.App) bool {
+	c, err := openCredentials(s, a)
 	return err == nil && c.WebhookSecret != ""
 }

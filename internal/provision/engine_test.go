@@ -20,6 +20,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/scimclient"
+	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
@@ -122,12 +123,14 @@ func (tg *target) group(t *testing.T, name string) *store.Resource {
 	return page.Resources[0]
 }
 
-// directory is the engine's source directory and its Manager.
+// directory is the engine's source directory, its Engine and the Service
+// over it.
 type directory struct {
 	st     *sqlite.Store
 	tenant string
-	m      *Manager
-	sealer *Sealer
+	m      *Service
+	e      *Engine
+	sealer *seal.Sealer
 	opts   Options
 }
 
@@ -136,7 +139,7 @@ func newDirectory(t *testing.T) *directory {
 	return newDirectoryWith(t, nil)
 }
 
-// newDirectoryWith is newDirectory with the Manager's options changed by
+// newDirectoryWith is newDirectory with the Engine's options changed by
 // tune.
 func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	t.Helper()
@@ -150,9 +153,9 @@ func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, KeySize)
+	key := make([]byte, seal.KeySize)
 	rand.Read(key)
-	sealer, err := NewSealer(key)
+	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,17 +172,17 @@ func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
 	if tune != nil {
 		tune(&opts)
 	}
-	m := NewManager(st, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
-	return &directory{st: st, tenant: tn.ID, m: m, sealer: sealer, opts: opts}
+	e := NewEngine(st, schema.Builtin(), sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	return &directory{st: st, tenant: tn.ID, m: NewService(e), e: e, sealer: sealer, opts: opts}
 }
 
-// replica returns another Manager over the same database, as another
-// ferry serve process would have.
-func (d *directory) replica(t *testing.T) *Manager {
+// replica returns another Service, with an Engine of its own, over the
+// same database, as another ferry serve process would have.
+func (d *directory) replica(t *testing.T) *Service {
 	t.Helper()
 	opts := d.opts
 	opts.Owner = "replica-" + t.Name()
-	return NewManager(d.st, schema.Builtin(), d.sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	return NewService(NewEngine(d.st, schema.Builtin(), d.sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts))
 }
 
 func (d *directory) create(t *testing.T, typ, body string, members ...string) string {
@@ -654,7 +657,7 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { d.m.Run(ctx); close(done) }()
+	go func() { d.e.Run(ctx); close(done) }()
 	defer func() { stop(); <-done }()
 	if err := d.m.Start(ctx, d.tenant, app.Name, false); err != nil {
 		t.Fatal(err)

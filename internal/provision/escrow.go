@@ -59,7 +59,7 @@ func (j *job) loadEscrows(ctx context.Context) (map[objectKey]*escrowed, error) 
 	out := map[objectKey]*escrowed{}
 	q := store.EscrowQuery{Limit: 1000}
 	for {
-		es, err := j.m.store.Escrows(ctx, j.app.ID, q)
+		es, err := j.e.store.Escrows(ctx, j.app.ID, q)
 		if err != nil {
 			return nil, fmt.Errorf("read the objects in escrow: %w", err)
 		}
@@ -85,7 +85,7 @@ func (j *job) escrowKeys(ctx context.Context, all bool) ([]objectKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := j.m.now()
+	now := j.e.clock.Now()
 	var keys []objectKey
 	for k, e := range escrows {
 		if all || (e.retryable && !e.nextTry.After(now)) {
@@ -116,7 +116,7 @@ func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVe
 	if j.guard() != nil {
 		return
 	}
-	now := j.m.now().UTC()
+	now := j.e.clock.Now().UTC()
 	e := &store.Escrow{AppID: j.app.ID, SourceType: k.typ, SourceID: k.id, SourceName: rec.Source.DisplayName,
 		Attempts: 1, FirstFailed: now, LastFailed: now}
 	if prev := p.escrowOf(k); prev != nil {
@@ -135,7 +135,7 @@ func (p *pass) escrow(ctx context.Context, k objectKey, rec *LogRecord, sourceVe
 		return
 	}
 	e.Record = b
-	if err := j.m.store.PutEscrow(context.WithoutCancel(ctx), e); err != nil {
+	if err := j.e.store.PutEscrow(context.WithoutCancel(ctx), e); err != nil {
 		j.log.Error("escrow a failed object", "app", j.app.Name, "object", k.id, "err", err)
 		return
 	}
@@ -148,7 +148,7 @@ func (p *pass) release(ctx context.Context, k objectKey) {
 	if p.escrowOf(k) == nil || p.j.guard() != nil {
 		return
 	}
-	if err := p.j.m.store.DeleteEscrow(context.WithoutCancel(ctx), p.j.app.ID, k.typ, k.id); err != nil {
+	if err := p.j.e.store.DeleteEscrow(context.WithoutCancel(ctx), p.j.app.ID, k.typ, k.id); err != nil {
 		p.j.log.Error("release an object from escrow", "app", p.j.app.Name, "object", k.id, "err", err)
 		return
 	}
@@ -177,38 +177,4 @@ func (p *pass) setEscrow(k objectKey, e *escrowed) {
 func (p *pass) waitsForChange(k objectKey, r *store.Resource) bool {
 	e := p.escrowOf(k)
 	return e != nil && !e.retryable && !p.retrying && e.configVersion == p.configVersion && e.sourceVersion == r.Version
-}
-
-// Failures lists an application's objects in escrow, at most limit (100
-// when zero, at most MaxLogLimit).
-func (m *Manager) Failures(ctx context.Context, tenantID, app string, limit int) ([]Failure, error) {
-	if limit < 0 || limit > MaxLogLimit {
-		return nil, invalid("limit %d is out of range: at most %d objects are listed at once", limit, MaxLogLimit)
-	}
-	if limit == 0 {
-		limit = 100
-	}
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
-	es, err := m.store.Escrows(ctx, a.ID, store.EscrowQuery{Limit: limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Failure, 0, len(es))
-	for _, e := range es {
-		var rec escrowRecord
-		if err := json.Unmarshal(e.Record, &rec); err != nil {
-			return nil, fmt.Errorf("an escrow record does not decode: %w", err)
-		}
-		f := Failure{Source: Identity{ID: e.SourceID, Type: e.SourceType, DisplayName: e.SourceName}, Target: rec.Target,
-			Action: rec.Action, Error: rec.Error, Attempts: e.Attempts, Retryable: e.Retryable, NextTry: e.NextTry,
-			FirstFailed: e.FirstFailed, LastFailed: e.LastFailed, LogID: rec.LogID}
-		if rec.Error != nil {
-			f.Request = rec.Error.Request
-		}
-		out = append(out, f)
-	}
-	return out, nil
 }

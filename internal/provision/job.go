@@ -94,7 +94,7 @@ type fullCheckpoint struct {
 // job is one application's job while a cycle runs. One goroutine runs a
 // job's cycles; the objects of a page are processed in parallel.
 type job struct {
-	m      *Manager
+	e      *Engine
 	app    *store.App
 	cfg    *compiled
 	client *scimclient.Client
@@ -128,10 +128,8 @@ type job struct {
 	escrows     map[objectKey]*escrowed
 	assignedSet map[string][]objectKey
 	// progress is the running cycle's status before its pass began
-	// (counts carried over from before a stop or a crash), and passStart
-	// when the pass began, on the monotonic clock.
-	progress  CycleStatus
-	passStart time.Time
+	// (counts carried over from before a stop or a crash).
+	progress CycleStatus
 
 	// assigned caches the application's assignments for a cycle.
 	assignedOnce sync.Once
@@ -184,7 +182,7 @@ func (j *job) inScope(ctx context.Context, co *compiledObject, r *store.Resource
 // member of an assigned group, or a group is assigned.
 func (j *job) isAssigned(ctx context.Context, r *store.Resource) (bool, error) {
 	j.assignedOnce.Do(func() {
-		as, err := j.m.store.Assignments(ctx, j.app.TenantID, j.app.ID)
+		as, err := j.e.store.Assignments(ctx, j.app.TenantID, j.app.ID)
 		if err != nil {
 			j.assignedErr = err
 			return
@@ -226,7 +224,7 @@ func (j *job) saveState(ctx context.Context) error {
 	j.stateMu.Lock()
 	j.refreshProgress()
 	if j.state.Current != nil {
-		j.state.Heartbeat = j.m.now().UTC()
+		j.state.Heartbeat = j.e.clock.Now().UTC()
 	}
 	b, err := json.Marshal(j.state)
 	stored := *j.stored
@@ -239,7 +237,7 @@ func (j *job) saveState(ctx context.Context) error {
 	if j.fence != nil {
 		fences = append(fences, j.fence.current())
 	}
-	if err := j.m.store.PutJobState(context.WithoutCancel(ctx), &stored, fences...); err != nil {
+	if err := j.e.store.PutJobState(context.WithoutCancel(ctx), &stored, fences...); err != nil {
 		if j.fenced(err) {
 			return errLeaseLost
 		}
@@ -263,7 +261,7 @@ func (j *job) refreshProgress() {
 	cur.Counts.add(counts)
 	cur.Processed = cur.Counts.Sum()
 	cur.Total = max(j.progress.Total+added, cur.Processed)
-	running := time.Since(j.passStart)
+	running := j.e.clock.Now().Sub(p.passStarted)
 	cur.DurationMs = j.progress.DurationMs + running.Milliseconds()
 	cur.Percent, cur.EtaSeconds = 100, 0
 	if cur.Total > 0 {
@@ -281,11 +279,11 @@ func (j *job) refreshProgress() {
 // time; a checkpoint follows each page.
 const pageSize = 200
 
-// runPage processes objects in parallel, at most the Manager's worker
+// runPage processes objects in parallel, at most the Engine's worker
 // count at once, then writes their log records. Once ctx is done (a stop,
 // a lost lease, a shutdown) no object is started; those running finish.
 func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
-	sem := make(chan struct{}, j.m.workers)
+	sem := make(chan struct{}, j.e.workers)
 	var wg sync.WaitGroup
 	for _, k := range keys {
 		if ctx.Err() != nil {
@@ -405,7 +403,7 @@ func (j *job) pendingLinked(ctx context.Context, p *pass) error {
 	}
 	j.stateMu.Unlock()
 	for _, id := range refs {
-		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, id)
+		l, err := j.e.store.Link(ctx, j.app.ID, store.UserType, id)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 			continue
 		}
@@ -439,7 +437,7 @@ func (j *job) flush(ctx context.Context, p *pass) error {
 	records := p.records
 	p.records = nil
 	p.mu.Unlock()
-	if err := j.m.writeLogs(ctx, j.app, records); err != nil {
+	if err := j.e.writeLogs(ctx, j.app, records); err != nil {
 		if j.fenced(err) {
 			return errLeaseLost
 		}
@@ -518,7 +516,7 @@ func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error)
 	p.configVersion = j.version
 	p.escrows = escrows
 	p.cycleStarted = status.Started
-	p.passStarted = j.m.now()
+	p.passStarted = j.e.clock.Now()
 	j.stateMu.Lock()
 	if old := j.state.Current; old != nil && old.ID != status.ID {
 		old.State = cycleInterrupted
@@ -529,7 +527,6 @@ func (j *job) beginCycle(ctx context.Context, status CycleStatus) (*pass, error)
 	j.state.Current = &cur
 	j.progress = status
 	j.pass = p
-	j.passStart = time.Now()
 	j.stateMu.Unlock()
 	return p, j.saveState(ctx)
 }
@@ -563,7 +560,7 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 	cur := j.state.Current
 	if cur != nil {
 		cur.State = state
-		cur.Ended = j.m.now().UTC()
+		cur.Ended = j.e.clock.Now().UTC()
 		cur.EtaSeconds = 0
 		if state == cycleFailed {
 			cur.Error = cycleErr.Error()
@@ -600,7 +597,7 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 func (j *job) latestSeq(ctx context.Context) (int64, error) {
 	seq := j.watermark()
 	for {
-		cs, err := j.m.store.Changes(ctx, j.app.TenantID, seq, 5000)
+		cs, err := j.e.store.Changes(ctx, j.app.TenantID, seq, 5000)
 		if err != nil {
 			return 0, err
 		}
@@ -621,11 +618,11 @@ func (j *job) watermark() int64 {
 // watermark and pending references), as Entra's "clear current state and
 // restart": the next full cycle matches every object anew.
 func (j *job) reset(ctx context.Context) error {
-	links, err := j.m.store.DeleteLinks(ctx, j.app.ID)
+	links, err := j.e.store.DeleteLinks(ctx, j.app.ID)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
-	escrows, err := j.m.store.DeleteEscrows(ctx, j.app.ID)
+	escrows, err := j.e.store.DeleteEscrows(ctx, j.app.ID)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
@@ -675,7 +672,7 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.Deferred = nil
 		j.stateMu.Unlock()
 		cp = &fullCheckpoint{CycleID: id, Kind: kind, ConfigVersion: j.version, Watermark: w,
-			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total}}
+			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total}}
 	} else {
 		cp.Progress.Resumed++
 	}
@@ -702,7 +699,7 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.FullVersion = cp.ConfigVersion
 		// A full cycle tried every object in escrow.
 		j.state.RetryDone = j.control.Retry
-		j.state.LastFull = j.m.now().UTC()
+		j.state.LastFull = j.e.clock.Now().UTC()
 		if cp.Watermark > j.stored.Watermark {
 			j.stored.Watermark = cp.Watermark
 		}
@@ -718,11 +715,11 @@ func (j *job) fullTotal(ctx context.Context) (int, error) {
 	total := 0
 	for _, co := range j.cfg.objects {
 		if j.cfg.Scope == ScopeAll {
-			page, err := j.m.store.Query(ctx, j.app.TenantID, co.SourceType, store.Query{})
+			page, err := j.e.store.Query(ctx, j.app.TenantID, co.SourceType, store.Query{})
 			if err != nil {
 				return 0, fmt.Errorf("count the directory: %w", err)
 			}
-			lc, err := j.m.store.CountLinks(ctx, j.app.TenantID, j.app.ID, co.SourceType)
+			lc, err := j.e.store.CountLinks(ctx, j.app.TenantID, j.app.ID, co.SourceType)
 			if err != nil {
 				return 0, fmt.Errorf("count the links: %w", err)
 			}
@@ -739,7 +736,7 @@ func (j *job) fullTotal(ctx context.Context) (int, error) {
 		}
 		total += len(keys)
 		for after := ""; ; {
-			links, err := j.m.store.Links(ctx, j.app.ID, co.SourceType, after, 1000)
+			links, err := j.e.store.Links(ctx, j.app.ID, co.SourceType, after, 1000)
 			if err != nil {
 				return 0, fmt.Errorf("count the links: %w", err)
 			}
@@ -812,7 +809,7 @@ func (j *job) directoryPass(ctx context.Context, p *pass, typ string, cp *fullCh
 			}
 			q.Filter = f
 		}
-		page, err := j.m.store.Query(ctx, j.app.TenantID, typ, q)
+		page, err := j.e.store.Query(ctx, j.app.TenantID, typ, q)
 		if err != nil {
 			return fmt.Errorf("read the directory: %w", err)
 		}
@@ -842,7 +839,7 @@ func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error)
 	if keys, ok := j.assignedSet[typ]; ok {
 		return keys, nil
 	}
-	as, err := j.m.store.Assignments(ctx, j.app.TenantID, j.app.ID)
+	as, err := j.e.store.Assignments(ctx, j.app.TenantID, j.app.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -862,7 +859,7 @@ func (j *job) assignedKeys(ctx context.Context, typ string) ([]objectKey, error)
 		case a.PrincipalType == typ:
 			add(a.PrincipalID)
 		case typ == store.UserType && a.PrincipalType == store.GroupType:
-			g, err := j.m.store.Get(ctx, j.app.TenantID, store.GroupType, a.PrincipalID, store.ReadOptions{Members: true})
+			g, err := j.e.store.Get(ctx, j.app.TenantID, store.GroupType, a.PrincipalID, store.ReadOptions{Members: true})
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -937,7 +934,7 @@ func (j *job) linkPass(ctx context.Context, p *pass, typ string, cp *fullCheckpo
 	after := cp.After
 	j.stateMu.Unlock()
 	for {
-		links, err := j.m.store.Links(ctx, j.app.ID, typ, after, pageSize)
+		links, err := j.e.store.Links(ctx, j.app.ID, typ, after, pageSize)
 		if err != nil {
 			return err
 		}
@@ -951,7 +948,7 @@ func (j *job) linkPass(ctx context.Context, p *pass, typ string, cp *fullCheckpo
 				if assigned[l.SourceID] {
 					continue
 				}
-			} else if _, err := j.m.store.Get(ctx, j.app.TenantID, typ, l.SourceID, store.ReadOptions{}); err == nil {
+			} else if _, err := j.e.store.Get(ctx, j.app.TenantID, typ, l.SourceID, store.ReadOptions{}); err == nil {
 				continue
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -989,7 +986,7 @@ func (j *job) changePages(ctx context.Context) ([]changePage, error) {
 	var pages []changePage
 	seq := j.watermark()
 	for read := 0; read < maxIncremental; {
-		cs, err := j.m.store.Changes(ctx, j.app.TenantID, seq, 500)
+		cs, err := j.e.store.Changes(ctx, j.app.TenantID, seq, 500)
 		if err != nil {
 			return nil, fmt.Errorf("read the change feed: %w", err)
 		}
@@ -1018,7 +1015,7 @@ func (j *job) changePages(ctx context.Context) ([]changePage, error) {
 			// A group assigned or unassigned changes the scope of its
 			// direct members.
 			if c.Op == store.OpAssignment && j.cfg.Scope == ScopeAssigned && j.cfg.object(store.UserType) != nil {
-				g, gerr := j.m.store.Get(ctx, j.app.TenantID, store.GroupType, c.ID, store.ReadOptions{Members: true})
+				g, gerr := j.e.store.Get(ctx, j.app.TenantID, store.GroupType, c.ID, store.ReadOptions{Members: true})
 				if gerr == nil {
 					for _, m := range g.Members {
 						if k := (objectKey{m.Type, m.ID}); m.Type == store.UserType && !seen[k] {
@@ -1057,7 +1054,7 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 	if retryAll {
 		kind = kindRetry
 	}
-	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kind, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total})
+	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total})
 	if err != nil {
 		return err
 	}
@@ -1135,7 +1132,7 @@ func (j *job) failureDigest(ctx context.Context, c Counts) {
 	if !j.cfg.NotifyOnFailure || c.Failed == 0 || j.dry {
 		return
 	}
-	now := j.m.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	if now.Sub(j.state.LastDigest) < digestEvery {
 		j.stateMu.Unlock()
@@ -1143,12 +1140,12 @@ func (j *job) failureDigest(ctx context.Context, c Counts) {
 	}
 	j.state.LastDigest = now
 	j.stateMu.Unlock()
-	total, retryable, err := j.m.store.CountEscrows(ctx, j.app.ID)
+	total, retryable, err := j.e.store.CountEscrows(ctx, j.app.ID)
 	if err != nil {
 		return
 	}
 	name := shellQuote(j.app.Name)
-	j.m.notify(j.app, Notice{Type: NoticeFailures, Subject: fmt.Sprintf("%s: %d objects failed", j.app.Name, c.Failed),
+	j.e.notify(j.app, Notice{Type: NoticeFailures, Subject: fmt.Sprintf("%s: %d objects failed", j.app.Name, c.Failed),
 		Text: fmt.Sprintf("%d objects failed in the last cycle of %s; %d are in escrow, %d of them retried on their own schedule.\n\n"+
 			"ferry apps failures %s shows why; ferry apps retry %s retries them now.\n", c.Failed, j.app.Name, total, retryable, name, name),
 		Data: map[string]int{"failed": c.Failed, "inEscrow": total, "retryable": retryable}})

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/store"
@@ -34,8 +35,8 @@ type Notice struct {
 
 // notify sends a notice to an application's notification addresses, when
 // the server has a notifier and the application has addresses.
-func (m *Manager) notify(a *store.App, n Notice) {
-	if m.opts.Notifier == nil {
+func (e *Engine) notify(a *store.App, n Notice) {
+	if e.opts.Notifier == nil {
 		return
 	}
 	cfg, err := decodeConfig(a.Config)
@@ -48,7 +49,7 @@ func (m *Manager) notify(a *store.App, n Notice) {
 	}
 	route := notify.Route{Email: to}
 	if cfg.NotificationWebhook != "" {
-		creds, err := m.openCredentials(a)
+		creds, err := openCredentials(e.sealer, a)
 		if err == nil && creds.WebhookSecret != "" {
 			route.WebhookURL, route.WebhookSecret = cfg.NotificationWebhook, creds.WebhookSecret
 		}
@@ -56,9 +57,17 @@ func (m *Manager) notify(a *store.App, n Notice) {
 	if len(route.Email) == 0 && route.WebhookURL == "" {
 		return
 	}
-	now := m.now().UTC()
+	now := e.clock.Now().UTC()
 	ev := notify.Event{ID: fmt.Sprintf("%s-%s-%d", n.Type, a.ID, now.UnixNano()), Type: n.Type, Tenant: a.TenantID, App: a.Name,
 		At: now, Subject: n.Subject, Text: n.Text, Data: n.Data}
 	// Notify logs what it cannot queue; provisioning goes on regardless.
-	_ = m.opts.Notifier.Notify(ev, route)
+	_ = e.opts.Notifier.Notify(ev, route)
+}
+
+// shellQuote quotes an application name for a command line, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -77,7 +77,8 @@ type pass struct {
 	reconcile  bool
 	reconciled map[objectKey]bool
 	// cycleStarted is when the cycle began, passStarted when this pass
-	// did: a resumed cycle finds objects created before its process died.
+	// did: a resumed cycle finds objects created before its process died,
+	// and its progress's rate is this pass's.
 	cycleStarted, passStarted time.Time
 	// held are the disables and deletes held until the cycle's end;
 	// allowDeprovision says they are sent now.
@@ -156,7 +157,7 @@ func (p *pass) preload(ctx context.Context, typ, after string, rs []*store.Resou
 	if len(rs) > 0 {
 		last := rs[len(rs)-1].ID
 		for {
-			links, err := p.j.m.store.Links(ctx, p.j.app.ID, typ, after, pageSize)
+			links, err := p.j.e.store.Links(ctx, p.j.app.ID, typ, after, pageSize)
 			if err != nil {
 				return err
 			}
@@ -227,13 +228,13 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 	if co == nil {
 		return outcome{}
 	}
-	unlock := j.m.lockObject(j.app.ID, typ, id)
+	unlock := j.e.lockObject(j.app.ID, typ, id)
 	defer unlock()
-	start := time.Now()
+	start := j.e.clock.Now()
 	rec := &LogRecord{ID: "", ActivityDateTime: start.UTC(), CycleID: p.cycleID, ChangeID: store.NewID(), JobID: j.app.ID,
 		Source: Identity{ID: id, Type: typ}, Target: Identity{Type: co.TargetType}}
 	o := p.run(ctx, co, rec)
-	rec.DurationMs = time.Since(start).Milliseconds()
+	rec.DurationMs = j.e.clock.Now().Sub(start).Milliseconds()
 	if o.record != nil && o.record.Status == StatusFailure && o.record.ID == "" && ctx.Err() != nil && !p.onDemand {
 		// The cycle was stopped under it: what failed is the stop, not the
 		// object, and whatever was sent before was recorded with its link.
@@ -250,161 +251,252 @@ func (p *pass) object(ctx context.Context, typ, id string) outcome {
 	return o
 }
 
-func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
-	j := p.j
-	typ, id := co.SourceType, rec.Source.ID
-	k := objectKey{typ, id}
-	// Import.
-	pre := p.take(k)
-	var r *store.Resource
-	var err error
-	if pre != nil {
-		r = pre.r
-	} else {
-		r, err = j.m.store.Get(ctx, j.app.TenantID, typ, id, store.ReadOptions{Members: true})
-		if errors.Is(err, store.ErrNotFound) {
-			return p.gone(ctx, co, rec)
-		}
-		if err != nil {
-			return failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(typ), err))
-		}
+// run processes one directory object, one step per call: import it,
+// determine its scope and read its link; then a linked object is acted on
+// as its target object requires, and an unlinked one is matched in the
+// target and linked, or created there.
+func (p *pass) run(ctx context.Context, co *compiledObject, rec *LogRecord) (out outcome) {
+	src, out, done := p.importObject(ctx, co, rec)
+	if done {
+		return out
+	}
+	// Whatever follows, an escrow of the object records the version
+	// imported.
+	defer func() { out.version = src.r.Version }()
+	if out, done = p.determineScope(ctx, co, rec, src); done {
+		return out
+	}
+	if out, done = p.readLink(ctx, co, rec, src); done {
+		return out
+	}
+	if src.link != nil {
+		return p.actOnLinked(ctx, co, rec, src)
+	}
+	if out, done = p.skipUnlinked(rec, src); done {
+		return out
+	}
+	want, err := co.evaluate(src.doc, false, true, p.j.e.env)
+	if err != nil {
+		return mappingFailed(rec, err)
+	}
+	matched, found, err := p.match(ctx, co, want, rec)
+	if err != nil {
+		return failedErr(rec, "matching", err)
+	}
+	if found {
+		return p.adopt(ctx, co, rec, src, matched)
+	}
+	if out, done = p.forgetLostCreate(ctx, co, rec, src); done {
+		return out
+	}
+	return p.createMissing(ctx, co, rec, src, want)
+}
+
+// sourceObject is a directory object on its way through a pass's steps.
+type sourceObject struct {
+	// r is the object as imported, doc as mappings read it, pre what was
+	// read with its page (nil when it was read alone), groups the ids of
+	// the groups it is a member of.
+	r      *store.Resource
+	doc    resource.Document
+	pre    *loadedObject
+	groups []string
+	// inScope and active are what determineScope found, why in words.
+	inScope, active bool
+	why             string
+	// link is the object's link to its target object, nil when it has
+	// none. lostCreate says its link only marks a create that was sent and
+	// whose answer was never recorded (the process died).
+	link       *store.Link
+	lostCreate bool
+}
+
+// softDeleted reports whether the object is to be disabled in the target:
+// out of scope, or disabled in the directory.
+func (src *sourceObject) softDeleted() bool { return !src.inScope || !src.active }
+
+// importObject reads the directory object and records its import. An
+// object deleted from the directory ends there (gone deprovisions it), as
+// does one whose permanent failure nothing could have changed.
+func (p *pass) importObject(ctx context.Context, co *compiledObject, rec *LogRecord) (*sourceObject, outcome, bool) {
+	k := objectKey{co.SourceType, rec.Source.ID}
+	src := &sourceObject{pre: p.take(k)}
+	r, err := p.readSource(ctx, k, src.pre)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, p.gone(ctx, co, rec), true
+	}
+	if err != nil {
+		return nil, failed(rec, "import", "InternalError", fmt.Sprintf("reading the %s from the directory: %v", strings.ToLower(k.typ), err)), true
 	}
 	rec.Source.DisplayName = displayName(r)
 	if p.waitsForChange(k, r) {
 		// A permanent failure, and neither the object nor the
 		// configuration changed since: trying again would fail again.
-		return outcome{stillFailing: true, count: func(c *Counts) { c.Failed++ }}
+		return nil, outcome{stillFailing: true, count: func(c *Counts) { c.Failed++ }}, true
 	}
-	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(typ), rec.Source.DisplayName))
-	doc := render(r)
-	o := p.scoped(ctx, co, rec, r, doc, pre)
-	o.version = r.Version
-	return o
+	rec.step("Import", "import", StatusSuccess, fmt.Sprintf("Read %s %q from the directory", strings.ToLower(k.typ), rec.Source.DisplayName))
+	src.r, src.doc = r, render(r)
+	for _, g := range r.Groups {
+		src.groups = append(src.groups, g.ID)
+	}
+	return src, outcome{}, false
 }
 
-// scoped is what follows the import of a directory object r: scope,
-// match, and the action.
-func (p *pass) scoped(ctx context.Context, co *compiledObject, rec *LogRecord, r *store.Resource, doc resource.Document, pre *loadedObject) outcome {
-	j := p.j
-	typ, id := co.SourceType, r.ID
-	inScope, why, err := j.inScope(ctx, co, r, doc)
+// readSource returns the directory object k: as read with its page (pre),
+// or read now.
+func (p *pass) readSource(ctx context.Context, k objectKey, pre *loadedObject) (*store.Resource, error) {
+	if pre != nil {
+		return pre.r, nil
+	}
+	return p.j.e.store.Get(ctx, p.j.app.TenantID, k.typ, k.id, store.ReadOptions{Members: true})
+}
+
+// determineScope decides whether the object is in the application's scope
+// and whether it is active, and records why.
+func (p *pass) determineScope(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
+	inScope, why, err := p.j.inScope(ctx, co, src.r, src.doc)
 	if err != nil {
-		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err))
+		return failed(rec, "scoping", "InternalError", fmt.Sprintf("evaluating the scope: %v", err)), true
 	}
-	active := true
-	if v, ok := r.Doc["active"].(bool); ok && typ == store.UserType {
-		active = v
+	src.inScope, src.why, src.active = inScope, why, true
+	if v, ok := src.r.Doc["active"].(bool); ok && co.SourceType == store.UserType {
+		src.active = v
 	}
-	softDeleted := !inScope || !active
-	scopeStatus := StatusSuccess
+	status := StatusSuccess
 	if !inScope {
-		scopeStatus = StatusSkipped
+		status = StatusSkipped
 	}
-	rec.step("Determine scope", "scoping", scopeStatus, why)
+	rec.step("Determine scope", "scoping", status, why)
 	switch {
 	case !inScope:
 		rec.Reason = why
-	case !active:
+	case !src.active:
 		rec.Reason = reasonDisabled
 	}
+	return outcome{}, false
+}
 
+// readLink finds the object's link, as read with its page or now. A link
+// without a target id marks a create that was sent and whose answer was
+// never recorded (the process died): the target may have the object, so
+// it is matched, whatever the scope says now.
+func (p *pass) readLink(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
 	var link *store.Link
-	if pre != nil {
-		link = pre.link
+	if src.pre != nil {
+		link = src.pre.link
 	} else {
-		link, err = j.m.store.Link(ctx, j.app.ID, typ, id)
-		if errors.Is(err, store.ErrNotFound) {
-			link = nil
-		} else if err != nil {
-			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err))
+		l, err := p.j.e.store.Link(ctx, p.j.app.ID, co.SourceType, src.r.ID)
+		switch {
+		case err == nil:
+			link = l
+		case !errors.Is(err, store.ErrNotFound):
+			return failed(rec, "processing", "InternalError", fmt.Sprintf("reading the link: %v", err)), true
 		}
 	}
-	var groups []string
-	for _, g := range r.Groups {
-		groups = append(groups, g.ID)
+	src.lostCreate = link != nil && link.TargetID == ""
+	if !src.lostCreate {
+		src.link = link
 	}
-	// A link without a target id marks a create that was sent and whose
-	// answer was never recorded (the process died): the target may have
-	// the object, so it is matched, whatever the scope says now.
-	pending := link != nil && link.TargetID == ""
-	if pending {
-		link = nil
-	}
+	return outcome{}, false
+}
 
-	if link == nil {
-		if !inScope && !pending {
-			if !p.onDemand {
-				return outcome{} // never provisioned, not in scope: nothing to do or log
-			}
-			return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+why)
-		}
-		if !active && !pending {
-			return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created")
-		}
-		want, err := co.evaluate(doc, false, true, j.m.env)
-		if err != nil {
-			return mappingFailed(rec, err)
-		}
-		matched, found, err := p.match(ctx, co, want, rec)
-		if err != nil {
-			return failedErr(rec, "matching", err)
-		}
-		if found {
-			tid, _ := matched.String("id")
-			if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
-				return o
-			}
-			link = &store.Link{AppID: j.app.ID, SourceType: typ, SourceID: id, TargetID: tid}
-			rec.Target.ID = tid
-			exp := &exportedRecord{Values: co.observed(matched)}
-			if co.members {
-				exp.Members = memberIDsOf(matched)
-			}
-			var created *LogRecord
-			if pending {
-				// The create went through: its record is written now.
-				created = p.followRecord(rec)
-				created.Action, created.Status, created.Reason = ActionCreate, StatusSuccess, reasonNew
-				created.step("Create", "export", StatusSuccess, fmt.Sprintf(
-					"Created %s %s in the target; the answer was lost when the cycle was interrupted, and matching found it", strings.ToLower(typ), tid))
-			}
-			if err := j.putLink(ctx, link, exp, created); err != nil {
-				return failed(rec, "matching", "InternalError", err.Error())
-			}
-			p.markReconciled(objectKey{typ, id})
-			o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
-			o.linked, o.groups = true, groups
-			if pending && o.record == nil {
-				o.count = func(c *Counts) { c.Created++ }
-			}
-			return o
-		}
-		if pending {
-			// The create never arrived.
-			if err := j.deleteLink(ctx, typ, id, nil); err != nil {
-				return failed(rec, "matching", "InternalError", err.Error())
-			}
-			if !inScope || !active {
-				return outcome{}
-			}
-		}
-		if !co.Actions.Create {
-			return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
-		}
-		o := p.create(ctx, co, rec, r, want)
-		o.groups = groups
-		return o
-	}
+// actOnLinked acts on a linked object: it is brought in line with its
+// mappings (disabled when softly deleted), or, out of scope, left alone
+// or, a group, deleted (groupLeft).
+func (p *pass) actOnLinked(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) outcome {
+	link := src.link
 	rec.Target.ID = link.TargetID
 	rec.step("Match", "matching", StatusSuccess, fmt.Sprintf("Linked to target object %s", link.TargetID))
-	if !inScope && j.cfg.SkipOutOfScopeDeletions {
+	switch {
+	case !src.inScope && p.j.cfg.SkipOutOfScopeDeletions:
 		return skipped(rec, codeEntrySynchronizationSkip, "The object left the scope; SkipOutOfScopeDeletions leaves it as it is in the target")
-	}
-	if !inScope && typ == store.GroupType {
+	case !src.inScope && co.SourceType == store.GroupType:
 		return p.groupLeft(ctx, co, rec, link)
 	}
-	o := p.update(ctx, co, rec, r, doc, link, softDeleted, inScope)
-	o.groups = groups
+	o := p.update(ctx, co, rec, src.r, src.doc, link, src.softDeleted(), src.inScope)
+	o.groups = src.groups
+	return o
+}
+
+// skipUnlinked ends the processing of an unlinked object that is not to
+// be created: out of scope (worth a record only on demand) or disabled. A
+// create whose answer was lost goes on to matching whatever the scope.
+func (p *pass) skipUnlinked(rec *LogRecord, src *sourceObject) (outcome, bool) {
+	switch {
+	case src.lostCreate:
+		return outcome{}, false
+	case !src.inScope && !p.onDemand:
+		return outcome{}, true // never provisioned, not in scope: nothing to do or log
+	case !src.inScope:
+		return skipped(rec, codeEntrySynchronizationSkip, "The object is not in scope: "+src.why), true
+	case !src.active:
+		return skipped(rec, codeEntrySynchronizationSkip, "The user is disabled in the directory; disabled users are not created"), true
+	}
+	return outcome{}, false
+}
+
+// adopt links the object to the target object matching found, then acts
+// on it as on a linked object. A create whose answer was lost went
+// through after all: its record is written with the link.
+func (p *pass) adopt(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject, matched resource.Document) outcome {
+	j := p.j
+	tid, _ := matched.String("id")
+	if o, dup := p.linkedElsewhere(ctx, co, rec, tid); dup {
+		return o
+	}
+	link := &store.Link{AppID: j.app.ID, SourceType: co.SourceType, SourceID: src.r.ID, TargetID: tid}
+	rec.Target.ID = tid
+	exp := &exportedRecord{Values: co.observed(matched)}
+	if co.members {
+		exp.Members = memberIDsOf(matched)
+	}
+	var created *LogRecord
+	if src.lostCreate {
+		created = p.lostCreateRecord(co, rec, tid)
+	}
+	if err := j.putLink(ctx, link, exp, created); err != nil {
+		return failed(rec, "matching", "InternalError", err.Error())
+	}
+	p.markReconciled(objectKey{co.SourceType, src.r.ID})
+	o := p.update(ctx, co, rec, src.r, src.doc, link, src.softDeleted(), src.inScope)
+	o.linked, o.groups = true, src.groups
+	if src.lostCreate && o.record == nil {
+		o.count = func(c *Counts) { c.Created++ }
+	}
+	return o
+}
+
+// lostCreateRecord is the record of a create whose answer was lost, and
+// which matching found as target object tid.
+func (p *pass) lostCreateRecord(co *compiledObject, rec *LogRecord, tid string) *LogRecord {
+	created := p.followRecord(rec)
+	created.Action, created.Status, created.Reason = ActionCreate, StatusSuccess, reasonNew
+	created.step("Create", "export", StatusSuccess, fmt.Sprintf(
+		"Created %s %s in the target; the answer was lost when the cycle was interrupted, and matching found it", strings.ToLower(co.SourceType), tid))
+	return created
+}
+
+// forgetLostCreate drops the mark of a create whose answer was lost and
+// which matching did not find: it never arrived. The object is created
+// anew only if it is still in scope and active.
+func (p *pass) forgetLostCreate(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject) (outcome, bool) {
+	if !src.lostCreate {
+		return outcome{}, false
+	}
+	if err := p.j.deleteLink(ctx, co.SourceType, src.r.ID, nil); err != nil {
+		return failed(rec, "matching", "InternalError", err.Error()), true
+	}
+	return outcome{}, src.softDeleted()
+}
+
+// createMissing creates an object the target does not have, when the
+// Create action is on.
+func (p *pass) createMissing(ctx context.Context, co *compiledObject, rec *LogRecord, src *sourceObject, want *desired) outcome {
+	if !co.Actions.Create {
+		return skipped(rec, codeEntrySynchronizationSkip, "No matching object exists in the target and the Create action is off")
+	}
+	o := p.create(ctx, co, rec, src.r, want)
+	o.groups = src.groups
 	return o
 }
 
@@ -423,7 +515,7 @@ const (
 // tid is linked to another directory object already: both have the same
 // matching value, and linking both would make them overwrite each other.
 func (p *pass) linkedElsewhere(ctx context.Context, co *compiledObject, rec *LogRecord, tid string) (outcome, bool) {
-	other, err := p.j.m.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
+	other, err := p.j.e.store.LinkByTarget(ctx, p.j.app.ID, co.SourceType, tid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return outcome{}, false
@@ -536,7 +628,7 @@ func (p *pass) create(ctx context.Context, co *compiledObject, rec *LogRecord, r
 // followRecord starts the log record of a further action on the object of
 // rec, whose record is written already.
 func (p *pass) followRecord(rec *LogRecord) *LogRecord {
-	return &LogRecord{ActivityDateTime: p.j.m.now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
+	return &LogRecord{ActivityDateTime: p.j.e.clock.Now().UTC(), CycleID: rec.CycleID, ChangeID: store.NewID(), JobID: rec.JobID,
 		Source: rec.Source, Target: rec.Target}
 }
 
@@ -549,7 +641,7 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	link *store.Link, softDeleted, inScope bool) outcome {
 	j := p.j
 	k := objectKey{co.SourceType, r.ID}
-	want, err := co.evaluate(doc, softDeleted, false, j.m.env)
+	want, err := co.evaluate(doc, softDeleted, false, j.e.env)
 	if err != nil {
 		return mappingFailed(rec, err)
 	}
@@ -710,7 +802,7 @@ func (p *pass) anchorLost(ctx context.Context, co *compiledObject, rec *LogRecor
 // deleted when the Delete action is on, and disabled otherwise.
 func (p *pass) gone(ctx context.Context, co *compiledObject, rec *LogRecord) outcome {
 	j := p.j
-	link, err := j.m.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
+	link, err := j.e.store.Link(ctx, j.app.ID, co.SourceType, rec.Source.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		if p.onDemand {
 			return skipped(rec, codeEntrySynchronizationSkip, "The object does not exist in the directory")
@@ -874,7 +966,7 @@ func (j *job) resolveRefs(ctx context.Context, refs map[string]string) (map[stri
 	out := map[string]any{}
 	var pending []string
 	for path, sid := range refs {
-		l, err := j.m.store.Link(ctx, j.app.ID, store.UserType, sid)
+		l, err := j.e.store.Link(ctx, j.app.ID, store.UserType, sid)
 		if err != nil || l.TargetID == "" {
 			pending = append(pending, sid)
 			continue
@@ -941,7 +1033,7 @@ func (p *pass) sendMembers(ctx context.Context, co *compiledObject, r *store.Res
 func (p *pass) memberChanges(ctx context.Context, r *store.Resource, exp *exportedRecord) (add, remove, want []string, err error) {
 	j := p.j
 	for _, m := range r.Members {
-		l, err := j.m.store.Link(ctx, j.app.ID, m.Type, m.ID)
+		l, err := j.e.store.Link(ctx, j.app.ID, m.Type, m.ID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && l.TargetID == "") {
 			continue // not provisioned (yet): added when it is
 		}
@@ -1003,7 +1095,7 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 	}
 	l.Exported = b
 	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
-		if err := j.m.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
+		if err := j.e.store.PutLink(context.WithoutCancel(ctx), l, logs...); err != nil {
 			return fmt.Errorf("store the link: %w", err)
 		}
 		return nil
@@ -1014,7 +1106,7 @@ func (j *job) putLink(ctx context.Context, l *store.Link, exp *exportedRecord, r
 // write it follows, as putLink writes one.
 func (j *job) deleteLink(ctx context.Context, typ, id string, rec *LogRecord) error {
 	return j.writeLink(rec, func(logs []*store.ProvisioningLog) error {
-		if err := j.m.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
+		if err := j.e.store.DeleteLink(context.WithoutCancel(ctx), j.app.ID, typ, id, logs...); err != nil {
 			return fmt.Errorf("remove the link: %w", err)
 		}
 		return nil
@@ -1052,7 +1144,7 @@ func (j *job) commitRecord(rec *LogRecord) ([]*store.ProvisioningLog, error) {
 	if rec == nil {
 		return nil, nil
 	}
-	rec.DurationMs = time.Since(rec.ActivityDateTime).Milliseconds()
+	rec.DurationMs = j.e.clock.Now().Sub(rec.ActivityDateTime).Milliseconds()
 	l, err := storedLog(j.app, rec)
 	if err != nil {
 		return nil, err

@@ -12,23 +12,12 @@ import (
 // takes, as Entra's does.
 const maxOnDemandMembers = 5
 
-// ProvisionOnDemand provisions one user, or one group and up to five of its
-// members, now, whether the job is On or Off, and returns the steps taken:
-// test connection, import, scope, match and action (Entra's five), with
-// the log record of each object. An object that fails is reported in its
-// steps, not as an error: errors are for requests that cannot be run.
-func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, req OnDemandRequest) (*OnDemandResult, error) {
-	if (req.User == "") == (req.Group == "") {
-		return nil, invalid("name one user or one group to provision")
-	}
-	if len(req.Members) > maxOnDemandMembers {
-		return nil, invalid("a provision on demand takes at most %d members of a group, not %d", maxOnDemandMembers, len(req.Members))
-	}
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
-	j, err := m.openJob(ctx, a, false)
+// provisionOnDemand provisions the objects req names in application a's
+// target now, as Service.ProvisionOnDemand describes: a pass of its own,
+// outside any cycle and without the job's lease, as it acts for an
+// administrator rather than for the job.
+func (e *Engine) provisionOnDemand(ctx context.Context, a *store.App, req OnDemandRequest) (*OnDemandResult, error) {
+	j, err := e.openJob(ctx, a, false)
 	if err != nil {
 		return nil, err
 	}
@@ -46,33 +35,9 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 	// that the steps show the real difference.
 	p.reconcile = true
 	p.configVersion = j.version
-	var primary objectKey
-	var keys []objectKey
-	if req.User != "" {
-		r, err := m.principal(ctx, tenantID, Principal{Type: store.UserType, Name: req.User})
-		if err != nil {
-			return nil, err
-		}
-		primary = objectKey{store.UserType, r.ID}
-		keys = append(keys, primary)
-	} else {
-		if j.cfg.object(store.GroupType) == nil {
-			return nil, invalid("the application does not provision groups")
-		}
-		g, err := m.principal(ctx, tenantID, Principal{Type: store.GroupType, Name: req.Group})
-		if err != nil {
-			return nil, err
-		}
-		g, err = m.store.Get(ctx, tenantID, store.GroupType, g.ID, store.ReadOptions{Members: true})
-		if err != nil {
-			return nil, err
-		}
-		primary = objectKey{store.GroupType, g.ID}
-		members, err := m.onDemandMembers(ctx, tenantID, g, req.Members)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(members, primary)
+	primary, keys, err := e.onDemandKeys(ctx, j, req)
+	if err != nil {
+		return nil, err
 	}
 	var primaryRecord *LogRecord
 	for _, k := range keys {
@@ -95,7 +60,7 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 			}
 		}
 	}
-	if err := m.writeLogs(ctx, a, p.records); err != nil {
+	if err := e.writeLogs(ctx, a, p.records); err != nil {
 		return nil, err
 	}
 	for i := range res.Records {
@@ -107,10 +72,41 @@ func (m *Manager) ProvisionOnDemand(ctx context.Context, tenantID, app string, r
 	return res, nil
 }
 
+// onDemandKeys returns the objects a provision on demand takes, the one
+// req names (primary) last: a user, or a group after its members.
+func (e *Engine) onDemandKeys(ctx context.Context, j *job, req OnDemandRequest) (primary objectKey, keys []objectKey, err error) {
+	tenantID := j.app.TenantID
+	if req.User != "" {
+		r, err := findPrincipal(ctx, e.store, tenantID, Principal{Type: store.UserType, Name: req.User})
+		if err != nil {
+			return objectKey{}, nil, err
+		}
+		primary = objectKey{store.UserType, r.ID}
+		return primary, []objectKey{primary}, nil
+	}
+	if j.cfg.object(store.GroupType) == nil {
+		return objectKey{}, nil, invalid("the application does not provision groups")
+	}
+	g, err := findPrincipal(ctx, e.store, tenantID, Principal{Type: store.GroupType, Name: req.Group})
+	if err != nil {
+		return objectKey{}, nil, err
+	}
+	g, err = e.store.Get(ctx, tenantID, store.GroupType, g.ID, store.ReadOptions{Members: true})
+	if err != nil {
+		return objectKey{}, nil, err
+	}
+	members, err := e.onDemandMembers(ctx, tenantID, g, req.Members)
+	if err != nil {
+		return objectKey{}, nil, err
+	}
+	primary = objectKey{store.GroupType, g.ID}
+	return primary, append(members, primary), nil
+}
+
 // onDemandMembers picks the group members a provision on demand takes:
 // those named (userName or id, each a member of the group), or the first
 // five.
-func (m *Manager) onDemandMembers(ctx context.Context, tenantID string, g *store.Resource, names []string) ([]objectKey, error) {
+func (e *Engine) onDemandMembers(ctx context.Context, tenantID string, g *store.Resource, names []string) ([]objectKey, error) {
 	members := map[string]bool{}
 	var users []string
 	for _, mb := range g.Members {
@@ -127,7 +123,7 @@ func (m *Manager) onDemandMembers(ctx context.Context, tenantID string, g *store
 		return out, nil
 	}
 	for _, n := range names {
-		r, err := m.principal(ctx, tenantID, Principal{Type: store.UserType, Name: n})
+		r, err := findPrincipal(ctx, e.store, tenantID, Principal{Type: store.UserType, Name: n})
 		if err != nil {
 			return nil, err
 		}

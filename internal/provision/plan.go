@@ -23,39 +23,13 @@ import (
 // errDryRun is the gate's answer to a write during a plan.
 var errDryRun = fmt.Errorf("a plan sends no writes")
 
-// Plan returns what a full cycle would do now on the saved configuration.
-func (m *Manager) Plan(ctx context.Context, tenantID, app string) (*Plan, error) {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
-	ctl, err := decodeControl(a.Control)
-	if err != nil {
-		return nil, err
-	}
-	return m.plan(ctx, a, ctl.ConfigVersion, false)
-}
-
-// PlanChange returns what a full cycle would do with ch applied, saving
-// nothing: the change is checked as UpdateApp checks it.
-func (m *Manager) PlanChange(ctx context.Context, tenantID, app string, ch AppChange) (*Plan, error) {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
-	changed := *a
-	if err := m.applyChange(&changed, ch); err != nil {
-		return nil, err
-	}
-	return m.plan(ctx, &changed, 0, true)
-}
-
-// plan runs a full cycle of a dry: version is the configuration version it
-// plans (0 for an unsaved change, whose client is made for it alone).
-func (m *Manager) plan(ctx context.Context, a *store.App, version int64, unsaved bool) (*Plan, error) {
+// plan runs a full cycle of application a dry: version is the
+// configuration version it plans (0 for an unsaved change, whose client is
+// made for it alone).
+func (e *Engine) plan(ctx context.Context, a *store.App, version int64, unsaved bool) (*Plan, error) {
 	// An unsaved configuration gets a client of its own: the cached one
 	// is the saved configuration's.
-	j, err := m.openJob(ctx, a, unsaved)
+	j, err := e.openJob(ctx, a, unsaved)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +63,7 @@ func (m *Manager) plan(ctx context.Context, a *store.App, version int64, unsaved
 		}
 		plan.Limit = limit
 		j.stateMu.Lock()
-		plan.Recent = j.recentDeprovisionsLocked(m.now().UTC())
+		plan.Recent = j.recentDeprovisionsLocked(e.clock.Now().UTC())
 		j.stateMu.Unlock()
 		plan.Staged = len(held)+plan.Recent > limit
 	}

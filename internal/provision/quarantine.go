@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -80,7 +79,7 @@ func (j *job) quarantineLocked(reason, detail, request, response string, now tim
 	j.state.QuarantineVersion = j.version
 	if changed {
 		// Once when it begins, once more when its reason changes.
-		j.m.notify(j.app, Notice{Type: NoticeQuarantine, Subject: fmt.Sprintf("%s is quarantined: %s", j.app.Name, reason),
+		j.e.notify(j.app, Notice{Type: NoticeQuarantine, Subject: fmt.Sprintf("%s is quarantined: %s", j.app.Name, reason),
 			Text: quarantineText(j.app.Name, q), Data: *q})
 	}
 }
@@ -105,7 +104,7 @@ func (j *job) quarantineNow(rec *LogRecord) {
 		return
 	}
 	j.stateMu.Lock()
-	j.quarantineLocked(reasonQuarantineException, rec.Error.Reason, rec.Error.Request, rec.Error.Code, j.m.now().UTC())
+	j.quarantineLocked(reasonQuarantineException, rec.Error.Reason, rec.Error.Request, rec.Error.Code, j.e.clock.Now().UTC())
 	j.stateMu.Unlock()
 	j.log.Warn("job quarantined", "app", j.app.Name, "reason", reasonQuarantineException, "code", rec.Error.Code)
 	j.stop(errQuarantined)
@@ -138,7 +137,7 @@ func (j *job) judgeFailures(c Counts) {
 		maxFailures = defaultMaxFailures
 	}
 	attempted := c.Created + c.Updated + c.Disabled + c.Deleted + c.Failed
-	now := j.m.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	defer j.stateMu.Unlock()
 	switch {
@@ -182,7 +181,7 @@ func (j *job) leaveQuarantine() {
 // with kind ""), make an attempt (waiting, with kindRetry), or whatever
 // else is due (not waiting: not quarantined, or released by an
 // administrator).
-func (m *Manager) quarantineDue(s *jobState, ctl control) (kind string, waiting bool) {
+func (e *Engine) quarantineDue(s *jobState, ctl control) (kind string, waiting bool) {
 	q := s.Quarantine
 	if q == nil {
 		return "", false
@@ -190,7 +189,7 @@ func (m *Manager) quarantineDue(s *jobState, ctl control) (kind string, waiting 
 	if s.QuarantineVersion != ctl.ConfigVersion || (ctl.Release > s.ReleaseDone && q.Reason != reasonTooManyDeletes) {
 		return "", false // ended: the next cycle clears it
 	}
-	if q.Reason == reasonTooManyDeletes || m.now().Before(q.NextAttempt) {
+	if q.Reason == reasonTooManyDeletes || e.clock.Now().Before(q.NextAttempt) {
 		return "", true
 	}
 	return kindRetry, true
@@ -202,10 +201,10 @@ func (j *job) disableAfterQuarantine(ctx context.Context) bool {
 	j.stateMu.Lock()
 	q := j.state.Quarantine
 	j.stateMu.Unlock()
-	if q == nil || q.Reason == reasonTooManyDeletes || j.m.now().Sub(q.SeriesBegan) < quarantineLimit {
+	if q == nil || q.Reason == reasonTooManyDeletes || j.e.clock.Now().Sub(q.SeriesBegan) < quarantineLimit {
 		return false
 	}
-	if _, err := j.m.store.UpdateApp(context.WithoutCancel(ctx), j.app.TenantID, j.app.ID, 0, func(a *store.App) error {
+	if _, err := j.e.store.UpdateApp(context.WithoutCancel(ctx), j.app.TenantID, j.app.ID, 0, func(a *store.App) error {
 		a.Enabled = false
 		return nil
 	}); err != nil {
@@ -214,9 +213,4 @@ func (j *job) disableAfterQuarantine(ctx context.Context) bool {
 	}
 	j.log.Warn("job turned Off after 28 days in quarantine", "app", j.app.Name, "reason", q.Reason)
 	return true
-}
-
-// conflict is a 409 for a request the application's state does not allow.
-func conflict(format string, args ...any) *scim.Error {
-	return scim.Errorf(409, "", format, args...)
 }

@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ferryid/ferry/internal/scim"
 	"time"
 
+	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/store"
 )
 
 // Wake makes the scheduler look for due jobs now rather than at its next
 // poll.
-func (m *Manager) Wake() {
+func (e *Engine) Wake() {
 	select {
-	case m.wake <- struct{}{}:
+	case e.wake <- struct{}{}:
 	default:
 	}
 }
@@ -27,19 +27,19 @@ func (m *Manager) Wake() {
 // one process at a time: a process runs a job only while it holds the
 // job's lease in the database, so replicas sharing a database share the
 // work. Run returns once the cycles it started have stopped.
-func (m *Manager) Run(ctx context.Context) {
-	poll := m.pollInterval()
+func (e *Engine) Run(ctx context.Context) {
+	poll := e.pollInterval()
 	done := make(chan struct{})
 	active := 0
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	var lastPrune time.Time
 	for {
-		if m.now().Sub(lastPrune) >= time.Hour {
-			lastPrune = m.now()
-			m.pruneLogs(ctx)
+		if e.clock.Now().Sub(lastPrune) >= time.Hour {
+			lastPrune = e.clock.Now()
+			e.pruneLogs(ctx)
 		}
-		started := m.schedule(ctx, done)
+		started := e.schedule(ctx, done)
 		active += started
 		select {
 		case <-ctx.Done():
@@ -50,32 +50,32 @@ func (m *Manager) Run(ctx context.Context) {
 		case <-done:
 			active--
 		case <-t.C:
-		case <-m.wake:
+		case <-e.wake:
 		}
 	}
 }
 
 // schedule starts the due jobs that are not running here, and returns how
 // many it started.
-func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
-	apps, err := m.store.Apps(ctx, "")
+func (e *Engine) schedule(ctx context.Context, done chan<- struct{}) int {
+	apps, err := e.store.Apps(ctx, "")
 	if err != nil {
 		if ctx.Err() == nil {
-			m.schedulerFailing(err)
+			e.schedulerFailing(err)
 		}
 		return 0
 	}
 	started, failing := 0, error(nil)
 	defer func() {
 		if ctx.Err() == nil {
-			m.schedulerFailing(failing)
+			e.schedulerFailing(failing)
 		}
 	}()
 	for _, a := range apps {
-		if !a.Enabled || m.isRunning(a.ID) {
+		if !a.Enabled || e.isRunning(a.ID) {
 			continue
 		}
-		kind, err := m.due(ctx, a)
+		kind, err := e.due(ctx, a)
 		if err != nil {
 			failing = fmt.Errorf("check the job of %s: %w", a.Name, err)
 			continue
@@ -83,8 +83,8 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 		if kind == "" {
 			continue
 		}
-		claimedAt := m.now()
-		lease, ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, m.leaseTTL())
+		claimedAt := e.clock.Now()
+		lease, ok, err := e.store.ClaimJob(ctx, a.ID, e.owner, e.leaseTTL())
 		if err != nil || !ok {
 			continue
 		}
@@ -92,17 +92,17 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 		// turned Off, or the configuration changed, since. The job runs on
 		// the application as it is now, and not at all when Off.
 		id := a.ID
-		if a, err = m.store.App(ctx, a.TenantID, id); err != nil || !a.Enabled {
-			m.store.ReleaseJob(context.WithoutCancel(ctx), id, m.owner)
+		if a, err = e.store.App(ctx, a.TenantID, id); err != nil || !a.Enabled {
+			e.store.ReleaseJob(context.WithoutCancel(ctx), id, e.owner)
 			continue
 		}
-		m.setRunning(a.ID, true)
+		e.setRunning(a.ID, true)
 		started++
 		go func() {
 			defer func() { done <- struct{}{} }()
-			defer m.setRunning(a.ID, false)
-			if err := m.runJob(ctx, a, kind, lease, claimedAt); err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
-				m.log.Error("cycle failed", "app", a.Name, "err", err)
+			defer e.setRunning(a.ID, false)
+			if err := e.runJob(ctx, a, kind, lease, claimedAt); err != nil && ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
+				e.log.Error("cycle failed", "app", a.Name, "err", err)
 			}
 		}()
 	}
@@ -112,32 +112,32 @@ func (m *Manager) schedule(ctx context.Context, done chan<- struct{}) int {
 // schedulerFailing logs the scheduler's failures to read the database
 // once when they start and once when they end, not at every poll: while
 // the database is away, every poll fails.
-func (m *Manager) schedulerFailing(err error) {
-	m.runMu.Lock()
-	was := m.scheduleFailing
-	m.scheduleFailing = err != nil
-	m.runMu.Unlock()
+func (e *Engine) schedulerFailing(err error) {
+	e.runMu.Lock()
+	was := e.scheduleFailing
+	e.scheduleFailing = err != nil
+	e.runMu.Unlock()
 	switch {
 	case err != nil && !was:
-		m.log.Error("the scheduler cannot read the database; jobs wait until it can", "err", err)
+		e.log.Error("the scheduler cannot read the database; jobs wait until it can", "err", err)
 	case err == nil && was:
-		m.log.Info("the scheduler reads the database again")
+		e.log.Info("the scheduler reads the database again")
 	}
 }
 
-func (m *Manager) isRunning(id string) bool {
-	m.runMu.Lock()
-	defer m.runMu.Unlock()
-	return m.running[id]
+func (e *Engine) isRunning(id string) bool {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	return e.running[id]
 }
 
-func (m *Manager) setRunning(id string, on bool) {
-	m.runMu.Lock()
-	defer m.runMu.Unlock()
+func (e *Engine) setRunning(id string, on bool) {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
 	if on {
-		m.running[id] = true
+		e.running[id] = true
 	} else {
-		delete(m.running, id)
+		delete(e.running, id)
 	}
 }
 
@@ -151,8 +151,8 @@ const (
 
 // due says which cycle an application's job needs now: kindFull,
 // kindRetry, kindIncremental or "".
-func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
-	js, s, err := m.loadState(ctx, a.ID)
+func (e *Engine) due(ctx context.Context, a *store.App) (string, error) {
+	js, s, err := e.loadState(ctx, a.ID)
 	if err != nil {
 		return "", err
 	}
@@ -167,29 +167,29 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 	if s.Staged != nil && (ctl.AllowDeletes == s.Staged.ID || ctl.RejectDeletes == s.Staged.ID) {
 		return kindStaged, nil
 	}
-	if attempt, waiting := m.quarantineDue(s, ctl); waiting {
+	if attempt, waiting := e.quarantineDue(s, ctl); waiting {
 		return attempt, nil
 	}
-	if s.fullDue(ctl) || m.now().Sub(s.LastFull) >= fullInterval(cfg) {
+	if s.fullDue(ctl) || e.clock.Now().Sub(s.LastFull) >= fullInterval(cfg) {
 		return kindFull, nil
 	}
 	if ctl.Retry > s.RetryDone {
 		return kindRetry, nil
 	}
-	cs, err := m.store.Changes(ctx, a.TenantID, js.Watermark, 1)
+	cs, err := e.store.Changes(ctx, a.TenantID, js.Watermark, 1)
 	if err != nil {
 		return "", err
 	}
 	if len(cs) > 0 {
 		return kindIncremental, nil
 	}
-	es, err := m.store.Escrows(ctx, a.ID, store.EscrowQuery{Due: m.now(), Limit: 1})
+	es, err := e.store.Escrows(ctx, a.ID, store.EscrowQuery{Due: e.clock.Now(), Limit: 1})
 	if err != nil {
 		return "", err
 	}
 	// Objects in escrow due for a try, or a cycle its process left
 	// running: an incremental cycle retries the ones and closes the other.
-	if len(es) > 0 || (s.Current != nil && m.now().Sub(s.Heartbeat) > staleAfter) {
+	if len(es) > 0 || (s.Current != nil && e.clock.Now().Sub(s.Heartbeat) > staleAfter) {
 		return kindIncremental, nil
 	}
 	if s.Quarantine != nil {
@@ -205,13 +205,13 @@ func (m *Manager) due(ctx context.Context, a *store.App) (string, error) {
 // watches the application: Off or a lost lease stops the cycle at once
 // (nothing more is sent; requests already sent finish), a newer
 // configuration ends it at its next page.
-func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease store.Lease, claimedAt time.Time) error {
+func (e *Engine) runJob(ctx context.Context, a *store.App, kind string, lease store.Lease, claimedAt time.Time) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	defer m.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, m.owner)
-	m.setInterrupt(a.ID, cancel)
-	defer m.setInterrupt(a.ID, nil)
-	f := newFence(m.now, m.leaseTTL(), lease, claimedAt, cancel)
+	defer e.store.ReleaseJob(context.WithoutCancel(ctx), a.ID, e.owner)
+	e.setInterrupt(a.ID, cancel)
+	defer e.setInterrupt(a.ID, nil)
+	f := newFence(e.clock.Now, e.leaseTTL(), lease, claimedAt, cancel)
 	// The store checks the lease too, in the transaction of every write of
 	// the cycle's links, logs and escrows: a pause between the fence's
 	// check and a write cannot let the write through after a takeover.
@@ -219,7 +219,7 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 	// Every request of the cycle to the target passes the fence right
 	// before it is sent.
 	ctx = scimclient.WithGate(ctx, func(string) error { return f.check() })
-	j, err := m.openJob(ctx, a, false)
+	j, err := e.openJob(ctx, a, false)
 	if err != nil {
 		return err
 	}
@@ -250,10 +250,14 @@ func (m *Manager) runJob(ctx context.Context, a *store.App, kind string, lease s
 // lease is lost, marks it superseded when a newer configuration is saved,
 // renews the lease and saves the progress.
 func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
-	renewal := renewEvery(j.m.leaseTTL())
-	t := time.NewTicker(min(j.m.pollInterval(), renewal))
+	renewal := renewEvery(j.e.leaseTTL())
+	t := time.NewTicker(min(j.e.pollInterval(), renewal))
 	defer t.Stop()
-	renewed, saved := time.Now(), time.Now()
+	// Intervals on the engine's clock, whose readings are monotonic when
+	// it is the real one: a jump of the wall clock neither delays a
+	// renewal nor makes one early.
+	clock := j.e.clock
+	renewed, saved := clock.Now(), clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -263,7 +267,7 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 		if j.fence.check() != nil {
 			return // the fence stopped the job
 		}
-		a, err := j.m.store.App(ctx, j.app.TenantID, j.app.ID)
+		a, err := j.e.store.App(ctx, j.app.TenantID, j.app.ID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			stop(errStopped)
@@ -278,9 +282,9 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 				j.superseded.Store(true)
 			}
 		}
-		if time.Since(renewed) >= renewal {
-			claimedAt := j.m.now()
-			lease, held, err := j.m.store.ClaimJob(ctx, j.app.ID, j.m.owner, j.m.leaseTTL())
+		if clock.Now().Sub(renewed) >= renewal {
+			claimedAt := clock.Now()
+			lease, held, err := j.e.store.ClaimJob(ctx, j.app.ID, j.e.owner, j.e.leaseTTL())
 			if err == nil {
 				// A renewal that fails (the database is slow or away)
 				// leaves the fence where it was: it stops the job in time.
@@ -288,49 +292,49 @@ func (j *job) supervise(ctx context.Context, stop context.CancelCauseFunc) {
 				if j.fence.check() != nil {
 					return
 				}
-				renewed = time.Now()
+				renewed = clock.Now()
 			}
 		}
-		if time.Since(saved) >= progressEvery {
+		if clock.Now().Sub(saved) >= progressEvery {
 			if err := j.saveState(ctx); err != nil && ctx.Err() == nil {
 				j.log.Warn("save the job's progress", "app", j.app.Name, "err", err)
 			}
-			saved = time.Now()
+			saved = clock.Now()
 		}
 	}
 }
 
-func (m *Manager) leaseTTL() time.Duration {
-	if m.opts.LeaseTTL > 0 {
-		return m.opts.LeaseTTL
+func (e *Engine) leaseTTL() time.Duration {
+	if e.opts.LeaseTTL > 0 {
+		return e.opts.LeaseTTL
 	}
 	return DefaultLeaseTTL
 }
 
-func (m *Manager) pollInterval() time.Duration {
-	if m.opts.PollInterval > 0 {
-		return m.opts.PollInterval
+func (e *Engine) pollInterval() time.Duration {
+	if e.opts.PollInterval > 0 {
+		return e.opts.PollInterval
 	}
 	return 500 * time.Millisecond
 }
 
 // setInterrupt registers the cancel function of the job of an
 // application running in this process, or removes it.
-func (m *Manager) setInterrupt(appID string, cancel context.CancelCauseFunc) {
-	m.runMu.Lock()
-	defer m.runMu.Unlock()
+func (e *Engine) setInterrupt(appID string, cancel context.CancelCauseFunc) {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
 	if cancel == nil {
-		delete(m.interrupts, appID)
+		delete(e.interrupts, appID)
 		return
 	}
-	m.interrupts[appID] = cancel
+	e.interrupts[appID] = cancel
 }
 
 // interrupt stops the job of an application if it runs in this process.
-func (m *Manager) interrupt(appID string, cause error) {
-	m.runMu.Lock()
-	cancel := m.interrupts[appID]
-	m.runMu.Unlock()
+func (e *Engine) interrupt(appID string, cause error) {
+	e.runMu.Lock()
+	cancel := e.interrupts[appID]
+	e.runMu.Unlock()
 	if cancel != nil {
 		cancel(cause)
 	}
@@ -339,7 +343,7 @@ func (m *Manager) interrupt(appID string, cause error) {
 // openJob loads what a cycle of an application needs; with freshClient,
 // a SCIM client made for it alone rather than the application's cached
 // one.
-func (m *Manager) openJob(ctx context.Context, a *store.App, freshClient bool) (*job, error) {
+func (e *Engine) openJob(ctx context.Context, a *store.App, freshClient bool) (*job, error) {
 	cfg, err := decodeConfig(a.Config)
 	if err != nil {
 		return nil, err
@@ -348,64 +352,58 @@ func (m *Manager) openJob(ctx context.Context, a *store.App, freshClient bool) (
 	if err != nil {
 		return nil, err
 	}
-	c, err := compile(cfg, m.catalog)
+	c, err := compile(cfg, e.catalog)
 	if err != nil {
 		return nil, err
 	}
-	client, err := m.client(a, cfg)
+	client, err := e.client(a, cfg)
 	if freshClient {
-		client, err = m.newClient(a, cfg)
+		client, err = e.newClient(a, cfg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	js, s, err := m.loadState(ctx, a.ID)
+	js, s, err := e.loadState(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &job{m: m, app: a, cfg: c, client: client, log: m.log, state: s, stored: js,
+	return &job{e: e, app: a, cfg: c, client: client, log: e.log, state: s, stored: js,
 		version: ctl.ConfigVersion, control: ctl}, nil
 }
 
-// RunCycle runs one cycle of an application's job now, in the calling
-// goroutine: a full cycle when full is set (or when the job needs one),
-// an incremental one otherwise. It fails with 409 when the job is running
-// elsewhere. It returns the cycle's status.
-func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool) (*CycleStatus, error) {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return nil, err
-	}
+// runCycle runs one cycle of application a's job now, in the calling
+// goroutine, as Service.RunCycle describes.
+func (e *Engine) runCycle(ctx context.Context, a *store.App, full bool) (*CycleStatus, error) {
 	kind := kindIncremental
-	if due, err := m.due(ctx, a); err != nil {
+	if due, err := e.due(ctx, a); err != nil {
 		return nil, err
 	} else if full || due == kindFull {
 		kind = kindFull
 	} else if due == kindRetry || due == kindStaged {
 		kind = due
 	}
-	m.runMu.Lock()
-	busy := m.running[a.ID]
+	e.runMu.Lock()
+	busy := e.running[a.ID]
 	if !busy {
-		m.running[a.ID] = true
+		e.running[a.ID] = true
 	}
-	m.runMu.Unlock()
+	e.runMu.Unlock()
 	if busy {
 		return nil, scim.Errorf(409, "", "a cycle of %s is running", a.Name)
 	}
-	defer m.setRunning(a.ID, false)
-	claimedAt := m.now()
-	lease, ok, err := m.store.ClaimJob(ctx, a.ID, m.owner, m.leaseTTL())
+	defer e.setRunning(a.ID, false)
+	claimedAt := e.clock.Now()
+	lease, ok, err := e.store.ClaimJob(ctx, a.ID, e.owner, e.leaseTTL())
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, scim.Errorf(409, "", "a cycle of %s is running in another process", a.Name)
 	}
-	if err := m.runJob(ctx, a, kind, lease, claimedAt); err != nil {
+	if err := e.runJob(ctx, a, kind, lease, claimedAt); err != nil {
 		return nil, err
 	}
-	_, s, err := m.loadState(ctx, a.ID)
+	_, s, err := e.loadState(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -413,16 +411,16 @@ func (m *Manager) RunCycle(ctx context.Context, tenantID, app string, full bool)
 }
 
 // pruneLogs deletes the provisioning logs older than the retention.
-func (m *Manager) pruneLogs(ctx context.Context) {
-	keep := m.opts.LogRetention
+func (e *Engine) pruneLogs(ctx context.Context) {
+	keep := e.opts.LogRetention
 	if keep <= 0 {
 		keep = 30 * 24 * time.Hour
 	}
-	n, err := m.store.PruneLogs(ctx, m.now().Add(-keep))
+	n, err := e.store.PruneLogs(ctx, e.clock.Now().Add(-keep))
 	switch {
 	case err != nil && ctx.Err() == nil:
-		m.log.Error("prune provisioning logs", "err", err)
+		e.log.Error("prune provisioning logs", "err", err)
 	case n > 0:
-		m.log.Info("pruned provisioning logs", "records", n, "olderThan", keep)
+		e.log.Info("pruned provisioning logs", "records", n, "olderThan", keep)
 	}
 }

@@ -126,7 +126,7 @@ func TestEgressGuard(t *testing.T) {
 
 	// The same application, from an engine the operator allowed loopback:
 	// the request goes out.
-	m := NewManager(d.st, schema.Builtin(), d.sealer, slog.New(slog.DiscardHandler), Options{Egress: allowLoopback(t)})
+	m := NewService(NewEngine(d.st, schema.Builtin(), d.sealer, slog.New(slog.DiscardHandler), Options{Egress: allowLoopback(t)}))
 	if res, err := m.TestConnection(ctx, d.tenant, "loopback"); err != nil || !res.Success {
 		t.Fatalf("Test Connection with loopback allowed: %+v, %v", res, err)
 	}

@@ -139,7 +139,7 @@ func (j *job) deletionLimit(ctx context.Context) (int, error) {
 	if t.Percent > 0 {
 		linked := 0
 		for _, co := range j.cfg.objects {
-			c, err := j.m.store.CountLinks(ctx, j.app.TenantID, j.app.ID, co.SourceType)
+			c, err := j.e.store.CountLinks(ctx, j.app.TenantID, j.app.ID, co.SourceType)
 			if err != nil {
 				return 0, err
 			}
@@ -172,7 +172,7 @@ func (j *job) settleDeprovisioning(ctx context.Context, p *pass) error {
 	if len(held) == 0 {
 		return nil
 	}
-	now := j.m.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	recent := j.recentDeprovisionsLocked(now)
 	j.stateMu.Unlock()
@@ -219,7 +219,7 @@ func (j *job) deprovision(ctx context.Context, p *pass, held []heldAction) error
 	p.mu.Lock()
 	sent := p.counts.Disabled + p.counts.Deleted - before
 	p.mu.Unlock()
-	now := j.m.now().UTC()
+	now := j.e.clock.Now().UTC()
 	j.stateMu.Lock()
 	for range sent {
 		j.state.Deprovisioned = append(j.state.Deprovisioned, now)
@@ -256,7 +256,7 @@ func (j *job) stage(ctx context.Context, p *pass, held []heldAction, limit, rece
 	j.stateMu.Unlock()
 	j.log.Warn("disables and deletes held by the accidental-deletion threshold", "app", j.app.Name,
 		"disables", disables, "deletes", deletes, "recent", recent, "limit", limit)
-	j.m.notify(j.app, Notice{Type: NoticeDeletesStaged, Subject: fmt.Sprintf("%s: %d disables and deletes held", j.app.Name, disables+deletes),
+	j.e.notify(j.app, Notice{Type: NoticeDeletesStaged, Subject: fmt.Sprintf("%s: %d disables and deletes held", j.app.Name, disables+deletes),
 		Text: detail + "\n\n" + action + "\n\n" + set.sampleText(10), Data: set.view()})
 	return j.flush(ctx, p)
 }
@@ -303,7 +303,7 @@ func (j *job) runStaged(ctx context.Context) error {
 	if allow {
 		total = len(set.Items)
 	}
-	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kindStaged, ConfigVersion: j.version, Started: j.m.now().UTC(), Total: total})
+	p, err := j.beginCycle(ctx, CycleStatus{ID: store.NewID(), Kind: kindStaged, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total})
 	if err != nil {
 		return err
 	}
@@ -320,49 +320,4 @@ func (j *job) runStaged(ctx context.Context) error {
 		j.log.Info("staged disables and deletes decided", "app", j.app.Name, "allowed", allow)
 	}
 	return j.endCycle(ctx, p, err)
-}
-
-// AllowDeletes sends exactly the disables and deletes the threshold staged
-// (not those that arose since), and leaves the quarantine they caused.
-func (m *Manager) AllowDeletes(ctx context.Context, tenantID, app string) error {
-	return m.decideStaged(ctx, tenantID, app, true)
-}
-
-// RejectDeletes drops the staged disables and deletes: the objects stay as
-// they are in the target, and the job leaves quarantine. The next cycle
-// holds again whatever the configuration then still disables or deletes.
-func (m *Manager) RejectDeletes(ctx context.Context, tenantID, app string) error {
-	return m.decideStaged(ctx, tenantID, app, false)
-}
-
-func (m *Manager) decideStaged(ctx context.Context, tenantID, app string, allow bool) error {
-	a, err := m.store.AppByName(ctx, tenantID, app)
-	if err != nil {
-		return err
-	}
-	_, s, err := m.loadState(ctx, a.ID)
-	if err != nil {
-		return err
-	}
-	if s.Staged == nil {
-		return conflict("%s holds no staged disables or deletes", a.Name)
-	}
-	id := s.Staged.ID
-	if _, err := m.changeControl(ctx, tenantID, a.ID, func(c *control, _ *store.App) error {
-		if allow {
-			c.AllowDeletes = id
-		} else {
-			c.RejectDeletes = id
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	action := auditRejectDeletes
-	if allow {
-		action = auditAllowDeletes
-	}
-	m.audit(ctx, a, action, stagedDetails(s.Staged))
-	m.Wake()
-	return nil
 }

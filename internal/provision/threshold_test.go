@@ -183,7 +183,7 @@ func TestDeletesAddUpOverTheWindow(t *testing.T) {
 }
 
 // TestQuarantineBacksOff: too many failures in a cycle quarantine the
-// job; on the Manager's clock it tries again 6 h after, then 12 h after
+// job; on the Engine's clock it tries again 6 h after, then 12 h after
 // the quarantine began; a passing Test Connection lets it try at once,
 // and an attempt that passes ends the quarantine. After 28 days the job
 // is turned Off.
@@ -192,7 +192,7 @@ func TestQuarantineBacksOff(t *testing.T) {
 	clock := newTestClock(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	now := clock.Now
 	advance := clock.Advance
-	d := newDirectoryWith(t, func(o *Options) { o.Now = now })
+	d := newDirectoryWith(t, func(o *Options) { o.Clock = clock })
 	base := newTarget(t)
 	d.seedUsers(t, 60, "Engineer")
 	var broken atomic.Bool

@@ -159,11 +159,16 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-type realClock struct{}
+// RealClock is the system's clock. Its Now is time.Now, whose readings
+// carry the monotonic clock: the time between two of them is the time that
+// passed, whatever is done to the wall clock in between.
+type RealClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+// Now returns the current time.
+func (RealClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, returning ctx.Err() then.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -255,7 +260,7 @@ func New(cfg Config) (*Client, error) {
 		c.maxBody = DefaultMaxResponseBytes
 	}
 	if c.clock == nil {
-		c.clock = realClock{}
+		c.clock = RealClock{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

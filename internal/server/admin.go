@@ -18,7 +18,7 @@ import (
 )
 
 // Admin is the provisioning engine as the admin API (/api/v1) drives it;
-// *provision.Manager implements it. Every call is made for the tenant of
+// *provision.Service implements it. Every call is made for the tenant of
 // the request's admin token.
 //
 // Errors that are the caller's mistake are *scim.Error values with a 4xx

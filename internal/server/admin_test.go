@@ -1029,8 +1029,8 @@ func TestAdminSegments(t *testing.T) {
 	}
 }
 
-// The engine's Manager is what ferry serve plugs in.
-var _ Admin = (*provision.Manager)(nil)
+// The engine's Service is what ferry serve plugs in.
+var _ Admin = (*provision.Service)(nil)
 
 // TestAdminJobQueries checks the query parameters of the job routes: the
 // flags start and restart take, failures' limit, and that every other
@@ -1108,11 +1108,11 @@ func newEngineTarget(t *testing.T) *ferrytest.Target {
 
 // newEngineAdminServer is a real Ferry server whose admin API runs the
 // real engine on the server's database (see ferrytest.Engine).
-func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Manager) {
+func newEngineAdminServer(t *testing.T) (*adminServer, *provision.Service) {
 	t.Helper()
-	var m *provision.Manager
+	var m *provision.Service
 	as := startAdminServer(t, func(st store.Store, catalog *schema.Catalog) Admin {
-		m = ferrytest.Engine(t, st.(provision.Store), catalog)
+		m = ferrytest.Engine(t, st, catalog)
 		return m
 	})
 	return as, m

@@ -1,4 +1,7 @@
-package provision
+// Package seal encrypts secrets for storage with AES-256-GCM, each bound
+// to what holds it, so that a database alone never reveals them; and loads
+// the key, from the environment or a key file it creates once.
+package seal
 
 import (
 	"crypto/aes"
@@ -15,14 +18,13 @@ import (
 // KeySize is the length of the secret key: AES-256.
 const KeySize = 32
 
-// Sealer encrypts application secrets (a target's Secret Token) for
-// storage with AES-256-GCM, so that the database alone never reveals them.
+// Sealer encrypts secrets for storage with AES-256-GCM.
 type Sealer struct {
 	aead cipher.AEAD
 }
 
-// NewSealer returns a Sealer with a KeySize-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
+// New returns a Sealer with a KeySize-byte key.
+func New(key []byte) (*Sealer, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("the secret key must be %d bytes, not %d", KeySize, len(key))
 	}
@@ -38,10 +40,13 @@ func NewSealer(key []byte) (*Sealer, error) {
 }
 
 // sealVersion prefixes sealed secrets, so that another scheme can follow.
+// A sealed secret is this byte, the GCM nonce, then the ciphertext with
+// its tag: databases hold it in this form, so it never changes.
 const sealVersion = 1
 
-// Seal encrypts plaintext, bound to context (the application's id), so
-// that a sealed secret copied to another application does not open.
+// Seal encrypts plaintext, bound to context (the id of the record that
+// holds it, say), so that a sealed secret copied to another record does
+// not open.
 func (s *Sealer) Seal(plaintext, context []byte) []byte {
 	nonce := make([]byte, s.aead.NonceSize(), 1+s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
 	rand.Read(nonce)

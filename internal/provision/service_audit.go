@@ -108,20 +108,20 @@ func actor(ctx context.Context) string {
 // audit records an action on application a (as it is after the action)
 // with details (nil, or an *AuditDetails from the helpers below). It never
 // fails the caller: an entry that cannot be stored is logged.
-func (m *Manager) audit(ctx context.Context, a *store.App, action string, details any) {
-	e := &store.AuditEntry{TenantID: a.TenantID, AppID: a.ID, AppName: a.Name, At: m.now().UTC(), Actor: actor(ctx), Action: action}
+func (s *Service) audit(ctx context.Context, a *store.App, action string, details any) {
+	e := &store.AuditEntry{TenantID: a.TenantID, AppID: a.ID, AppName: a.Name, At: s.clock.Now().UTC(), Actor: actor(ctx), Action: action}
 	if details != nil {
 		b, err := json.Marshal(details)
 		if err != nil {
-			m.log.Error("encode an audit entry's details", "app", a.Name, "action", action, "err", err)
+			s.log.Error("encode an audit entry's details", "app", a.Name, "action", action, "err", err)
 		} else if string(b) != "null" {
 			e.Details = b
 		}
 	}
 	// The action was done: its record is kept even when the request that
 	// asked for it is gone.
-	if err := m.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-		m.log.Error("record an audit entry", "app", a.Name, "action", action, "actor", e.Actor, "err", err)
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		s.log.Error("record an audit entry", "app", a.Name, "action", action, "actor", e.Actor, "err", err)
 	}
 }
 
@@ -284,12 +284,12 @@ func sameRawJSON(a, b json.RawMessage) bool {
 // entries (100 when 0, at most MaxLogLimit), after the entry before when
 // it is set. The entries of an application deleted since are found by the
 // name it had when they were recorded.
-func (m *Manager) Audit(ctx context.Context, tenantID, app string, before string, limit int) ([]AuditEntry, error) {
+func (s *Service) Audit(ctx context.Context, tenantID, app string, before string, limit int) ([]AuditEntry, error) {
 	if limit < 0 || limit > MaxLogLimit {
 		return nil, invalid("limit %d is out of range: at most %d entries are listed at once; continue a listing with before", limit, MaxLogLimit)
 	}
 	q := store.AuditQuery{TenantID: tenantID, Before: before, Limit: limit}
-	a, appErr := m.store.AppByName(ctx, tenantID, app)
+	a, appErr := s.store.AppByName(ctx, tenantID, app)
 	switch {
 	case appErr == nil:
 		q.AppID = a.ID
@@ -298,7 +298,7 @@ func (m *Manager) Audit(ctx context.Context, tenantID, app string, before string
 	default:
 		return nil, appErr
 	}
-	entries, err := m.store.Audit(ctx, q)
+	entries, err := s.store.Audit(ctx, q)
 	if err != nil {
 		return nil, err
 	}

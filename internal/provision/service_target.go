@@ -28,10 +28,10 @@ func checkSecretToken(token string) error {
 }
 
 // checkRateLimit refuses a rateLimit above the operator's maximum.
-func (m *Manager) checkRateLimit(c Config) error {
-	if c.RateLimit > m.opts.MaxRateLimit {
+func (s *Service) checkRateLimit(c Config) error {
+	if c.RateLimit > s.maxRateLimit {
 		return invalid("rateLimit %g is above this server's maximum of %g requests a second "+
-			"(the operator sets it with ferry serve --max-rate-limit, env FERRY_MAX_RATE_LIMIT)", c.RateLimit, m.opts.MaxRateLimit)
+			"(the operator sets it with ferry serve --max-rate-limit, env FERRY_MAX_RATE_LIMIT)", c.RateLimit, s.maxRateLimit)
 	}
 	return nil
 }

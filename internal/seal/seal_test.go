@@ -1,9 +1,10 @@
-package provision
+package seal
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func TestSealer(t *testing.T) {
 	key := make([]byte, KeySize)
 	rand.Read(key)
-	s, err := NewSealer(key)
+	s, err := New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +31,38 @@ func TestSealer(t *testing.T) {
 	}
 	other := make([]byte, KeySize)
 	rand.Read(other)
-	s2, _ := NewSealer(other)
+	s2, _ := New(other)
 	if _, err := s2.Open(sealed, []byte("app-1")); err == nil || !strings.Contains(err.Error(), "FERRY_SECRET_KEY") {
 		t.Errorf("another key: %v", err)
 	}
-	if _, err := NewSealer(key[:16]); err == nil {
+	if _, err := New(key[:16]); err == nil {
 		t.Error("a 16-byte key was accepted")
+	}
+}
+
+// TestOpenSealedBefore opens a secret sealed by an earlier build of
+// Ferry: databases hold sealed secrets, so the format must never change.
+func TestOpenSealedBefore(t *testing.T) {
+	key := make([]byte, KeySize)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	s, err := New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := hex.DecodeString("01e59ed458e358a423904a9bd3ce62c3b06a2e5590321e27dfba749ebe9c67963f934eb369c2a437ceda26f0ddff08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Open(sealed, []byte("app-1")); err != nil || string(got) != "the target's token" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	// What Seal writes now has the same layout: the version byte, the
+	// 12-byte nonce, the ciphertext and the 16-byte tag.
+	fresh := s.Seal([]byte("the target's token"), []byte("app-1"))
+	if fresh[0] != 1 || len(fresh) != len(sealed) {
+		t.Errorf("Seal wrote version %d, %d bytes; want version 1, %d bytes", fresh[0], len(fresh), len(sealed))
 	}
 }
 
