@@ -1,9 +1,7 @@
-// Package events turns the directory's change feed into the events Ferry
-// publishes to applications that consume the directory: user.created,
-// user.updated, user.deactivated, user.reactivated, user.deleted,
-// group.created, group.updated, group.deleted, group.member_added and
-// group.member_removed, each with the object's state after the change and
-// the names of the attributes it changed.
+// Package events is the directory's changes as events for the applications
+// that consume the directory (user.created, user.deactivated,
+// group.member_added, ...). It starts with what an event needs from two
+// states of a resource: the names of the attributes that changed.
 package events
 
 import (
