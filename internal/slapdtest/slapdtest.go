@@ -172,10 +172,9 @@ func (s *Server) start(ctx context.Context, conf string) error {
 	if err != nil {
 		return err
 	}
-	// -d sync: stay in the foreground and log what any debug level logs
-	// ("slapd starting"), and nothing per operation: this suffix has no
-	// syncrepl.
-	cmd := exec.Command(slapdPath, "-f", conf, "-h", s.URL(), "-d", "sync")
+	// -d none: stay in the foreground and log only what every debug
+	// level logs ("slapd starting"), nothing per operation.
+	cmd := exec.Command(slapdPath, "-f", conf, "-h", s.URL(), "-d", "none")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		logFile.Close()

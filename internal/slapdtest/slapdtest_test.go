@@ -32,6 +32,23 @@ sn: reader
 userPassword: reader-secret
 `
 
+// start starts a server for the test and returns it with a root
+// connection; both end with the test.
+func start(t *testing.T, opts Options) (*Server, *ldap.Conn) {
+	t.Helper()
+	s, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	conn, err := s.Conn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return s, conn
+}
+
 func search(t *testing.T, conn *ldap.Conn, filter string) (*ldap.SearchResult, error) {
 	t.Helper()
 	return conn.Search(ldap.NewSearchRequest(DefaultSuffix, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
@@ -88,16 +105,7 @@ func TestStartSearchStop(t *testing.T) {
 
 func TestSizeLimit(t *testing.T) {
 	t.Parallel()
-	s, err := Start(context.Background(), Options{LDIF: people, SizeLimit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
-	conn, err := s.Conn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn := start(t, Options{LDIF: people, SizeLimit: 1})
 	// The root DN is above limits; an ordinary reader is not.
 	if res, err := search(t, conn, "(uid=*)"); err != nil || len(res.Entries) != 2 {
 		t.Fatalf("root search: %v, %v", res, err)
@@ -105,7 +113,7 @@ func TestSizeLimit(t *testing.T) {
 	if err := conn.Bind("cn=reader,"+DefaultSuffix, "reader-secret"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.SearchWithPaging(ldap.NewSearchRequest(DefaultSuffix, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+	_, err := conn.SearchWithPaging(ldap.NewSearchRequest(DefaultSuffix, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		0, 0, false, "(uid=*)", []string{"uid"}, nil), 100)
 	if !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		t.Errorf("paged search past the size limit: %v, want result code 4 (sizeLimitExceeded)", err)
@@ -114,20 +122,11 @@ func TestSizeLimit(t *testing.T) {
 
 func TestKillDropsConnections(t *testing.T) {
 	t.Parallel()
-	s, err := Start(context.Background(), Options{LDIF: people})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
-	conn, err := s.Conn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	s, conn := start(t, Options{LDIF: people})
 	s.Kill()
 	// The error is the client's (a closed connection, a broken pipe),
 	// never an LDAP result from the server.
-	_, err = search(t, conn, "(uid=*)")
+	_, err := search(t, conn, "(uid=*)")
 	var lerr *ldap.Error
 	if err == nil || errors.As(err, &lerr) && lerr.ResultCode < ldap.ErrorNetwork {
 		t.Errorf("search after Kill: %v, want the connection's failure", err)
