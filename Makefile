@@ -21,7 +21,7 @@ FUZZ_TARGETS := \
 # it needs no install step and stays out of go.mod.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet race unit postgres-binaries fuzz fuzz-long bench bench-postgres bench-engine
+.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries fuzz fuzz-long bench bench-postgres bench-engine
 
 all: build
 
@@ -54,7 +54,7 @@ race:
 # Every package's tests (the store conformance suite and the replica tests
 # on both SQLite and PostgreSQL), then the HTTP server's tests once more
 # with PostgreSQL underneath.
-unit: postgres-binaries
+unit: postgres-binaries slapd-binaries
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
 	FERRY_TEST_STORE=postgres CGO_ENABLED=0 $(GO) test -count=1 ./internal/server/
 
@@ -65,6 +65,15 @@ postgres-binaries:
 		echo "PostgreSQL server binaries missing: apt-get install -y postgresql-15"; \
 		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq postgresql-15; \
+	fi
+
+# The LDAP source's tests start throwaway slapd servers (internal/slapdtest);
+# install Debian's OpenLDAP server and tools when slapd is missing.
+slapd-binaries:
+	@if [ ! -x /usr/sbin/slapd ]; then \
+		echo "slapd missing: apt-get install -y slapd ldap-utils"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq slapd ldap-utils; \
 	fi
 
 # A short, bounded run of every fuzz target; `make fuzz-long` for a longer one.
