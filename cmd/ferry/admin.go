@@ -25,6 +25,20 @@ func (a *adminConnection) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&a.token, "token", "", "an admin token (env FERRY_TOKEN, which keeps it out of the process list)")
 }
 
+// clientRun wraps a command's body with the admin API client it needs.
+type clientRun = func(fn func(cmd *cobra.Command, c *adminclient.Client, args []string) error) func(*cobra.Command, []string) error
+
+// run is the clientRun of the flags' client.
+func (a *adminConnection) run(fn func(cmd *cobra.Command, c *adminclient.Client, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		return fn(cmd, c, args)
+	}
+}
+
 // client returns the admin API client the flags describe.
 func (a *adminConnection) client() (*adminclient.Client, error) {
 	if a.token == "" {

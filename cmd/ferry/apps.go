@@ -27,16 +27,7 @@ admin API (/api/v1). It needs an admin token of the tenant:
 Pass it with --token or, to keep it out of the process list, FERRY_TOKEN.`,
 	}
 	conn.register(cmd)
-	// run wraps a command's body with the client it needs.
-	run := func(fn func(cmd *cobra.Command, c *adminclient.Client, args []string) error) func(*cobra.Command, []string) error {
-		return func(cmd *cobra.Command, args []string) error {
-			c, err := conn.client()
-			if err != nil {
-				return err
-			}
-			return fn(cmd, c, args)
-		}
-	}
+	run := conn.run
 
 	cmd.AddCommand(
 		newAppsTemplatesCommand(run),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/adminclient"
 	"github.com/ferryid/ferry/internal/csvimport"
+	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 )
@@ -89,6 +90,9 @@ func TestOperations(t *testing.T) {
 	since := time.Date(2026, 11, 26, 8, 0, 0, 500, time.UTC)
 	app, status, logs, failures := ferrytest.App("HR / Sales"), ferrytest.Status("rc"), ferrytest.Logs(), ferrytest.Failures()
 	plan := &provision.Plan{App: "rc", ConfigVersion: 3, Unchanged: 2}
+	created := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	user := &directory.User{ID: "u-1", UserName: "ann", Title: "CEO", Active: true, Groups: []string{"Sales"}, Version: 2, Created: created, LastModified: created}
+	group := &directory.Group{ID: "g-1", DisplayName: "Sales", Members: []directory.Member{{ID: "u-1", Type: "User", Name: "ann"}}, Version: 3, Created: created, LastModified: created}
 	importResult := &csvimport.Result{Key: "userName", DryRun: true, Rows: 1, Counts: csvimport.Counts{Created: 1},
 		Errors: []csvimport.RowError{}, IgnoredColumns: []string{}}
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
@@ -159,6 +163,23 @@ func TestOperations(t *testing.T) {
 		{"import", func() result {
 			return r(c.Import(ctx, csvimport.Request{CSV: "userName\nann\n", Key: "userName", DryRun: true}, nil))
 		}, request{Method: "POST", Path: "/import", Body: `{"csv":"userName\nann\n","key":"userName","dryRun":true}`}, importResult},
+		{"users", func() result { return r(c.Users(ctx, "", 0, 0)) }, request{Method: "GET", Path: "/users"}, &directory.UserList{Users: []directory.User{*user}, Total: 1}},
+		{"users filtered", func() result { return r(c.Users(ctx, `title eq "CEO"`, 100, 50)) },
+			request{Method: "GET", Path: "/users", Query: "filter=title+eq+%22CEO%22&limit=50&offset=100"}, &directory.UserList{Users: []directory.User{}, Total: 101}},
+		{"user", func() result { return r(c.User(ctx, "a/b@example.com")) }, request{Method: "GET", Path: "/users/a%2Fb@example.com"}, user},
+		{"create user", func() result { return r(c.CreateUser(ctx, directory.NewUser{UserName: "ann", Title: "CEO"})) },
+			request{Method: "POST", Path: "/users", Body: `{"userName":"ann","title":"CEO"}`}, user},
+		{"disable user", func() result { return r(c.DisableUser(ctx, "ann")) }, request{Method: "POST", Path: "/users/ann/disable"}, user},
+		{"enable user", func() result { return r(c.EnableUser(ctx, "ann")) }, request{Method: "POST", Path: "/users/ann/enable"}, user},
+		{"delete user", func() result { return e(c.DeleteUser(ctx, "ann")) }, request{Method: "DELETE", Path: "/users/ann"}, nil},
+		{"groups", func() result { return r(c.Groups(ctx, "", 0, 0)) }, request{Method: "GET", Path: "/groups"}, &directory.GroupList{Groups: []directory.Group{*group}, Total: 1}},
+		{"group", func() result { return r(c.Group(ctx, "Sales / EMEA")) }, request{Method: "GET", Path: "/groups/Sales%20%2F%20EMEA"}, group},
+		{"create group", func() result { return r(c.CreateGroup(ctx, "Sales")) }, request{Method: "POST", Path: "/groups", Body: `{"displayName":"Sales"}`}, group},
+		{"delete group", func() result { return e(c.DeleteGroup(ctx, "Sales")) }, request{Method: "DELETE", Path: "/groups/Sales"}, nil},
+		{"add member", func() result { return r(c.AddMember(ctx, "Sales", "ann")) },
+			request{Method: "POST", Path: "/groups/Sales/members", Body: `{"user":"ann"}`}, group},
+		{"remove member", func() result { return r(c.RemoveMember(ctx, "Sales", "a/b@example.com")) },
+			request{Method: "DELETE", Path: "/groups/Sales/members/a%2Fb@example.com"}, group},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}

@@ -141,6 +141,18 @@ func adminRoutes() []adminRoute {
 		{"POST", "/apps/{name}/plan", nil, (*Server).adminPlan},
 		{"GET", "/apps/{name}/audit", auditQuery, (*Server).adminAudit},
 		{"POST", "/import", nil, (*Server).adminImport},
+		{"GET", "/users", directoryQuery, (*Server).adminListUsers},
+		{"POST", "/users", nil, (*Server).adminCreateUser},
+		{"GET", "/users/{name}", nil, (*Server).adminGetUser},
+		{"DELETE", "/users/{name}", nil, (*Server).adminDeleteUser},
+		{"POST", "/users/{name}/disable", nil, (*Server).adminDisableUser},
+		{"POST", "/users/{name}/enable", nil, (*Server).adminEnableUser},
+		{"GET", "/groups", directoryQuery, (*Server).adminListGroups},
+		{"POST", "/groups", nil, (*Server).adminCreateGroup},
+		{"GET", "/groups/{name}", nil, (*Server).adminGetGroup},
+		{"DELETE", "/groups/{name}", nil, (*Server).adminDeleteGroup},
+		{"POST", "/groups/{name}/members", nil, (*Server).adminAddMember},
+		{"DELETE", "/groups/{name}/members/{user}", nil, (*Server).adminRemoveMember},
 	}
 }
 

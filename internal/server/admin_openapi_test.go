@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/csvimport"
+	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 )
@@ -230,11 +231,19 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ImportCounts":      csvimport.Counts{},
 		"ImportRowError":    csvimport.RowError{},
 		"ImportProgress":    csvimport.Progress{},
+		"DirectoryUser":     directory.User{},
+		"DirectoryGroup":    directory.Group{},
+		"DirectoryMember":   directory.Member{},
+		"UserList":          directory.UserList{},
+		"GroupList":         directory.GroupList{},
+		"NewUser":           directory.NewUser{},
+		"NewGroup":          directory.NewGroup{},
+		"NewMember":         directory.NewMember{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
 	closed := []string{"NewApp", "AppChange", "Config", "DeletionThreshold", "FailureThreshold", "Role", "ObjectMapping", "Actions",
-		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest", "ImportRequest"}
+		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest", "ImportRequest", "NewUser", "NewGroup", "NewMember"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}

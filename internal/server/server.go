@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -56,6 +57,9 @@ type Server struct {
 	groups  *schema.ResourceType
 	tokens  *tokenCache
 	admin   Admin // nil until EnableAdmin
+	// directory is the directory as the admin API's users and groups
+	// routes handle it.
+	directory *directory.Service
 	// dbDown says the database did not answer at the last look, so that
 	// its going away and coming back are logged once each.
 	dbDown atomic.Bool
@@ -65,13 +69,14 @@ type Server struct {
 // resource types.
 func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) *Server {
 	return &Server{
-		cfg:     cfg,
-		store:   st,
-		catalog: catalog,
-		log:     log,
-		users:   catalog.ResourceType(store.UserType),
-		groups:  catalog.ResourceType(store.GroupType),
-		tokens:  newTokenCache(time.Now),
+		cfg:       cfg,
+		store:     st,
+		catalog:   catalog,
+		log:       log,
+		users:     catalog.ResourceType(store.UserType),
+		groups:    catalog.ResourceType(store.GroupType),
+		tokens:    newTokenCache(time.Now),
+		directory: directory.New(st, catalog),
 	}
 }
 
