@@ -63,7 +63,7 @@ type Outcome struct {
 
 // Writers is how many users Apply writes at once: writes wait mostly on
 // commits, which a store batches when several are waiting.
-const Writers = 8
+const Writers = 64
 
 // Apply carries out p in tenantID: users first (each in its own write, a
 // failure reported and the others written), then managers and groups,

@@ -417,6 +417,10 @@ func (w *wtx) values(ctx context.Context, rid int64) ([]sqlstore.Value, error) {
 	return vs, nil
 }
 
+// maxValuesPerInsert bounds the rows of one insert into attribute_values:
+// a typical user has fewer, so it goes in at once.
+const maxValuesPerInsert = 32
+
 func insertValuesSQL(rows int) string {
 	return "INSERT INTO attribute_values (rid, aid, elem, kind, val, eqv, num, fts) VALUES " +
 		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?),", rows), ",")
@@ -440,16 +444,13 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 			return fmt.Errorf("sqlite: delete attribute value: %w", err)
 		}
 	}
-	// Rows go in by statements of 16, 4 and 1 rows: few executions, and
-	// only three statements to keep prepared.
+	// Rows go in by one statement of up to maxValuesPerInsert rows: every
+	// statement that inserts costs a flush of the trigram index's pending
+	// terms (FTS5 syncs at each statement's savepoint, which the insert
+	// trigger opens), which outweighs keeping one prepared statement per
+	// row count.
 	for len(next) > 0 {
-		n := 1
-		for _, size := range []int{16, 4} {
-			if len(next) >= size {
-				n = size
-				break
-			}
-		}
+		n := min(len(next), maxValuesPerInsert)
 		args := make([]any, 0, 8*n)
 		for _, v := range next[:n] {
 			args = append(args, rid, v.AID, v.Elem, v.Kind, v.Val, v.Eqv, v.Num, v.FTS)
