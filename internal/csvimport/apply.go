@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/patch"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -38,9 +39,13 @@ func LoadDirectory(ctx context.Context, st store.Store, tenantID, key string) (*
 	return dir, err
 }
 
+// eachResource calls fn for every resource of a type, read in pages by
+// id: each page starts after the last id of the one before (a keyset), so
+// a page deep in a large directory costs what the first one does.
 func eachResource(ctx context.Context, st store.Store, tenantID, typ string, members bool, fn func(*store.Resource)) error {
-	for start := 1; ; start += pageSize {
-		page, err := st.Query(ctx, tenantID, typ, store.Query{StartIndex: start, Count: pageSize, ReadOptions: store.ReadOptions{Members: members}})
+	var after filter.Expr
+	for {
+		page, err := st.Query(ctx, tenantID, typ, store.Query{Filter: after, Count: pageSize, ReadOptions: store.ReadOptions{Members: members}})
 		if err != nil {
 			return fmt.Errorf("reading the directory's %ss: %w", strings.ToLower(typ), err)
 		}
@@ -50,6 +55,8 @@ func eachResource(ctx context.Context, st store.Store, tenantID, typ string, mem
 		if len(page.Resources) < pageSize {
 			return nil
 		}
+		last := page.Resources[len(page.Resources)-1].ID
+		after = &filter.Compare{Path: filter.AttrPath{Name: "id"}, Op: filter.Gt, Value: filter.Value{Kind: filter.StringValue, Str: last}}
 	}
 }
 

@@ -3,8 +3,11 @@ package csvimport
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/patch"
@@ -119,9 +122,10 @@ func MakePlan(f *File, rt *schema.ResourceType, dir *Directory, opts PlanOptions
 			inFile[strings.ToLower(e.Key)] = true
 		}
 	}
-	for _, row := range f.Rows {
+	changes := planRows(f.Rows, rt, dir)
+	for i, row := range f.Rows {
 		inFile[strings.ToLower(row.Key)] = true
-		c := planRow(row, rt, dir)
+		c := changes[i]
 		if c.Action == Failed {
 			p.Errors = append(p.Errors, RowError{Line: row.Line, Key: row.Key, Reason: c.Reason})
 		}
@@ -153,6 +157,23 @@ func (p *Plan) count(a Action) {
 	case Failed:
 		p.Counts.Failed++
 	}
+}
+
+// planRows plans every row, on every core: a row's plan depends on the
+// row and the directory alone.
+func planRows(rows []Row, rt *schema.ResourceType, dir *Directory) []Change {
+	out := make([]Change, len(rows))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(rows); i = int(next.Add(1)) - 1 {
+				out[i] = planRow(rows[i], rt, dir)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // planRow plans one row: its patch applied to the user the directory
