@@ -37,7 +37,9 @@ func lastLine(s string) string {
 }
 
 // eventually retries check until it returns "" or the time is up, and
-// fails with check's last complaint.
+// fails with check's last complaint. It is for state held by another
+// process (a ferry serve's job, a target's users), which a test can only
+// ask for again; waits within this process use signals.
 func eventually(t *testing.T, within time.Duration, check func() string) {
 	t.Helper()
 	deadline := time.Now().Add(within)

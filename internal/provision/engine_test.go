@@ -36,6 +36,9 @@ var testCatalog = schema.Builtin()
 // target is a Ferry SCIM server the engine provisions into, counting the
 // requests it gets.
 type target struct {
+	// served is signalled (without blocking) after each request is
+	// answered, for tests that wait for the engine to reach the target.
+	served chan struct{}
 	url, token string
 	store      store.Store
 	tenant     string
@@ -52,7 +55,7 @@ func newTarget(t *testing.T) *target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg := &target{store: st}
+	tg := &target{store: st, served: make(chan struct{}, 1)}
 	tn, err := st.EnsureTenant(ctx, "default")
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +74,10 @@ func newTarget(t *testing.T) *target {
 		tg.requests = append(tg.requests, r.Method+" "+r.URL.Path)
 		tg.mu.Unlock()
 		h.ServeHTTP(w, r)
+		select {
+		case tg.served <- struct{}{}:
+		default: // a signal is pending already
+		}
 	}))
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	tg.url = srv.URL + "/scim/v2"
@@ -662,19 +669,23 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 	if err := d.m.Start(ctx, d.tenant, app.Name, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor := func(what string, ok func() bool) {
+	// waitFor waits for ok, looking again each time the target answers
+	// a request.
+	waitFor := func(what string, at *target, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		timeout := time.NewTimer(10 * time.Second)
+		defer timeout.Stop()
 		for !ok() {
-			if time.Now().After(deadline) {
+			select {
+			case <-at.served:
+			case <-timeout.C:
 				t.Fatalf("%s did not happen within 10s", what)
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitFor("ann's create", func() bool { return tg.user(t, "ann@example.com") != nil })
+	waitFor("ann's create", tg, func() bool { return tg.user(t, "ann@example.com") != nil })
 	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Two" })
-	waitFor("ann's update", func() bool { return tg.user(t, "ann@example.com").Doc["title"] == "Two" })
+	waitFor("ann's update", tg, func() bool { return tg.user(t, "ann@example.com").Doc["title"] == "Two" })
 	// Off: no more cycles. A witness application, On, into a target of
 	// its own, tells when the scheduler has looked at the next change: by
 	// then it has looked at the application that is Off too, in the same
@@ -686,13 +697,13 @@ func TestSchedulerFollowsTheDirectory(t *testing.T) {
 	if err := d.m.Start(ctx, d.tenant, "witness", false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the witness's create", func() bool { return witness.user(t, "ann@example.com") != nil })
+	waitFor("the witness's create", witness, func() bool { return witness.user(t, "ann@example.com") != nil })
 	if err := d.m.Stop(ctx, d.tenant, app.Name); err != nil {
 		t.Fatal(err)
 	}
 	tg.take()
 	d.update(t, store.UserType, ann, func(r *store.Resource) { r.Doc["title"] = "Three" })
-	waitFor("the witness's update", func() bool { return witness.user(t, "ann@example.com").Doc["title"] == "Three" })
+	waitFor("the witness's update", witness, func() bool { return witness.user(t, "ann@example.com").Doc["title"] == "Three" })
 	if got := tg.user(t, "ann@example.com").Doc["title"]; got != "Two" {
 		t.Errorf("a change reached the target while provisioning was Off: title %v", got)
 	}
