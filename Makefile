@@ -45,8 +45,10 @@ vet:
 
 # The race detector on the packages that run goroutines against each
 # other: the engine (workers, supervisor, fence), its client, the
-# notifier, the egress guard, the HTTP server and the stores (the
-# conformance suite's concurrency tests on both backends). It needs cgo.
+# notifier, the egress guard, the HTTP server, the stores (the
+# conformance suite's concurrency tests on both backends), and the LDAP
+# source and the CSV import, which write with many goroutines. It needs
+# cgo.
 race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/provision/ ./internal/scimclient/ ./internal/notify/ ./internal/egress/ \
 		./internal/server/ ./internal/store/... ./internal/ldapsource/ ./internal/csvimport/
