@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
@@ -20,6 +21,8 @@ func TestProvisioningPlans(t *testing.T) {
 	cur := &sqlstore.Cursor{At: timeText(at), Seq: 42}
 	escrows, escrowArgs := escrowsSQL("a", store.EscrowQuery{AfterType: "User", AfterID: "u", Limit: 10})
 	due, dueArgs := escrowsSQL("a", store.EscrowQuery{Due: at, Limit: 10})
+	auditOf, auditOfArgs := sqlstore.AuditSQL(sqlfilter.SQLite{}, store.AuditQuery{TenantID: "t", AppID: "a", Limit: 10}, cur)
+	auditNamed, auditNamedArgs := sqlstore.AuditSQL(sqlfilter.SQLite{}, store.AuditQuery{TenantID: "t", AppName: "App", Limit: 10}, cur)
 	tests := []struct {
 		name  string
 		query string
@@ -45,6 +48,10 @@ func TestProvisioningPlans(t *testing.T) {
 		{"escrows", escrows, escrowArgs, "PRIMARY KEY (app_id=? AND (source_type,source_id)>(?,?))", false},
 		{"due escrows", due, dueArgs, "app_escrows_due (app_id=? AND retryable=? AND next_try<?)", true},
 		{"count escrows", countEscrowsSQL, []any{"a"}, "COVERING INDEX app_escrows_due (app_id=?)", false},
+		// A page of an application's audit log is read in order off one
+		// index, by the application's id or by the name it had.
+		{"audit of an app", auditOf, auditOfArgs, "app_audit_app (tenant_id=? AND app_id=?", false},
+		{"audit by app name", auditNamed, auditNamedArgs, "app_audit_name (tenant_id=? AND app_name_key=?", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
