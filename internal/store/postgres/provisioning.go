@@ -1,205 +1,168 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // The provisioning engine's records (store.Provisioning); see the second
-// and fourth migrations for the tables. Each write is one transaction
-// (Store.write). Writes that must not cross a concurrent one lock the row
-// they depend on first: UpdateApp and DeleteApp take the application FOR
-// UPDATE, Assign takes the application and the principal FOR KEY SHARE, so
-// that an application or principal deleted meanwhile is either found gone
-// or deleted after the assignment, with it.
+// and fourth migrations for the tables. What does not depend on
+// PostgreSQL (rows and arguments, checks, the flow of each write, batches
+// of logs, pages) is in sqlstore; here are the statements, the
+// transactions and their locks, and PostgreSQL's errors. Each write is
+// one transaction (Store.write). Writes that must
+// not cross a concurrent one lock the row they depend on first: UpdateApp
+// and DeleteApp take the application FOR UPDATE, Assign takes the
+// application and the principal FOR KEY SHARE, so that an application or
+// principal deleted meanwhile is either found gone or deleted after the
+// assignment, with it.
 
-const (
-	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
-	defaultLogLimit = 100
-	maxLogLimit     = 1000
-	// pruneBatch is how many log records one transaction of PruneLogs
-	// deletes, so that a large prune does not become one long
-	// transaction.
-	pruneBatch = 5000
-)
-
-// nullBytes returns what a json or bytea column is bound to: b, or NULL
-// for none (nil or empty alike, as in the SQLite store).
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
+// reader adapts the pool, or a transaction, to sqlstore.Querier.
+type reader struct {
+	q interface {
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	}
-	return b
+}
+
+func (r reader) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return r.q.QueryRow(ctx, query, args...)
+}
+
+func (r reader) Query(ctx context.Context, read func(sqlstore.Rows) error, query string, args ...any) error {
+	// The rows of a query that failed hold its error, which read finds
+	// (pgx.Conn.Query).
+	rows, _ := r.q.Query(ctx, query, args...)
+	defer rows.Close()
+	return read(rows)
+}
+
+// fencedWrite runs, in a transaction, fn, if any, and then appends b, if
+// any, once it has checked there the fence store.WithFence put in ctx, if
+// any, as PutJobState checks its fence (sqlstore.Fenced); it returns the
+// transaction's time.
+func (s *Store) fencedWrite(ctx context.Context, b *sqlstore.LogBatch, fn func(w *wtx) error) (time.Time, error) {
+	var now time.Time
+	err := s.write(ctx, "", func(w *wtx) error {
+		now = w.now
+		return sqlstore.Fenced(ctx, "postgres", w, b, fn)
+	})
+	return now, err
+}
+
+// deleteRows runs query, a DELETE, in a transaction of its own, and
+// returns how many rows it deleted; its failure is said as what was being
+// done.
+func (s *Store) deleteRows(ctx context.Context, what, query string, args ...any) (int, error) {
+	var n int64
+	err := s.write(ctx, "", func(w *wtx) error {
+		tag, err := w.Exec(ctx, query, args...)
+		n = tag.RowsAffected()
+		return sqlstore.Wrap(err, "postgres: %s", what)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // appWriteError turns a failed insert or update of an apps row into the
-// client error it stands for.
+// client error it stands for, or returns nil for nil.
 func appWriteError(err error, a *store.App) error {
+	if err == nil {
+		return nil
+	}
 	switch code, constraint := pgCode(err); {
 	case code == foreignKeyViolation:
 		return store.NotFound("tenant %q not found", a.TenantID)
 	case code == uniqueViolation && constraint == "apps_name_key":
-		return sqlfilter.AppNameTaken(a.Name)
+		return sqlstore.AppNameTaken(a.Name)
 	case code == uniqueViolation:
-		return store.Errorf(store.ErrIDTaken, "application id %q is already taken", a.ID)
+		return sqlstore.AppIDTaken(a.ID)
 	}
 	return fmt.Errorf("postgres: write application %s: %w", a.ID, err)
 }
 
-// --- applications ------------------------------------------------------------
-
-// readApp reads the application a query of sqlfilter.AppColumns selects, or returns
-// a store.ErrNotFound naming what.
-func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
-	a, err := sqlfilter.ScanApp(q.QueryRow(ctx, `SELECT `+sqlfilter.AppColumns+` FROM apps `+query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.NotFound("application %q not found", what)
+// appMissing returns the sqlstore.AppNotFound of appID for err, when err
+// is the violation of a foreign key, which in a write of an application's
+// records is the reference to the application; and err otherwise.
+func appMissing(err error, appID string) error {
+	if code, _ := pgCode(err); code == foreignKeyViolation {
+		return sqlstore.AppNotFound(appID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read application %s: %w", what, err)
-	}
-	return a, nil
+	return err
 }
 
-// CreateApp stores a new application, setting ID (when empty), Version,
-// Created and LastModified. A name taken in the tenant, ignoring case, is
-// store.ErrNameTaken; an id taken in any tenant is store.ErrIDTaken, since
-// links, job state and leases name an application by its id alone.
+// --- applications ------------------------------------------------------------
+
+// appSQL reads the application of the tenant $1 whose id is $2.
+const appSQL = `SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE tenant_id = $1 AND id = $2`
+
+// CreateApp stores a new application (sqlstore.CreateApp). A name taken
+// in the tenant, ignoring case, is store.ErrNameTaken; an id taken in any
+// tenant is store.ErrIDTaken.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
-	if err := sqlfilter.CheckApp(a); err != nil {
-		return err
-	}
-	c := *a
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	err := s.write(ctx, c.TenantID, func(w *wtx) error {
-		_, err := w.Exec(ctx, `INSERT INTO apps
-			(id, tenant_id, name, name_key, template, config, control, secret, enabled, version, created_at, last_modified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)`,
-			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, nullBytes(c.Config), nullBytes(c.Control),
-			nullBytes(c.Secret), c.Enabled, timeText(w.now))
-		if err != nil {
-			return appWriteError(err, &c)
-		}
-		c.Version, c.Created, c.LastModified = 1, w.now, w.now
-		return nil
+	return sqlstore.CreateApp(a, func(c *store.App) (now time.Time, err error) {
+		err = s.write(ctx, c.TenantID, func(w *wtx) error {
+			now = w.now
+			_, err := w.Exec(ctx, `INSERT INTO apps (id, tenant_id, name, name_key, template, config, control, secret,
+				enabled, version, created_at, last_modified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)`,
+				sqlstore.AppArgs(c, w.now)...)
+			return appWriteError(err, c)
+		})
+		return now, err
 	})
-	if err != nil {
-		return err
-	}
-	*a = c
-	return nil
 }
 
 // App reads an application by id, or returns store.ErrNotFound.
 func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error) {
-	return readApp(ctx, s.pool, id, `WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	a, err := sqlstore.ReadApp(s.pool.QueryRow(ctx, appSQL, tenantID, id), id)
+	return a, sqlstore.Wrap(err, "postgres: read application %s", id)
 }
 
 // AppByName reads an application by name, ignoring case, or returns
 // store.ErrNotFound.
 func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.App, error) {
-	return readApp(ctx, s.pool, name, `WHERE tenant_id = $1 AND name_key = $2`, tenantID, sqlfilter.FoldKey(name))
+	a, err := sqlstore.ReadApp(s.pool.QueryRow(ctx, `SELECT `+sqlstore.AppColumns+` FROM apps WHERE tenant_id = $1 AND name_key = $2`,
+		tenantID, sqlfilter.FoldKey(name)), name)
+	return a, sqlstore.Wrap(err, "postgres: read application %s", name)
 }
 
 // Apps lists a tenant's applications in name order, ignoring case, or
 // with tenantID "" every tenant's, by tenant id and then name.
 func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error) {
-	query := `SELECT ` + sqlfilter.AppColumns + ` FROM apps WHERE tenant_id = $1 ORDER BY name_key`
-	var args []any
-	if tenantID == "" {
-		query = `SELECT ` + sqlfilter.AppColumns + ` FROM apps ORDER BY tenant_id, name_key`
-	} else {
-		args = append(args, tenantID)
-	}
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list applications: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.App
-	for rows.Next() {
-		a, err := sqlfilter.ScanApp(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: list applications: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list applications: %w", err)
-	}
-	return out, nil
+	query, args := sqlstore.AppsSQL(sqlfilter.Postgres{}, tenantID)
+	out, err := sqlstore.List(ctx, reader{s.pool}, sqlstore.ScanApp, query, args...)
+	return out, sqlstore.Wrap(err, "postgres: list applications")
 }
 
-func cloneApp(a *store.App) *store.App {
-	c := *a
-	c.Config = bytes.Clone(a.Config)
-	c.Control = bytes.Clone(a.Control)
-	c.Secret = bytes.Clone(a.Secret)
-	return &c
-}
-
-// sameApp reports whether b stores as a does.
-func sameApp(a, b *store.App) bool {
-	return a.Name == b.Name && a.Template == b.Template && bytes.Equal(a.Config, b.Config) &&
-		bytes.Equal(a.Control, b.Control) && bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
-}
-
-// UpdateApp reads the application, locked, calls change on a copy of it
-// and writes the result, in one transaction. change cannot move the
-// application (ID, TenantID) nor set the fields the store keeps (Version,
-// Created, LastModified): those are restored. When change leaves the
-// application as it was, nothing is written and the version stays. change
-// may be called again, on a fresh copy, when the transaction is retried.
+// UpdateApp reads the application FOR UPDATE, calls change on a copy of
+// it and writes the result, in one transaction (sqlstore.UpdateApp).
+// change may be called again, on a fresh copy, when the transaction is
+// retried.
 func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*store.App) error) (*store.App, error) {
-	var out *store.App
-	err := s.write(ctx, tenantID, func(w *wtx) error {
-		cur, err := readApp(ctx, w, id, `WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && cur.Version != ifVersion {
-			return sqlfilter.VersionMismatch("application", id, cur.Version, ifVersion)
-		}
-		next := cloneApp(cur)
-		if err := change(next); err != nil {
-			return err
-		}
-		next.ID, next.TenantID, next.Version, next.Created, next.LastModified =
-			cur.ID, cur.TenantID, cur.Version, cur.Created, cur.LastModified
-		if err := sqlfilter.CheckApp(next); err != nil {
-			return err
-		}
-		if sameApp(cur, next) {
-			out = cur
-			return errNoChange
-		}
-		if _, err := w.Exec(ctx, `UPDATE apps SET name = $2, name_key = $3, template = $4, config = $5,
-			control = $6, secret = $7, enabled = $8, version = version + 1, last_modified = $9 WHERE id = $1`,
-			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, nullBytes(next.Config), nullBytes(next.Control),
-			nullBytes(next.Secret), next.Enabled, timeText(w.now)); err != nil {
-			return appWriteError(err, next)
-		}
-		next.Version++
-		next.LastModified = w.now
-		out = next
-		return nil
+	return sqlstore.UpdateApp(ifVersion, change, func(update sqlstore.AppUpdate) error {
+		return s.write(ctx, tenantID, func(w *wtx) error {
+			cur, err := sqlstore.ReadApp(w.QueryRow(ctx, appSQL+" FOR UPDATE", tenantID, id), id)
+			if err != nil {
+				return sqlstore.Wrap(err, "postgres: read application %s", id)
+			}
+			return update(cur, w.now, errNoChange, func(next *store.App) error {
+				_, err := w.Exec(ctx, `UPDATE apps SET name = $3, name_key = $4, template = $5, config = $6,
+					control = $7, secret = $8, enabled = $9, version = version + 1, last_modified = $10
+					WHERE id = $1 AND tenant_id = $2`, sqlstore.AppArgs(next, w.now)...)
+				return appWriteError(err, next)
+			})
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteApp removes an application with its assignments, links, escrows,
@@ -209,14 +172,7 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 		if err := w.lockApp(ctx, tenantID, id, "FOR UPDATE"); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM app_assignments WHERE app_id = $1`,
-			`DELETE FROM app_links WHERE app_id = $1`,
-			`DELETE FROM app_escrows WHERE app_id = $1`,
-			`DELETE FROM job_states WHERE app_id = $1`,
-			`DELETE FROM job_leases WHERE app_id = $1`,
-			`DELETE FROM apps WHERE id = $1`,
-		} {
+		for _, q := range sqlstore.DeleteAppSQL(sqlfilter.Postgres{}) {
 			if _, err := w.Exec(ctx, q, id); err != nil {
 				return fmt.Errorf("postgres: delete application %s: %w", id, err)
 			}
@@ -230,32 +186,17 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 func (w *wtx) lockApp(ctx context.Context, tenantID, id, lock string) error {
 	var one int
 	err := w.QueryRow(ctx, `SELECT 1 FROM apps WHERE tenant_id = $1 AND id = $2 `+lock, tenantID, id).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.NotFound("application %q not found", id)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: read application %s: %w", id, err)
-	}
-	return nil
+	return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.AppNotFound(id)), "postgres: read application %s", id)
 }
 
 // --- assignments ---------------------------------------------------------------
-
-// checkPrincipalType rejects a principal type that is not a resource
-// type.
-func checkPrincipalType(typ string) error {
-	if typ != store.UserType && typ != store.GroupType {
-		return store.Invalid("a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
-	}
-	return nil
-}
 
 // Assign assigns a user or group of the tenant to one of its applications,
 // replacing the role of an existing assignment, and appends an
 // OpAssignment change for the principal. The principal is named by its
 // exact id, as Get names it.
 func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment) error {
-	if err := checkPrincipalType(a.PrincipalType); err != nil {
+	if err := sqlstore.CheckPrincipalType(a.PrincipalType); err != nil {
 		return err
 	}
 	return s.write(ctx, tenantID, func(w *wtx) error {
@@ -265,17 +206,14 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		var rid int64
 		err := w.QueryRow(ctx, `SELECT rid FROM resources WHERE tenant_id = $1 AND type = $2 AND id = $3 FOR KEY SHARE`,
 			tenantID, a.PrincipalType, a.PrincipalID).Scan(&rid)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.Invalid("%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
+		if err == nil {
+			_, err = w.Exec(ctx, `INSERT INTO app_assignments (app_id, principal_type, principal_id, principal_rid, role,
+				created_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (app_id, principal_type, principal_id) DO UPDATE SET role = excluded.role`,
+				a.AppID, a.PrincipalType, a.PrincipalID, rid, a.Role, timeText(w.now))
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
-		}
-		if _, err := w.Exec(ctx, `INSERT INTO app_assignments
-			(app_id, principal_type, principal_id, principal_rid, role, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (app_id, principal_type, principal_id) DO UPDATE SET role = excluded.role`,
-			a.AppID, a.PrincipalType, a.PrincipalID, rid, a.Role, timeText(w.now)); err != nil {
-			return fmt.Errorf("postgres: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
+			return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.PrincipalNotFound(a)), "postgres: assign %s %s", a.PrincipalType, a.PrincipalID)
 		}
 		w.change(a.PrincipalType, a.PrincipalID, store.OpAssignment)
 		return nil
@@ -286,15 +224,14 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 // OpAssignment change for the principal.
 func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error {
 	return s.write(ctx, tenantID, func(w *wtx) error {
-		tag, err := w.Exec(ctx, `DELETE FROM app_assignments
-			WHERE app_id = $2 AND principal_type = $3 AND principal_id = $4
-			AND EXISTS (SELECT 1 FROM apps WHERE id = $2 AND tenant_id = $1)`,
+		tag, err := w.Exec(ctx, `DELETE FROM app_assignments WHERE app_id = $2 AND principal_type = $3
+			AND principal_id = $4 AND EXISTS (SELECT 1 FROM apps WHERE id = $2 AND tenant_id = $1)`,
 			tenantID, appID, principalType, principalID)
 		if err != nil {
 			return fmt.Errorf("postgres: unassign %s %s: %w", principalType, principalID, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return store.NotFound("%s %q is not assigned to application %q", principalType, principalID, appID)
+			return sqlstore.NotAssigned(appID, principalType, principalID)
 		}
 		w.change(principalType, principalID, store.OpAssignment)
 		return nil
@@ -304,29 +241,10 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 // Assignments lists an application's assignments, groups first, each type
 // in id order; an application the tenant does not have has none.
 func (s *Store) Assignments(ctx context.Context, tenantID, appID string) ([]store.Assignment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT a.app_id, a.principal_type, a.principal_id, a.role, a.created_at
+	out, err := sqlstore.List(ctx, reader{s.pool}, sqlstore.ScanAssignment, `SELECT `+sqlstore.AssignmentColumns+`
 		FROM app_assignments a JOIN apps p ON p.id = a.app_id
 		WHERE a.app_id = $2 AND p.tenant_id = $1 ORDER BY a.principal_type, a.principal_id`, tenantID, appID)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
-	}
-	defer rows.Close()
-	var out []store.Assignment
-	for rows.Next() {
-		var a store.Assignment
-		var created string
-		if err := rows.Scan(&a.AppID, &a.PrincipalType, &a.PrincipalID, &a.Role, &created); err != nil {
-			return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
-		}
-		if a.Created, err = parseTime(created); err != nil {
-			return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list assignments of application %s: %w", appID, err)
-	}
-	return out, nil
+	return out, sqlstore.Wrap(err, "postgres: list assignments of application %s", appID)
 }
 
 // assignedToSQL selects true when the user $3 of the tenant $1 is assigned
@@ -351,34 +269,10 @@ func (s *Store) AssignedTo(ctx context.Context, tenantID, appID, userID string) 
 
 // --- links ------------------------------------------------------------------------
 
-const linkColumns = `app_id, source_type, source_id, target_id, exported, created_at, updated_at`
-
-func scanLink(row pgx.Row) (*store.Link, error) {
-	var l store.Link
-	var created, updated string
-	if err := row.Scan(&l.AppID, &l.SourceType, &l.SourceID, &l.TargetID, &l.Exported, &created, &updated); err != nil {
-		return nil, err
-	}
-	var err error
-	if l.Created, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if l.Updated, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	return &l, nil
-}
-
-// readLink reads the link a query selects, or returns store.ErrNotFound.
-func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (*store.Link, error) {
-	l, err := scanLink(s.pool.QueryRow(ctx, `SELECT `+linkColumns+` FROM app_links `+query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.NotFound("no link of %s", what)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read link of %s: %w", what, err)
-	}
-	return l, nil
+// readLink reads the link that where selects, or returns store.ErrNotFound.
+func (s *Store) readLink(ctx context.Context, what, where string, args ...any) (*store.Link, error) {
+	l, err := sqlstore.ReadLink(s.pool.QueryRow(ctx, `SELECT `+sqlstore.LinkColumns+` FROM app_links `+where, args...), what)
+	return l, sqlstore.Wrap(err, "postgres: read link of %s", what)
 }
 
 // Link reads the link of a source object, or returns store.ErrNotFound.
@@ -395,95 +289,42 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 		`WHERE app_id = $1 AND source_type = $2 AND target_id = $3 ORDER BY source_id LIMIT 1`, appID, sourceType, targetID)
 }
 
-// PutLink creates or replaces the link of l's source object, setting
-// Created (on creation; a replaced link keeps its own) and Updated, and
-// appends logs as AppendLogs does, in the same transaction. A link of an
-// application that does not exist is store.ErrNotFound, and nothing is written.
+// PutLink creates or replaces the link of l's source object and appends
+// logs as AppendLogs does, in the same transaction (sqlstore.PutLink). A
+// link of an application that does not exist is store.ErrNotFound, and
+// nothing is written.
 func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
 	}
-	if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
-		return err
-	}
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var created, updated time.Time
-	err = s.write(ctx, "", func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		var c string
-		err := w.QueryRow(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
-			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
-			target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at
-			RETURNING created_at`,
-			l.AppID, l.SourceType, l.SourceID, l.TargetID, nullBytes(l.Exported), timeText(w.now)).Scan(&c)
-		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return store.NotFound("application %q not found", l.AppID)
-		}
-		if err == nil {
-			created, err = parseTime(c)
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: write link of %s %s: %w", l.SourceType, l.SourceID, err)
-		}
-		updated = w.now
-		return w.appendLogs(ctx, batch)
+	return sqlstore.PutLink(l, logs, func(b *sqlstore.LogBatch, created *time.Time) (time.Time, error) {
+		return s.fencedWrite(ctx, b, func(w *wtx) error {
+			err := w.QueryRow(ctx, `INSERT INTO app_links (`+sqlstore.LinkColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $6)
+				ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
+				target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at
+				RETURNING created_at`, sqlstore.LinkArgs(l, w.now)...).Scan(sqlstore.TextTime(created))
+			return sqlstore.Wrap(appMissing(err, l.AppID), "postgres: write link of %s %s", l.SourceType, l.SourceID)
+		})
 	})
-	if err != nil {
-		return err
-	}
-	l.Created, l.Updated = created, updated
-	batch.done(updated)
-	return nil
 }
 
 // DeleteLink removes a link, if there is one, and appends logs as
 // AppendLogs does, in the same transaction.
 func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string, logs ...*store.ProvisioningLog) error {
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var now time.Time
-	err = s.write(ctx, "", func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		now = w.now
-		if _, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
-			appID, sourceType, sourceID); err != nil {
-			return fmt.Errorf("postgres: delete link of %s %s: %w", sourceType, sourceID, err)
-		}
-		return w.appendLogs(ctx, batch)
+	return sqlstore.WriteLogs(logs, func(b *sqlstore.LogBatch) (time.Time, error) {
+		return s.fencedWrite(ctx, b, func(w *wtx) error {
+			_, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
+				appID, sourceType, sourceID)
+			return sqlstore.Wrap(err, "postgres: delete link of %s %s", sourceType, sourceID)
+		})
 	})
-	if err != nil {
-		return err
-	}
-	batch.done(now)
-	return nil
 }
 
 // DeleteLinks removes every link of an application and returns how many;
 // an application that does not exist has none. It is one statement, so
 // that a restart finds either every link or none.
 func (s *Store) DeleteLinks(ctx context.Context, appID string) (int, error) {
-	var n int64
-	err := s.write(ctx, "", func(w *wtx) error {
-		tag, err := w.Exec(ctx, `DELETE FROM app_links WHERE app_id = $1`, appID)
-		if err != nil {
-			return fmt.Errorf("postgres: delete links of application %s: %w", appID, err)
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	return s.deleteRows(ctx, "delete links of application "+appID, `DELETE FROM app_links WHERE app_id = $1`, appID)
 }
 
 // Links lists an application's links of one source type in source id
@@ -492,25 +333,10 @@ func (s *Store) Links(ctx context.Context, appID, sourceType, after string, limi
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+linkColumns+` FROM app_links
+	out, err := sqlstore.List(ctx, reader{s.pool}, sqlstore.ScanLink, `SELECT `+sqlstore.LinkColumns+` FROM app_links
 		WHERE app_id = $1 AND source_type = $2 AND source_id > $3 ORDER BY source_id LIMIT $4`,
 		appID, sourceType, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
-	}
-	defer rows.Close()
-	var out []*store.Link
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list links of application %s: %w", appID, err)
-	}
-	return out, nil
+	return out, sqlstore.Wrap(err, "postgres: list links of application %s", appID)
 }
 
 // countLinksSQL counts the links of the tenant $1's application $2 with
@@ -540,7 +366,7 @@ func (s *Store) CountLinks(ctx context.Context, tenantID, appID, sourceType stri
 
 // putEscrowSQL creates or replaces an escrow. A NULL first failure ($8)
 // keeps the replaced escrow's, or is the last failure ($9) for a new one.
-const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
+const putEscrowSQL = `INSERT INTO app_escrows (` + sqlstore.EscrowColumns + `)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8::text, $9::text), $9, $10)
 	ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
 	source_name = excluded.source_name, attempts = excluded.attempts, retryable = excluded.retryable,
@@ -548,105 +374,44 @@ const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
 	last_failed = excluded.last_failed, record = excluded.record
 	RETURNING first_failed`
 
-// PutEscrow creates or replaces the escrow of e's object. A zero
-// LastFailed is the write's time; a zero FirstFailed keeps the replaced
-// escrow's, or is LastFailed for a new one. NextTry is kept only for a
-// retryable escrow. It sets e's times to what is stored. An escrow of an
-// application that does not exist is store.ErrNotFound.
+// PutEscrow creates or replaces the escrow of e's object
+// (sqlstore.PutEscrow). An escrow of an application that does not exist
+// is store.ErrNotFound.
 func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	if _, err := s.resourceType(e.SourceType); err != nil {
 		return err
 	}
-	if err := sqlfilter.CheckJSON("escrow record", e.Record); err != nil {
+	return sqlstore.PutEscrow(e, func(args func(time.Time) []any, first *time.Time) error {
+		_, err := s.fencedWrite(ctx, nil, func(w *wtx) error {
+			err := w.QueryRow(ctx, putEscrowSQL, args(w.now)...).Scan(sqlstore.TextTime(first))
+			return sqlstore.Wrap(appMissing(err, e.AppID), "postgres: write escrow of %s %s", e.SourceType, e.SourceID)
+		})
 		return err
-	}
-	var first, last time.Time
-	err := s.write(ctx, "", func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		if last = e.LastFailed; last.IsZero() {
-			last = w.now
-		}
-		var firstText *string
-		if !e.FirstFailed.IsZero() {
-			f := timeText(e.FirstFailed)
-			firstText = &f
-		}
-		var f string
-		err := w.QueryRow(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
-			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), nullBytes(e.Record)).Scan(&f)
-		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return store.NotFound("application %q not found", e.AppID)
-		}
-		if err == nil {
-			first, err = parseTime(f)
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
-		}
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	e.FirstFailed, e.LastFailed = first, last
-	if !e.Retryable {
-		e.NextTry = time.Time{}
-	}
-	return nil
 }
 
 // DeleteEscrow removes an escrow, if there is one.
 func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
-	return s.write(ctx, "", func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		if _, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
-			appID, sourceType, sourceID); err != nil {
-			return fmt.Errorf("postgres: delete escrow of %s %s: %w", sourceType, sourceID, err)
-		}
-		return nil
+	_, err := s.fencedWrite(ctx, nil, func(w *wtx) error {
+		_, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1 AND source_type = $2 AND source_id = $3`,
+			appID, sourceType, sourceID)
+		return sqlstore.Wrap(err, "postgres: delete escrow of %s %s", sourceType, sourceID)
 	})
-}
-
-// escrowsSQL returns the query of a page of an application's escrows; the
-// due escrows can be found off app_escrows_due.
-func escrowsSQL(appID string, q store.EscrowQuery) (string, []any) {
-	args := []any{appID, q.AfterType, q.AfterID}
-	where := ""
-	if !q.Due.IsZero() {
-		args = append(args, timeText(q.Due))
-		where = " AND retryable AND next_try <= $4"
-	}
-	args = append(args, sqlfilter.EscrowLimit(q.Limit))
-	return `SELECT ` + sqlfilter.EscrowColumns + ` FROM app_escrows
-		WHERE app_id = $1 AND (source_type, source_id) > ($2, $3)` + where +
-		` ORDER BY source_type, source_id LIMIT $` + strconv.Itoa(len(args)), args
+	return err
 }
 
 // Escrows lists the escrows of an application that q selects, in (source
 // type, source id) order. Limit is 100 when zero, and at most 1000.
 func (s *Store) Escrows(ctx context.Context, appID string, q store.EscrowQuery) ([]*store.Escrow, error) {
 	query, args := escrowsSQL(appID, q)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
-	}
-	defer rows.Close()
-	var out []*store.Escrow
-	for rows.Next() {
-		e, err := sqlfilter.ScanEscrow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list escrows of application %s: %w", appID, err)
-	}
-	return out, nil
+	out, err := sqlstore.List(ctx, reader{s.pool}, sqlstore.ScanEscrow, query, args...)
+	return out, sqlstore.Wrap(err, "postgres: list escrows of application %s", appID)
+}
+
+// escrowsSQL returns the query of a page of an application's escrows; the
+// due escrows can be found off app_escrows_due.
+func escrowsSQL(appID string, q store.EscrowQuery) (string, []any) {
+	return sqlstore.EscrowsSQL(sqlfilter.Postgres{}, appID, q, "app_escrows", "retryable")
 }
 
 // countEscrowsSQL counts an application's escrows, and the retryable ones.
@@ -664,19 +429,7 @@ func (s *Store) CountEscrows(ctx context.Context, appID string) (total, retryabl
 // DeleteEscrows removes every escrow of an application and returns how
 // many.
 func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
-	var n int64
-	err := s.write(ctx, "", func(w *wtx) error {
-		tag, err := w.Exec(ctx, `DELETE FROM app_escrows WHERE app_id = $1`, appID)
-		if err != nil {
-			return fmt.Errorf("postgres: delete escrows of application %s: %w", appID, err)
-		}
-		n = tag.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	return s.deleteRows(ctx, "delete escrows of application "+appID, `DELETE FROM app_escrows WHERE app_id = $1`, appID)
 }
 
 // --- job state and lease -------------------------------------------------------------
@@ -684,67 +437,31 @@ func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
 // JobState reads an application's job state; one never written is the
 // zero JobState with AppID set.
 func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, error) {
-	js := &store.JobState{AppID: appID}
-	var updated string
-	err := s.pool.QueryRow(ctx, `SELECT watermark, state, updated_at FROM job_states WHERE app_id = $1`, appID).
-		Scan(&js.Watermark, &js.State, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return js, nil
-	}
-	if err == nil {
-		js.Updated, err = parseTime(updated)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read job state of application %s: %w", appID, err)
-	}
-	return js, nil
+	js, err := sqlstore.ReadJobState(s.pool.QueryRow(ctx, `SELECT `+sqlstore.JobStateColumns+` FROM job_states WHERE app_id = $1`,
+		appID), appID)
+	return js, sqlstore.Wrap(err, "postgres: read job state of application %s", appID)
 }
 
-// PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is store.ErrNotFound. With a
-// fence, the lease is read FOR SHARE in the write's transaction and checked:
-// a claim that would take it over waits until the write has committed, and
-// one that committed first is seen, so that no write lands after a takeover.
+// PutJobState writes an application's job state (sqlstore.PutJobState).
+// The state of an application that does not exist is store.ErrNotFound.
+// With a fence, the lease is read FOR SHARE in the write's transaction
+// and checked: a claim that would take it over waits until the write has
+// committed, and one that committed first is seen, so that no write lands
+// after a takeover.
 func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
-	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
-		return err
-	}
-	if len(fence) > 1 {
-		return fmt.Errorf("postgres: write job state of application %s: %d fences, at most one", js.AppID, len(fence))
-	}
-	var updated time.Time
-	err := s.write(ctx, "", func(w *wtx) error {
-		if len(fence) == 1 {
-			cur, err := readLease(ctx, w, js.AppID, " FOR SHARE")
-			var now time.Time
+	return sqlstore.PutJobState("postgres", js, fence, func(fence *store.Lease) (now time.Time, err error) {
+		err = s.write(ctx, "", func(w *wtx) error {
+			now = w.now
+			err := sqlstore.CheckFence(ctx, w, js.AppID, fence)
 			if err == nil {
-				// After the lock: the lease cannot change from here on.
-				now, err = w.leaseNow(ctx)
+				_, err = w.Exec(ctx, `INSERT INTO job_states (app_id, `+sqlstore.JobStateColumns+`) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
+					updated_at = excluded.updated_at`, sqlstore.JobStateArgs(js, w.now)...)
 			}
-			if err == nil {
-				err = store.CheckFence(cur, fence[0], now)
-			}
-			if err != nil {
-				return fmt.Errorf("postgres: write job state of application %s: %w", js.AppID, err)
-			}
-		}
-		_, err := w.Exec(ctx, `INSERT INTO job_states (app_id, watermark, state, updated_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
-			updated_at = excluded.updated_at`, js.AppID, js.Watermark, nullBytes(js.State), timeText(w.now))
-		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return store.NotFound("application %q not found", js.AppID)
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: write job state of application %s: %w", js.AppID, err)
-		}
-		updated = w.now
-		return nil
+			return sqlstore.Wrap(appMissing(err, js.AppID), "postgres: write job state of application %s", js.AppID)
+		})
+		return now, err
 	})
-	if err != nil {
-		return err
-	}
-	js.Updated = updated
-	return nil
 }
 
 // claimSQL takes the lease on a job ($1) for an owner ($2) until $3 when
@@ -780,19 +497,13 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 			return fmt.Errorf("postgres: claim job of application %s: %w", appID, err)
 		}
 		tag, err := w.Exec(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
-		if code, _ := pgCode(err); code == foreignKeyViolation {
-			return store.NotFound("application %q not found", appID)
-		}
 		if err == nil {
 			held = tag.RowsAffected() == 1
 			// The row is locked by the claim, changed or not: this reads
 			// the lease as the claim left it.
 			lease, err = readLease(ctx, w, appID, "")
 		}
-		if err != nil {
-			return fmt.Errorf("postgres: claim job of application %s: %w", appID, err)
-		}
-		return nil
+		return sqlstore.Wrap(appMissing(err, appID), "postgres: claim job of application %s", appID)
 	})
 	if err != nil {
 		return store.Lease{}, false, err
@@ -807,14 +518,10 @@ func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 	return s.write(ctx, "", func(w *wtx) error {
 		now, err := w.leaseNow(ctx)
 		if err == nil {
-			_, err = w.Exec(ctx, `UPDATE job_leases SET owner = '',
-				expires_at = CASE WHEN expires_at > $3 THEN $3 ELSE expires_at END
-				WHERE app_id = $1 AND owner = $2 AND owner <> ''`, appID, owner, timeText(now))
+			_, err = w.Exec(ctx, `UPDATE job_leases SET owner = '', expires_at = CASE WHEN expires_at > $3 THEN $3
+				ELSE expires_at END WHERE app_id = $1 AND owner = $2 AND owner <> ''`, appID, owner, timeText(now))
 		}
-		if err != nil {
-			return fmt.Errorf("postgres: release job of application %s: %w", appID, err)
-		}
-		return nil
+		return sqlstore.Wrap(err, "postgres: release job of application %s", appID)
 	})
 }
 
@@ -830,20 +537,21 @@ func (s *Store) JobLease(ctx context.Context, appID string) (store.Lease, error)
 
 // readLease reads the lease on a job, or the zero Lease with AppID set;
 // lock is "" or a locking clause (" FOR SHARE").
-func readLease(ctx context.Context, q interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}, appID, lock string) (store.Lease, error) {
-	lease := store.Lease{AppID: appID}
-	var expires string
-	err := q.QueryRow(ctx, `SELECT owner, expires_at, generation FROM job_leases WHERE app_id = $1`+lock, appID).
-		Scan(&lease.Owner, &expires, &lease.Generation)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return lease, nil
+func readLease(ctx context.Context, q querier, appID, lock string) (store.Lease, error) {
+	return sqlstore.ReadLease(q.QueryRow(ctx, `SELECT `+sqlstore.LeaseColumns+` FROM job_leases WHERE app_id = $1`+lock, appID), appID)
+}
+
+// LeaseAt reads a lease FOR SHARE in w, and the time to hold it against,
+// leaseNow (sqlstore.Tx): a claim that would take the lease over waits
+// until w has committed, and one that committed first is seen.
+func (w *wtx) LeaseAt(ctx context.Context, appID string) (store.Lease, time.Time, error) {
+	cur, err := readLease(ctx, w, appID, " FOR SHARE")
+	if err != nil {
+		return store.Lease{}, time.Time{}, err
 	}
-	if err == nil {
-		lease.Expires, err = parseTime(expires)
-	}
-	return lease, err
+	// After the lock: the lease cannot change from here on.
+	now, err := w.leaseNow(ctx)
+	return cur, now, err
 }
 
 // leaseNow is the time a lease is claimed, released or checked at: the
@@ -865,89 +573,42 @@ func (w *wtx) leaseNow(ctx context.Context) (time.Time, error) {
 
 // --- provisioning logs ---------------------------------------------------------------
 
-const logReadColumns = `id, tenant_id, app_id, cycle_id, at, action, status, source_type, source_id, source_name, target_id, record`
-
-// logBatch is provisioning-log records checked, given their ids and laid
-// out as the columns of the statement that appends them, before the
-// transaction. AppendLogs, PutLink and DeleteLink append records through
-// it.
-type logBatch struct {
-	logs []*store.ProvisioningLog
-	// The statement's columns but at, one element per record.
-	ids, tenants, apps, cycles, actions, statuses, types []string
-	sources, nameKeys, names, targets                    []string
-	records                                              []*string
-}
-
-// newLogBatch checks logs and gives each record its ID, or a new UUID
-// when it has none.
-func newLogBatch(logs []*store.ProvisioningLog) (*logBatch, error) {
-	n := len(logs)
-	b := &logBatch{logs: logs,
-		ids: make([]string, n), tenants: make([]string, n), apps: make([]string, n), cycles: make([]string, n),
-		actions: make([]string, n), statuses: make([]string, n), types: make([]string, n), sources: make([]string, n),
-		nameKeys: make([]string, n), names: make([]string, n), targets: make([]string, n), records: make([]*string, n)}
-	for i, l := range logs {
-		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
-			return nil, err
-		}
-		if b.ids[i] = l.ID; b.ids[i] == "" {
-			b.ids[i] = store.NewID()
-		}
-		b.tenants[i], b.apps[i], b.cycles[i] = l.TenantID, l.AppID, l.CycleID
-		b.actions[i], b.statuses[i], b.types[i] = l.Action, l.Status, l.SourceType
-		b.sources[i], b.nameKeys[i], b.names[i], b.targets[i] = l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID
-		if len(l.Record) > 0 {
-			r := string(l.Record)
-			b.records[i] = &r
-		}
-	}
-	return b, nil
-}
-
-// appendLogs inserts the batch's records in one statement, in their
-// order, a record without At at the transaction's time. A record whose ID
-// is already stored is skipped.
-func (w *wtx) appendLogs(ctx context.Context, b *logBatch) error {
-	if len(b.logs) == 0 {
+// AppendLogs inserts the batch's records in one statement, in their
+// order, a record without At at the transaction's time (sqlstore.Tx). A
+// record whose ID is already stored is skipped.
+func (w *wtx) AppendLogs(ctx context.Context, b *sqlstore.LogBatch) error {
+	if b.Len() == 0 {
 		return nil
 	}
-	// Computed here rather than in newLogBatch: a retried transaction has
-	// its own time.
-	ats := make([]string, len(b.logs))
-	for i, l := range b.logs {
-		at := l.At
-		if at.IsZero() {
-			at = w.now
+	// unnest takes the records a column at a time: a text[] per column of
+	// sqlstore.LogColumns, NULL where a value is nil. Laid out here rather
+	// than before the transaction: a retried transaction has its own time.
+	rows := make([][]any, b.Len())
+	for i := range rows {
+		rows[i] = b.Values(i, w.now)
+	}
+	cols := make([]any, len(rows[0]))
+	for c := range cols {
+		col := make([]*string, len(rows))
+		for i, r := range rows {
+			if v, ok := r[c].(string); ok {
+				col[i] = &v
+			}
 		}
-		ats[i] = timeText(at)
+		cols[c] = col
 	}
 	// ORDER BY n: the identity column numbers the rows in the order the
 	// select gives them, which is the batch's.
-	if _, err := w.Exec(ctx, `INSERT INTO provisioning_logs (id, tenant_id, app_id, cycle_id, at, action, status,
-		source_type, source_id, source_name_key, source_name, target_id, record)
+	if _, err := w.Exec(ctx, `INSERT INTO provisioning_logs (`+sqlstore.LogColumns+`)
 		SELECT i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r::json
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
 			WITH ORDINALITY AS u (i, t, a, c, at, ac, st, ty, si, nk, nm, tg, r, n)
 		ORDER BY n
-		ON CONFLICT (id) DO NOTHING`,
-		b.ids, b.tenants, b.apps, b.cycles, ats, b.actions, b.statuses, b.types, b.sources, b.nameKeys, b.names,
-		b.targets, b.records); err != nil {
+		ON CONFLICT (id) DO NOTHING`, cols...); err != nil {
 		return fmt.Errorf("postgres: append provisioning logs: %w", err)
 	}
 	return nil
-}
-
-// done sets the records' IDs, and At where zero to now, the time of the
-// transaction that appended them, once it has committed.
-func (b *logBatch) done(now time.Time) {
-	for i, l := range b.logs {
-		l.ID = b.ids[i]
-		if l.At.IsZero() {
-			l.At = now
-		}
-	}
 }
 
 // AppendLogs stores provisioning-log records in one statement, in their
@@ -955,237 +616,53 @@ func (b *logBatch) done(now time.Time) {
 // zero. A record whose ID is already stored is skipped, so that a batch
 // whose outcome the caller did not learn can be appended again.
 func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) error {
-	if len(logs) == 0 {
-		return nil
-	}
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var now time.Time
-	err = s.write(ctx, "", func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		now = w.now
-		return w.appendLogs(ctx, batch)
-	})
-	if err != nil {
-		return err
-	}
-	batch.done(now)
-	return nil
-}
-
-// logLimit is the page size of a LogQuery.
-func logLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultLogLimit
-	case n > maxLogLimit:
-		return maxLogLimit
-	}
-	return n
+	return sqlstore.AppendLogs(logs, func(b *sqlstore.LogBatch) (time.Time, error) { return s.fencedWrite(ctx, b, nil) })
 }
 
 // Logs returns the records q selects, newest first: by At, and records of
 // one instant in the reverse of the order they were appended. Limit is 100
 // when zero, and at most 1000. A Before naming no record of the tenant
-// (one pruned since, say) selects nothing: pruning removes older records
-// first, so none older than it is left.
+// selects nothing (sqlstore.Page).
 func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]*store.ProvisioningLog, error) {
-	var cur *logCursor
-	if q.Before != "" {
-		// A record's (at, seq) never changes: the cursor needs no
-		// snapshot shared with the page.
-		cur = new(logCursor)
-		err := s.pool.QueryRow(ctx, `SELECT at, seq FROM provisioning_logs WHERE id = $1 AND tenant_id = $2`,
-			q.Before, q.TenantID).Scan(&cur.at, &cur.seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
-		}
-	}
-	query, args := logsSQL(q, cur)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.ProvisioningLog
-	for rows.Next() {
-		var l store.ProvisioningLog
-		var at string
-		if err := rows.Scan(&l.ID, &l.TenantID, &l.AppID, &l.CycleID, &at, &l.Action, &l.Status,
-			&l.SourceType, &l.SourceID, &l.SourceName, &l.TargetID, &l.Record); err != nil {
-			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
-		}
-		if l.At, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
-		}
-		out = append(out, &l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: read provisioning logs: %w", err)
-	}
-	return out, nil
-}
-
-// logCursor is the (at, seq) of the record a listing continues after.
-type logCursor struct {
-	at  string
-	seq int64
+	out, err := sqlstore.Logs(ctx, reader{s.pool}, sqlfilter.Postgres{}, q, logsSQL)
+	return out, sqlstore.Wrap(err, "postgres: read provisioning logs")
 }
 
 // logsSQL returns the query of a page of logs, which continues after cur
-// when not nil.
-func logsSQL(q store.LogQuery, cur *logCursor) (string, []any) {
-	var where strings.Builder
-	args := []any{q.TenantID}
-	where.WriteString("tenant_id = $1")
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	for _, f := range []struct{ col, val string }{
-		{"app_id", q.AppID}, {"source_id", q.SourceID}, {"action", q.Action}, {"status", q.Status},
-	} {
-		if f.val != "" {
-			where.WriteString(" AND " + f.col + " = " + arg(f.val))
-		}
-	}
-	if q.SourceName != "" {
-		// The index is on the md5 of the key (see the migration).
-		k := arg(sqlfilter.FoldKey(q.SourceName))
-		where.WriteString(" AND md5(source_name_key) = md5(" + k + ") AND source_name_key = " + k)
-	}
-	if !q.Since.IsZero() {
-		where.WriteString(" AND at >= " + arg(timeText(q.Since)))
-	}
-	if !q.Until.IsZero() {
-		where.WriteString(" AND at < " + arg(timeText(q.Until)))
-	}
-	if cur != nil {
-		where.WriteString(" AND (at, seq) < (" + arg(cur.at) + ", " + arg(cur.seq) + ")")
-	}
-	limit := arg(logLimit(q.Limit))
-	return `SELECT ` + logReadColumns + ` FROM provisioning_logs WHERE ` + where.String() +
-		` ORDER BY at DESC, seq DESC LIMIT ` + limit, args
+// when not nil. The index on source names is on the md5 of the key (see
+// the migration).
+func logsSQL(q store.LogQuery, cur *sqlstore.Cursor) (string, []any) {
+	return sqlstore.LogsSQL(sqlfilter.Postgres{}, q, cur, "provisioning_logs",
+		func(k string) string { return "md5(source_name_key) = md5(" + k + ") AND source_name_key = " + k })
 }
 
 // PruneLogs deletes the records, of every tenant, older than before and
 // returns how many it deleted, a few thousand per transaction.
 func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		var n int64
-		err := s.write(ctx, "", func(w *wtx) error {
-			tag, err := w.Exec(ctx, `DELETE FROM provisioning_logs WHERE seq IN
-				(SELECT seq FROM provisioning_logs WHERE at < $1 LIMIT $2)`, timeText(before), pruneBatch)
-			if err != nil {
-				return fmt.Errorf("postgres: prune provisioning logs: %w", err)
-			}
-			n = tag.RowsAffected()
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-		total += int(n)
-		if n < pruneBatch {
-			return total, nil
-		}
-	}
+	return sqlstore.Prune(func() (int, error) {
+		return s.deleteRows(ctx, "prune provisioning logs",
+			`DELETE FROM provisioning_logs WHERE seq IN (SELECT seq FROM provisioning_logs WHERE at < $1 LIMIT $2)`,
+			timeText(before), sqlstore.PruneBatch)
+	})
 }
 
 // --- audit log ---------------------------------------------------------------------
 
-// AppendAudit stores an audit entry, setting ID (a new UUID) when empty
-// and At (the transaction's time) when zero. An entry whose ID is already
-// stored is skipped.
+// AppendAudit stores an audit entry (sqlstore.AppendAudit). An entry
+// whose ID is already stored is skipped.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
-	if err := sqlfilter.CheckAudit(e); err != nil {
-		return err
-	}
-	id := e.ID
-	if id == "" {
-		id = store.NewID()
-	}
-	var at time.Time
-	err := s.write(ctx, "", func(w *wtx) error {
-		// Computed here: a retried transaction has its own time.
-		at = e.At
-		if at.IsZero() {
-			at = w.now
-		}
-		if _, err := w.Exec(ctx, sqlfilter.AuditInsertSQL(sqlfilter.Postgres{}), sqlfilter.AuditInsertArgs(e, id, at)...); err != nil {
-			return fmt.Errorf("postgres: append an audit entry: %w", err)
-		}
-		return nil
+	return sqlstore.AppendAudit(e, func(args func(time.Time) []any) error {
+		return s.write(ctx, "", func(w *wtx) error {
+			_, err := w.Exec(ctx, sqlstore.AuditInsertSQL(sqlfilter.Postgres{}), args(w.now)...)
+			return sqlstore.Wrap(err, "postgres: append an audit entry")
+		})
 	})
-	if err != nil {
-		return err
-	}
-	e.ID, e.At = id, at
-	return nil
 }
 
 // Audit returns the entries q selects, newest first. Limit is 100 when
 // zero, and at most 1000. A Before naming no entry of the tenant selects
 // nothing.
 func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEntry, error) {
-	var cur *sqlfilter.AuditCursor
-	if q.Before != "" {
-		// An entry's (at, seq) never changes: the cursor needs no snapshot
-		// shared with the page.
-		cur = new(sqlfilter.AuditCursor)
-		err := s.pool.QueryRow(ctx, sqlfilter.AuditCursorSQL(sqlfilter.Postgres{}), q.Before, q.TenantID).Scan(&cur.At, &cur.Seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read the audit log: %w", err)
-		}
-	}
-	query, args := sqlfilter.AuditSQL(sqlfilter.Postgres{}, q, cur)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read the audit log: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.AuditEntry
-	for rows.Next() {
-		e, err := sqlfilter.ScanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read the audit log: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: read the audit log: %w", err)
-	}
-	return out, nil
-}
-
-// checkContextFence checks the fence store.WithFence put in ctx, if any,
-// within the write's transaction, as PutJobState checks its fence.
-func (s *Store) checkContextFence(ctx context.Context, w *wtx) error {
-	fence, ok := store.FenceFrom(ctx)
-	if !ok {
-		return nil
-	}
-	cur, err := readLease(ctx, w, fence.AppID, " FOR SHARE")
-	var now time.Time
-	if err == nil {
-		now, err = w.leaseNow(ctx)
-	}
-	if err == nil {
-		err = store.CheckFence(cur, fence, now)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: write of application %s: %w", fence.AppID, err)
-	}
-	return nil
+	out, err := sqlstore.Audit(ctx, reader{s.pool}, sqlfilter.Postgres{}, q)
+	return out, sqlstore.Wrap(err, "postgres: read the audit log")
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/store"
-	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // TestProvisioningPlans checks that PostgreSQL reads provisioning logs,
@@ -74,7 +74,7 @@ func TestProvisioningPlans(t *testing.T) {
 	}
 	// Half the escrows are retryable, due a second apart: a few are due at
 	// a time.
-	if _, err := s.pool.Exec(ctx, `INSERT INTO app_escrows (`+sqlfilter.EscrowColumns+`)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO app_escrows (`+sqlstore.EscrowColumns+`)
 		SELECT a, 'User', format('u%s', lpad(i::text, 5, '0')), 'name', 1, i % 2 = 0,
 			CASE WHEN i % 2 = 0 THEN to_char(timestamp '2025-03-01' + i * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS.US"000Z"') END,
 			$2, $2, NULL
@@ -84,7 +84,7 @@ func TestProvisioningPlans(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
 		t.Fatal(err)
 	}
-	cur := &logCursor{at: timeText(at.Add(30000 * time.Second)), seq: 30000}
+	cur := &sqlstore.Cursor{At: timeText(at.Add(30000 * time.Second)), Seq: 30000}
 	logsOf := func(q store.LogQuery) (string, []any) {
 		q.TenantID, q.Status = tn.ID, "failure"
 		return logsSQL(q, cur)
@@ -107,11 +107,11 @@ func TestProvisioningPlans(t *testing.T) {
 		{"logs of a source name since", func() (string, []any) {
 			return logsOf(store.LogQuery{SourceName: "user42@example.com", Since: at.Add(time.Hour)})
 		}, "provisioning_logs_name"},
-		{"link by target", query(`SELECT `+linkColumns+` FROM app_links
+		{"link by target", query(`SELECT `+sqlstore.LinkColumns+` FROM app_links
 			WHERE app_id = $1 AND source_type = $2 AND target_id = $3 ORDER BY source_id LIMIT 1`, app.ID, store.UserType, "t00042"), "app_links_target"},
-		{"links", query(`SELECT `+linkColumns+` FROM app_links
+		{"links", query(`SELECT `+sqlstore.LinkColumns+` FROM app_links
 			WHERE app_id = $1 AND source_type = $2 AND source_id > $3 ORDER BY source_id LIMIT $4`, app.ID, store.UserType, "u01000", 100), "app_links_pkey"},
-		{"prune", query(`SELECT seq FROM provisioning_logs WHERE at < $1 LIMIT $2`, timeText(at.Add(time.Minute)), pruneBatch), "provisioning_logs_at"},
+		{"prune", query(`SELECT seq FROM provisioning_logs WHERE at < $1 LIMIT $2`, timeText(at.Add(time.Minute)), sqlstore.PruneBatch), "provisioning_logs_at"},
 		{"count links", query(countLinksSQL, tn.ID, app.ID, store.UserType), "resources_id_rid"},
 		{"escrows", escrows(store.EscrowQuery{AfterType: store.UserType, AfterID: "u01000"}), "app_escrows_pkey"},
 		{"due escrows", escrows(store.EscrowQuery{Due: at.Add(time.Minute)}), "app_escrows_due"},

@@ -1,10 +1,7 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,21 +9,16 @@ import (
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // The provisioning engine's records (store.Provisioning); see the second
-// and third migrations for the tables. Writes go through the writer like
-// the directory's, and follow its rule (writer.go): whatever can fail for
-// the caller is checked before the first statement that writes.
-
-const (
-	// defaultLogLimit and maxLogLimit bound a page of provisioning logs.
-	defaultLogLimit = 100
-	maxLogLimit     = 1000
-	// pruneBatch is how many log records one write of PruneLogs deletes,
-	// so that other writes are not held up behind a large prune.
-	pruneBatch = 5000
-)
+// and third migrations for the tables. What does not depend on SQLite
+// (rows and arguments, checks, the flow of each write, batches of logs,
+// pages) is in sqlstore; here are the statements, the writes and
+// SQLite's errors. Writes go through the writer like the directory's,
+// and follow its rule (writer.go): whatever can fail for the caller is
+// checked before the first statement that writes.
 
 // readConn runs fn, a read of one statement, on a read connection: one
 // statement reads one snapshot by itself, so it needs no transaction.
@@ -39,90 +31,118 @@ func (s *Store) readConn(ctx context.Context, fn func(c *conn) error) error {
 	return fn(c)
 }
 
-// jsonText returns what a JSON document column is bound to: its text, or
-// NULL for none. Text rather than []byte, which SQLite would store as a
-// BLOB.
-func jsonText(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return string(b)
+// reader adapts a read connection, or a write, to sqlstore.Querier.
+type reader struct{ q querier }
+
+func (r reader) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return r.q.QueryRowContext(ctx, query, args...)
 }
 
-// blob returns what a BLOB column is bound to: b, or NULL for none.
-func blob(b []byte) any {
-	if len(b) == 0 {
-		return nil
+func (r reader) Query(ctx context.Context, read func(sqlstore.Rows) error, query string, args ...any) error {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return b
+	defer rows.Close()
+	return read(rows)
+}
+
+// list runs a query on a read connection and reads every row of its
+// result with scan.
+func list[T any](ctx context.Context, s *Store, scan func(sqlstore.Row) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		out, err = sqlstore.List(ctx, reader{c}, scan, query, args...)
+		return err
+	})
+	return out, err
+}
+
+// fencedWrite runs, as one write, fn, if any, and then appends b, if any,
+// once it has checked there the fence store.WithFence put in ctx, if any
+// (sqlstore.Fenced); it returns the write's time. No claim can come
+// between the check and fn's statements, since the writer runs one
+// transaction at a time and other processes wait for its lock (BEGIN
+// IMMEDIATE).
+func (s *Store) fencedWrite(ctx context.Context, b *sqlstore.LogBatch, fn func(w *wtx) error) (time.Time, error) {
+	var now time.Time
+	err := s.write(ctx, func(w *wtx) error {
+		now = w.now
+		return sqlstore.Fenced(ctx, "sqlite", w, b, fn)
+	})
+	return now, err
+}
+
+// deleteRows runs query, a DELETE, as one write, and returns how many
+// rows it deleted; its failure is said as what was being done.
+func (s *Store) deleteRows(ctx context.Context, what, query string, args ...any) (int, error) {
+	var n int64
+	err := s.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return sqlstore.Wrap(err, "sqlite: %s", what)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // appWriteError turns a failed insert or update of an apps row into the
-// client error it stands for.
+// client error it stands for, or returns nil for nil.
 func appWriteError(err error, a *store.App) error {
 	switch {
+	case err == nil:
+		return nil
 	case isForeignKey(err):
 		return store.NotFound("tenant %q not found", a.TenantID)
 	case isUnique(err) && strings.Contains(err.Error(), "apps.name_key"):
-		return sqlfilter.AppNameTaken(a.Name)
+		return sqlstore.AppNameTaken(a.Name)
 	case isUnique(err):
-		return store.Errorf(store.ErrIDTaken, "application id %q is already taken", a.ID)
+		return sqlstore.AppIDTaken(a.ID)
 	}
 	return fmt.Errorf("sqlite: write application %s: %w", a.ID, err)
 }
 
-// --- applications ------------------------------------------------------------
-
-// readApp reads the application a query of sqlfilter.AppColumns selects, or returns
-// a store.ErrNotFound naming what.
-func readApp(ctx context.Context, q querier, what, query string, args ...any) (*store.App, error) {
-	a, err := sqlfilter.ScanApp(q.QueryRowContext(ctx, `SELECT `+sqlfilter.AppColumns+` FROM apps `+query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("application %q not found", what)
+// appMissing returns the sqlstore.AppNotFound of appID for err, when err
+// is the violation of a foreign key, which in a write of an application's
+// records is the reference to the application; and err otherwise.
+func appMissing(err error, appID string) error {
+	if isForeignKey(err) {
+		return sqlstore.AppNotFound(appID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read application %s: %w", what, err)
-	}
-	return a, nil
+	return err
 }
 
-// CreateApp stores a new application, setting ID (when empty), Version,
-// Created and LastModified. A name taken in the tenant, ignoring case, is
-// store.ErrNameTaken; an id taken in any tenant is store.ErrIDTaken, since
-// links, job state and leases name an application by its id alone.
+// --- applications ------------------------------------------------------------
+
+// appSQL reads the application of the tenant ?1 whose id is ?2.
+const appSQL = `SELECT ` + sqlstore.AppColumns + ` FROM apps WHERE tenant_id = ?1 AND id = ?2`
+
+// CreateApp stores a new application (sqlstore.CreateApp). A name taken
+// in the tenant, ignoring case, is store.ErrNameTaken; an id taken in any
+// tenant is store.ErrIDTaken.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
-	if err := sqlfilter.CheckApp(a); err != nil {
-		return err
-	}
-	c := *a
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	err := s.write(ctx, func(w *wtx) error {
-		_, err := w.ExecContext(ctx, `INSERT INTO apps
-			(id, tenant_id, name, name_key, template, config, control, secret, enabled, version, created_at, last_modified)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)`,
-			c.ID, c.TenantID, c.Name, sqlfilter.FoldKey(c.Name), c.Template, jsonText(c.Config), jsonText(c.Control),
-			blob(c.Secret), c.Enabled, timeText(w.now))
-		if err != nil {
-			return appWriteError(err, &c)
-		}
-		c.Version, c.Created, c.LastModified = 1, w.now, w.now
-		return nil
+	return sqlstore.CreateApp(a, func(c *store.App) (now time.Time, err error) {
+		err = s.write(ctx, func(w *wtx) error {
+			now = w.now
+			_, err := w.ExecContext(ctx, `INSERT INTO apps (id, tenant_id, name, name_key, template, config, control, secret,
+				enabled, version, created_at, last_modified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)`,
+				sqlstore.AppArgs(c, w.now)...)
+			return appWriteError(err, c)
+		})
+		return now, err
 	})
-	if err != nil {
-		return err
-	}
-	*a = c
-	return nil
 }
 
 // App reads an application by id, or returns store.ErrNotFound.
 func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error) {
 	var a *store.App
 	err := s.readConn(ctx, func(c *conn) (err error) {
-		a, err = readApp(ctx, c, id, `WHERE tenant_id = ?1 AND id = ?2`, tenantID, id)
-		return err
+		a, err = sqlstore.ReadApp(c.QueryRowContext(ctx, appSQL, tenantID, id), id)
+		return sqlstore.Wrap(err, "sqlite: read application %s", id)
 	})
 	return a, err
 }
@@ -132,8 +152,9 @@ func (s *Store) App(ctx context.Context, tenantID, id string) (*store.App, error
 func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.App, error) {
 	var a *store.App
 	err := s.readConn(ctx, func(c *conn) (err error) {
-		a, err = readApp(ctx, c, name, `WHERE tenant_id = ?1 AND name_key = ?2`, tenantID, sqlfilter.FoldKey(name))
-		return err
+		a, err = sqlstore.ReadApp(c.QueryRowContext(ctx, `SELECT `+sqlstore.AppColumns+` FROM apps WHERE tenant_id = ?1 AND name_key = ?2`,
+			tenantID, sqlfilter.FoldKey(name)), name)
+		return sqlstore.Wrap(err, "sqlite: read application %s", name)
 	})
 	return a, err
 }
@@ -141,96 +162,29 @@ func (s *Store) AppByName(ctx context.Context, tenantID, name string) (*store.Ap
 // Apps lists a tenant's applications in name order, ignoring case, or
 // with tenantID "" every tenant's, by tenant id and then name.
 func (s *Store) Apps(ctx context.Context, tenantID string) ([]*store.App, error) {
-	query := `SELECT ` + sqlfilter.AppColumns + ` FROM apps WHERE tenant_id = ?1 ORDER BY name_key`
-	var args []any
-	if tenantID == "" {
-		query = `SELECT ` + sqlfilter.AppColumns + ` FROM apps ORDER BY tenant_id, name_key`
-	} else {
-		args = append(args, tenantID)
-	}
-	var out []*store.App
-	err := s.readConn(ctx, func(c *conn) error {
-		rows, err := c.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := sqlfilter.ScanApp(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list applications: %w", err)
-	}
-	return out, nil
-}
-
-func cloneApp(a *store.App) *store.App {
-	c := *a
-	c.Config = bytes.Clone(a.Config)
-	c.Control = bytes.Clone(a.Control)
-	c.Secret = bytes.Clone(a.Secret)
-	return &c
-}
-
-// sameApp reports whether b stores as a does.
-func sameApp(a, b *store.App) bool {
-	return a.Name == b.Name && a.Template == b.Template && bytes.Equal(a.Config, b.Config) &&
-		bytes.Equal(a.Control, b.Control) && bytes.Equal(a.Secret, b.Secret) && a.Enabled == b.Enabled
+	query, args := sqlstore.AppsSQL(sqlfilter.SQLite{}, tenantID)
+	out, err := list(ctx, s, sqlstore.ScanApp, query, args...)
+	return out, sqlstore.Wrap(err, "sqlite: list applications")
 }
 
 // UpdateApp reads the application, calls change on a copy of it and writes
-// the result, in one transaction. change cannot move the application
-// (ID, TenantID) nor set the fields the store keeps (Version, Created,
-// LastModified): those are restored. When change leaves the application as
-// it was, nothing is written and the version stays. change may be called
+// the result, in one write (sqlstore.UpdateApp). change may be called
 // again, on a fresh copy, when a batch of writes is redone (writer.go).
 func (s *Store) UpdateApp(ctx context.Context, tenantID, id string, ifVersion int64, change func(*store.App) error) (*store.App, error) {
-	var out *store.App
-	err := s.write(ctx, func(w *wtx) error {
-		cur, err := readApp(ctx, w, id, `WHERE tenant_id = ?1 AND id = ?2`, tenantID, id)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && cur.Version != ifVersion {
-			return sqlfilter.VersionMismatch("application", id, cur.Version, ifVersion)
-		}
-		next := cloneApp(cur)
-		if err := change(next); err != nil {
-			return err
-		}
-		next.ID, next.TenantID, next.Version, next.Created, next.LastModified =
-			cur.ID, cur.TenantID, cur.Version, cur.Created, cur.LastModified
-		if err := sqlfilter.CheckApp(next); err != nil {
-			return err
-		}
-		if sameApp(cur, next) {
-			out = cur
-			return errNoChange
-		}
-		// The update is the write's first and only statement: a name
-		// taken is its only failure, and undoes nothing else.
-		_, err = w.ExecContext(ctx, `UPDATE apps SET name = ?2, name_key = ?3, template = ?4, config = ?5,
-			control = ?6, secret = ?7, enabled = ?8, version = version + 1, last_modified = ?9 WHERE id = ?1`,
-			id, next.Name, sqlfilter.FoldKey(next.Name), next.Template, jsonText(next.Config), jsonText(next.Control),
-			blob(next.Secret), next.Enabled, timeText(w.now))
-		if err != nil {
-			return appWriteError(err, next)
-		}
-		next.Version++
-		next.LastModified = w.now
-		out = next
-		return nil
+	return sqlstore.UpdateApp(ifVersion, change, func(update sqlstore.AppUpdate) error {
+		return s.write(ctx, func(w *wtx) error {
+			cur, err := sqlstore.ReadApp(w.QueryRowContext(ctx, appSQL, tenantID, id), id)
+			if err != nil {
+				return sqlstore.Wrap(err, "sqlite: read application %s", id)
+			}
+			return update(cur, w.now, errNoChange, func(next *store.App) error {
+				_, err := w.ExecContext(ctx, `UPDATE apps SET name = ?3, name_key = ?4, template = ?5, config = ?6,
+					control = ?7, secret = ?8, enabled = ?9, version = version + 1, last_modified = ?10
+					WHERE id = ?1 AND tenant_id = ?2`, sqlstore.AppArgs(next, w.now)...)
+				return appWriteError(err, next)
+			})
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteApp removes an application with its assignments, links, escrows,
@@ -240,14 +194,7 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 		if err := w.appExists(ctx, tenantID, id); err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM app_assignments WHERE app_id = ?1`,
-			`DELETE FROM app_links WHERE app_id = ?1`,
-			`DELETE FROM app_escrows WHERE app_id = ?1`,
-			`DELETE FROM job_states WHERE app_id = ?1`,
-			`DELETE FROM job_leases WHERE app_id = ?1`,
-			`DELETE FROM apps WHERE id = ?1`,
-		} {
+		for _, q := range sqlstore.DeleteAppSQL(sqlfilter.SQLite{}) {
 			if _, err := w.ExecContext(ctx, q, id); err != nil {
 				return fmt.Errorf("sqlite: delete application %s: %w", id, err)
 			}
@@ -260,32 +207,17 @@ func (s *Store) DeleteApp(ctx context.Context, tenantID, id string) error {
 func (w *wtx) appExists(ctx context.Context, tenantID, id string) error {
 	var one int
 	err := w.QueryRowContext(ctx, `SELECT 1 FROM apps WHERE tenant_id = ?1 AND id = ?2`, tenantID, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.NotFound("application %q not found", id)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: read application %s: %w", id, err)
-	}
-	return nil
+	return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.AppNotFound(id)), "sqlite: read application %s", id)
 }
 
 // --- assignments ---------------------------------------------------------------
-
-// checkPrincipalType rejects a principal type that is not a resource
-// type.
-func checkPrincipalType(typ string) error {
-	if typ != store.UserType && typ != store.GroupType {
-		return store.Invalid("a principal is a %s or a %s, not %q", store.UserType, store.GroupType, typ)
-	}
-	return nil
-}
 
 // Assign assigns a user or group of the tenant to one of its applications,
 // replacing the role of an existing assignment, and appends an
 // OpAssignment change for the principal. The principal is named by its
 // exact id, as Get names it.
 func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment) error {
-	if err := checkPrincipalType(a.PrincipalType); err != nil {
+	if err := sqlstore.CheckPrincipalType(a.PrincipalType); err != nil {
 		return err
 	}
 	return s.write(ctx, func(w *wtx) error {
@@ -295,17 +227,14 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		var rid int64
 		err := w.QueryRowContext(ctx, `SELECT rid FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`,
 			tenantID, a.PrincipalType, a.PrincipalID).Scan(&rid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.Invalid("%s %q does not exist", strings.ToLower(a.PrincipalType), a.PrincipalID)
+		if err == nil {
+			_, err = w.ExecContext(ctx, `INSERT INTO app_assignments (app_id, principal_type, principal_id, principal_rid, role,
+				created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+				ON CONFLICT (app_id, principal_type, principal_id) DO UPDATE SET role = excluded.role`,
+				a.AppID, a.PrincipalType, a.PrincipalID, rid, a.Role, timeText(w.now))
 		}
 		if err != nil {
-			return fmt.Errorf("sqlite: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
-		}
-		if _, err := w.ExecContext(ctx, `INSERT INTO app_assignments
-			(app_id, principal_type, principal_id, principal_rid, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-			ON CONFLICT (app_id, principal_type, principal_id) DO UPDATE SET role = excluded.role`,
-			a.AppID, a.PrincipalType, a.PrincipalID, rid, a.Role, timeText(w.now)); err != nil {
-			return fmt.Errorf("sqlite: assign %s %s: %w", a.PrincipalType, a.PrincipalID, err)
+			return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.PrincipalNotFound(a)), "sqlite: assign %s %s", a.PrincipalType, a.PrincipalID)
 		}
 		return w.change(ctx, tenantID, a.PrincipalType, a.PrincipalID, store.OpAssignment)
 	})
@@ -315,17 +244,18 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 // OpAssignment change for the principal.
 func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error {
 	return s.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, `DELETE FROM app_assignments
-			WHERE app_id = ?2 AND principal_type = ?3 AND principal_id = ?4
-			AND EXISTS (SELECT 1 FROM apps WHERE id = ?2 AND tenant_id = ?1)`,
+		res, err := w.ExecContext(ctx, `DELETE FROM app_assignments WHERE app_id = ?2 AND principal_type = ?3
+			AND principal_id = ?4 AND EXISTS (SELECT 1 FROM apps WHERE id = ?2 AND tenant_id = ?1)`,
 			tenantID, appID, principalType, principalID)
+		var n int64
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
 		if err != nil {
 			return fmt.Errorf("sqlite: unassign %s %s: %w", principalType, principalID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: unassign %s %s: %w", principalType, principalID, err)
-		} else if n == 0 {
-			return store.NotFound("%s %q is not assigned to application %q", principalType, principalID, appID)
+		if n == 0 {
+			return sqlstore.NotAssigned(appID, principalType, principalID)
 		}
 		return w.change(ctx, tenantID, principalType, principalID, store.OpAssignment)
 	})
@@ -334,32 +264,10 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 // Assignments lists an application's assignments, groups first, each type
 // in id order; an application the tenant does not have has none.
 func (s *Store) Assignments(ctx context.Context, tenantID, appID string) ([]store.Assignment, error) {
-	var out []store.Assignment
-	err := s.readConn(ctx, func(c *conn) error {
-		rows, err := c.QueryContext(ctx, `SELECT a.app_id, a.principal_type, a.principal_id, a.role, a.created_at
-			FROM app_assignments a JOIN apps p ON p.id = a.app_id
-			WHERE a.app_id = ?2 AND p.tenant_id = ?1 ORDER BY a.principal_type, a.principal_id`, tenantID, appID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var a store.Assignment
-			var created string
-			if err := rows.Scan(&a.AppID, &a.PrincipalType, &a.PrincipalID, &a.Role, &created); err != nil {
-				return err
-			}
-			if a.Created, err = parseTime(created); err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list assignments of application %s: %w", appID, err)
-	}
-	return out, nil
+	out, err := list(ctx, s, sqlstore.ScanAssignment, `SELECT `+sqlstore.AssignmentColumns+`
+		FROM app_assignments a JOIN apps p ON p.id = a.app_id
+		WHERE a.app_id = ?2 AND p.tenant_id = ?1 ORDER BY a.principal_type, a.principal_id`, tenantID, appID)
+	return out, sqlstore.Wrap(err, "sqlite: list assignments of application %s", appID)
 }
 
 // assignedToSQL selects 1 when the user ?3 of the tenant ?1 is assigned
@@ -389,38 +297,14 @@ func (s *Store) AssignedTo(ctx context.Context, tenantID, appID, userID string) 
 
 // --- links ------------------------------------------------------------------------
 
-const linkColumns = `app_id, source_type, source_id, target_id, exported, created_at, updated_at`
-
-func scanLink(row interface{ Scan(...any) error }) (*store.Link, error) {
-	var l store.Link
-	var created, updated string
-	if err := row.Scan(&l.AppID, &l.SourceType, &l.SourceID, &l.TargetID, &l.Exported, &created, &updated); err != nil {
-		return nil, err
-	}
-	var err error
-	if l.Created, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if l.Updated, err = parseTime(updated); err != nil {
-		return nil, err
-	}
-	return &l, nil
-}
-
-// readLink reads the link a query selects, or returns store.ErrNotFound.
-func (s *Store) readLink(ctx context.Context, what, query string, args ...any) (*store.Link, error) {
+// readLink reads the link that where selects, or returns store.ErrNotFound.
+func (s *Store) readLink(ctx context.Context, what, where string, args ...any) (*store.Link, error) {
 	var l *store.Link
 	err := s.readConn(ctx, func(c *conn) (err error) {
-		l, err = scanLink(c.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM app_links `+query, args...))
+		l, err = sqlstore.ReadLink(c.QueryRowContext(ctx, `SELECT `+sqlstore.LinkColumns+` FROM app_links `+where, args...), what)
 		return err
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.NotFound("no link of %s", what)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read link of %s: %w", what, err)
-	}
-	return l, nil
+	return l, sqlstore.Wrap(err, "sqlite: read link of %s", what)
 }
 
 // Link reads the link of a source object, or returns store.ErrNotFound.
@@ -442,81 +326,41 @@ func (s *Store) LinkByTarget(ctx context.Context, appID, sourceType, targetID st
 	return s.readLink(ctx, "target "+strconv.Quote(targetID), linkByTargetSQL, appID, sourceType, targetID)
 }
 
-// PutLink creates or replaces the link of l's source object, setting
-// Created (on creation; a replaced link keeps its own) and Updated, and
-// appends logs as AppendLogs does, in the same write. A link of an
-// application that does not exist is store.ErrNotFound, and nothing is written.
+// PutLink creates or replaces the link of l's source object and appends
+// logs as AppendLogs does, in the same write (sqlstore.PutLink). A link
+// of an application that does not exist is store.ErrNotFound, and nothing
+// is written.
 func (s *Store) PutLink(ctx context.Context, l *store.Link, logs ...*store.ProvisioningLog) error {
 	if _, err := s.resourceType(l.SourceType); err != nil {
 		return err
 	}
-	if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
-		return err
-	}
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var created, updated time.Time
-	err = s.write(ctx, func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		// The link goes first: its insert is the one statement that can
-		// fail for the caller (writer.go), before anything is written.
-		_, err := w.ExecContext(ctx, `INSERT INTO app_links (`+linkColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-			ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
-			target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at`,
-			l.AppID, l.SourceType, l.SourceID, l.TargetID, jsonText(l.Exported), timeText(w.now))
-		if isForeignKey(err) {
-			return store.NotFound("application %q not found", l.AppID)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: write link of %s %s: %w", l.SourceType, l.SourceID, err)
-		}
-		var c string
-		if err := w.QueryRowContext(ctx, `SELECT created_at FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
-			l.AppID, l.SourceType, l.SourceID).Scan(&c); err != nil {
-			return fmt.Errorf("sqlite: write link of %s %s: %w", l.SourceType, l.SourceID, err)
-		}
-		if created, err = parseTime(c); err != nil {
-			return fmt.Errorf("sqlite: write link of %s %s: %w", l.SourceType, l.SourceID, err)
-		}
-		updated = w.now
-		return w.appendLogs(ctx, batch)
+	return sqlstore.PutLink(l, logs, func(b *sqlstore.LogBatch, created *time.Time) (time.Time, error) {
+		return s.fencedWrite(ctx, b, func(w *wtx) error {
+			// The link goes first: its insert is the one statement that can
+			// fail for the caller (writer.go), before anything is written.
+			_, err := w.ExecContext(ctx, `INSERT INTO app_links (`+sqlstore.LinkColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+				ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
+				target_id = excluded.target_id, exported = excluded.exported, updated_at = excluded.updated_at`,
+				sqlstore.LinkArgs(l, w.now)...)
+			if err == nil {
+				err = w.QueryRowContext(ctx, `SELECT created_at FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
+					l.AppID, l.SourceType, l.SourceID).Scan(sqlstore.TextTime(created))
+			}
+			return sqlstore.Wrap(appMissing(err, l.AppID), "sqlite: write link of %s %s", l.SourceType, l.SourceID)
+		})
 	})
-	if err != nil {
-		return err
-	}
-	l.Created, l.Updated = created, updated
-	batch.done(updated)
-	return nil
 }
 
 // DeleteLink removes a link, if there is one, and appends logs as
 // AppendLogs does, in the same write.
 func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID string, logs ...*store.ProvisioningLog) error {
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var now time.Time
-	err = s.write(ctx, func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		now = w.now
-		if _, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
-			appID, sourceType, sourceID); err != nil {
-			return fmt.Errorf("sqlite: delete link of %s %s: %w", sourceType, sourceID, err)
-		}
-		return w.appendLogs(ctx, batch)
+	return sqlstore.WriteLogs(logs, func(b *sqlstore.LogBatch) (time.Time, error) {
+		return s.fencedWrite(ctx, b, func(w *wtx) error {
+			_, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
+				appID, sourceType, sourceID)
+			return sqlstore.Wrap(err, "sqlite: delete link of %s %s", sourceType, sourceID)
+		})
 	})
-	if err != nil {
-		return err
-	}
-	batch.done(now)
-	return nil
 }
 
 // DeleteLinks removes every link of an application and returns how many;
@@ -524,21 +368,7 @@ func (s *Store) DeleteLink(ctx context.Context, appID, sourceType, sourceID stri
 // that a restart finds either every link or none, at the cost of holding
 // the writer while an application's links are deleted, as DeleteApp does.
 func (s *Store) DeleteLinks(ctx context.Context, appID string) (int, error) {
-	var n int64
-	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, `DELETE FROM app_links WHERE app_id = ?1`, appID)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: delete links of application %s: %w", appID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	return s.deleteRows(ctx, "delete links of application "+appID, `DELETE FROM app_links WHERE app_id = ?1`, appID)
 }
 
 // Links lists an application's links of one source type in source id
@@ -547,28 +377,10 @@ func (s *Store) Links(ctx context.Context, appID, sourceType, after string, limi
 	if limit <= 0 {
 		return nil, nil
 	}
-	var out []*store.Link
-	err := s.readConn(ctx, func(c *conn) error {
-		rows, err := c.QueryContext(ctx, `SELECT `+linkColumns+` FROM app_links
-			WHERE app_id = ?1 AND source_type = ?2 AND source_id > ?3 ORDER BY source_id LIMIT ?4`,
-			appID, sourceType, after, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			l, err := scanLink(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, l)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list links of application %s: %w", appID, err)
-	}
-	return out, nil
+	out, err := list(ctx, s, sqlstore.ScanLink, `SELECT `+sqlstore.LinkColumns+` FROM app_links
+		WHERE app_id = ?1 AND source_type = ?2 AND source_id > ?3 ORDER BY source_id LIMIT ?4`,
+		appID, sourceType, after, limit)
+	return out, sqlstore.Wrap(err, "sqlite: list links of application %s", appID)
 }
 
 // countLinksSQL counts the links of the tenant ?1's application ?2 with
@@ -599,77 +411,49 @@ func (s *Store) CountLinks(ctx context.Context, tenantID, appID, sourceType stri
 
 // putEscrowSQL creates or replaces an escrow. A NULL first failure (?8)
 // keeps the replaced escrow's, or is the last failure (?9) for a new one.
-const putEscrowSQL = `INSERT INTO app_escrows (` + sqlfilter.EscrowColumns + `)
+const putEscrowSQL = `INSERT INTO app_escrows (` + sqlstore.EscrowColumns + `)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, ?9), ?9, ?10)
 	ON CONFLICT (app_id, source_type, source_id) DO UPDATE SET
 	source_name = excluded.source_name, attempts = excluded.attempts, retryable = excluded.retryable,
 	next_try = excluded.next_try, first_failed = coalesce(?8, app_escrows.first_failed),
 	last_failed = excluded.last_failed, record = excluded.record`
 
-// PutEscrow creates or replaces the escrow of e's object. A zero
-// LastFailed is the write's time; a zero FirstFailed keeps the replaced
-// escrow's, or is LastFailed for a new one. NextTry is kept only for a
-// retryable escrow. It sets e's times to what is stored. An escrow of an
-// application that does not exist is store.ErrNotFound.
+// PutEscrow creates or replaces the escrow of e's object
+// (sqlstore.PutEscrow). An escrow of an application that does not exist
+// is store.ErrNotFound.
 func (s *Store) PutEscrow(ctx context.Context, e *store.Escrow) error {
 	if _, err := s.resourceType(e.SourceType); err != nil {
 		return err
 	}
-	if err := sqlfilter.CheckJSON("escrow record", e.Record); err != nil {
+	return sqlstore.PutEscrow(e, func(args func(time.Time) []any, first *time.Time) error {
+		_, err := s.fencedWrite(ctx, nil, func(w *wtx) error {
+			_, err := w.ExecContext(ctx, putEscrowSQL, args(w.now)...)
+			if err == nil {
+				err = w.QueryRowContext(ctx, `SELECT first_failed FROM app_escrows WHERE app_id = ?1 AND source_type = ?2
+					AND source_id = ?3`, e.AppID, e.SourceType, e.SourceID).Scan(sqlstore.TextTime(first))
+			}
+			return sqlstore.Wrap(appMissing(err, e.AppID), "sqlite: write escrow of %s %s", e.SourceType, e.SourceID)
+		})
 		return err
-	}
-	var first, last time.Time
-	err := s.write(ctx, func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		if last = e.LastFailed; last.IsZero() {
-			last = w.now
-		}
-		var firstText any
-		if !e.FirstFailed.IsZero() {
-			firstText = timeText(e.FirstFailed)
-		}
-		_, err := w.ExecContext(ctx, putEscrowSQL, e.AppID, e.SourceType, e.SourceID, e.SourceName, e.Attempts,
-			e.Retryable, sqlfilter.EscrowNextTry(e), firstText, timeText(last), jsonText(e.Record))
-		if isForeignKey(err) {
-			return store.NotFound("application %q not found", e.AppID)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
-		}
-		var f string
-		if err := w.QueryRowContext(ctx, `SELECT first_failed FROM app_escrows
-			WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`, e.AppID, e.SourceType, e.SourceID).Scan(&f); err != nil {
-			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
-		}
-		if first, err = parseTime(f); err != nil {
-			return fmt.Errorf("sqlite: write escrow of %s %s: %w", e.SourceType, e.SourceID, err)
-		}
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	e.FirstFailed, e.LastFailed = first, last
-	if !e.Retryable {
-		e.NextTry = time.Time{}
-	}
-	return nil
 }
 
 // DeleteEscrow removes an escrow, if there is one.
 func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID string) error {
-	return s.write(ctx, func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		if _, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
-			appID, sourceType, sourceID); err != nil {
-			return fmt.Errorf("sqlite: delete escrow of %s %s: %w", sourceType, sourceID, err)
-		}
-		return nil
+	_, err := s.fencedWrite(ctx, nil, func(w *wtx) error {
+		_, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1 AND source_type = ?2 AND source_id = ?3`,
+			appID, sourceType, sourceID)
+		return sqlstore.Wrap(err, "sqlite: delete escrow of %s %s", sourceType, sourceID)
 	})
+	return err
+}
+
+// Escrows lists the escrows of an application that q selects, in (source
+// type, source id) order. Limit is 100 when zero, and at most 1000.
+func (s *Store) Escrows(ctx context.Context, appID string, q store.EscrowQuery) ([]*store.Escrow, error) {
+	query, args := escrowsSQL(appID, q)
+	out, err := list(ctx, s, sqlstore.ScanEscrow, query, args...)
+	return out, sqlstore.Wrap(err, "sqlite: list escrows of application %s", appID)
 }
 
 // escrowsSQL returns the query of a page of an application's escrows. The
@@ -677,42 +461,7 @@ func (s *Store) DeleteEscrow(ctx context.Context, appID, sourceType, sourceID st
 // statistics to go by, would pass over for the primary key to save the
 // sort; but the due escrows are usually few among many waiting.
 func escrowsSQL(appID string, q store.EscrowQuery) (string, []any) {
-	args := []any{appID, q.AfterType, q.AfterID}
-	from, where := "app_escrows", ""
-	if !q.Due.IsZero() {
-		args = append(args, timeText(q.Due))
-		from, where = "app_escrows INDEXED BY app_escrows_due", " AND retryable = 1 AND next_try <= ?4"
-	}
-	args = append(args, sqlfilter.EscrowLimit(q.Limit))
-	return `SELECT ` + sqlfilter.EscrowColumns + ` FROM ` + from +
-		` WHERE app_id = ?1 AND (source_type, source_id) > (?2, ?3)` + where +
-		` ORDER BY source_type, source_id LIMIT ?` + strconv.Itoa(len(args)), args
-}
-
-// Escrows lists the escrows of an application that q selects, in (source
-// type, source id) order. Limit is 100 when zero, and at most 1000.
-func (s *Store) Escrows(ctx context.Context, appID string, q store.EscrowQuery) ([]*store.Escrow, error) {
-	query, args := escrowsSQL(appID, q)
-	var out []*store.Escrow
-	err := s.readConn(ctx, func(c *conn) error {
-		rows, err := c.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := sqlfilter.ScanEscrow(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list escrows of application %s: %w", appID, err)
-	}
-	return out, nil
+	return sqlstore.EscrowsSQL(sqlfilter.SQLite{}, appID, q, "app_escrows INDEXED BY app_escrows_due", "retryable = 1")
 }
 
 // countEscrowsSQL counts an application's escrows, and the retryable ones,
@@ -734,21 +483,7 @@ func (s *Store) CountEscrows(ctx context.Context, appID string) (total, retryabl
 // DeleteEscrows removes every escrow of an application and returns how
 // many.
 func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
-	var n int64
-	err := s.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, `DELETE FROM app_escrows WHERE app_id = ?1`, appID)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: delete escrows of application %s: %w", appID, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+	return s.deleteRows(ctx, "delete escrows of application "+appID, `DELETE FROM app_escrows WHERE app_id = ?1`, appID)
 }
 
 // --- job state and lease -------------------------------------------------------------
@@ -756,66 +491,36 @@ func (s *Store) DeleteEscrows(ctx context.Context, appID string) (int, error) {
 // JobState reads an application's job state; one never written is the
 // zero JobState with AppID set.
 func (s *Store) JobState(ctx context.Context, appID string) (*store.JobState, error) {
-	js := &store.JobState{AppID: appID}
-	var updated string
-	err := s.readConn(ctx, func(c *conn) error {
-		return c.QueryRowContext(ctx, `SELECT watermark, state, updated_at FROM job_states WHERE app_id = ?1`, appID).
-			Scan(&js.Watermark, &js.State, &updated)
+	var js *store.JobState
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		js, err = sqlstore.ReadJobState(c.QueryRowContext(ctx, `SELECT `+sqlstore.JobStateColumns+` FROM job_states WHERE app_id = ?1`,
+			appID), appID)
+		return err
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return js, nil
-	}
-	if err == nil {
-		js.Updated, err = parseTime(updated)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read job state of application %s: %w", appID, err)
-	}
-	return js, nil
+	return js, sqlstore.Wrap(err, "sqlite: read job state of application %s", appID)
 }
 
-// PutJobState writes an application's job state and sets its Updated. The
-// state of an application that does not exist is store.ErrNotFound. With a
-// fence, the lease is read and checked in the write's transaction: no claim
-// can come between the check and the write, since the writer runs one
-// transaction at a time and other processes wait for its lock (BEGIN
-// IMMEDIATE).
+// PutJobState writes an application's job state (sqlstore.PutJobState).
+// The state of an application that does not exist is store.ErrNotFound.
+// With a fence, the lease is read and checked in the write's
+// transaction: no claim can come between the check and the write, since
+// the writer runs one transaction at a time and other processes wait for
+// its lock (BEGIN IMMEDIATE).
 func (s *Store) PutJobState(ctx context.Context, js *store.JobState, fence ...store.Lease) error {
-	if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
-		return err
-	}
-	if len(fence) > 1 {
-		return fmt.Errorf("sqlite: write job state of application %s: %d fences, at most one", js.AppID, len(fence))
-	}
-	var updated time.Time
-	err := s.write(ctx, func(w *wtx) error {
-		if len(fence) == 1 {
+	return sqlstore.PutJobState("sqlite", js, fence, func(fence *store.Lease) (now time.Time, err error) {
+		err = s.write(ctx, func(w *wtx) error {
+			now = w.now
 			// Checked before the first statement that writes (writer.go).
-			cur, err := readLease(ctx, w, js.AppID)
+			err := sqlstore.CheckFence(ctx, w, js.AppID, fence)
 			if err == nil {
-				err = store.CheckFence(cur, fence[0], s.now())
+				_, err = w.ExecContext(ctx, `INSERT INTO job_states (app_id, `+sqlstore.JobStateColumns+`) VALUES (?1, ?2, ?3, ?4)
+					ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
+					updated_at = excluded.updated_at`, sqlstore.JobStateArgs(js, w.now)...)
 			}
-			if err != nil {
-				return fmt.Errorf("sqlite: write job state of application %s: %w", js.AppID, err)
-			}
-		}
-		_, err := w.ExecContext(ctx, `INSERT INTO job_states (app_id, watermark, state, updated_at) VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT (app_id) DO UPDATE SET watermark = excluded.watermark, state = excluded.state,
-			updated_at = excluded.updated_at`, js.AppID, js.Watermark, jsonText(js.State), timeText(w.now))
-		if isForeignKey(err) {
-			return store.NotFound("application %q not found", js.AppID)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: write job state of application %s: %w", js.AppID, err)
-		}
-		updated = w.now
-		return nil
+			return sqlstore.Wrap(appMissing(err, js.AppID), "sqlite: write job state of application %s", js.AppID)
+		})
+		return now, err
 	})
-	if err != nil {
-		return err
-	}
-	js.Updated = updated
-	return nil
 }
 
 // claimSQL takes the lease on a job (?1) for an owner (?2) until ?3 when
@@ -847,9 +552,6 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 		// earlier than ttl after the call.
 		now := s.now()
 		res, err := w.ExecContext(ctx, claimSQL, appID, owner, timeText(now.Add(ttl)), timeText(now))
-		if isForeignKey(err) {
-			return store.NotFound("application %q not found", appID)
-		}
 		if err == nil {
 			var n int64
 			n, err = res.RowsAffected()
@@ -858,10 +560,7 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 		if err == nil {
 			lease, err = readLease(ctx, w, appID)
 		}
-		if err != nil {
-			return fmt.Errorf("sqlite: claim job of application %s: %w", appID, err)
-		}
-		return nil
+		return sqlstore.Wrap(appMissing(err, appID), "sqlite: claim job of application %s", appID)
 	})
 	if err != nil {
 		return store.Lease{}, false, err
@@ -874,12 +573,9 @@ func (s *Store) ClaimJob(ctx context.Context, appID, owner string, ttl time.Dura
 // generation.
 func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 	return s.write(ctx, func(w *wtx) error {
-		if _, err := w.ExecContext(ctx, `UPDATE job_leases SET owner = '',
-			expires_at = CASE WHEN expires_at > ?3 THEN ?3 ELSE expires_at END
-			WHERE app_id = ?1 AND owner = ?2 AND owner <> ''`, appID, owner, timeText(s.now())); err != nil {
-			return fmt.Errorf("sqlite: release job of application %s: %w", appID, err)
-		}
-		return nil
+		_, err := w.ExecContext(ctx, `UPDATE job_leases SET owner = '', expires_at = CASE WHEN expires_at > ?3 THEN ?3
+			ELSE expires_at END WHERE app_id = ?1 AND owner = ?2 AND owner <> ''`, appID, owner, timeText(s.now()))
+		return sqlstore.Wrap(err, "sqlite: release job of application %s", appID)
 	})
 }
 
@@ -887,8 +583,7 @@ func (s *Store) ReleaseJob(ctx context.Context, appID, owner string) error {
 // the zero Lease with AppID set.
 func (s *Store) JobLease(ctx context.Context, appID string) (store.Lease, error) {
 	var lease store.Lease
-	err := s.readConn(ctx, func(c *conn) error {
-		var err error
+	err := s.readConn(ctx, func(c *conn) (err error) {
 		lease, err = readLease(ctx, c, appID)
 		return err
 	})
@@ -898,86 +593,44 @@ func (s *Store) JobLease(ctx context.Context, appID string) (store.Lease, error)
 	return lease, nil
 }
 
-// rowQuerier runs one-row queries: a read connection, or a write (wtx),
-// whose statements ignore the caller's cancellation (writer.go).
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// readLease reads the lease on a job, or the zero Lease with AppID set.
+func readLease(ctx context.Context, q querier, appID string) (store.Lease, error) {
+	return sqlstore.ReadLease(q.QueryRowContext(ctx, `SELECT `+sqlstore.LeaseColumns+` FROM job_leases WHERE app_id = ?1`, appID), appID)
 }
 
-// readLease reads the lease on a job, or the zero Lease with AppID set.
-func readLease(ctx context.Context, c rowQuerier, appID string) (store.Lease, error) {
-	lease := store.Lease{AppID: appID}
-	var expires string
-	err := c.QueryRowContext(ctx, `SELECT owner, expires_at, generation FROM job_leases WHERE app_id = ?1`, appID).
-		Scan(&lease.Owner, &expires, &lease.Generation)
-	if errors.Is(err, sql.ErrNoRows) {
-		return lease, nil
-	}
-	if err == nil {
-		lease.Expires, err = parseTime(expires)
-	}
-	return lease, err
+// LeaseAt reads a lease in w, and the store's clock to hold it against
+// (sqlstore.Tx): w alone holds the database's write lock, so the lease
+// stays as read until w ends.
+func (w *wtx) LeaseAt(ctx context.Context, appID string) (store.Lease, time.Time, error) {
+	cur, err := readLease(ctx, w, appID)
+	return cur, w.s.now(), err
 }
 
 // --- provisioning logs ---------------------------------------------------------------
 
-const (
-	logColumns     = `id, tenant_id, app_id, cycle_id, at, action, status, source_type, source_id, source_name_key, source_name, target_id, record`
-	logReadColumns = `id, tenant_id, app_id, cycle_id, at, action, status, source_type, source_id, source_name, target_id, record`
-)
-
 func insertLogsSQL(rows int) string {
-	return "INSERT INTO provisioning_logs (" + logColumns + ") VALUES " +
+	return "INSERT INTO provisioning_logs (" + sqlstore.LogColumns + ") VALUES " +
 		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?),", rows), ",") +
 		" ON CONFLICT (id) DO NOTHING"
 }
 
-// logBatch is provisioning-log records checked, and given their ids,
-// before the write that appends them: nothing in them can then fail the
-// write once it has written (writer.go). AppendLogs, PutLink and
-// DeleteLink append records through it.
-type logBatch struct {
-	logs []*store.ProvisioningLog
-	ids  []string
-}
-
-// newLogBatch checks logs and gives each record its ID, or a new UUID
-// when it has none.
-func newLogBatch(logs []*store.ProvisioningLog) (logBatch, error) {
-	b := logBatch{logs: logs, ids: make([]string, len(logs))}
-	for i, l := range logs {
-		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
-			return logBatch{}, err
-		}
-		if b.ids[i] = l.ID; b.ids[i] == "" {
-			b.ids[i] = store.NewID()
-		}
-	}
-	return b, nil
-}
-
-// appendLogs inserts the batch's records in their order, a record without
-// At at the write's time. A record whose ID is already stored is skipped.
-func (w *wtx) appendLogs(ctx context.Context, b logBatch) error {
-	logs := b.logs
+// AppendLogs inserts the batch's records in their order, a record without
+// At at the write's time (sqlstore.Tx). A record whose ID is already
+// stored is skipped.
+func (w *wtx) AppendLogs(ctx context.Context, b *sqlstore.LogBatch) error {
 	// Rows go in by statements of 64, 8 and 1 rows: few executions, and
 	// only three statements to keep prepared.
-	for i := 0; i < len(logs); {
+	for i := 0; i < b.Len(); {
 		n := 1
 		for _, size := range []int{64, 8} {
-			if len(logs)-i >= size {
+			if b.Len()-i >= size {
 				n = size
 				break
 			}
 		}
 		args := make([]any, 0, 13*n)
-		for j, l := range logs[i : i+n] {
-			at := l.At
-			if at.IsZero() {
-				at = w.now
-			}
-			args = append(args, b.ids[i+j], l.TenantID, l.AppID, l.CycleID, timeText(at), l.Action, l.Status,
-				l.SourceType, l.SourceID, sqlfilter.FoldKey(l.SourceName), l.SourceName, l.TargetID, jsonText(l.Record))
+		for j := i; j < i+n; j++ {
+			args = append(args, b.Values(j, w.now)...)
 		}
 		if _, err := w.ExecContext(ctx, insertLogsSQL(n), args...); err != nil {
 			return fmt.Errorf("sqlite: append provisioning logs: %w", err)
@@ -987,142 +640,33 @@ func (w *wtx) appendLogs(ctx context.Context, b logBatch) error {
 	return nil
 }
 
-// done sets the records' IDs, and At where zero to now, the time of the
-// write that appended them, once it has committed.
-func (b logBatch) done(now time.Time) {
-	for i, l := range b.logs {
-		l.ID = b.ids[i]
-		if l.At.IsZero() {
-			l.At = now
-		}
-	}
-}
-
-// AppendLogs stores provisioning-log records in one transaction, in their
+// AppendLogs stores provisioning-log records in one write, in their
 // order, setting ID (a new UUID) when empty and At (the write's time) when
 // zero. A record whose ID is already stored is skipped, so that a batch
 // whose outcome the caller did not learn can be appended again.
 func (s *Store) AppendLogs(ctx context.Context, logs []*store.ProvisioningLog) error {
-	if len(logs) == 0 {
-		return nil
-	}
-	batch, err := newLogBatch(logs)
-	if err != nil {
-		return err
-	}
-	var now time.Time
-	err = s.write(ctx, func(w *wtx) error {
-		if err := s.checkContextFence(ctx, w); err != nil {
-			return err
-		}
-		now = w.now
-		return w.appendLogs(ctx, batch)
-	})
-	if err != nil {
-		return err
-	}
-	batch.done(now)
-	return nil
-}
-
-// logLimit is the page size of a LogQuery.
-func logLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultLogLimit
-	case n > maxLogLimit:
-		return maxLogLimit
-	}
-	return n
+	return sqlstore.AppendLogs(logs, func(b *sqlstore.LogBatch) (time.Time, error) { return s.fencedWrite(ctx, b, nil) })
 }
 
 // Logs returns the records q selects, newest first: by At, and records of
 // one instant in the reverse of the order they were appended. Limit is 100
 // when zero, and at most 1000. A Before naming no record of the tenant
-// (one pruned since, say) selects nothing: pruning removes older records
-// first, so none older than it is left.
+// selects nothing (sqlstore.Page).
 func (s *Store) Logs(ctx context.Context, q store.LogQuery) ([]*store.ProvisioningLog, error) {
 	var out []*store.ProvisioningLog
-	err := s.readConn(ctx, func(c *conn) error {
-		var cur *logCursor
-		if q.Before != "" {
-			// A record's (at, seq) never changes: the cursor needs no
-			// snapshot shared with the page.
-			cur = new(logCursor)
-			err := c.QueryRowContext(ctx, `SELECT at, seq FROM provisioning_logs WHERE id = ?1 AND tenant_id = ?2`,
-				q.Before, q.TenantID).Scan(&cur.at, &cur.seq)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-		query, args := logsSQL(q, cur)
-		rows, err := c.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var l store.ProvisioningLog
-			var at string
-			if err := rows.Scan(&l.ID, &l.TenantID, &l.AppID, &l.CycleID, &at, &l.Action, &l.Status,
-				&l.SourceType, &l.SourceID, &l.SourceName, &l.TargetID, &l.Record); err != nil {
-				return err
-			}
-			if l.At, err = parseTime(at); err != nil {
-				return err
-			}
-			out = append(out, &l)
-		}
-		return rows.Err()
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		out, err = sqlstore.Logs(ctx, reader{c}, sqlfilter.SQLite{}, q, logsSQL)
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read provisioning logs: %w", err)
-	}
-	return out, nil
-}
-
-// logCursor is the (at, seq) of the record a listing continues after.
-type logCursor struct {
-	at  string
-	seq int64
+	return out, sqlstore.Wrap(err, "sqlite: read provisioning logs")
 }
 
 // logsSQL returns the query of a page of logs, which continues after cur
-// when not nil.
-func logsSQL(q store.LogQuery, cur *logCursor) (string, []any) {
-	var where strings.Builder
-	args := []any{q.TenantID}
-	where.WriteString("tenant_id = ?1")
-	arg := func(v any) string {
-		args = append(args, v)
-		return "?" + strconv.Itoa(len(args))
-	}
-	for _, f := range []struct{ col, val string }{
-		{"app_id", q.AppID}, {"source_id", q.SourceID}, {"action", q.Action}, {"status", q.Status},
-	} {
-		if f.val != "" {
-			where.WriteString(" AND " + f.col + " = " + arg(f.val))
-		}
-	}
-	if q.SourceName != "" {
-		where.WriteString(" AND source_name_key = " + arg(sqlfilter.FoldKey(q.SourceName)))
-	}
-	if !q.Since.IsZero() {
-		where.WriteString(" AND at >= " + arg(timeText(q.Since)))
-	}
-	if !q.Until.IsZero() {
-		where.WriteString(" AND at < " + arg(timeText(q.Until)))
-	}
-	if cur != nil {
-		where.WriteString(" AND (at, seq) < (" + arg(cur.at) + ", " + arg(cur.seq) + ")")
-	}
-	// SQLite, which has no statistics to go by, takes the tenant's index
-	// over a narrower one for a range on at with both ends (Since and a
-	// cursor), and then reads all the tenant's records in the range. The
-	// store knows which index serves a query, the narrowest it has.
+// when not nil. SQLite, which has no statistics to go by, takes the
+// tenant's index over a narrower one for a range on at with both ends
+// (Since and a cursor), and then reads all the tenant's records in the
+// range. The store knows which index serves a query, the narrowest it has.
+func logsSQL(q store.LogQuery, cur *sqlstore.Cursor) (string, []any) {
 	index := "provisioning_logs_tenant"
 	switch {
 	case q.SourceID != "":
@@ -1132,68 +676,32 @@ func logsSQL(q store.LogQuery, cur *logCursor) (string, []any) {
 	case q.AppID != "":
 		index = "provisioning_logs_app"
 	}
-	limit := arg(logLimit(q.Limit))
-	return `SELECT ` + logReadColumns + ` FROM provisioning_logs INDEXED BY ` + index + ` WHERE ` + where.String() +
-		` ORDER BY at DESC, seq DESC LIMIT ` + limit, args
+	return sqlstore.LogsSQL(sqlfilter.SQLite{}, q, cur, "provisioning_logs INDEXED BY "+index,
+		func(k string) string { return "source_name_key = " + k })
 }
 
 // PruneLogs deletes the records, of every tenant, older than before and
 // returns how many it deleted. It deletes them a few thousand per write,
 // so that other writes go on meanwhile.
 func (s *Store) PruneLogs(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		var n int64
-		err := s.write(ctx, func(w *wtx) error {
-			res, err := w.ExecContext(ctx, `DELETE FROM provisioning_logs WHERE seq IN
-				(SELECT seq FROM provisioning_logs WHERE at < ?1 LIMIT ?2)`, timeText(before), pruneBatch)
-			if err == nil {
-				n, err = res.RowsAffected()
-			}
-			if err != nil {
-				return fmt.Errorf("sqlite: prune provisioning logs: %w", err)
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-		total += int(n)
-		if n < pruneBatch {
-			return total, nil
-		}
-	}
+	return sqlstore.Prune(func() (int, error) {
+		return s.deleteRows(ctx, "prune provisioning logs",
+			`DELETE FROM provisioning_logs WHERE seq IN (SELECT seq FROM provisioning_logs WHERE at < ?1 LIMIT ?2)`,
+			timeText(before), sqlstore.PruneBatch)
+	})
 }
 
 // --- audit log ---------------------------------------------------------------------
 
-// AppendAudit stores an audit entry, setting ID (a new UUID) when empty
-// and At (the write's time) when zero. An entry whose ID is already stored
-// is skipped.
+// AppendAudit stores an audit entry (sqlstore.AppendAudit). An entry
+// whose ID is already stored is skipped.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
-	if err := sqlfilter.CheckAudit(e); err != nil {
-		return err
-	}
-	id := e.ID
-	if id == "" {
-		id = store.NewID()
-	}
-	var at time.Time
-	err := s.write(ctx, func(w *wtx) error {
-		at = e.At
-		if at.IsZero() {
-			at = w.now
-		}
-		if _, err := w.ExecContext(ctx, sqlfilter.AuditInsertSQL(sqlfilter.SQLite{}), sqlfilter.AuditInsertArgs(e, id, at)...); err != nil {
-			return fmt.Errorf("sqlite: append an audit entry: %w", err)
-		}
-		return nil
+	return sqlstore.AppendAudit(e, func(args func(time.Time) []any) error {
+		return s.write(ctx, func(w *wtx) error {
+			_, err := w.ExecContext(ctx, sqlstore.AuditInsertSQL(sqlfilter.SQLite{}), args(w.now)...)
+			return sqlstore.Wrap(err, "sqlite: append an audit entry")
+		})
 	})
-	if err != nil {
-		return err
-	}
-	e.ID, e.At = id, at
-	return nil
 }
 
 // Audit returns the entries q selects, newest first. Limit is 100 when
@@ -1201,54 +709,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 // nothing.
 func (s *Store) Audit(ctx context.Context, q store.AuditQuery) ([]*store.AuditEntry, error) {
 	var out []*store.AuditEntry
-	err := s.readConn(ctx, func(c *conn) error {
-		var cur *sqlfilter.AuditCursor
-		if q.Before != "" {
-			// An entry's (at, seq) never changes: the cursor needs no
-			// snapshot shared with the page.
-			cur = new(sqlfilter.AuditCursor)
-			err := c.QueryRowContext(ctx, sqlfilter.AuditCursorSQL(sqlfilter.SQLite{}), q.Before, q.TenantID).Scan(&cur.At, &cur.Seq)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
-		query, args := sqlfilter.AuditSQL(sqlfilter.SQLite{}, q, cur)
-		rows, err := c.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := sqlfilter.ScanAudit(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		out, err = sqlstore.Audit(ctx, reader{c}, sqlfilter.SQLite{}, q)
+		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read the audit log: %w", err)
-	}
-	return out, nil
-}
-
-// checkContextFence checks the fence store.WithFence put in ctx, if any,
-// within the write's transaction.
-func (s *Store) checkContextFence(ctx context.Context, w *wtx) error {
-	fence, ok := store.FenceFrom(ctx)
-	if !ok {
-		return nil
-	}
-	cur, err := readLease(ctx, w, fence.AppID)
-	if err == nil {
-		err = store.CheckFence(cur, fence, s.now())
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: write of application %s: %w", fence.AppID, err)
-	}
-	return nil
+	return out, sqlstore.Wrap(err, "sqlite: read the audit log")
 }

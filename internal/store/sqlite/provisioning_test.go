@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlfilter"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // TestProvisioningPlans checks that the provisioning engine's reads are
@@ -16,9 +18,11 @@ func TestProvisioningPlans(t *testing.T) {
 	s := openTest(t)
 	t.Cleanup(func() { s.Close() })
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	cur := &logCursor{at: timeText(at), seq: 42}
+	cur := &sqlstore.Cursor{At: timeText(at), Seq: 42}
 	escrows, escrowArgs := escrowsSQL("a", store.EscrowQuery{AfterType: "User", AfterID: "u", Limit: 10})
 	due, dueArgs := escrowsSQL("a", store.EscrowQuery{Due: at, Limit: 10})
+	auditOf, auditOfArgs := sqlstore.AuditSQL(sqlfilter.SQLite{}, store.AuditQuery{TenantID: "t", AppID: "a", Limit: 10}, cur)
+	auditNamed, auditNamedArgs := sqlstore.AuditSQL(sqlfilter.SQLite{}, store.AuditQuery{TenantID: "t", AppName: "App", Limit: 10}, cur)
 	tests := []struct {
 		name  string
 		query string
@@ -32,9 +36,9 @@ func TestProvisioningPlans(t *testing.T) {
 		{"logs of a source name", "name", nil, "provisioning_logs_name (tenant_id=? AND source_name_key=? AND at>? AND at<?)", false},
 		{"assigned to", assignedToSQL, []any{"t", "a", "u"},
 			"memberships_member (member_rid=?)\nSEARCH a USING COVERING INDEX app_assignments_principal (principal_rid=? AND app_id=?)", false},
-		{"link by target", `SELECT ` + linkColumns + ` FROM app_links ` + linkByTargetSQL, []any{"a", "User", "x"},
+		{"link by target", `SELECT ` + sqlstore.LinkColumns + ` FROM app_links ` + linkByTargetSQL, []any{"a", "User", "x"},
 			"app_links_target (app_id=? AND source_type=? AND target_id=?)", false},
-		{"links", `SELECT ` + linkColumns + ` FROM app_links
+		{"links", `SELECT ` + sqlstore.LinkColumns + ` FROM app_links
 			WHERE app_id = ?1 AND source_type = ?2 AND source_id > ?3 ORDER BY source_id LIMIT ?4`, []any{"a", "User", "", 10},
 			"PRIMARY KEY (app_id=? AND source_type=? AND source_id>?)", false},
 		{"prune", `SELECT seq FROM provisioning_logs WHERE at < ?1 LIMIT ?2`, []any{"x", 10}, "provisioning_logs_at", false},
@@ -44,6 +48,10 @@ func TestProvisioningPlans(t *testing.T) {
 		{"escrows", escrows, escrowArgs, "PRIMARY KEY (app_id=? AND (source_type,source_id)>(?,?))", false},
 		{"due escrows", due, dueArgs, "app_escrows_due (app_id=? AND retryable=? AND next_try<?)", true},
 		{"count escrows", countEscrowsSQL, []any{"a"}, "COVERING INDEX app_escrows_due (app_id=?)", false},
+		// A page of an application's audit log is read in order off one
+		// index, by the application's id or by the name it had.
+		{"audit of an app", auditOf, auditOfArgs, "app_audit_app (tenant_id=? AND app_id=?", false},
+		{"audit by app name", auditNamed, auditNamedArgs, "app_audit_name (tenant_id=? AND app_name_key=?", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
