@@ -26,10 +26,10 @@ func CheckApp(a *store.App) error {
 	case !utf8.ValidString(a.Name) || strings.ContainsRune(a.Name, 0):
 		return store.Invalid("application name %q is not valid text", a.Name)
 	}
-	if err := sqlfilter.CheckJSON("application config", a.Config); err != nil {
+	if err := CheckJSON("application config", a.Config); err != nil {
 		return err
 	}
-	return sqlfilter.CheckJSON("application control", a.Control)
+	return CheckJSON("application control", a.Control)
 }
 
 // AppNameTaken is the ErrNameTaken of an application name taken in the
@@ -143,7 +143,7 @@ func UpdateApp(ifVersion int64, change func(*store.App) error, write func(AppUpd
 	var out *store.App
 	err := write(func(cur *store.App, now time.Time, noChange error, put func(next *store.App) error) error {
 		if ifVersion != 0 && cur.Version != ifVersion {
-			return sqlfilter.VersionMismatch("application", cur.ID, cur.Version, ifVersion)
+			return VersionMismatch("application", cur.ID, cur.Version, ifVersion)
 		}
 		next := cloneApp(cur)
 		if err := change(next); err != nil {

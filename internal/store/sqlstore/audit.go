@@ -25,7 +25,7 @@ func CheckAudit(e *store.AuditEntry) error {
 	if e.TenantID == "" || e.AppID == "" || e.Action == "" {
 		return fmt.Errorf("an audit entry needs a tenant, an application and an action: %+v", e)
 	}
-	return sqlfilter.CheckJSON("audit entry details", e.Details)
+	return CheckJSON("audit entry details", e.Details)
 }
 
 // AuditInsertSQL is the statement that appends one entry, with the

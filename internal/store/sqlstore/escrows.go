@@ -33,7 +33,7 @@ func ScanEscrow(row Row) (*store.Escrow, error) {
 func PutEscrow(e *store.Escrow, write func(args func(now time.Time) []any, first *time.Time) error) error {
 	var first time.Time
 	return checkedWrite(func() (*store.Escrow, error) {
-		return e, sqlfilter.CheckJSON("escrow record", e.Record)
+		return e, CheckJSON("escrow record", e.Record)
 	}, func(e *store.Escrow) (last time.Time, err error) {
 		err = write(func(now time.Time) []any {
 			var args []any

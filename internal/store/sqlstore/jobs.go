@@ -41,7 +41,7 @@ func JobStateArgs(js *store.JobState, now time.Time) []any {
 func PutJobState(name string, js *store.JobState, fence []store.Lease, write func(fence *store.Lease) (time.Time, error)) error {
 	var f *store.Lease
 	return checkedWrite(func() (*store.JobState, error) {
-		if err := sqlfilter.CheckJSON("job state", js.State); err != nil {
+		if err := CheckJSON("job state", js.State); err != nil {
 			return nil, err
 		}
 		if len(fence) > 1 {

@@ -46,7 +46,7 @@ func LinkArgs(l *store.Link, now time.Time) []any {
 func PutLink(l *store.Link, logs []*store.ProvisioningLog, write func(b *LogBatch, created *time.Time) (now time.Time, err error)) error {
 	var created time.Time
 	return checkedWrite(func() (*LogBatch, error) {
-		if err := sqlfilter.CheckJSON("exported record", l.Exported); err != nil {
+		if err := CheckJSON("exported record", l.Exported); err != nil {
 			return nil, err
 		}
 		return NewLogBatch(logs)

@@ -42,7 +42,7 @@ type LogBatch struct {
 func NewLogBatch(logs []*store.ProvisioningLog) (*LogBatch, error) {
 	b := &LogBatch{logs: logs, ids: make([]string, len(logs))}
 	for i, l := range logs {
-		if err := sqlfilter.CheckJSON("provisioning-log record", l.Record); err != nil {
+		if err := CheckJSON("provisioning-log record", l.Record); err != nil {
 			return nil, err
 		}
 		if b.ids[i] = l.ID; b.ids[i] == "" {

@@ -131,7 +131,7 @@ func ResourceNotFound(typ, id string) *store.Error {
 // of version ifVersion (0: none) of a resource at version have, or nil.
 func CheckVersion(typ, id string, have, ifVersion int64) error {
 	if ifVersion != 0 && have != ifVersion {
-		return sqlfilter.VersionMismatch(typ, id, have, ifVersion)
+		return VersionMismatch(typ, id, have, ifVersion)
 	}
 	return nil
 }

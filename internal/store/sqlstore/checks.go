@@ -1,4 +1,4 @@
-package sqlfilter
+package sqlstore
 
 import (
 	"encoding/json"
@@ -8,12 +8,8 @@ import (
 	"github.com/ferryid/ferry/internal/store"
 )
 
-// The helpers below are row helpers the backends' provisioning code
-// calls. They belong in package sqlstore, with the directory's, and move
-// there with that code.
-
 // VersionMismatch is the ErrVersionMismatch of a write whose If-Match
-// version is not the resource's.
+// version is not the record's.
 func VersionMismatch(typ, id string, have, want int64) *store.Error {
 	return store.Errorf(store.ErrVersionMismatch, "%s %q is at version %d, not %d", typ, id, have, want)
 }
