@@ -38,7 +38,7 @@ var testCatalog = schema.Builtin()
 type target struct {
 	// served is signalled (without blocking) after each request is
 	// answered, for tests that wait for the engine to reach the target.
-	served chan struct{}
+	served     chan struct{}
 	url, token string
 	store      store.Store
 	tenant     string
