@@ -55,4 +55,3 @@ func lookupValue(d map[string]any, k string) any {
 	_, v, _ := Lookup(d, k)
 	return v
 }
-

@@ -3,7 +3,6 @@ package resource
 import (
 	"slices"
 	"testing"
-
 )
 
 func TestChangedAttributes(t *testing.T) {
