@@ -12,18 +12,22 @@ import (
 	"github.com/ferryid/ferry/internal/directory"
 )
 
-// directoryCommand is the parent of ferry users and ferry groups: the
-// admin connection flags, and a way for each subcommand to get its client.
-func directoryCommand(use, short string, sub func(run clientRun) []*cobra.Command) *cobra.Command {
+// directoryCommand is the parent of ferry users, ferry groups and ferry
+// events: the admin connection flags, and a way for each subcommand to get
+// its client.
+func directoryCommand(use, short, names string, sub func(run clientRun) []*cobra.Command) *cobra.Command {
 	var conn adminConnection
 	cmd := &cobra.Command{Use: use, Short: short, Long: short + `, through a running server's admin API (/api/v1),
 with an admin token of the tenant (ferry tokens create --scope admin) in
---token or FERRY_TOKEN. Users are named by userName, groups by displayName
-(ignoring case), or either by its id.`}
+--token or FERRY_TOKEN.` + names}
 	conn.register(cmd)
 	cmd.AddCommand(sub(conn.run)...)
 	return cmd
 }
+
+// directoryNames says how the directory commands name users and groups.
+const directoryNames = ` Users are named by userName, groups by displayName
+(ignoring case), or either by its id.`
 
 // listFlags are a listing's --filter, --offset, --limit and --json.
 type listFlags struct {
@@ -56,7 +60,7 @@ func printOr(cmd *cobra.Command, asJSON bool, raw []byte, render func()) error {
 }
 
 func newUsersCommand() *cobra.Command {
-	return directoryCommand("users", "List, create, disable, enable and delete the directory's users", func(run clientRun) []*cobra.Command {
+	return directoryCommand("users", "List, create, disable, enable and delete the directory's users", directoryNames, func(run clientRun) []*cobra.Command {
 		var list listFlags
 		ls := &cobra.Command{Use: "list", Short: "List users, sorted by userName", Args: cobra.NoArgs,
 			RunE: run(func(cmd *cobra.Command, c *adminclient.Client, _ []string) error {
@@ -130,7 +134,7 @@ func newUsersCommand() *cobra.Command {
 }
 
 func newGroupsCommand() *cobra.Command {
-	return directoryCommand("groups", "List, create and delete the directory's groups and change their members", func(run clientRun) []*cobra.Command {
+	return directoryCommand("groups", "List, create and delete the directory's groups and change their members", directoryNames, func(run clientRun) []*cobra.Command {
 		var list listFlags
 		ls := &cobra.Command{Use: "list", Short: "List groups, sorted by name", Args: cobra.NoArgs,
 			RunE: run(func(cmd *cobra.Command, c *adminclient.Client, _ []string) error {

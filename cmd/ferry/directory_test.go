@@ -101,3 +101,49 @@ func TestUsersAndGroupsCommands(t *testing.T) {
 // squash turns every run of white space into one space, so that tests
 // read tables without their column widths.
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestEventsTail reads the events of changes made with ferry users and
+// ferry groups: one line each, then JSON lines after a cursor.
+func TestEventsTail(t *testing.T) {
+	t.Parallel()
+	as := newAppsServer(t)
+	ferry := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCommand(t, "", append(args[:1:1], append([]string{"--server", as.URL, "--token", as.AdminToken}, args[1:]...)...)...)
+		if code != 0 {
+			t.Fatalf("ferry %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+		return stdout
+	}
+	ferry("users", "create", "--user-name", "ann@example.com")
+	ferry("groups", "create", "Sales")
+	ferry("groups", "add-member", "Sales", "ann@example.com")
+	ferry("users", "disable", "ann@example.com")
+	out := ferry("events", "tail", "--once")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wants := []string{"user.created User", "group.created Group", "group.member_added Group", "user.deactivated User"}
+	if len(lines) != len(wants) {
+		t.Fatalf("events tail --once:\n%s", out)
+	}
+	for i, w := range wants {
+		if !strings.Contains(squash(lines[i]), w) {
+			t.Errorf("line %d %q: want %q", i, lines[i], w)
+		}
+	}
+	if !strings.Contains(lines[0], "(ann@example.com)") || !strings.Contains(lines[3], "changed: active") {
+		t.Errorf("names and changes:\n%s", out)
+	}
+	// After the second event's id, as JSON lines.
+	second := lines[1][strings.LastIndex(lines[1], "[")+1 : len(lines[1])-1]
+	out = ferry("events", "tail", "--once", "--json", "--after", second, "--types", "user.*")
+	var e struct {
+		Type    string   `json:"type"`
+		Changed []string `json:"changed"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &e); err != nil || e.Type != "user.deactivated" || len(e.Changed) != 1 {
+		t.Errorf("--json --after %s --types user.*: %q, %v", second, out, err)
+	}
+	if _, stderr, code := runCommand(t, "", "events", "--server", as.URL, "--token", as.AdminToken, "tail", "--once", "--types", "user.renamed"); code != 1 || !strings.Contains(stderr, "no event type") {
+		t.Errorf("an unknown type: exit %d, %s", code, stderr)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/ferryid/ferry/internal/adminclient"
 	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/directory"
+	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 )
@@ -93,6 +94,8 @@ func TestOperations(t *testing.T) {
 	created := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 	user := &directory.User{ID: "u-1", UserName: "ann", Title: "CEO", Active: true, Groups: []string{"Sales"}, Version: 2, Created: created, LastModified: created}
 	group := &directory.Group{ID: "g-1", DisplayName: "Sales", Members: []directory.Member{{ID: "u-1", Type: "User", Name: "ann"}}, Version: 3, Created: created, LastModified: created}
+	eventPage := &events.Page{Events: []events.Event{{ID: "12", Type: "user.deactivated", Time: created, Object: events.Object{Type: "User", ID: "u-1"},
+		State: map[string]any{"userName": "ann", "active": false}, Changed: []string{"active"}}}, Next: "12"}
 	importResult := &csvimport.Result{Key: "userName", DryRun: true, Rows: 1, Counts: csvimport.Counts{Created: 1},
 		Errors: []csvimport.RowError{}, IgnoredColumns: []string{}}
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
@@ -180,6 +183,9 @@ func TestOperations(t *testing.T) {
 			request{Method: "POST", Path: "/groups/Sales/members", Body: `{"user":"ann"}`}, group},
 		{"remove member", func() result { return r(c.RemoveMember(ctx, "Sales", "a/b@example.com")) },
 			request{Method: "DELETE", Path: "/groups/Sales/members/a%2Fb@example.com"}, group},
+		{"events", func() result { return r(c.Events(ctx, "", 0, nil)) }, request{Method: "GET", Path: "/events"}, eventPage},
+		{"events after, of types", func() result { return r(c.Events(ctx, "12.1", 50, []string{"user.*", "group.deleted"})) },
+			request{Method: "GET", Path: "/events", Query: "after=12.1&limit=50&types=user.%2A%2Cgroup.deleted"}, &events.Page{Events: []events.Event{}, Next: "12.1"}},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}

@@ -153,6 +153,7 @@ func adminRoutes() []adminRoute {
 		{"DELETE", "/groups/{name}", nil, (*Server).adminDeleteGroup},
 		{"POST", "/groups/{name}/members", nil, (*Server).adminAddMember},
 		{"DELETE", "/groups/{name}/members/{user}", nil, (*Server).adminRemoveMember},
+		{"GET", "/events", eventsQuery, (*Server).adminEvents},
 	}
 }
 

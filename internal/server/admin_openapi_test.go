@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/directory"
+	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 )
@@ -239,6 +240,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		"NewUser":           directory.NewUser{},
 		"NewGroup":          directory.NewGroup{},
 		"NewMember":         directory.NewMember{},
+		"Event":             events.Event{},
+		"EventObject":       events.Object{},
+		"EventPage":         events.Page{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.

@@ -130,6 +130,36 @@ type Change struct {
 	ID       string
 	Op       ChangeOp
 	At       time.Time
+	// Detail is what the change did, for the events API; empty for
+	// entries written before the store recorded it, and for OpMembership
+	// and OpAssignment entries.
+	Detail ChangeDetail
+}
+
+// ChangeDetail is what an OpCreate or OpUpdate entry records of the
+// change, in the transaction of the write.
+type ChangeDetail struct {
+	// State is the resource's document after the change (without id,
+	// meta and members, as Resource.Doc).
+	State resource.Document `json:"state,omitempty"`
+	// Changed names the attributes an update changed
+	// (resource.ChangedAttributes).
+	Changed []string `json:"changed,omitempty"`
+	// Added and Removed are the members a change to a group added and
+	// removed.
+	Added   []ChangeMember `json:"added,omitempty"`
+	Removed []ChangeMember `json:"removed,omitempty"`
+}
+
+// ChangeMember is a member a change added to or removed from a group.
+type ChangeMember struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// Empty reports whether the detail records nothing.
+func (d ChangeDetail) Empty() bool {
+	return d.State == nil && len(d.Changed) == 0 && len(d.Added) == 0 && len(d.Removed) == 0
 }
 
 // Store is the directory storage every backend implements. All methods are

@@ -30,11 +30,12 @@ import (
 type pendingChange struct {
 	typ, id string
 	op      store.ChangeOp
+	detail  store.ChangeDetail
 }
 
 // change records a change-feed entry of the write.
-func (w *wtx) change(typ, id string, op store.ChangeOp) {
-	w.changes = append(w.changes, pendingChange{typ, id, op})
+func (w *wtx) change(typ, id string, op store.ChangeOp, detail store.ChangeDetail) {
+	w.changes = append(w.changes, pendingChange{typ, id, op, detail})
 }
 
 // flushChanges numbers the write's change-feed entries and inserts them.
@@ -53,13 +54,22 @@ func (w *wtx) flushChanges(ctx context.Context) error {
 	types := make([]string, n)
 	ids := make([]string, n)
 	ops := make([]string, n)
+	details := make([]*string, n)
 	for i, c := range w.changes {
 		seqs[i] = last - n + 1 + int64(i)
 		types[i], ids[i], ops[i] = c.typ, c.id, string(c.op)
+		d, err := sqlstore.DetailText(c.detail)
+		if err != nil {
+			return fmt.Errorf("postgres: record changes: %w", err)
+		}
+		if d != nil {
+			text := d.(string)
+			details[i] = &text
+		}
 	}
-	if _, err := w.Exec(ctx, `INSERT INTO changes (tenant_id, seq, type, id, op, at)
-		SELECT $1, s, t, i, o, $6 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS c (s, t, i, o)`,
-		w.tenant, seqs, types, ids, ops, timeText(w.now)); err != nil {
+	if _, err := w.Exec(ctx, `INSERT INTO changes (tenant_id, seq, type, id, op, at, detail)
+		SELECT $1, s, t, i, o, $6, d FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $7::text[]) AS c (s, t, i, o, d)`,
+		w.tenant, seqs, types, ids, ops, timeText(w.now), details); err != nil {
 		return fmt.Errorf("postgres: record changes: %w", err)
 	}
 	return nil

@@ -215,7 +215,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		if err != nil {
 			return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.PrincipalNotFound(a)), "postgres: assign %s %s", a.PrincipalType, a.PrincipalID)
 		}
-		w.change(a.PrincipalType, a.PrincipalID, store.OpAssignment)
+		w.change(a.PrincipalType, a.PrincipalID, store.OpAssignment, store.ChangeDetail{})
 		return nil
 	})
 }
@@ -233,7 +233,7 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 		if tag.RowsAffected() == 0 {
 			return sqlstore.NotAssigned(appID, principalType, principalID)
 		}
-		w.change(principalType, principalID, store.OpAssignment)
+		w.change(principalType, principalID, store.OpAssignment, store.ChangeDetail{})
 		return nil
 	})
 }

@@ -52,7 +52,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 		if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, rows); err != nil {
 			return err
 		}
-		w.change(r.Type, id, store.OpCreate)
+		w.change(r.Type, id, store.OpCreate, sqlstore.CreateDetail(d.Doc, members))
 		if err := w.addMembers(ctx, rid, members); err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 				return err
 			}
 		}
-		w.change(typ, cur.ID, store.OpUpdate)
+		w.change(typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev))
 		if err := w.addMembers(ctx, rid, rev.Added); err != nil {
 			return err
 		}
@@ -197,7 +197,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		if err := sqlstore.CheckVersion(typ, id, version, ifVersion); err != nil {
 			return err
 		}
-		w.change(typ, id, store.OpDelete)
+		w.change(typ, id, store.OpDelete, store.ChangeDetail{})
 		groups, err := related(ctx, w, `UPDATE resources g SET version = version + 1, last_modified = $2
 			FROM memberships m WHERE m.member_rid = $1 AND g.rid = m.group_rid RETURNING g.rid, g.id, g.type, g.display`,
 			rid, timeText(w.now))
@@ -205,7 +205,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 			return err
 		}
 		for _, g := range groups {
-			w.change(store.GroupType, g.ID, store.OpUpdate)
+			w.change(store.GroupType, g.ID, store.OpUpdate, sqlstore.LeftDetail(typ, id))
 		}
 		members, err := related(ctx, w, `SELECT o.rid, o.id, o.type, o.display FROM memberships m
 			JOIN resources o ON o.rid = m.member_rid WHERE m.group_rid = $1 ORDER BY o.id`, rid)
@@ -213,7 +213,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 			return err
 		}
 		for _, m := range members {
-			w.change(m.Type, m.ID, store.OpMembership)
+			w.change(m.Type, m.ID, store.OpMembership, store.ChangeDetail{})
 		}
 		for _, q := range []string{
 			`DELETE FROM memberships WHERE member_rid = $1`,
@@ -286,7 +286,7 @@ func (w *wtx) addMembers(ctx context.Context, groupRID int64, ms []sqlstore.Memb
 	rids := make([]int64, len(ms))
 	for i, m := range ms {
 		rids[i] = m.RID
-		w.change(m.Type, m.ID, store.OpMembership)
+		w.change(m.Type, m.ID, store.OpMembership, store.ChangeDetail{})
 	}
 	if _, err := w.Exec(ctx, `INSERT INTO memberships (group_rid, member_rid) SELECT $1, unnest($2::bigint[])`,
 		groupRID, rids); err != nil {
@@ -302,7 +302,7 @@ func (w *wtx) removeMembers(ctx context.Context, groupRID int64, ms []sqlstore.M
 	keys := make([]string, len(ms))
 	for i, m := range ms {
 		keys[i] = sqlfilter.FoldKey(m.ID)
-		w.change(m.Type, m.ID, store.OpMembership)
+		w.change(m.Type, m.ID, store.OpMembership, store.ChangeDetail{})
 	}
 	if _, err := w.Exec(ctx, `DELETE FROM memberships WHERE group_rid = $1 AND member_rid IN
 		(SELECT rid FROM resources WHERE tenant_id = $2 AND id_key = ANY($3))`, groupRID, w.tenant, keys); err != nil {

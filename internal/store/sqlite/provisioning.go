@@ -236,7 +236,7 @@ func (s *Store) Assign(ctx context.Context, tenantID string, a store.Assignment)
 		if err != nil {
 			return sqlstore.Wrap(sqlstore.NoRowsAs(err, sqlstore.PrincipalNotFound(a)), "sqlite: assign %s %s", a.PrincipalType, a.PrincipalID)
 		}
-		return w.change(ctx, tenantID, a.PrincipalType, a.PrincipalID, store.OpAssignment)
+		return w.change(ctx, tenantID, a.PrincipalType, a.PrincipalID, store.OpAssignment, store.ChangeDetail{})
 	})
 }
 
@@ -257,7 +257,7 @@ func (s *Store) Unassign(ctx context.Context, tenantID, appID, principalType, pr
 		if n == 0 {
 			return sqlstore.NotAssigned(appID, principalType, principalID)
 		}
-		return w.change(ctx, tenantID, principalType, principalID, store.OpAssignment)
+		return w.change(ctx, tenantID, principalType, principalID, store.OpAssignment, store.ChangeDetail{})
 	})
 }
 

@@ -70,7 +70,7 @@ func (w *wtx) create(ctx context.Context, r *store.Resource) error {
 	if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, sqlfilter.Flatten(d.Doc, rt)); err != nil {
 		return err
 	}
-	if err := w.change(ctx, r.TenantID, r.Type, id, store.OpCreate); err != nil {
+	if err := w.change(ctx, r.TenantID, r.Type, id, store.OpCreate, sqlstore.CreateDetail(d.Doc, members)); err != nil {
 		return err
 	}
 	if err := w.addMembers(ctx, r.TenantID, rid, members); err != nil {
@@ -168,7 +168,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 				return err
 			}
 		}
-		if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate); err != nil {
+		if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
 			return err
 		}
 		if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
@@ -206,7 +206,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 		if err := sqlstore.CheckVersion(typ, id, version, ifVersion); err != nil {
 			return err
 		}
-		if err := w.change(ctx, tenantID, typ, id, store.OpDelete); err != nil {
+		if err := w.change(ctx, tenantID, typ, id, store.OpDelete, store.ChangeDetail{}); err != nil {
 			return err
 		}
 		groups, err := related(ctx, w, `SELECT g.rid, g.id, g.type, g.display FROM memberships m
@@ -219,7 +219,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 				g.RID, timeText(w.now)); err != nil {
 				return fmt.Errorf("sqlite: delete %s %s: %w", typ, id, err)
 			}
-			if err := w.change(ctx, tenantID, store.GroupType, g.ID, store.OpUpdate); err != nil {
+			if err := w.change(ctx, tenantID, store.GroupType, g.ID, store.OpUpdate, sqlstore.LeftDetail(typ, id)); err != nil {
 				return err
 			}
 		}
@@ -229,7 +229,7 @@ func (s *Store) Delete(ctx context.Context, tenantID, typ, id string, ifVersion 
 			return err
 		}
 		for _, m := range members {
-			if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership); err != nil {
+			if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership, store.ChangeDetail{}); err != nil {
 				return err
 			}
 		}
@@ -359,7 +359,7 @@ func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, m
 			groupRID, m.RID); err != nil {
 			return fmt.Errorf("sqlite: add member %s: %w", m.ID, err)
 		}
-		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership); err != nil {
+		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership, store.ChangeDetail{}); err != nil {
 			return err
 		}
 	}
@@ -373,7 +373,7 @@ func (w *wtx) removeMembers(ctx context.Context, tenantID string, groupRID int64
 			groupRID, tenantID, sqlfilter.FoldKey(m.ID)); err != nil {
 			return fmt.Errorf("sqlite: remove member %s: %w", m.ID, err)
 		}
-		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership); err != nil {
+		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership, store.ChangeDetail{}); err != nil {
 			return err
 		}
 	}

@@ -285,9 +285,13 @@ func (w *wtx) aid(ctx context.Context, k sqlstore.PathKey) (int64, error) {
 }
 
 // change appends a change-feed entry.
-func (w *wtx) change(ctx context.Context, tenant, typ, id string, op store.ChangeOp) error {
-	_, err := w.ExecContext(ctx, `INSERT INTO changes (tenant_id, type, id, op, at) VALUES (?1, ?2, ?3, ?4, ?5)`,
-		tenant, typ, id, string(op), timeText(w.now))
+func (w *wtx) change(ctx context.Context, tenant, typ, id string, op store.ChangeOp, detail store.ChangeDetail) error {
+	d, err := sqlstore.DetailText(detail)
+	if err != nil {
+		return fmt.Errorf("sqlite: record change: %w", err)
+	}
+	_, err = w.ExecContext(ctx, `INSERT INTO changes (tenant_id, type, id, op, at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+		tenant, typ, id, string(op), timeText(w.now), d)
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}

@@ -897,6 +897,40 @@ func testChanges(t *testing.T, s store.Store) {
 			t.Errorf("changes %d..%d:\n got %v\nwant %v", r[0], r[1], got[r[0]:r[1]], want[r[0]:r[1]])
 		}
 	}
+	// What each create and update did, for the events API: the state
+	// after it, the attributes it changed, the members it added and
+	// removed. Deletes and the members' entries record nothing.
+	var groupUpdates []store.ChangeDetail
+	for _, c := range all {
+		d := c.Detail
+		switch {
+		case c.Op == store.OpCreate && c.ID == u1.ID:
+			if d.State["userName"] != "u1" || d.Changed != nil || d.Added != nil {
+				t.Errorf("u1's create: detail %+v", d)
+			}
+		case c.Op == store.OpCreate && c.ID == g.ID:
+			if d.State["displayName"] != "g" || !slices.Equal(d.Added, []store.ChangeMember{{ID: u1.ID, Type: store.UserType}}) {
+				t.Errorf("g's create: detail %+v, want its first member %s added", d, u1.ID)
+			}
+		case c.Op == store.OpUpdate && c.ID == u2.ID:
+			if d.State["title"] != "t" || !slices.Equal(d.Changed, []string{"title"}) {
+				t.Errorf("u2's update: detail %+v, want title changed", d)
+			}
+		case c.Op == store.OpUpdate && c.ID == g.ID:
+			groupUpdates = append(groupUpdates, d)
+		case c.Op == store.OpCreate:
+		default:
+			if !d.Empty() {
+				t.Errorf("%s of %s %s: detail %+v, want none", c.Op, c.Type, c.ID, d)
+			}
+		}
+	}
+	if len(groupUpdates) != 2 || !slices.Equal(groupUpdates[0].Added, []store.ChangeMember{{ID: u2.ID, Type: store.UserType}}) ||
+		!slices.Equal(groupUpdates[0].Removed, []store.ChangeMember{{ID: u1.ID, Type: store.UserType}}) ||
+		groupUpdates[0].Changed != nil || groupUpdates[0].State["displayName"] != "g" ||
+		!slices.Equal(groupUpdates[1].Removed, []store.ChangeMember{{ID: u2.ID, Type: store.UserType}}) || groupUpdates[1].Added != nil {
+		t.Errorf("g's updates: %+v; want u2 in and u1 out, then u2 out (deleted)", groupUpdates)
+	}
 	// Paging through the feed from a watermark.
 	var paged []store.Change
 	after := int64(0)

@@ -1,15 +1,9 @@
-// Package events is the directory's changes as events for the applications
-// that consume the directory (user.created, user.deactivated,
-// group.member_added, ...). It starts with what an event needs from two
-// states of a resource: the names of the attributes that changed.
-package events
+package resource
 
 import (
 	"reflect"
 	"slices"
 	"strings"
-
-	"github.com/ferryid/ferry/internal/scim/resource"
 )
 
 // ChangedAttributes names the attributes that differ between two states of
@@ -18,7 +12,7 @@ import (
 // the enterprise department reads
 // "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department".
 // The names are sorted; nil states count as empty.
-func ChangedAttributes(before, after resource.Document) []string {
+func ChangedAttributes(before, after Document) []string {
 	var out []string
 	seen := map[string]bool{}
 	visit := func(k string) {
@@ -27,8 +21,8 @@ func ChangedAttributes(before, after resource.Document) []string {
 			return
 		}
 		seen[lk] = true
-		b, a := lookup(before, k), lookup(after, k)
-		if isURN(k) {
+		b, a := lookupValue(before, k), lookupValue(after, k)
+		if len(k) > 4 && strings.EqualFold(k[:4], "urn:") {
 			bm, _ := b.(map[string]any)
 			am, _ := a.(map[string]any)
 			if bm != nil || am != nil {
@@ -54,12 +48,10 @@ func ChangedAttributes(before, after resource.Document) []string {
 
 // lookup finds a key ignoring case, as SCIM attribute names are
 // (RFC 7643 §2.1).
-func lookup(d map[string]any, k string) any {
+func lookupValue(d map[string]any, k string) any {
 	if v, ok := d[k]; ok {
 		return v
 	}
-	_, v, _ := resource.Lookup(d, k)
+	_, v, _ := Lookup(d, k)
 	return v
 }
-
-func isURN(s string) bool { return len(s) > 4 && strings.EqualFold(s[:4], "urn:") }

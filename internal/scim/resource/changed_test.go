@@ -1,15 +1,13 @@
-package events
+package resource
 
 import (
 	"slices"
 	"testing"
-
-	"github.com/ferryid/ferry/internal/scim/resource"
 )
 
 func TestChangedAttributes(t *testing.T) {
 	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	before := resource.Document{
+	before := Document{
 		"userName": "ann", "active": true, "title": "CEO",
 		"name":   map[string]any{"givenName": "Ann"},
 		"emails": []any{map[string]any{"value": "ann@example.com", "type": "work"}},
@@ -17,23 +15,23 @@ func TestChangedAttributes(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		after resource.Document
+		after Document
 		want  []string
 	}{
 		{"nothing", before, nil},
-		{"a simple attribute and the case of a key", resource.Document{
+		{"a simple attribute and the case of a key", Document{
 			"UserName": "ann", "active": false, "title": "CEO",
 			"name":   map[string]any{"givenName": "Ann"},
 			"emails": []any{map[string]any{"value": "ann@example.com", "type": "work"}},
 			ent:      map[string]any{"department": "Board", "costCenter": "1"},
 		}, []string{"active"}},
-		{"a complex one, an extension's, a removal", resource.Document{
+		{"a complex one, an extension's, a removal", Document{
 			"userName": "ann", "active": true,
 			"name":   map[string]any{"givenName": "Anne"},
 			"emails": []any{map[string]any{"value": "ann@example.com", "type": "work"}},
 			ent:      map[string]any{"department": "Sales", "costCenter": "1"},
 		}, []string{"name", "title", ent + ":department"}},
-		{"an extension removed whole", resource.Document{
+		{"an extension removed whole", Document{
 			"userName": "ann", "active": true, "title": "CEO",
 			"name":   map[string]any{"givenName": "Ann"},
 			"emails": []any{map[string]any{"value": "ann@example.com", "type": "work"}},
@@ -45,7 +43,7 @@ func TestChangedAttributes(t *testing.T) {
 			}
 		})
 	}
-	if got := ChangedAttributes(nil, resource.Document{"userName": "x"}); !slices.Equal(got, []string{"userName"}) {
+	if got := ChangedAttributes(nil, Document{"userName": "x"}); !slices.Equal(got, []string{"userName"}) {
 		t.Errorf("from nothing = %q", got)
 	}
 }
