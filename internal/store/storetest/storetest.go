@@ -86,6 +86,7 @@ func Run(t *testing.T, open Open) {
 		{"LogTimes", testLogTimes},
 		{"LogLimits", testLogLimits},
 		{"Audit", testAudit},
+		{"Sources", testSources},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +102,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"FencedJobState", testFencedJobState},
 		{"FencedLinkWrites", testFencedLinkWrites},
+		{"SourceLease", testSourceLease},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
