@@ -108,3 +108,6 @@ func (c Config) LDAP(name, password string) ldapsource.Config {
 		Interval: c.interval(), FullInterval: c.fullInterval(), MaxShrinkPercent: c.MaxShrinkPercent,
 	}
 }
+
+// String is d as Go writes durations.
+func (d Duration) String() string { return time.Duration(d).String() }

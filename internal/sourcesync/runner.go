@@ -250,7 +250,7 @@ func (r *Runner) pass(ctx context.Context, src *store.Source, full, allowShrink 
 		if err != nil {
 			return err
 		}
-		var mark *ldapsource.Mark
+		var mark *Mark
 		p, mark = r.run(ctx, cur, cfg, st, full, allowShrink, f)
 		p.Trigger = trigger
 		st.Last = p
@@ -292,13 +292,13 @@ func (r *Runner) logPass(src *store.Source, p *Pass) {
 
 // run reads, plans and applies one pass; it returns its record and, when it
 // finished, the mark the next incremental pass starts from.
-func (r *Runner) run(ctx context.Context, src *store.Source, cfg Config, st State, full, allowShrink bool, f *fence) (*Pass, *ldapsource.Mark) {
+func (r *Runner) run(ctx context.Context, src *store.Source, cfg Config, st State, full, allowShrink bool, f *fence) (*Pass, *Mark) {
 	now := r.opts.Now()
 	p := &Pass{Kind: KindIncremental, Started: now, ConfigVersion: src.Version}
 	if full || st.Mark == nil || !now.Before(st.NextFull) {
 		p.Kind = KindFull
 	}
-	fail := func(err error) (*Pass, *ldapsource.Mark) {
+	fail := func(err error) (*Pass, *Mark) {
 		p.Outcome, p.Error, p.Advice, p.Ended = OutcomeFailed, err.Error(), advice(err, cfg), r.opts.Now()
 		return p, nil
 	}
@@ -317,7 +317,7 @@ func (r *Runner) run(ctx context.Context, src *store.Source, cfg Config, st Stat
 	}
 	var snap *ldapsource.Snapshot
 	if p.Kind == KindIncremental {
-		snap, err = reader.ReadChanges(ctx, *st.Mark)
+		snap, err = reader.ReadChanges(ctx, ldapsource.Mark(*st.Mark))
 		if errors.Is(err, ldapsource.ErrMark) {
 			p.Kind = KindFull
 		}
@@ -359,7 +359,8 @@ func (r *Runner) run(ctx context.Context, src *store.Source, cfg Config, st Stat
 	default:
 		p.Outcome = OutcomeSuccess
 	}
-	return p, &snap.Mark
+	mark := Mark(snap.Mark)
+	return p, &mark
 }
 
 // advice says what to do about a pass that ended in err.

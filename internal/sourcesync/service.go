@@ -39,10 +39,10 @@ type Status struct {
 	RunningIn string `json:"runningIn,omitempty"`
 	Last      *Pass  `json:"last,omitempty"`
 	// LastSuccess is when the last pass that finished ended.
-	LastSuccess time.Time        `json:"lastSuccess,omitzero"`
-	Mark        *ldapsource.Mark `json:"mark,omitempty"`
-	NextPass    time.Time        `json:"nextPass,omitzero"`
-	NextFull    time.Time        `json:"nextFull,omitzero"`
+	LastSuccess time.Time `json:"lastSuccess,omitzero"`
+	Mark        *Mark     `json:"mark,omitempty"`
+	NextPass    time.Time `json:"nextPass,omitzero"`
+	NextFull    time.Time `json:"nextFull,omitzero"`
 }
 
 // CreateInput is a new source.

@@ -2,8 +2,6 @@ package sourcesync
 
 import (
 	"time"
-
-	"github.com/ferryid/ferry/internal/ldapsource"
 )
 
 // Pass kinds.
@@ -69,6 +67,14 @@ type Counts struct {
 	Failed         int `json:"failed"`
 }
 
+// Mark is ldapsource.Mark as stored and shown: where the next incremental
+// pass starts.
+type Mark struct {
+	Attribute string `json:"attribute"`
+	Value     string `json:"value"`
+	Server    string `json:"server,omitempty"`
+}
+
 // State is what a source's passes leave for the next one and for the
 // administrator: the store keeps it as the source's state.
 type State struct {
@@ -77,7 +83,7 @@ type State struct {
 	LastSuccess time.Time `json:"lastSuccess,omitzero"`
 	// Mark is where the next incremental pass starts: the mark of the last
 	// pass that finished unguarded. A failed or guarded pass keeps it.
-	Mark *ldapsource.Mark `json:"mark,omitempty"`
+	Mark *Mark `json:"mark,omitempty"`
 	// NextPass is when the scheduler runs the next pass; NextFull when the
 	// next pass is a full one.
 	NextPass time.Time `json:"nextPass,omitzero"`
