@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/directory"
-	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
 )
 
