@@ -172,10 +172,6 @@ func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
 
 func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
 
-func parseTime(s string) (time.Time, error) {
-	return time.Parse(sqlfilter.TimeLayout, s)
-}
-
 // pgCode returns the SQLSTATE of a PostgreSQL error, and the constraint it
 // names.
 func pgCode(err error) (code, constraint string) {

@@ -216,10 +216,6 @@ func (s *Store) resourceType(typ string) (*schema.ResourceType, error) {
 
 func timeText(t time.Time) string { return sqlfilter.TimeKey(t) }
 
-func parseTime(s string) (time.Time, error) {
-	return time.Parse(sqlfilter.TimeLayout, s)
-}
-
 // sqliteCode returns the extended result code of a SQLite error, or 0.
 func sqliteCode(err error) int {
 	var e *sqlite.Error
