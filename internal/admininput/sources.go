@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -23,21 +22,7 @@ func BindPassword(file, env string, stdin io.Reader) (string, error) {
 	if file == "" {
 		return env, nil
 	}
-	var b []byte
-	var err error
-	if file == "-" {
-		b, err = io.ReadAll(stdin)
-	} else {
-		b, err = os.ReadFile(file)
-	}
-	if err != nil {
-		return "", fmt.Errorf("--bind-password-file: %w", err)
-	}
-	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		return "", fmt.Errorf("--bind-password-file %s is empty; it should hold the bind DN's password", file)
-	}
-	return pw, nil
+	return secretFile("--bind-password-file", file, "the bind DN's password", stdin)
 }
 
 // SourceFlags are the flags of ferry sources create and update that set a

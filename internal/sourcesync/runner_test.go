@@ -14,32 +14,16 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/slapdtest"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlite"
+	"github.com/ferryid/ferry/internal/store/storetest"
 )
 
 const suffix = slapdtest.DefaultSuffix
-
-// clock is the runner's clock in a test: it stands still until moved.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fixture is a slapd of 20 users and 2 groups, a SQLite store and a runner
 // on a clock that stands still, its log in a buffer.
@@ -48,7 +32,7 @@ type fixture struct {
 	url    string // ldap:// on loopback
 	st     store.Store
 	tenant string
-	clock  *clock
+	clock  *storetest.Clock
 	runner *Runner
 	log    *bytes.Buffer
 }
@@ -81,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{ldap: srv, url: url, st: st, tenant: tn.ID, clock: &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, log: &bytes.Buffer{}}
+	f := &fixture{ldap: srv, url: url, st: st, tenant: tn.ID, clock: storetest.NewClock(), log: &bytes.Buffer{}}
 	f.runner = New(st, sealer, Options{Owner: "test", Now: f.clock.Now, Dial: policy.DialContext,
 		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: f.log}, nil))})
 	return f
@@ -111,16 +95,7 @@ func (f *fixture) create(t *testing.T) *Source {
 // users reads the directory's users by userName.
 func (f *fixture) users(t *testing.T) map[string]*store.Resource {
 	t.Helper()
-	page, err := f.st.Query(t.Context(), f.tenant, store.UserType, store.Query{Count: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*store.Resource{}
-	for _, r := range page.Resources {
-		name, _ := r.Doc.String("userName")
-		out[name] = r
-	}
-	return out
+	return ferrytest.UsersByName(t, f.st, f.tenant)
 }
 
 func (f *fixture) modify(t *testing.T, change func(c *ldap.Conn) error) {

@@ -194,16 +194,24 @@ func (r *Runner) Update(ctx context.Context, tenantID, name string, in UpdateInp
 // returns its record. allowShrink lets the pass through the read guard's
 // shrink check once. A pass running already is ErrBusy.
 func (r *Runner) Sync(ctx context.Context, tenantID, name string, full, allowShrink bool) (*Pass, error) {
-	src, err := r.st.SourceByName(ctx, tenantID, name)
+	src, end, err := r.claimHere(ctx, tenantID, name)
 	if err != nil {
 		return nil, err
 	}
-	if !r.begin(src.ID) {
-		return nil, fmt.Errorf("%w: this server runs a pass of source %s; try again when it ends", ErrBusy, src.Name)
+	defer end()
+	return r.pass(ctx, src, full, allowShrink, "manual")
+}
+
+// claimHere reads the source called name and marks it as busy in this
+// process, unless a pass of it runs here; end unmarks it.
+func (r *Runner) claimHere(ctx context.Context, tenantID, name string) (src *store.Source, end func(), err error) {
+	if src, err = r.st.SourceByName(ctx, tenantID, name); err != nil {
+		return nil, nil, err
 	}
-	defer r.end(src.ID)
-	trigger := "manual"
-	return r.pass(ctx, src, full, allowShrink, trigger)
+	if !r.begin(src.ID) {
+		return nil, nil, fmt.Errorf("%w: this server runs a pass of source %s; try again when it ends", ErrBusy, src.Name)
+	}
+	return src, func() { r.end(src.ID) }, nil
 }
 
 // Delete deletes a source. A source that owns objects in the directory is
@@ -212,14 +220,11 @@ func (r *Runner) Sync(ctx context.Context, tenantID, name string, full, allowShr
 // stay in the directory as objects SCIM clients and administrators manage.
 // No pass runs meanwhile: Delete holds the source's lease.
 func (r *Runner) Delete(ctx context.Context, tenantID, name string, release bool) (*DeleteResult, error) {
-	src, err := r.st.SourceByName(ctx, tenantID, name)
+	src, end, err := r.claimHere(ctx, tenantID, name)
 	if err != nil {
 		return nil, err
 	}
-	if !r.begin(src.ID) {
-		return nil, fmt.Errorf("%w: this server runs a pass of source %s; try again when it ends", ErrBusy, src.Name)
-	}
-	defer r.end(src.ID)
+	defer end()
 	res := &DeleteResult{Name: src.Name}
 	err = r.withLease(ctx, src, func(ctx context.Context, f *fence) error {
 		owned, err := ldapsource.LoadOwned(ctx, r.st, tenantID, src.Name)

@@ -118,7 +118,7 @@ func names(list []*store.Source) []string {
 // testSourceLease follows a source's lease through claims, a renewal, an
 // expiry, a takeover and a release, and checks that its state is written
 // only under the lease as it stands.
-func testSourceLease(t *testing.T, s store.Store, c *clock) {
+func testSourceLease(t *testing.T, s store.Store, c *Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	src := createSource(t, s, a, "corp")

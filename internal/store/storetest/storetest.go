@@ -96,7 +96,7 @@ func Run(t *testing.T, open Open) {
 	}
 	clocked := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store, c *clock)
+		fn   func(t *testing.T, s store.Store, c *Clock)
 	}{
 		{"LeaseGenerations", testLeaseGenerations},
 		{"ConcurrentClaims", testConcurrentClaims},
@@ -107,7 +107,7 @@ func Run(t *testing.T, open Open) {
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock()
+			c := NewClock()
 			tt.fn(t, openStore(t, open, c.Now), c)
 		})
 	}
