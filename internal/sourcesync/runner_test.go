@@ -297,3 +297,45 @@ func TestBusy(t *testing.T) {
 		t.Errorf("sync while another holds the lease: %v; want ErrBusy", err)
 	}
 }
+
+// TestFence: a pass stops writing a fifth of the lease's ttl before the
+// lease would end by its own clock, and a renewal moves that on.
+func TestFence(t *testing.T) {
+	t.Parallel()
+	c := storetest.NewClock()
+	f := &fence{now: c.Now}
+	ttl := 100 * time.Second
+	f.set(store.SourceLease{Owner: "r", Generation: 3}, c.Now(), ttl)
+	c.Advance(79 * time.Second)
+	if err := f.check(t.Context()); err != nil {
+		t.Fatalf("check within the lease: %v", err)
+	}
+	c.Advance(time.Second)
+	if err := f.check(t.Context()); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("check at 80%% of the ttl: %v; want ErrLeaseLost", err)
+	}
+	f.set(store.SourceLease{Owner: "r", Generation: 3}, c.Now(), ttl)
+	if err := f.check(t.Context()); err != nil {
+		t.Fatalf("check after a renewal: %v", err)
+	}
+}
+
+// TestDisabledNotScheduled: a source that is off runs no scheduled pass,
+// and sync still runs one.
+func TestDisabledNotScheduled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.create(t)
+	off := false
+	if _, err := f.runner.Update(t.Context(), f.tenant, "corp", UpdateInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.RunDue(t.Context())
+	f.runner.Wait()
+	if st := f.status(t); st.Last != nil || st.State != "off" {
+		t.Fatalf("status of a source that is off after RunDue: %+v", st)
+	}
+	if p, err := f.runner.Sync(t.Context(), f.tenant, "corp", false, false); err != nil || p.Outcome != OutcomeSuccess {
+		t.Fatalf("sync of a source that is off = %+v, %v", p, err)
+	}
+}
