@@ -41,7 +41,7 @@ ferry sources status.`,
 // sourceFlags registers the configuration's flags of create and update.
 func sourceFlags(cmd *cobra.Command, in *admininput.SourceFlags, passwordFile *string, startTLS *bool) {
 	f := cmd.Flags()
-	f.StringVar(&in.URL, "url", "", "the LDAP server: ldap://host:port, ldaps://host:port or ldapi://%2Fpath%2Fto%2Fsocket")
+	f.StringVar(&in.URL, "url", "", "the LDAP server: ldap://host:port or ldaps://host:port (ferry serve refuses ldapi:// sockets)")
 	f.StringVar(&in.BindDN, "bind-dn", "", "the DN to bind as, e.g. cn=ferry,dc=example,dc=com")
 	f.StringVar(passwordFile, "bind-password-file", "", "read the bind DN's password from this file (- for standard input); else "+admininput.BindPasswordEnv)
 	f.StringVar(&in.BaseDN, "base-dn", "", "where users and groups are searched, e.g. dc=example,dc=com")

@@ -92,10 +92,10 @@ type Reader struct {
 	dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
-// SetDial makes the reader open its TCP connections (ldap://, ldaps://)
-// with dial, such as an egress policy's DialContext, which decides where
-// they may go; ldapi:// sockets are local and dialled as they are. Call it
-// before the first pass.
+// SetDial makes the reader open its connections with dial, such as an
+// egress policy's DialContext, which decides where they may go: network
+// "tcp" for ldap:// and ldaps://, "unix" (with the socket's path) for
+// ldapi://. Call it before the first pass.
 func (r *Reader) SetDial(dial func(ctx context.Context, network, address string) (net.Conn, error)) {
 	r.dial = dial
 }
@@ -296,8 +296,19 @@ func (p *pass) connect() error {
 // TCP when it has one, as ldap.DialURL would otherwise.
 func (p *pass) dial(u *url.URL, tlsConfig *tls.Config) (*ldap.Conn, error) {
 	cfg := p.r.cfg
-	if p.r.dial == nil || u.Scheme == "ldapi" {
+	if p.r.dial == nil {
 		return ldap.DialURL(cfg.URL, ldap.DialWithDialer(&net.Dialer{Timeout: cfg.Timeout}), ldap.DialWithTLSConfig(tlsConfig))
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, cfg.Timeout)
+	defer cancel()
+	if u.Scheme == "ldapi" {
+		c, err := p.r.dial(ctx, "unix", u.Host)
+		if err != nil {
+			return nil, ldap.NewError(ldap.ErrorNetwork, err)
+		}
+		conn := ldap.NewConn(c, false)
+		conn.Start()
+		return conn, nil
 	}
 	port := u.Port()
 	if port == "" {
@@ -306,8 +317,6 @@ func (p *pass) dial(u *url.URL, tlsConfig *tls.Config) (*ldap.Conn, error) {
 			port = ldap.DefaultLdapsPort
 		}
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, cfg.Timeout)
-	defer cancel()
 	c, err := p.r.dial(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
 	if err != nil {
 		return nil, ldap.NewError(ldap.ErrorNetwork, err)
@@ -386,7 +395,7 @@ func (p *pass) fail(err error) error {
 		name := ldap.LDAPResultCodeMap[lerr.ResultCode]
 		return fmt.Errorf("%s: %w: %s (LDAP result %d): %v", where, ErrServer, name, lerr.ResultCode, lerr.Err)
 	}
-	return fmt.Errorf("%s: %w: %v", where, ErrConnection, err)
+	return fmt.Errorf("%s: %w: %w", where, ErrConnection, err)
 }
 
 // highestUSN reads the domain controller's highestCommittedUSN and name

@@ -339,3 +339,36 @@ func TestDisabledNotScheduled(t *testing.T) {
 		t.Fatalf("sync of a source that is off = %+v, %v", p, err)
 	}
 }
+
+// TestEgress: a runner whose egress policy does not allow loopback reaches
+// neither the LDAP server on loopback nor its local socket, and says what
+// to allow.
+func TestEgress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	strict, err := egress.Parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runner.opts.Dial = strict.DialContext
+	for _, url := range []string{f.url, f.ldap.URL()} {
+		name := "tcp"
+		if strings.HasPrefix(url, "ldapi") {
+			name = "socket"
+		}
+		if _, err := f.runner.Create(t.Context(), f.tenant, CreateInput{Name: name, BindPassword: f.ldap.RootPassword(),
+			Config: Config{URL: url, BindDN: f.ldap.RootDN(), BaseDN: suffix}}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.runner.Sync(t.Context(), f.tenant, name, true, false)
+		if err != nil || p.Outcome != OutcomeFailed || p.Counts.Created != 0 {
+			t.Fatalf("sync of %s past the egress policy = %+v, %v; want a failed pass", url, p, err)
+		}
+		if name == "tcp" && !strings.Contains(p.Advice, "--egress-allow") {
+			t.Errorf("advice %q; want it to name --egress-allow", p.Advice)
+		}
+	}
+	if n := len(f.users(t)); n != 0 {
+		t.Errorf("%d users arrived past the egress policy", n)
+	}
+}
