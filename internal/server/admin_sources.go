@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/sourcesync"
@@ -105,8 +107,16 @@ func (s *Server) adminDeleteSource(w http.ResponseWriter, r *adminRequest) error
 	})
 }
 
+// isSourceSync reports whether path is a source's sync, which may take as
+// long as an import (see withTimeout).
+func isSourceSync(path string) bool {
+	rest, ok := strings.CutPrefix(path, adminPrefix+"/sources/")
+	return ok && strings.HasSuffix(rest, "/sync") && strings.Count(rest, "/") == 1
+}
+
 // adminSyncSource runs a pass now and answers its record: a pass that
-// failed or was guarded is a 200 whose outcome says so.
+// failed or was guarded is a 200 whose outcome says so. It may take as
+// long as an import (withTimeout).
 func (s *Server) adminSyncSource(w http.ResponseWriter, r *adminRequest) error {
 	q := r.URL.Query()
 	full, err := boolParam(q, "full")
@@ -118,6 +128,8 @@ func (s *Server) adminSyncSource(w http.ResponseWriter, r *adminRequest) error {
 		return err
 	}
 	return s.withSources(w, http.StatusOK, func(rn *sourcesync.Runner) (any, error) {
-		return rn.Sync(r.Context(), r.tenant, r.params["name"], full, allowShrink)
+		// A pass that has begun finishes and records its outcome even if
+		// the client stops waiting: ferry sources status shows it then.
+		return rn.Sync(context.WithoutCancel(r.Context()), r.tenant, r.params["name"], full, allowShrink)
 	})
 }
