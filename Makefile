@@ -46,12 +46,13 @@ vet:
 # The race detector on the packages that run goroutines against each
 # other: the engine (workers, supervisor, fence), its client, the
 # notifier, the egress guard, the HTTP server, the stores (the
-# conformance suite's concurrency tests on both backends), and the LDAP
-# source and the CSV import, which write with many goroutines. It needs
-# cgo.
+# conformance suite's concurrency tests on both backends), the LDAP
+# source and the CSV import, which write with many goroutines, and the
+# sources' runner (its scheduler and lease renewal). It needs cgo.
 race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/provision/ ./internal/scimclient/ ./internal/notify/ ./internal/egress/ \
-		./internal/server/ ./internal/store/... ./internal/ldapsource/ ./internal/csvimport/
+		./internal/server/ ./internal/store/... ./internal/ldapsource/ ./internal/csvimport/ \
+		./internal/sourcesync/
 
 # Every package's tests (the store conformance suite and the replica tests
 # on both SQLite and PostgreSQL), then the HTTP server's tests once more

@@ -21,6 +21,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
+	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/storeopen"
 )
 
@@ -65,6 +66,9 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
 	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs in this process")
+	f.DurationVar(&eng.sourcesPoll, "sources-poll-interval", 15*time.Second, "how often the directory's sources' scheduler looks for due passes")
+	f.BoolVar(&eng.noSources, "no-sources", false,
+		"serve the APIs without running the directory's sources' scheduled passes in this process (ferry sources sync still runs one here)")
 	f.DurationVar(&eng.poll, "engine-poll-interval", 500*time.Millisecond, "how often the engine looks for directory changes and due jobs")
 	f.DurationVar(&eng.leaseTTL, "engine-lease-ttl", provision.DefaultLeaseTTL,
 		"how long a replica's job lease lasts unrenewed: another replica takes a dead one's jobs over after this")
@@ -114,6 +118,11 @@ func leaseOwner(instanceName string, addr net.Addr) string {
 type engineFlags struct {
 	keyFile  string
 	disabled bool
+	// noSources turns the sources' scheduler off (--no-sources): the
+	// engine pushes the directory out, the sources fill it, and a replica
+	// may do either, both or neither.
+	noSources   bool
+	sourcesPoll time.Duration
 	// instanceName names this process in job leases (leaseOwner).
 	instanceName string
 	poll         time.Duration
@@ -207,8 +216,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}
+	// The sources' connections to LDAP servers go through the egress
+	// policy, as the engine's do.
+	sources := sourcesync.New(st, sealer, sourcesync.Options{Owner: leaseOwner(eng.instanceName, ln.Addr()), Poll: eng.sourcesPoll,
+		Dial: policy.DialContext, Log: log})
 	api := server.New(cfg, st, catalog, log)
 	api.EnableAdmin(provision.NewService(engine))
+	api.EnableSources(sources)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -226,6 +240,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		go func() { defer close(engineDone); engine.Run(engineCtx) }()
 	}
 	defer func() { stopEngine(); <-engineDone }()
+	sourcesDone := make(chan struct{})
+	if eng.noSources {
+		close(sourcesDone)
+	} else {
+		go func() { defer close(sourcesDone); sources.Run(engineCtx) }()
+	}
+	defer func() { stopEngine(); <-sourcesDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -240,8 +261,10 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	// Cycles stop at their next object; what they did is checkpointed.
+	// Passes of sources stop at their next write and record why.
 	stopEngine()
 	<-engineDone
+	<-sourcesDone
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

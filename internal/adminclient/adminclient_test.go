@@ -22,6 +22,7 @@ import (
 	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/sourcesync"
 )
 
 // request is what the client sent.
@@ -98,6 +99,11 @@ func TestOperations(t *testing.T) {
 		State: map[string]any{"userName": "ann", "active": false}, Changed: []string{"active"}}}, Next: "12"}
 	importResult := &csvimport.Result{Key: "userName", DryRun: true, Rows: 1, Counts: csvimport.Counts{Created: 1},
 		Errors: []csvimport.RowError{}, IgnoredColumns: []string{}}
+	pass := &sourcesync.Pass{Kind: "full", Trigger: "manual", Started: created, Ended: created, Outcome: "guarded", Guard: "half gone",
+		Counts: sourcesync.Counts{ReadUsers: 10}}
+	source := &sourcesync.Source{ID: "s-1", Name: "corp", Type: "ldap", Enabled: true, Version: 1, Created: created, LastModified: created,
+		Config: sourcesync.Config{URL: "ldap://dc", BaseDN: "dc=x", Interval: sourcesync.Duration(time.Minute)}, BindPasswordSet: true,
+		Status: sourcesync.Status{State: "idle", Last: pass, Mark: &sourcesync.Mark{Attribute: "modifyTimestamp", Value: "20261126080000Z"}}}
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
 	// Each call returns the decoded value (nil for an operation that has
 	// none), the raw answer and the error.
@@ -186,6 +192,21 @@ func TestOperations(t *testing.T) {
 		{"events", func() result { return r(c.Events(ctx, "", 0, nil)) }, request{Method: "GET", Path: "/events"}, eventPage},
 		{"events after, of types", func() result { return r(c.Events(ctx, "12.1", 50, []string{"user.*", "group.deleted"})) },
 			request{Method: "GET", Path: "/events", Query: "after=12.1&limit=50&types=user.%2A%2Cgroup.deleted"}, &events.Page{Events: []events.Event{}, Next: "12.1"}},
+		{"sources", func() result { return r(c.Sources(ctx)) }, request{Method: "GET", Path: "/sources"}, []sourcesync.Source{*source}},
+		{"source", func() result { return r(c.Source(ctx, "corp/eu")) }, request{Method: "GET", Path: "/sources/corp%2Feu"}, source},
+		{"source status", func() result { return r(c.SourceStatus(ctx, "corp")) }, request{Method: "GET", Path: "/sources/corp/status"}, &source.Status},
+		{"create source", func() result {
+			return r(c.CreateSource(ctx, sourcesync.CreateInput{Name: "corp", Config: sourcesync.Config{URL: "ldap://dc", BaseDN: "dc=x"}, BindPassword: "pw"}))
+		}, request{Method: "POST", Path: "/sources", Body: `{"name":"corp","config":{"url":"ldap://dc","baseDN":"dc=x"},"bindPassword":"pw"}`}, source},
+		{"update source", func() result { return r(c.UpdateSource(ctx, "corp", sourcesync.UpdateInput{Enabled: ptr(false)})) },
+			request{Method: "PATCH", Path: "/sources/corp", Body: `{"enabled":false}`}, source},
+		{"delete source", func() result { return r(c.DeleteSource(ctx, "corp", false)) }, request{Method: "DELETE", Path: "/sources/corp"},
+			&sourcesync.DeleteResult{Name: "corp"}},
+		{"delete source --release", func() result { return r(c.DeleteSource(ctx, "corp", true)) },
+			request{Method: "DELETE", Path: "/sources/corp", Query: "release=true"}, &sourcesync.DeleteResult{Name: "corp", ReleasedUsers: 2}},
+		{"sync source", func() result { return r(c.SyncSource(ctx, "corp", false, false)) }, request{Method: "POST", Path: "/sources/corp/sync"}, pass},
+		{"sync source --full --allow-shrink", func() result { return r(c.SyncSource(ctx, "corp", true, true)) },
+			request{Method: "POST", Path: "/sources/corp/sync", Query: "allow-shrink=true&full=true"}, pass},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}

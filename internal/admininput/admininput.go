@@ -158,24 +158,7 @@ func SecretToken(value *string, file string, stdin io.Reader) (string, error) {
 		return "", errors.New("give the secret token once: --secret-token or --secret-token-file")
 	}
 	if file != "" {
-		var b []byte
-		var err error
-		if file == "-" {
-			b, err = io.ReadAll(stdin)
-		} else {
-			b, err = os.ReadFile(file)
-		}
-		if err != nil {
-			return "", fmt.Errorf("--secret-token-file: %w", err)
-		}
-		token := strings.TrimRight(string(b), "\r\n")
-		if token == "" {
-			if file == "-" {
-				return "", errors.New("--secret-token-file -: standard input is empty; it should hold the application's secret token")
-			}
-			return "", fmt.Errorf("--secret-token-file %s is empty; it should hold the application's secret token", file)
-		}
-		return token, nil
+		return secretFile("--secret-token-file", file, "the application's secret token", stdin)
 	}
 	if value != nil {
 		if *value == "" {
@@ -184,6 +167,29 @@ func SecretToken(value *string, file string, stdin io.Reader) (string, error) {
 		return *value, nil
 	}
 	return "", nil
+}
+
+// secretFile reads a secret from the file a flag names ("-" reads stdin),
+// without its line ending; an empty one says what it should hold.
+func secretFile(flag, file, holds string, stdin io.Reader) (string, error) {
+	var b []byte
+	var err error
+	if file == "-" {
+		b, err = io.ReadAll(stdin)
+	} else {
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	secret := strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		if file == "-" {
+			return "", fmt.Errorf("%s -: standard input is empty; it should hold %s", flag, holds)
+		}
+		return "", fmt.Errorf("%s %s is empty; it should hold %s", flag, file, holds)
+	}
+	return secret, nil
 }
 
 // WebhookSecret reads a notification webhook's signing secret from a

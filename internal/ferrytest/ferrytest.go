@@ -198,3 +198,18 @@ func Request(t testing.TB, token, method, url, contentType, body string, headers
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
 }
+
+// UsersByName reads the tenant's users (at most 1000) by userName.
+func UsersByName(t testing.TB, st store.Store, tenantID string) map[string]*store.Resource {
+	t.Helper()
+	page, err := st.Query(context.Background(), tenantID, store.UserType, store.Query{Count: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*store.Resource{}
+	for _, r := range page.Resources {
+		name, _ := r.Doc.String("userName")
+		out[name] = r
+	}
+	return out
+}

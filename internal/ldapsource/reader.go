@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -86,6 +87,17 @@ type Reader struct {
 	// afterPage, when set, is called after each page of a search with the
 	// entries read so far; tests stop the server there.
 	afterPage func(kind string, entries int)
+	// dial, when set, makes the TCP connections of ldap:// and ldaps://
+	// URLs (SetDial).
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// SetDial makes the reader open its connections with dial, such as an
+// egress policy's DialContext, which decides where they may go: network
+// "tcp" for ldap:// and ldaps://, "unix" (with the socket's path) for
+// ldapi://. Call it before the first pass.
+func (r *Reader) SetDial(dial func(ctx context.Context, network, address string) (net.Conn, error)) {
+	r.dial = dial
 }
 
 // NewReader returns a Reader for cfg, which must Validate. now is the
@@ -256,8 +268,7 @@ func (p *pass) connect() error {
 		tlsConfig.RootCAs = x509.NewCertPool()
 		tlsConfig.RootCAs.AppendCertsFromPEM(pem)
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout}
-	conn, err := ldap.DialURL(cfg.URL, ldap.DialWithDialer(dialer), ldap.DialWithTLSConfig(tlsConfig))
+	conn, err := p.dial(u, tlsConfig)
 	if err != nil {
 		return p.fail(err)
 	}
@@ -279,6 +290,48 @@ func (p *pass) connect() error {
 		return p.fail(err)
 	}
 	return nil
+}
+
+// dial connects to the server of u: with the reader's dial function for
+// TCP when it has one, as ldap.DialURL would otherwise.
+func (p *pass) dial(u *url.URL, tlsConfig *tls.Config) (*ldap.Conn, error) {
+	cfg := p.r.cfg
+	if p.r.dial == nil {
+		return ldap.DialURL(cfg.URL, ldap.DialWithDialer(&net.Dialer{Timeout: cfg.Timeout}), ldap.DialWithTLSConfig(tlsConfig))
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, cfg.Timeout)
+	defer cancel()
+	if u.Scheme == "ldapi" {
+		c, err := p.r.dial(ctx, "unix", u.Host)
+		if err != nil {
+			return nil, ldap.NewError(ldap.ErrorNetwork, err)
+		}
+		conn := ldap.NewConn(c, false)
+		conn.Start()
+		return conn, nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = ldap.DefaultLdapPort
+		if u.Scheme == "ldaps" {
+			port = ldap.DefaultLdapsPort
+		}
+	}
+	c, err := p.r.dial(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, ldap.NewError(ldap.ErrorNetwork, err)
+	}
+	if u.Scheme == "ldaps" {
+		tc := tls.Client(c, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, ldap.NewError(ldap.ErrorNetwork, err)
+		}
+		c = tc
+	}
+	conn := ldap.NewConn(c, u.Scheme == "ldaps")
+	conn.Start()
+	return conn, nil
 }
 
 // search runs a paged search (RFC 2696) under the base DN and calls each
@@ -342,7 +395,7 @@ func (p *pass) fail(err error) error {
 		name := ldap.LDAPResultCodeMap[lerr.ResultCode]
 		return fmt.Errorf("%s: %w: %s (LDAP result %d): %v", where, ErrServer, name, lerr.ResultCode, lerr.Err)
 	}
-	return fmt.Errorf("%s: %w: %v", where, ErrConnection, err)
+	return fmt.Errorf("%s: %w: %w", where, ErrConnection, err)
 }
 
 // highestUSN reads the domain controller's highestCommittedUSN and name

@@ -329,15 +329,20 @@ func newAdminTestServer(t testing.TB, enable bool) *adminServer {
 
 // startAdminServer starts a real Ferry server on a real database (see
 // openTestStore) with the admin API over what admin returns for its store,
-// or without the admin API when it returns nil.
-func startAdminServer(t testing.TB, admin func(store.Store, *schema.Catalog) Admin) *adminServer {
+// or without the admin API when it returns nil; setup, when given, is
+// called on the server before it serves, with its log.
+func startAdminServer(t testing.TB, admin func(store.Store, *schema.Catalog) Admin, setup ...func(*Server, *slog.Logger)) *adminServer {
 	t.Helper()
 	catalog := schema.Builtin()
 	st := openTestStore(t, catalog)
 	logs := &syncBuffer{}
-	srv := New(DefaultConfig(), st, catalog, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := New(DefaultConfig(), st, catalog, log)
 	if a := admin(st, catalog); a != nil {
 		srv.EnableAdmin(a)
+	}
+	for _, fn := range setup {
+		fn(srv, log)
 	}
 	return &adminServer{Server: ferrytest.Serve(t, st, srv.Handler()), Log: logs}
 }

@@ -70,13 +70,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // withTimeout bounds the time a request may spend in the handler; store
 // calls give up when the context ends. A CSV import, which may write a
-// hundred thousand users, gets Config.ImportTimeout, and the connection's
+// hundred thousand users, and a source's pass run on demand, which may
+// read as many, get Config.ImportTimeout, and the connection's
 // read and write deadlines (set by ferry serve from the request timeout)
 // are moved to match.
 func (s *Server) withTimeout(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		timeout := s.cfg.RequestTimeout
-		if r.Method == http.MethodPost && r.URL.Path == importPath {
+		if r.Method == http.MethodPost && (r.URL.Path == importPath || isSourceSync(r.URL.Path)) {
 			timeout = s.cfg.ImportTimeout
 			rc := http.NewResponseController(w)
 			deadline := time.Now().Add(timeout + 10*time.Second)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -60,6 +61,7 @@ type Server struct {
 	// directory is the directory as the admin API's users and groups
 	// routes handle it.
 	directory *directory.Service
+	sources   *sourcesync.Runner // nil until EnableSources
 	// dbDown says the database did not answer at the last look, so that
 	// its going away and coming back are logged once each.
 	dbDown atomic.Bool

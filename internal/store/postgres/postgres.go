@@ -52,6 +52,8 @@ type Options struct {
 
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
+	sqlstore.SourceStore // store.Sources (sources.go)
+
 	pool    *pgxpool.Pool
 	catalog *schema.Catalog
 	now     func() time.Time
@@ -110,6 +112,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 		now = time.Now
 	}
 	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
+	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

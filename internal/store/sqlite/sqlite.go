@@ -67,6 +67,8 @@ type Options struct {
 
 // Store is a store.Store on a SQLite database file.
 type Store struct {
+	sqlstore.SourceStore // store.Sources (sources.go)
+
 	w       *pool // the one writer connection
 	r       *pool // read-only connections
 	catalog *schema.Catalog
@@ -155,6 +157,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		s.w.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	go s.writer()
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()

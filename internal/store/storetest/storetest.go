@@ -86,6 +86,7 @@ func Run(t *testing.T, open Open) {
 		{"LogTimes", testLogTimes},
 		{"LogLimits", testLogLimits},
 		{"Audit", testAudit},
+		{"Sources", testSources},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,17 +96,18 @@ func Run(t *testing.T, open Open) {
 	}
 	clocked := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store, c *clock)
+		fn   func(t *testing.T, s store.Store, c *Clock)
 	}{
 		{"LeaseGenerations", testLeaseGenerations},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"FencedJobState", testFencedJobState},
 		{"FencedLinkWrites", testFencedLinkWrites},
+		{"SourceLease", testSourceLease},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := newClock()
+			c := NewClock()
 			tt.fn(t, openStore(t, open, c.Now), c)
 		})
 	}

@@ -33,7 +33,7 @@ type Migrations struct {
 	Dialect goose.Dialect
 	FS      fs.FS
 	// Generations is the version of the migration that adds job_leases'
-	// generation column; one migration (the audit log's) follows it.
+	// generation column; later migrations follow it.
 	Generations int64
 	// GenerationColumns is a query counting job_leases' generation
 	// columns.
