@@ -166,6 +166,7 @@ func (d ChangeDetail) Empty() bool {
 // safe for concurrent use.
 type Store interface {
 	Provisioning
+	Webhooks
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
 	// TenantByName returns the tenant called name, or ErrNotFound.

@@ -61,6 +61,9 @@ type Store struct {
 
 	aids sqlstore.PathIDs // committed attr_paths rows
 
+	// WebhookStore is the store's store.Webhooks (webhooks.go).
+	sqlstore.WebhookStore
+
 	analyze analyzer
 }
 
@@ -110,6 +113,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 		now = time.Now
 	}
 	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
+	s.WebhookStore = s.webhookStore()
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -74,6 +74,9 @@ type Store struct {
 
 	aids sqlstore.PathIDs // committed attr_paths rows
 
+	// WebhookStore is the store's store.Webhooks (webhooks.go).
+	sqlstore.WebhookStore
+
 	writes     chan *writeReq // to the writer goroutine
 	closed     chan struct{}  // closed by Close
 	closeOnce  sync.Once
@@ -155,6 +158,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		s.w.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	s.WebhookStore = s.webhookStore()
 	go s.writer()
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()

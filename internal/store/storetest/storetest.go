@@ -86,6 +86,8 @@ func Run(t *testing.T, open Open) {
 		{"LogTimes", testLogTimes},
 		{"LogLimits", testLogLimits},
 		{"Audit", testAudit},
+		{"Webhooks", testWebhooks},
+		{"WebhookDeliveries", testWebhookDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +103,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"FencedJobState", testFencedJobState},
 		{"FencedLinkWrites", testFencedLinkWrites},
+		{"WebhookLeases", testWebhookLeases},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
