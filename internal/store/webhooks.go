@@ -12,7 +12,8 @@ import (
 // its head) and a lease, so that one process at a time delivers a
 // webhook and its events go out in order.
 type Webhooks interface {
-	// CreateWebhook stores a new webhook of w.TenantID and sets its ID,
+	// CreateWebhook stores a new webhook of w.TenantID and sets its ID
+	// (when empty: the caller may choose it, to seal the secret to it),
 	// Version, Created and LastModified. A webhook created with no Cursor
 	// starts after the tenant's last change: it delivers what happens
 	// from now on. An unknown tenant is ErrNotFound.

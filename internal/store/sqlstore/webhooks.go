@@ -111,7 +111,9 @@ func (s *WebhookStore) CreateWebhook(ctx context.Context, w *store.Webhook) erro
 		return err
 	}
 	c := *w
-	c.ID = store.NewID()
+	if c.ID == "" {
+		c.ID = store.NewID()
+	}
 	err = s.Write(ctx, func(tx WebhookTx) error {
 		var one int
 		err := tx.QueryRow(ctx, s.sql(`SELECT 1 FROM tenants WHERE id = ?1`), c.TenantID).Scan(&one)
