@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ import (
 	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/storeopen"
+	"github.com/ferryid/ferry/internal/webhooks"
 )
 
 func newServeCommand() *cobra.Command {
@@ -64,7 +66,7 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "longest time one request may run")
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
-	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs in this process")
+	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs or delivering webhooks in this process")
 	f.DurationVar(&eng.poll, "engine-poll-interval", 500*time.Millisecond, "how often the engine looks for directory changes and due jobs")
 	f.DurationVar(&eng.leaseTTL, "engine-lease-ttl", provision.DefaultLeaseTTL,
 		"how long a replica's job lease lasts unrenewed: another replica takes a dead one's jobs over after this")
@@ -202,13 +204,18 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(eng.instanceName, ln.Addr()),
+	owner := leaseOwner(eng.instanceName, ln.Addr())
+	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: owner,
 		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
+	// Webhook deliveries go through the egress policy, as the engine's
+	// requests do.
+	hooks := webhooks.New(webhooks.Options{Store: st, Sealer: sealer, Client: policy.Client(), Owner: owner, Logger: log})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}
 	api := server.New(cfg, st, catalog, log)
 	api.EnableAdmin(provision.NewService(engine))
+	api.EnableWebhooks(hooks)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -223,7 +230,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if eng.disabled {
 		close(engineDone)
 	} else {
-		go func() { defer close(engineDone); engine.Run(engineCtx) }()
+		go func() {
+			defer close(engineDone)
+			var wg sync.WaitGroup
+			wg.Go(func() { hooks.Run(engineCtx) })
+			engine.Run(engineCtx)
+			wg.Wait()
+		}()
 	}
 	defer func() { stopEngine(); <-engineDone }()
 	errc := make(chan error, 1)
