@@ -2,19 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ferryid/ferry/internal/ferrytest"
-	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/webhooks"
 )
@@ -27,31 +20,12 @@ func TestWebhooksCommands(t *testing.T) {
 	t.Parallel()
 	catalog := schema.Builtin()
 	st := openSQLite(t, "ferry.db", catalog)
-	sealer, err := seal.New(make([]byte, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := server.New(server.DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
 	srv.EnableAdmin(&stubAdmin{})
-	srv.EnableWebhooks(webhooks.New(webhooks.Options{Store: st, Sealer: sealer}))
+	srv.EnableWebhooks(ferrytest.Webhooks(t, st))
 	as := ferrytest.Serve(t, st, srv.Handler())
 
-	var mu sync.Mutex
-	var secret string
-	pings := 0
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := notify.Verify(secret, r.Header.Get(notify.SignatureHeader), body, time.Now(), 0); err != nil {
-			t.Errorf("signature: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		pings++
-		w.WriteHeader(http.StatusOK)
-	}))
-	defer receiver.Close()
+	receiver := ferrytest.NewReceiver(t)
 
 	ferry := func(wantCode int, args ...string) (string, string) {
 		t.Helper()
@@ -69,9 +43,8 @@ func TestWebhooksCommands(t *testing.T) {
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], "fwhsec_") || !strings.Contains(notes, "shown only now") {
 		t.Fatalf("create: stdout %q, stderr %q: want the secret alone, and a note", out, notes)
 	}
-	mu.Lock()
-	secret = lines[0]
-	mu.Unlock()
+	secret := lines[0]
+	receiver.SetSecret(secret)
 
 	out, _ = ferry(0, "list")
 	if !strings.Contains(squash(out), receiver.URL+"/ferry user.*,group.deleted") || strings.Contains(out, secret) {
@@ -80,11 +53,11 @@ func TestWebhooksCommands(t *testing.T) {
 	id := strings.Fields(strings.Split(out, "\n")[1])[0]
 
 	out, _ = ferry(0, "test", id)
-	if !strings.Contains(out, "answered 200 to a signed ping") || pings != 1 {
-		t.Errorf("test: %q (%d pings)", out, pings)
+	if got := receiver.Got(); !strings.Contains(out, "answered 204 to a signed ping") || len(got) != 1 || !strings.HasPrefix(got[0], "ping ping-") {
+		t.Errorf("test: %q (received %q)", out, got)
 	}
 	out, _ = ferry(0, "deliveries", id)
-	if !strings.Contains(squash(out), "ping 1 200 delivered") {
+	if !strings.Contains(squash(out), "ping 1 204 delivered") {
 		t.Errorf("deliveries:\n%s", out)
 	}
 	out, _ = ferry(0, "deliveries", id, "--limit", "5", "--json")

@@ -16,26 +16,32 @@ func (s *Server) EnableWebhooks(w *webhooks.Service) {
 	s.webhooks = w
 }
 
-// hooks returns the webhook service, or the 404 of a server without one.
-func (s *Server) hooks() (*webhooks.Service, error) {
-	if s.webhooks == nil {
-		return nil, scim.Errorf(http.StatusNotFound, "", "webhooks are not enabled on this server")
+// webhookHandler is a webhook route's handler, given the webhook service.
+type webhookHandler func(s *Server, h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error
+
+// withWebhooks serves a webhook route: the 404 of a server without
+// webhooks, else fn.
+func withWebhooks(fn webhookHandler) func(*Server, http.ResponseWriter, *adminRequest) error {
+	return func(s *Server, w http.ResponseWriter, r *adminRequest) error {
+		if s.webhooks == nil {
+			return scim.Errorf(http.StatusNotFound, "", "webhooks are not enabled on this server")
+		}
+		return fn(s, s.webhooks, w, r)
 	}
-	return s.webhooks, nil
 }
 
-// webhookPath is the admin API path of a webhook.
-func webhookPath(id string) string {
-	return adminPrefix + "/webhooks/" + url.PathEscape(id)
+// answer writes v as a 200, or returns err.
+func answer[T any](w http.ResponseWriter, v T, err error) error {
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // adminCreateWebhook creates a webhook and answers it with its signing
 // secret, the only time the secret is shown.
-func (s *Server) adminCreateWebhook(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminCreateWebhook(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	var in webhooks.NewWebhook
 	if err := s.decodeAdminBody(w, r.Request, &in); err != nil {
 		return err
@@ -44,42 +50,22 @@ func (s *Server) adminCreateWebhook(w http.ResponseWriter, r *adminRequest) erro
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", webhookPath(v.ID))
+	w.Header().Set("Location", adminPrefix+"/webhooks/"+url.PathEscape(v.ID))
 	writeAdminJSON(w, http.StatusCreated, v)
 	return nil
 }
 
-func (s *Server) adminListWebhooks(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminListWebhooks(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	list, err := h.List(r.Context(), r.tenant)
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(w, http.StatusOK, list)
-	return nil
+	return answer(w, list, err)
 }
 
-func (s *Server) adminGetWebhook(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminGetWebhook(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	v, err := h.Get(r.Context(), r.tenant, r.params["id"])
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(w, http.StatusOK, v)
-	return nil
+	return answer(w, v, err)
 }
 
-func (s *Server) adminDeleteWebhook(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminDeleteWebhook(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	if err := h.Delete(r.Context(), r.tenant, r.params["id"]); err != nil {
 		return err
 	}
@@ -89,32 +75,16 @@ func (s *Server) adminDeleteWebhook(w http.ResponseWriter, r *adminRequest) erro
 
 // adminTestWebhook sends a signed ping now; a receiver that fails it is
 // reported in the answer, not as an error.
-func (s *Server) adminTestWebhook(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminTestWebhook(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	res, err := h.Test(r.Context(), r.tenant, r.params["id"])
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(w, http.StatusOK, res)
-	return nil
+	return answer(w, res, err)
 }
 
-func (s *Server) adminWebhookDeliveries(w http.ResponseWriter, r *adminRequest) error {
-	h, err := s.hooks()
-	if err != nil {
-		return err
-	}
+func (s *Server) adminWebhookDeliveries(h *webhooks.Service, w http.ResponseWriter, r *adminRequest) error {
 	limit, err := limitParam(r.URL.Query())
 	if err != nil {
 		return err
 	}
 	log, err := h.Deliveries(r.Context(), r.tenant, r.params["id"], limit)
-	if err != nil {
-		return err
-	}
-	writeAdminJSON(w, http.StatusOK, log)
-	return nil
+	return answer(w, log, err)
 }

@@ -3,20 +3,14 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ferryid/ferry/internal/ferrytest"
-	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
-	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/webhooks"
 )
@@ -28,32 +22,13 @@ func TestAdminWebhooks(t *testing.T) {
 	t.Parallel()
 	catalog := schema.Builtin()
 	st := openTestStore(t, catalog)
-	sealer, err := seal.New(make([]byte, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks := webhooks.New(webhooks.Options{Store: st, Sealer: sealer})
+	hooks := ferrytest.Webhooks(t, st)
 	srv := New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
 	srv.EnableAdmin(&recordingAdmin{})
 	srv.EnableWebhooks(hooks)
 	as := &adminServer{Server: ferrytest.Serve(t, st, srv.Handler())}
 
-	var mu sync.Mutex
-	var secret string
-	var got []string // "type id" of each verified request
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err := notify.Verify(secret, r.Header.Get(notify.SignatureHeader), body, time.Now(), 0); err != nil {
-			t.Errorf("signature: %v", err)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		got = append(got, r.Header.Get(notify.EventTypeHeader)+" "+r.Header.Get(notify.EventIDHeader))
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer receiver.Close()
+	receiver := ferrytest.NewReceiver(t)
 
 	tok := as.AdminToken
 	as.call(t, tok, "POST", "/api/v1/webhooks", `{"url":"ftp://example.com/"}`).wantError(t, 400, "invalidValue", "scheme")
@@ -67,9 +42,7 @@ func TestAdminWebhooks(t *testing.T) {
 		created.Header.Get("Location") != "/api/v1/webhooks/"+v.ID || len(v.Events) != 1 || !v.Enabled {
 		t.Fatalf("create: %d %s (Location %q)", created.Status, created.Raw, created.Header.Get("Location"))
 	}
-	mu.Lock()
-	secret = v.Secret
-	mu.Unlock()
+	receiver.SetSecret(v.Secret)
 
 	list := as.call(t, tok, "GET", "/api/v1/webhooks", "")
 	if list.Status != 200 || !strings.Contains(list.Raw, v.ID) || strings.Contains(list.Raw, v.Secret) {
@@ -94,11 +67,9 @@ func TestAdminWebhooks(t *testing.T) {
 	if err := hooks.DeliverAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	if len(got) != 2 || !strings.HasPrefix(got[0], "ping ping-") || !strings.HasPrefix(got[1], "user.created ") {
+	if got := receiver.Got(); len(got) != 2 || !strings.HasPrefix(got[0], "ping ping-") || !strings.HasPrefix(got[1], "user.created ") {
 		t.Errorf("received %q, want the ping, then ann's user.created", got)
 	}
-	mu.Unlock()
 
 	var log []webhooks.Delivery
 	deliveries := as.call(t, tok, "GET", "/api/v1/webhooks/"+v.ID+"/deliveries?limit=1", "")
