@@ -219,10 +219,14 @@ func equal(t *testing.T, what string, got, want []string) {
 }
 
 // TestDeliverInOrder delivers a user's life, in order, each request
-// signed, and only what happened after the webhook was created.
+// signed; an idle webhook costs no write.
 func TestDeliverInOrder(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.deliver() // nothing to deliver: the webhook is not even claimed
+	if h, err := f.st.Webhook(context.Background(), f.tenant, f.hook.ID); err != nil || h.LeaseOwner != "" {
+		t.Errorf("an idle webhook: %+v, %v; want it never claimed", h, err)
+	}
 	ann := f.createUser("ann")
 	f.updateUser(ann, func(d resource.Document) { d["title"] = "CEO" })
 	f.updateUser(ann, func(d resource.Document) { d["active"] = false })
