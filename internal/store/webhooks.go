@@ -46,6 +46,9 @@ type Webhooks interface {
 	// webhooks' delivery log, newest first: limit of them (100 when 0, at
 	// most 1000). A webhook the tenant does not have is ErrNotFound.
 	WebhookDeliveries(ctx context.Context, tenantID, id string, limit int) ([]*WebhookDelivery, error)
+	// PruneWebhookDeliveries deletes the delivery log entries of every
+	// webhook from before before, and returns how many.
+	PruneWebhookDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // Webhook is a tenant's subscription to the directory's events.

@@ -61,6 +61,7 @@ const (
 	DefaultPollInterval = time.Second
 	DefaultLeaseTTL     = 30 * time.Second
 	DefaultTimeout      = 10 * time.Second
+	DefaultLogRetention = 30 * 24 * time.Hour
 )
 
 // pageSize is how many events a webhook reads at a time.
@@ -83,6 +84,9 @@ type Options struct {
 	PollInterval time.Duration // how often Run looks for events; DefaultPollInterval when 0
 	LeaseTTL     time.Duration // DefaultLeaseTTL when 0
 	Timeout      time.Duration // of one delivery; DefaultTimeout when 0
+	// LogRetention is how long the delivery log is kept;
+	// DefaultLogRetention when 0.
+	LogRetention time.Duration
 }
 
 // Service delivers webhooks (Run) and is what the admin API calls.
@@ -111,6 +115,9 @@ func New(o Options) *Service {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.LogRetention <= 0 {
+		o.LogRetention = DefaultLogRetention
+	}
 	var c http.Client
 	if o.Client != nil {
 		c = *o.Client
@@ -126,11 +133,16 @@ func randomHex(n int) string {
 }
 
 // Run delivers every tenant's webhooks, looking for new events every
-// PollInterval, until ctx ends.
+// PollInterval, and prunes the delivery log every hour, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(s.o.PollInterval)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
+		if now := s.o.Now(); now.Sub(lastPrune) >= time.Hour {
+			lastPrune = now
+			s.prune(ctx)
+		}
 		if err := s.DeliverAll(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.Error("webhooks: list webhooks", "err", err)
 		}
@@ -139,6 +151,17 @@ func (s *Service) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// prune deletes the delivery log entries older than LogRetention.
+func (s *Service) prune(ctx context.Context) {
+	n, err := s.o.Store.PruneWebhookDeliveries(ctx, s.o.Now().Add(-s.o.LogRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.o.Logger.Error("webhooks: prune the delivery log", "err", err)
+	case n > 0:
+		s.o.Logger.Info("webhooks: pruned the delivery log", "entries", n, "olderThan", s.o.LogRetention)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -417,5 +418,48 @@ func TestCreateChecks(t *testing.T) {
 		if _, err := f.svc.Create(context.Background(), f.tenant, tt.in); err == nil {
 			t.Errorf("%s: Create(%+v) succeeded", tt.name, tt.in)
 		}
+	}
+}
+
+// TestRedirectNotFollowed: a 3xx is a failed attempt that says why.
+func TestRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.createUser("ann")
+	f.rc.setAnswer(func(events.Event) int { return http.StatusFound })
+	f.deliver()
+	if v := f.state(); v.Attempts != 1 || !strings.Contains(v.LastError, "redirects are not followed") {
+		t.Errorf("after a 302: %+v, want a failed attempt that says redirects are not followed", v)
+	}
+}
+
+// TestRun delivers as events come, prunes the delivery log of entries
+// older than the retention, and stops when its context ends.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.st.AppendWebhookDelivery(ctx, &store.WebhookDelivery{WebhookID: f.hook.ID, EventID: "old", EventType: PingType,
+		Attempt: 1, At: f.clock.Now().Add(-DefaultLogRetention - time.Second), Outcome: store.DeliveryDelivered}); err != nil {
+		t.Fatal(err)
+	}
+	delivered := make(chan string, 2)
+	f.rc.setAnswer(func(e events.Event) int {
+		delivered <- e.Object.ID
+		return http.StatusOK
+	})
+	svc := New(Options{Store: f.st, Sealer: f.sealer, Now: f.clock.Now, PollInterval: 10 * time.Millisecond})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); svc.Run(runCtx) }()
+	ann, bob := f.createUser("ann"), f.createUser("bob")
+	// bob's event is sent once ann's delivery is recorded.
+	if got := []string{<-delivered, <-delivered}; got[0] != ann || got[1] != bob {
+		t.Errorf("delivered %q, want ann's event then bob's", got)
+	}
+	stop()
+	<-done
+	if log := f.deliveries(); len(log) == 0 || !strings.HasPrefix(log[0], "user.created ") || strings.Contains(log[0], "old") {
+		t.Errorf("delivery log %q: want the old entry pruned, ann's delivery first", log)
 	}
 }

@@ -294,3 +294,14 @@ func (s *WebhookStore) WebhookDeliveries(ctx context.Context, tenantID, id strin
 	})
 	return out, err
 }
+
+// PruneWebhookDeliveries deletes the delivery log entries from before
+// before.
+func (s *WebhookStore) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.Write(ctx, func(tx WebhookTx) (err error) {
+		n, err = tx.Exec(ctx, s.sql(`DELETE FROM webhook_deliveries WHERE at < ?1`), sqlfilter.TimeKey(before))
+		return Wrap(err, "%s: prune webhook deliveries", s.Name)
+	})
+	return int(n), err
+}

@@ -155,7 +155,8 @@ func testWebhookLeases(t *testing.T, s store.Store, c *clock) {
 	}
 }
 
-// testWebhookDeliveries lists a delivery log newest first, bounded.
+// testWebhookDeliveries lists a delivery log newest first, bounded, and
+// prunes it by time.
 func testWebhookDeliveries(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
@@ -176,5 +177,17 @@ func testWebhookDeliveries(t *testing.T, s store.Store) {
 	}
 	if len(ids) != 3 || ids[0] != "4" || ids[1] != "3" || ids[2] != "2" {
 		t.Errorf("the 3 newest deliveries = %v, want [4 3 2]", ids)
+	}
+
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := s.AppendWebhookDelivery(ctx, &store.WebhookDelivery{WebhookID: w.ID, EventID: "old", EventType: "ping",
+		Attempt: 1, At: old, Outcome: store.DeliveryFailed}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneWebhookDeliveries(ctx, old.Add(time.Second)); err != nil || n != 1 {
+		t.Errorf("PruneWebhookDeliveries = %d, %v; want the old one", n, err)
+	}
+	if log, err := s.WebhookDeliveries(ctx, a, w.ID, 0); err != nil || len(log) != 5 {
+		t.Errorf("after the prune: %d deliveries, %v; want the 5 recent ones", len(log), err)
 	}
 }

@@ -39,6 +39,7 @@ CREATE TABLE webhook_deliveries (
     outcome     TEXT NOT NULL
 );
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, seq);
+CREATE INDEX webhook_deliveries_at ON webhook_deliveries (at);
 
 -- +goose Down
 DROP TABLE webhook_deliveries;
