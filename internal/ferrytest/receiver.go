@@ -1,7 +1,6 @@
 package ferrytest
 
 import (
-	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/notify"
-	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/webhooks"
 )
@@ -68,11 +66,5 @@ func (rc *Receiver) Got() []string {
 // DeliverAll.
 func Webhooks(t testing.TB, st store.Store) *webhooks.Service {
 	t.Helper()
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhooks.New(webhooks.Options{Store: st, Sealer: sealer})
+	return webhooks.New(webhooks.Options{Store: st, Sealer: newSealer(t)})
 }
