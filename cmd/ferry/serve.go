@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ import (
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/storeopen"
+	"github.com/ferryid/ferry/internal/webhooks"
 )
 
 func newServeCommand() *cobra.Command {
@@ -65,7 +67,7 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "longest time one request may run")
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
-	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs in this process")
+	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs or delivering webhooks in this process")
 	f.DurationVar(&eng.sourcesPoll, "sources-poll-interval", 15*time.Second, "how often the directory's sources' scheduler looks for due passes")
 	f.BoolVar(&eng.noSources, "no-sources", false,
 		"serve the APIs without running the directory's sources' scheduled passes in this process (ferry sources sync still runs one here)")
@@ -211,18 +213,23 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
-	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: leaseOwner(eng.instanceName, ln.Addr()),
+	owner := leaseOwner(eng.instanceName, ln.Addr())
+	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: owner,
 		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
+	// Webhook deliveries go through the egress policy, as the engine's
+	// requests do.
+	hooks := webhooks.New(webhooks.Options{Store: st, Sealer: sealer, Client: policy.Client(), Owner: owner, Logger: log})
 	if policy.String() != "" {
 		log.Info("the engine may connect to these non-public addresses", "egress_allow", policy.String())
 	}
 	// The sources' connections to LDAP servers go through the egress
 	// policy, as the engine's do.
-	sources := sourcesync.New(st, sealer, sourcesync.Options{Owner: leaseOwner(eng.instanceName, ln.Addr()), Poll: eng.sourcesPoll,
+	sources := sourcesync.New(st, sealer, sourcesync.Options{Owner: owner, Poll: eng.sourcesPoll,
 		Dial: policy.DialContext, Log: log})
 	api := server.New(cfg, st, catalog, log)
 	api.EnableAdmin(provision.NewService(engine))
 	api.EnableSources(sources)
+	api.EnableWebhooks(hooks)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -237,7 +244,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if eng.disabled {
 		close(engineDone)
 	} else {
-		go func() { defer close(engineDone); engine.Run(engineCtx) }()
+		go func() {
+			defer close(engineDone)
+			var wg sync.WaitGroup
+			wg.Go(func() { hooks.Run(engineCtx) })
+			engine.Run(engineCtx)
+			wg.Wait()
+		}()
 	}
 	defer func() { stopEngine(); <-engineDone }()
 	sourcesDone := make(chan struct{})

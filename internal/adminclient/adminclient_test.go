@@ -23,6 +23,7 @@ import (
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/sourcesync"
+	"github.com/ferryid/ferry/internal/webhooks"
 )
 
 // request is what the client sent.
@@ -104,6 +105,10 @@ func TestOperations(t *testing.T) {
 	source := &sourcesync.Source{ID: "s-1", Name: "corp", Type: "ldap", Enabled: true, Version: 1, Created: created, LastModified: created,
 		Config: sourcesync.Config{URL: "ldap://dc", BaseDN: "dc=x", Interval: sourcesync.Duration(time.Minute)}, BindPasswordSet: true,
 		Status: sourcesync.Status{State: "idle", Last: pass, Mark: &sourcesync.Mark{Attribute: "modifyTimestamp", Value: "20261126080000Z"}}}
+	webhook := webhooks.View{ID: "w-1", URL: "https://hooks.example/ferry", Events: []string{"user.*"}, Enabled: true, Cursor: "12.0",
+		Attempts: 1, FirstFailed: &created, NextAttempt: &created, LastError: "the receiver answered 503", Created: created, LastModified: created}
+	webhookWithSecret := webhook
+	webhookWithSecret.Secret = "fwhsec_0123"
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
 	// Each call returns the decoded value (nil for an operation that has
 	// none), the raw answer and the error.
@@ -207,6 +212,17 @@ func TestOperations(t *testing.T) {
 		{"sync source", func() result { return r(c.SyncSource(ctx, "corp", false, false)) }, request{Method: "POST", Path: "/sources/corp/sync"}, pass},
 		{"sync source --full --allow-shrink", func() result { return r(c.SyncSource(ctx, "corp", true, true)) },
 			request{Method: "POST", Path: "/sources/corp/sync", Query: "allow-shrink=true&full=true"}, pass},
+		{"create webhook", func() result {
+			return r(c.CreateWebhook(ctx, webhooks.NewWebhook{URL: "https://hooks.example/ferry", Events: []string{"user.*"}}))
+		}, request{Method: "POST", Path: "/webhooks", Body: `{"url":"https://hooks.example/ferry","events":["user.*"]}`}, &webhookWithSecret},
+		{"webhooks", func() result { return r(c.Webhooks(ctx)) }, request{Method: "GET", Path: "/webhooks"}, []webhooks.View{webhook}},
+		{"webhook", func() result { return r(c.Webhook(ctx, "w/1")) }, request{Method: "GET", Path: "/webhooks/w%2F1"}, &webhook},
+		{"delete webhook", func() result { return e(c.DeleteWebhook(ctx, "w-1")) }, request{Method: "DELETE", Path: "/webhooks/w-1"}, nil},
+		{"test webhook", func() result { return r(c.TestWebhook(ctx, "w-1")) }, request{Method: "POST", Path: "/webhooks/w-1/test"},
+			&webhooks.TestResult{Delivered: false, Status: 500, Error: "the receiver answered 500 Internal Server Error", DurationMs: 12}},
+		{"webhook deliveries", func() result { return r(c.WebhookDeliveries(ctx, "w-1", 5)) },
+			request{Method: "GET", Path: "/webhooks/w-1/deliveries", Query: "limit=5"}, []webhooks.Delivery{{EventID: "12.0",
+				EventType: "user.created", Attempt: 2, Status: 204, DurationMs: 3, At: created, Outcome: "delivered"}}},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}

@@ -126,8 +126,9 @@ func parseCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// checkTypes refuses a type that is no event type or family of them.
-func checkTypes(types []string) error {
+// CheckTypes refuses a type that is no event type or family of them, with
+// a 400 that lists the types.
+func CheckTypes(types []string) error {
 	known := Types()
 	for _, t := range types {
 		family, wild := strings.CutSuffix(t, ".*")
@@ -169,7 +170,7 @@ func List(ctx context.Context, st store.Store, tenantID string, q Query) (*Page,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTypes(q.Types); err != nil {
+	if err := CheckTypes(q.Types); err != nil {
 		return nil, err
 	}
 	limit := q.Limit

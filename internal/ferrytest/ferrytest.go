@@ -83,12 +83,7 @@ func Serve(t testing.TB, st store.Store, h http.Handler) *Server {
 // target is not retried within a cycle.
 func Engine(t testing.TB, st store.Store, catalog *schema.Catalog) *provision.Service {
 	t.Helper()
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealer := newSealer(t)
 	// The targets of tests listen on loopback, which the engine connects
 	// to only when allowed, as with ferry serve --egress-allow loopback.
 	allow, err := egress.Parse("loopback")
@@ -99,6 +94,18 @@ func Engine(t testing.TB, st store.Store, catalog *schema.Catalog) *provision.Se
 		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 		Egress:      allow,
 	}))
+}
+
+// newSealer returns a Sealer with a random key.
+func newSealer(t testing.TB) *seal.Sealer {
+	t.Helper()
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealer
 }
 
 // Target is an application for the engine to provision into: a real Ferry

@@ -161,6 +161,12 @@ func adminRoutes() []adminRoute {
 		{"POST", "/groups/{name}/members", nil, (*Server).adminAddMember},
 		{"DELETE", "/groups/{name}/members/{user}", nil, (*Server).adminRemoveMember},
 		{"GET", "/events", eventsQuery, (*Server).adminEvents},
+		{"GET", "/webhooks", nil, withWebhooks((*Server).adminListWebhooks)},
+		{"POST", "/webhooks", nil, withWebhooks((*Server).adminCreateWebhook)},
+		{"GET", "/webhooks/{id}", nil, withWebhooks((*Server).adminGetWebhook)},
+		{"DELETE", "/webhooks/{id}", nil, withWebhooks((*Server).adminDeleteWebhook)},
+		{"POST", "/webhooks/{id}/test", nil, withWebhooks((*Server).adminTestWebhook)},
+		{"GET", "/webhooks/{id}/deliveries", []string{"limit"}, withWebhooks((*Server).adminWebhookDeliveries)},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/sourcesync"
+	"github.com/ferryid/ferry/internal/webhooks"
 )
 
 // openAPIFile is the admin API's description, kept in the repository for
@@ -254,12 +255,16 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Event":              events.Event{},
 		"EventObject":        events.Object{},
 		"EventPage":          events.Page{},
+		"NewWebhook":         webhooks.NewWebhook{},
+		"Webhook":            webhooks.View{},
+		"WebhookDelivery":    webhooks.Delivery{},
+		"WebhookTestResult":  webhooks.TestResult{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
 	closed := []string{"NewApp", "AppChange", "Config", "DeletionThreshold", "FailureThreshold", "Role", "ObjectMapping", "Actions",
 		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest", "ImportRequest", "NewUser", "NewGroup", "NewMember",
-		"NewSource", "SourceChange", "SourceConfig", "SourceRule"}
+		"NewSource", "SourceChange", "SourceConfig", "SourceRule", "NewWebhook"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}

@@ -17,6 +17,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/webhooks"
 )
 
 // Config holds the service provider's limits. The zero value is not
@@ -58,6 +59,8 @@ type Server struct {
 	groups  *schema.ResourceType
 	tokens  *tokenCache
 	admin   Admin // nil until EnableAdmin
+	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
+	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
 	// routes handle it.
 	directory *directory.Service

@@ -167,6 +167,7 @@ func (d ChangeDetail) Empty() bool {
 type Store interface {
 	Provisioning
 	Sources
+	Webhooks
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
 	// TenantByName returns the tenant called name, or ErrNotFound.

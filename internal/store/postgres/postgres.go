@@ -63,6 +63,9 @@ type Store struct {
 
 	aids sqlstore.PathIDs // committed attr_paths rows
 
+	// WebhookStore is the store's store.Webhooks (webhooks.go).
+	sqlstore.WebhookStore
+
 	analyze analyzer
 }
 
@@ -113,6 +116,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	}
 	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
+	s.WebhookStore = s.webhookStore()
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

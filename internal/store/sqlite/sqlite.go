@@ -76,6 +76,9 @@ type Store struct {
 
 	aids sqlstore.PathIDs // committed attr_paths rows
 
+	// WebhookStore is the store's store.Webhooks (webhooks.go).
+	sqlstore.WebhookStore
+
 	writes     chan *writeReq // to the writer goroutine
 	closed     chan struct{}  // closed by Close
 	closeOnce  sync.Once
@@ -158,6 +161,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
+	s.WebhookStore = s.webhookStore()
 	go s.writer()
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()

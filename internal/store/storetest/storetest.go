@@ -87,6 +87,8 @@ func Run(t *testing.T, open Open) {
 		{"LogLimits", testLogLimits},
 		{"Audit", testAudit},
 		{"Sources", testSources},
+		{"Webhooks", testWebhooks},
+		{"WebhookDeliveries", testWebhookDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +105,7 @@ func Run(t *testing.T, open Open) {
 		{"FencedJobState", testFencedJobState},
 		{"FencedLinkWrites", testFencedLinkWrites},
 		{"SourceLease", testSourceLease},
+		{"WebhookLeases", testWebhookLeases},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
