@@ -7,28 +7,61 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/postgres"
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
 
 var users = schema.Builtin().ResourceType(store.UserType)
 
-// directory is a real SQLite store with one tenant.
+// directory is a real store with one tenant: SQLite, or PostgreSQL with
+// FERRY_TEST_STORE=postgres.
 type directory struct {
 	st     store.Store
 	tenant string
 }
 
+// pg is the PostgreSQL server of FERRY_TEST_STORE=postgres, started once.
+var pg struct {
+	once   sync.Once
+	server *pgtest.Server
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pg.server != nil {
+		pg.server.Stop()
+	}
+	os.Exit(code)
+}
+
 func newDirectory(t testing.TB) *directory {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{})
-	if err != nil {
+	var st store.Store
+	var err error
+	if os.Getenv("FERRY_TEST_STORE") == "postgres" {
+		pg.once.Do(func() { pg.server, pg.err = pgtest.Start(ctx) })
+		if pg.err != nil {
+			t.Fatal(pg.err)
+		}
+		dsn, err := pg.server.CreateDatabase(ctx, "import")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err = postgres.Open(ctx, dsn, schema.Builtin(), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
@@ -277,9 +310,10 @@ func TestUnknownManagerFails(t *testing.T) {
 }
 
 // BenchmarkImport imports FERRY_IMPORT_BENCH_ROWS rows (10,000 unless
-// set; make bench-import runs 100,000) of a typical HR export into an
-// empty SQLite directory, with ten groups, then the same file again
-// (nothing to change). It reports the first run's rows a second.
+// set) of a typical HR export into an empty directory (SQLite, or
+// PostgreSQL with FERRY_TEST_STORE=postgres), with ten groups, then the
+// same file again (nothing to change). It reports the first run's rows a
+// second.
 func BenchmarkImport(b *testing.B) {
 	rows := 10000
 	if s := os.Getenv("FERRY_IMPORT_BENCH_ROWS"); s != "" {
