@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,7 +247,7 @@ func TestDeleteMissingIsGuarded(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("userName,active\n")
 		for i := range 10 {
-			if !containsInt(skip, i) {
+			if !slices.Contains(skip, i) {
 				fmt.Fprintf(&b, "u%d@example.com,yes\n", i)
 			}
 		}
@@ -274,15 +275,6 @@ func TestDeleteMissingIsGuarded(t *testing.T) {
 	if out.Counts.Disabled != 3 {
 		t.Errorf("forced: %d disabled, want 3 (u2 was already)", out.Counts.Disabled)
 	}
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // TestExternalIDKey matches users by externalId: a renamed user is the

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim"
@@ -182,7 +183,6 @@ func Read(r io.Reader, rt *schema.ResourceType, opts Options) (*File, error) {
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // a short or long row is the row's error, not the file's
-	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("the file is empty: its first line must name the columns")
@@ -195,7 +195,7 @@ func Read(r io.Reader, rt *schema.ResourceType, opts Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyCol := slicesIndex(cols, func(c column) bool { return c.target == key })
+	keyCol := slices.IndexFunc(cols, func(c column) bool { return c.target == key })
 	if keyCol < 0 {
 		return nil, fmt.Errorf("no column holds the key %s: name one %q, or map one with --map COLUMN=%s", key, key, key)
 	}
@@ -235,15 +235,6 @@ func Read(r io.Reader, rt *schema.ResourceType, opts Options) (*File, error) {
 		f.Rows = append(f.Rows, row)
 	}
 	return f, nil
-}
-
-func slicesIndex[T any](s []T, f func(T) bool) int {
-	for i, v := range s {
-		if f(v) {
-			return i
-		}
-	}
-	return -1
 }
 
 // columns resolves the header against the mappings and the schema.
@@ -332,9 +323,6 @@ func readRow(line int, rec []string, cols []column, keyCol int) (Row, *RowError)
 			return Row{}, &RowError{Line: line, Column: c.header, Reason: err.Error()}
 		}
 		row.Ops = append(row.Ops, patch.Operation{Op: patch.Replace, Path: &path, Value: v})
-	}
-	if row.Groups == nil && slicesIndex(cols, func(c column) bool { return c.target == targetGroups }) >= 0 {
-		row.Groups = []string{}
 	}
 	return row, nil
 }

@@ -61,7 +61,7 @@ func TestNotifierEmail(t *testing.T) {
 					t.Errorf("Subject = %q", got)
 				}
 			}
-			if got := clock.sleeps(); !slices.Equal(got, tt.sleeps) {
+			if got := clock.Slept(); !slices.Equal(got, tt.sleeps) {
 				t.Errorf("slept %v, want %v", got, tt.sleeps)
 			}
 			out := logs.String()

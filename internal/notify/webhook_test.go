@@ -2,7 +2,6 @@ package notify
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -18,44 +17,17 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ferryid/ferry/internal/clocktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const testSecret = "whsec-0123456789abcdef"
 
-// fakeClock is the injected clock: Sleep moves it forward at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 4, 5, 10, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	c.now = c.now.Add(d)
-	return nil
-}
-
-func (c *fakeClock) sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.slept...)
+// newFakeClock is the injected clock: Sleep moves it forward at once.
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 3, 4, 5, 10, 0, 0, time.UTC))
 }
 
 // logBuffer collects log lines from several goroutines.
@@ -258,7 +230,7 @@ func TestWebhookRetries(t *testing.T) {
 					wantSleeps = append(wantSleeps, DefaultBackoff(i+1))
 				}
 			}
-			if got := clock.sleeps(); !slices.Equal(got, wantSleeps) {
+			if got := clock.Slept(); !slices.Equal(got, wantSleeps) {
 				t.Errorf("slept %v, want %v", got, wantSleeps)
 			}
 			out := logs.String()

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ferryid/ferry/internal/bearer"
+	"github.com/ferryid/ferry/internal/clocktest"
 	. "github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scimclient"
 	"github.com/ferryid/ferry/internal/server"
@@ -66,25 +66,15 @@ func countingPOSTs(t *testing.T, base *target, at func(n int64)) (*target, *atom
 	return tg, &posts
 }
 
-// testClock is a clock a test moves by hand. It waits in real time.
-type testClock struct {
-	scimclient.RealClock
-	mu  sync.Mutex
-	now time.Time
-}
+// testClock is a clock a test moves by hand (clocktest.Clock), whose
+// waits are real: the engine's rate limiter and retries sleep on it.
+type testClock struct{ *clocktest.Clock }
 
-func newTestClock(at time.Time) *testClock { return &testClock{now: at} }
+func newTestClock(at time.Time) testClock { return testClock{clocktest.New(at)} }
 
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// Sleep waits in real time.
+func (testClock) Sleep(ctx context.Context, d time.Duration) error {
+	return scimclient.RealClock{}.Sleep(ctx, d)
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

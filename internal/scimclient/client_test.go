@@ -87,7 +87,7 @@ func TestRateLimit(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if got := clock.total(); got < tc.want-time.Millisecond || got > tc.want+time.Millisecond {
+			if got := totalSlept(clock); got < tc.want-time.Millisecond || got > tc.want+time.Millisecond {
 				t.Errorf("limiter waited %v in all, want %v", got, tc.want)
 			}
 		})
@@ -105,7 +105,7 @@ func TestRateLimitCountsRetries(t *testing.T) {
 	if _, err := c.Get(t.Context(), "Users", id, ReadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	checkSleeps(t, clock.slept(), []time.Duration{500 * time.Millisecond}, nil)
+	checkSleeps(t, clock.Slept(), []time.Duration{500 * time.Millisecond}, nil)
 }
 
 // TestConcurrentUse runs many calls at once on one Client; run with -race
@@ -140,7 +140,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	// How often each goroutine waited depends on scheduling, as all share
 	// the fake clock; that the limiter was consulted is enough here.
-	if len(clock.slept()) == 0 {
+	if len(clock.Slept()) == 0 {
 		t.Error("40 requests at 100/s with a burst of 1 never waited")
 	}
 	if got := len(tgt.objects["Users"]); got != 20 {

@@ -2,7 +2,6 @@ package scimclient
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -29,44 +29,16 @@ import (
 // looks for it in errors and logs.
 const testToken = "s3cr3t-T0KEN-4f9a1c"
 
-// fakeClock is a Clock whose Sleep returns at once and moves time forward,
-// so tests see exactly what the client waited.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
+// newFakeClock is a Clock whose Sleep returns at once and moves time
+// forward, so tests see exactly what the client waited.
+func newFakeClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
-	return nil
-}
-
-func (f *fakeClock) slept() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.sleeps)
-}
-
-func (f *fakeClock) total() time.Duration {
+// totalSlept is all the client waited on c.
+func totalSlept(c *clocktest.Clock) time.Duration {
 	var t time.Duration
-	for _, d := range f.slept() {
+	for _, d := range c.Slept() {
 		t += d
 	}
 	return t
@@ -360,7 +332,7 @@ func (l *testLogs) String() string {
 
 // newTestClient returns a client of tgt with a fake clock, a seeded random
 // source, no rate limit and a 2 s attempt timeout, changed by opts.
-func newTestClient(t *testing.T, base string, opts ...func(*Config)) (*Client, *fakeClock, *testLogs) {
+func newTestClient(t *testing.T, base string, opts ...func(*Config)) (*Client, *clocktest.Clock, *testLogs) {
 	t.Helper()
 	clock, logs := newFakeClock(), &testLogs{}
 	cfg := Config{

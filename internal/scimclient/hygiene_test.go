@@ -116,7 +116,7 @@ func TestEgressRefused(t *testing.T) {
 			t.Errorf("the error %q does not say %q", err, want)
 		}
 	}
-	if n := len(tgt.requests()); n != 0 || len(clock.slept()) != 0 {
-		t.Errorf("the target received %d requests and the client slept %v; want none", n, clock.slept())
+	if n := len(tgt.requests()); n != 0 || len(clock.Slept()) != 0 {
+		t.Errorf("the target received %d requests and the client slept %v; want none", n, clock.Slept())
 	}
 }

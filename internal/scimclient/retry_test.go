@@ -282,7 +282,7 @@ func TestRetries(t *testing.T) {
 			if n := tgt.settled("", tc.wantSent); n != tc.wantSent {
 				t.Errorf("target received %d requests, want %d", n, tc.wantSent)
 			}
-			checkSleeps(t, clock.slept(), tc.wantSleeps, tc.sleepBounds)
+			checkSleeps(t, clock.Slept(), tc.wantSleeps, tc.sleepBounds)
 		})
 	}
 }
@@ -323,13 +323,13 @@ func TestRetryAfterHoldsBackOtherCalls(t *testing.T) {
 	if e := asError(t, err); e.Code != CodeTooManyRequests || !e.Retryable {
 		t.Fatalf("first call: %v (code %s)", err, e.Code)
 	}
-	if got := clock.slept(); len(got) != 0 {
+	if got := clock.Slept(); len(got) != 0 {
 		t.Fatalf("with MaxAttempts 1 the failing call slept %v", got)
 	}
 	if _, err := c.Get(t.Context(), "Users", id, ReadOptions{}); err != nil {
 		t.Fatalf("second call: %v", err)
 	}
-	checkSleeps(t, clock.slept(), []time.Duration{5 * time.Second}, nil)
+	checkSleeps(t, clock.Slept(), []time.Duration{5 * time.Second}, nil)
 }
 
 // TestCreate proves that a POST is never resent blindly: after an ambiguous

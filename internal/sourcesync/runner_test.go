@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -32,7 +33,7 @@ type fixture struct {
 	url    string // ldap:// on loopback
 	st     store.Store
 	tenant string
-	clock  *storetest.Clock
+	clock  *clocktest.Clock
 	runner *Runner
 	log    *bytes.Buffer
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -23,30 +24,12 @@ import (
 	"github.com/ferryid/ferry/internal/store/sqlite"
 )
 
-// clock stands still until a test moves it on.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // receiver is a webhook's receiver: it verifies every request's
 // signature with the secret and records the events, and answers with the
 // status its answer function gives (200 when nil).
 type receiver struct {
 	t      *testing.T
-	clock  *clock
+	clock  *clocktest.Clock
 	url    string
 	secret string // set once the webhook is created
 
@@ -56,7 +39,7 @@ type receiver struct {
 	answer func(e events.Event) int
 }
 
-func newReceiver(t *testing.T, c *clock) *receiver {
+func newReceiver(t *testing.T, c *clocktest.Clock) *receiver {
 	rc := &receiver{t: t, clock: c}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -115,7 +98,7 @@ type fixture struct {
 	st     store.Store
 	sealer *seal.Sealer
 	tenant string
-	clock  *clock
+	clock  *clocktest.Clock
 	svc    *Service
 	rc     *receiver
 	hook   *View
@@ -124,7 +107,7 @@ type fixture struct {
 func newFixture(t *testing.T, types ...string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "ferry.db"),
-		clock: &clock{now: time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)}}
+		clock: clocktest.New(time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC))}
 	f.open()
 	tn, err := f.st.EnsureTenant(context.Background(), "default")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -16,31 +17,11 @@ import (
 // still until the test moves it on (Open's now), so that a lease expires
 // exactly when a test says, at its Expires, and no test waits for one.
 
-// Clock is a store's clock in a test, or another component's: it stands
-// still between Advance calls.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock at an arbitrary instant with nanoseconds, so
-// that a lease's times are seen to be kept as they were given.
-func NewClock() *Clock {
-	return &Clock{now: time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// NewClock returns a clock (see clocktest) at an arbitrary instant with
+// nanoseconds, so that a lease's times are seen to be kept as they were
+// given.
+func NewClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.UTC))
 }
 
 // sameLease reports whether two leases are equal, Expires compared as
@@ -52,7 +33,7 @@ func sameLease(a, b store.Lease) bool {
 // testLeaseGenerations follows one lease through everything that can
 // happen to it, checking after each step the lease ClaimJob answers and
 // the one JobLease reads.
-func testLeaseGenerations(t *testing.T, s store.Store, c *Clock) {
+func testLeaseGenerations(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	app := createApp(t, s, a, "App")
@@ -139,7 +120,7 @@ func testLeaseGenerations(t *testing.T, s store.Store, c *Clock) {
 // testConcurrentClaims races claimers for a free lease, for a live one and
 // for an expired one, and the holder's fenced writes against other
 // claimers.
-func testConcurrentClaims(t *testing.T, s store.Store, c *Clock) {
+func testConcurrentClaims(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	app := createApp(t, s, a, "App")
@@ -213,7 +194,7 @@ func testConcurrentClaims(t *testing.T, s store.Store, c *Clock) {
 
 // testFencedJobState checks that a fenced PutJobState writes while its
 // fence holds the lease, and writes nothing once it does not.
-func testFencedJobState(t *testing.T, s store.Store, c *Clock) {
+func testFencedJobState(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	app, other := createApp(t, s, a, "App"), createApp(t, s, a, "Other")
@@ -339,7 +320,7 @@ func testFencedJobState(t *testing.T, s store.Store, c *Clock) {
 // context that carries a fence (store.WithFence) land while the fence's
 // lease holds and not after another owner took it over, and that nothing
 // of a refused write is stored.
-func testFencedLinkWrites(t *testing.T, s store.Store, c *Clock) {
+func testFencedLinkWrites(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	app := createApp(t, s, a, "App")

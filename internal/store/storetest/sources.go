@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -118,7 +119,7 @@ func names(list []*store.Source) []string {
 // testSourceLease follows a source's lease through claims, a renewal, an
 // expiry, a takeover and a release, and checks that its state is written
 // only under the lease as it stands.
-func testSourceLease(t *testing.T, s store.Store, c *Clock) {
+func testSourceLease(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	src := createSource(t, s, a, "corp")

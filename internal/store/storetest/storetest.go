@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -98,7 +99,7 @@ func Run(t *testing.T, open Open) {
 	}
 	clocked := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store, c *Clock)
+		fn   func(t *testing.T, s store.Store, c *clocktest.Clock)
 	}{
 		{"LeaseGenerations", testLeaseGenerations},
 		{"ConcurrentClaims", testConcurrentClaims},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -93,7 +94,7 @@ func testWebhooks(t *testing.T, s store.Store) {
 
 // testWebhookLeases holds a webhook's lease to one owner until it
 // expires or is released, and writes its state only under the lease.
-func testWebhookLeases(t *testing.T, s store.Store, c *Clock) {
+func testWebhookLeases(t *testing.T, s store.Store, c *clocktest.Clock) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	w := createWebhook(t, s, a, "https://a.example/")
