@@ -72,6 +72,20 @@ func TestQueryPlans(t *testing.T) {
 	})
 }
 
+// TestPendingTrigramsPlan checks that a batch's trigram flush reads the
+// pending list and looks each value up by rowid, whatever the size of
+// attribute_values.
+func TestPendingTrigramsPlan(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	t.Cleanup(func() { s.Close() })
+	got := strings.Join(plan(t, s, pendingTrigramsSQL, nil), "\n")
+	want := "SCAN p\nSEARCH v USING INTEGER PRIMARY KEY (rowid=?)"
+	if got != want {
+		t.Errorf("plan of the trigram flush:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestLongFilter checks that the longest filter the parser accepts still
 // runs: SQLite bounds expression depth at 1000, and a chain of or is
 // written as a balanced tree.

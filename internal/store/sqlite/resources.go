@@ -25,33 +25,46 @@ import (
 // are ignored. Keys of Doc that the store manages (id, meta, members or
 // groups) are not stored.
 func (s *Store) Create(ctx context.Context, r *store.Resource) error {
+	d, rows, err := s.encode(r)
+	if err != nil {
+		return err
+	}
 	c := *r
-	if err := s.write(ctx, func(w *wtx) error { return w.create(ctx, &c) }); err != nil {
+	if err := s.write(ctx, func(w *wtx) error { return w.create(ctx, &c, d, rows) }); err != nil {
 		return err
 	}
 	*r = c
 	return nil
 }
 
-// create inserts r, setting the fields Create sets.
-func (w *wtx) create(ctx context.Context, r *store.Resource) error {
-	rt, err := w.s.resourceType(r.Type)
+// encode makes the stored document of a resource to create and its index
+// rows. Create calls it in the caller's goroutine, so that the one writer
+// goroutine spends its time on SQL only.
+func (s *Store) encode(r *store.Resource) (sqlstore.Document, []sqlfilter.Row, error) {
+	rt, err := s.resourceType(r.Type)
 	if err != nil {
-		return err
-	}
-	id := r.ID
-	if id == "" {
-		id = store.NewID()
+		return sqlstore.Document{}, nil, err
 	}
 	d, err := sqlstore.NewDocument(rt, r.Doc)
 	if err != nil {
-		return fmt.Errorf("sqlite: create %s: %w", r.Type, err)
+		return sqlstore.Document{}, nil, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
+	}
+	return d, sqlfilter.Flatten(d.Doc, rt), nil
+}
+
+// create inserts r, whose document is d with the index rows rows, setting
+// the fields Create sets.
+func (w *wtx) create(ctx context.Context, r *store.Resource, d sqlstore.Document, rows []sqlfilter.Row) error {
+	id := r.ID
+	if id == "" {
+		id = store.NewID()
 	}
 	// Everything that can fail for the client is checked before the
 	// first write (see writer.go): the members, then the insert, whose
 	// only failure is a uniqueness violation.
 	var members []sqlstore.Member
 	if r.Type == store.GroupType {
+		var err error
 		if members, err = w.resolveMembers(ctx, r.TenantID, 0, r.Members); err != nil {
 			return err
 		}
@@ -67,7 +80,7 @@ func (w *wtx) create(ctx context.Context, r *store.Resource) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s %s: %w", r.Type, id, err)
 	}
-	if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, sqlfilter.Flatten(d.Doc, rt)); err != nil {
+	if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, rows); err != nil {
 		return err
 	}
 	if err := w.change(ctx, r.TenantID, r.Type, id, store.OpCreate, sqlstore.CreateDetail(d.Doc, members)); err != nil {
@@ -444,10 +457,9 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 			return fmt.Errorf("sqlite: delete attribute value: %w", err)
 		}
 	}
-	// Rows go in by one statement of up to maxValuesPerInsert rows: every
-	// statement that inserts costs a flush of the trigram index's pending
-	// terms (FTS5 syncs at each statement's savepoint, which the insert
-	// trigger opens), which outweighs keeping one prepared statement per
+	// Rows go in by one statement of up to maxValuesPerInsert rows: a
+	// statement's fixed cost (its savepoint, the trigger's pending-list
+	// insert being prepared) outweighs keeping one prepared statement per
 	// row count.
 	for len(next) > 0 {
 		n := min(len(next), maxValuesPerInsert)

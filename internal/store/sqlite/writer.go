@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -155,6 +156,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 	added := map[sqlstore.PathKey]int64{}
 	ctx := context.Background()
 	err := s.w.tx(ctx, "BEGIN IMMEDIATE", true, func(c *conn) error {
+		wrote := false
 		for i, req := range batch {
 			if err := req.ctx.Err(); err != nil {
 				results[i] = err
@@ -162,6 +164,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 			}
 			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[sqlstore.PathKey]int64{}, batch: added}
 			err := req.fn(w)
+			wrote = wrote || w.wrote
 			switch {
 			case err == nil:
 				for k, v := range w.aids {
@@ -176,7 +179,10 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 				results[i] = err
 			}
 		}
-		return nil
+		if !wrote {
+			return nil
+		}
+		return indexPendingTrigrams(ctx, c)
 	})
 	if errors.Is(err, errRedo) {
 		return nil, false
@@ -194,4 +200,24 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 	// handed out again for another path.
 	s.aids.Add(added)
 	return results, true
+}
+
+// pendingTrigramsSQL reads the values waiting for the trigram index. CROSS
+// JOIN makes SQLite read the short pending list and look each value up by
+// rowid; left to itself, the planner may scan all of attribute_values.
+const pendingTrigramsSQL = `SELECT p.rid, v.val FROM attribute_values_fts_pending p CROSS JOIN attribute_values v ON v.rowid = p.rid`
+
+// indexPendingTrigrams moves the attribute values the batch inserted into
+// the trigram index, by one statement: FTS5 writes a new index segment at
+// the end of every statement that changes it, so one statement per batch
+// keeps segments few and large (migration 00009). It runs inside the
+// batch's transaction, so what commits is always indexed.
+func indexPendingTrigrams(ctx context.Context, c *conn) error {
+	if _, err := c.ExecContext(ctx, `INSERT INTO attribute_values_fts (rowid, val) `+pendingTrigramsSQL); err != nil {
+		return fmt.Errorf("sqlite: index trigrams: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, `DELETE FROM attribute_values_fts_pending`); err != nil {
+		return fmt.Errorf("sqlite: index trigrams: %w", err)
+	}
+	return nil
 }
