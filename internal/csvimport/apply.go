@@ -69,8 +69,10 @@ type Outcome struct {
 }
 
 // Writers is how many users Apply writes at once: writes wait mostly on
-// commits, which a store batches when several are waiting.
-const Writers = 64
+// commits, which a store batches when several are waiting. Twice the
+// SQLite store's largest batch (64), so that the next batch is queued
+// while one commits.
+const Writers = 128
 
 // Apply carries out p in tenantID: users first (each in its own write, a
 // failure reported and the others written), then managers and groups,

@@ -109,11 +109,11 @@ func seeded(b *testing.B, n int) *fixture {
 		err := s.write(ctx, func(w *wtx) error {
 			for j := i; j < min(i+1000, n); j++ {
 				r := &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: benchUser(j)}
-				d, rows, err := s.encode(r)
+				e, err := s.encode(r)
 				if err != nil {
 					return err
 				}
-				if err := w.create(ctx, r, d, rows); err != nil {
+				if err := w.create(ctx, r, e); err != nil {
 					return err
 				}
 				f.ids = append(f.ids, r.ID)

@@ -25,40 +25,54 @@ import (
 // are ignored. Keys of Doc that the store manages (id, meta, members or
 // groups) are not stored.
 func (s *Store) Create(ctx context.Context, r *store.Resource) error {
-	d, rows, err := s.encode(r)
+	e, err := s.encode(r)
 	if err != nil {
 		return err
 	}
 	c := *r
-	if err := s.write(ctx, func(w *wtx) error { return w.create(ctx, &c, d, rows) }); err != nil {
+	if err := s.write(ctx, func(w *wtx) error { return w.create(ctx, &c, e) }); err != nil {
 		return err
 	}
 	*r = c
 	return nil
 }
 
-// encode makes the stored document of a resource to create and its index
-// rows. Create calls it in the caller's goroutine, so that the one writer
-// goroutine spends its time on SQL only.
-func (s *Store) encode(r *store.Resource) (sqlstore.Document, []sqlfilter.Row, error) {
+// encoded is what a create writes that its resource alone decides: the
+// stored document, its index rows and, without members, the change
+// detail's text.
+type encoded struct {
+	doc    sqlstore.Document
+	rows   []sqlfilter.Row
+	detail any // nil when the detail names members, which the write resolves
+}
+
+// encode makes what a create of r writes. Create calls it in the caller's
+// goroutine, so that the one writer goroutine spends its time on SQL only.
+func (s *Store) encode(r *store.Resource) (encoded, error) {
 	rt, err := s.resourceType(r.Type)
 	if err != nil {
-		return sqlstore.Document{}, nil, err
+		return encoded{}, err
 	}
 	d, err := sqlstore.NewDocument(rt, r.Doc)
 	if err != nil {
-		return sqlstore.Document{}, nil, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
+		return encoded{}, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
 	}
-	return d, sqlfilter.Flatten(d.Doc, rt), nil
+	e := encoded{doc: d, rows: sqlfilter.Flatten(d.Doc, rt)}
+	if len(r.Members) == 0 {
+		if e.detail, err = sqlstore.DetailText(sqlstore.CreateDetail(d.Doc, nil)); err != nil {
+			return encoded{}, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
+		}
+	}
+	return e, nil
 }
 
-// create inserts r, whose document is d with the index rows rows, setting
-// the fields Create sets.
-func (w *wtx) create(ctx context.Context, r *store.Resource, d sqlstore.Document, rows []sqlfilter.Row) error {
+// create inserts r, encoded as e, setting the fields Create sets.
+func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
 	id := r.ID
 	if id == "" {
 		id = store.NewID()
 	}
+	d := e.doc
 	// Everything that can fail for the client is checked before the
 	// first write (see writer.go): the members, then the insert, whose
 	// only failure is a uniqueness violation.
@@ -80,10 +94,16 @@ func (w *wtx) create(ctx context.Context, r *store.Resource, d sqlstore.Document
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s %s: %w", r.Type, id, err)
 	}
-	if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, rows); err != nil {
+	if err := w.insertValues(ctx, r.TenantID, r.Type, rid, nil, e.rows); err != nil {
 		return err
 	}
-	if err := w.change(ctx, r.TenantID, r.Type, id, store.OpCreate, sqlstore.CreateDetail(d.Doc, members)); err != nil {
+	detail := e.detail
+	if detail == nil {
+		if detail, err = sqlstore.DetailText(sqlstore.CreateDetail(d.Doc, members)); err != nil {
+			return fmt.Errorf("sqlite: record change: %w", err)
+		}
+	}
+	if err := w.changeText(ctx, r.TenantID, r.Type, id, store.OpCreate, detail); err != nil {
 		return err
 	}
 	if err := w.addMembers(ctx, r.TenantID, rid, members); err != nil {

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -40,6 +41,13 @@ var migrationFS embed.FS
 const (
 	mmapSize       = 1 << 30 // bytes of the file read through a memory map
 	writerCacheKiB = 64 << 10
+	// checkpointEvery is how often the checkpointer copies what the WAL
+	// holds into the database file, when something was written.
+	checkpointEvery = time.Second
+	// writerAutocheckpoint is the WAL size, in pages, at which a commit
+	// checkpoints by itself (SQLite's default is 1000): a fallback for
+	// when the checkpointer cannot keep up or cannot run.
+	writerAutocheckpoint = 10000
 )
 
 // Options tunes a Store. The zero value is a sound default.
@@ -83,6 +91,12 @@ type Store struct {
 	closed     chan struct{}  // closed by Close
 	closeOnce  sync.Once
 	writerDone chan struct{}
+
+	// wrote is set by the writer after a commit that wrote, and cleared
+	// by the checkpointer, which runs on checkpointDB.
+	wrote          atomic.Bool
+	checkpointDB   *sql.DB
+	checkpointDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -130,9 +144,12 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	// The writer's cache holds the index pages that writes touch all
 	// over the attribute index; SQLite's default of 2 MiB thrashes once
 	// the directory has a few thousand users.
+	// Checkpoints run in their own goroutine (checkpointer), so that the
+	// writer does not spend a tenth of its time copying pages into the
+	// database file; its own automatic checkpoint is the fallback.
 	wdb, err := sql.Open("sqlite", file+"?"+common+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")&_pragma=cache_size(-"+
-		strconv.Itoa(writerCacheKiB)+")&_txlock=immediate")
+		strconv.Itoa(writerCacheKiB)+")&_pragma=wal_autocheckpoint("+strconv.Itoa(writerAutocheckpoint)+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -160,9 +177,17 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		s.w.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	if s.checkpointDB, err = sql.Open("sqlite", file+"?"+common); err != nil {
+		s.r.close()
+		s.w.close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.checkpointDB.SetMaxOpenConns(1)
+	s.checkpointDone = make(chan struct{})
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	s.WebhookStore = s.webhookStore()
 	go s.writer()
+	go s.checkpointer(time.NewTicker(checkpointEvery))
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -206,7 +231,29 @@ func (s *Store) Close() error {
 		return nil
 	}
 	<-s.writerDone
-	return errors.Join(s.r.close(), s.w.close())
+	<-s.checkpointDone
+	return errors.Join(s.r.close(), s.w.close(), s.checkpointDB.Close())
+}
+
+// checkpointer copies the WAL's pages into the database file at every
+// tick after a commit that wrote, until the Store closes. A PASSIVE
+// checkpoint waits for no one: it copies what no reader still needs and
+// lets the writer go on appending meanwhile. Its failure (SQLITE_BUSY
+// while another process checkpoints, say) leaves the WAL to the next tick
+// or to the writer's own automatic checkpoint, so it is not reported.
+func (s *Store) checkpointer(tick *time.Ticker) {
+	defer close(s.checkpointDone)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.closed:
+			return
+		case <-tick.C:
+			if s.wrote.Swap(false) {
+				_, _ = s.checkpointDB.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	}
 }
 
 // resourceType returns the resource type called typ, User or Group.
@@ -297,8 +344,14 @@ func (w *wtx) change(ctx context.Context, tenant, typ, id string, op store.Chang
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}
-	_, err = w.ExecContext(ctx, `INSERT INTO changes (tenant_id, type, id, op, at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
-		tenant, typ, id, string(op), timeText(w.now), d)
+	return w.changeText(ctx, tenant, typ, id, op, d)
+}
+
+// changeText appends a change-feed entry whose detail is already encoded
+// (sqlstore.DetailText).
+func (w *wtx) changeText(ctx context.Context, tenant, typ, id string, op store.ChangeOp, detail any) error {
+	_, err := w.ExecContext(ctx, `INSERT INTO changes (tenant_id, type, id, op, at, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+		tenant, typ, id, string(op), timeText(w.now), detail)
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}

@@ -31,11 +31,11 @@ func TestTrigramsIndexedPerBatch(t *testing.T) {
 	// while still pending), then cid is created.
 	ann, cid := user("alpha-one"), user("charlie-three")
 	err = s.write(ctx, func(w *wtx) error {
-		d, rows, err := s.encode(ann)
+		e, err := s.encode(ann)
 		if err != nil {
 			return err
 		}
-		if err := w.create(ctx, ann, d, rows); err != nil {
+		if err := w.create(ctx, ann, e); err != nil {
 			return err
 		}
 		var rid int64
@@ -53,11 +53,10 @@ func TestTrigramsIndexedPerBatch(t *testing.T) {
 		if err := w.insertValues(ctx, tn.ID, store.UserType, rid, old, sqlfilter.Flatten(resource.Document{"userName": "bravo-two"}, rt)); err != nil {
 			return err
 		}
-		d, rows, err = s.encode(cid)
-		if err != nil {
+		if e, err = s.encode(cid); err != nil {
 			return err
 		}
-		return w.create(ctx, cid, d, rows)
+		return w.create(ctx, cid, e)
 	})
 	if err != nil {
 		t.Fatal(err)

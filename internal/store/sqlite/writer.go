@@ -196,6 +196,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 		}
 		return results, true
 	}
+	s.wrote.Store(true)
 	// Only committed ids enter the cache: a rolled-back id could be
 	// handed out again for another path.
 	s.aids.Add(added)
