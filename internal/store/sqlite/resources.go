@@ -387,14 +387,25 @@ func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int6
 }
 
 func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, ms []sqlstore.Member) error {
-	for _, m := range ms {
-		if _, err := w.ExecContext(ctx, `INSERT INTO memberships (group_rid, member_rid) VALUES (?1, ?2)`,
-			groupRID, m.RID); err != nil {
-			return fmt.Errorf("sqlite: add member %s: %w", m.ID, err)
+	// A group created or extended with thousands of members (an import's
+	// groups) writes its rows by a few statements rather than two per
+	// member; each member's OpMembership entry keeps the members' order.
+	at := timeText(w.now)
+	for len(ms) > 0 {
+		n := min(len(ms), maxRowsPerInsert)
+		links := make([]any, 0, 2*n)
+		changes := make([]any, 0, 5*n)
+		for _, m := range ms[:n] {
+			links = append(links, groupRID, m.RID)
+			changes = append(changes, tenantID, m.Type, m.ID, string(store.OpMembership), at)
 		}
-		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership, store.ChangeDetail{}); err != nil {
-			return err
+		if _, err := w.ExecContext(ctx, insertRowsSQL("INSERT INTO memberships (group_rid, member_rid)", 2, n), links...); err != nil {
+			return fmt.Errorf("sqlite: add members: %w", err)
 		}
+		if _, err := w.ExecContext(ctx, insertRowsSQL("INSERT INTO changes (tenant_id, type, id, op, at)", 5, n), changes...); err != nil {
+			return fmt.Errorf("sqlite: record change: %w", err)
+		}
+		ms = ms[n:]
 	}
 	return nil
 }
@@ -450,13 +461,16 @@ func (w *wtx) values(ctx context.Context, rid int64) ([]sqlstore.Value, error) {
 	return vs, nil
 }
 
-// maxValuesPerInsert bounds the rows of one insert into attribute_values:
-// a typical user has fewer, so it goes in at once.
-const maxValuesPerInsert = 32
+// maxRowsPerInsert bounds the rows of one multi-row insert: a typical
+// user has fewer attribute values, so they go in at once, and no insert
+// nears SQLite's limit of 32,766 parameters.
+const maxRowsPerInsert = 32
 
-func insertValuesSQL(rows int) string {
-	return "INSERT INTO attribute_values (rid, aid, elem, kind, val, eqv, num, fts) VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?),", rows), ",")
+// insertRowsSQL is head (an INSERT with its column list) with rows rows
+// of cols parameters each.
+func insertRowsSQL(head string, cols, rows int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + "),"
+	return head + " VALUES " + strings.TrimSuffix(strings.Repeat(row, rows), ",")
 }
 
 // insertValues makes a resource's attribute_values rows the ones in rows,
@@ -477,17 +491,17 @@ func (w *wtx) insertValues(ctx context.Context, tenantID, typ string, rid int64,
 			return fmt.Errorf("sqlite: delete attribute value: %w", err)
 		}
 	}
-	// Rows go in by one statement of up to maxValuesPerInsert rows: a
+	// Rows go in by one statement of up to maxRowsPerInsert rows: a
 	// statement's fixed cost (its savepoint, the trigger's pending-list
 	// insert being prepared) outweighs keeping one prepared statement per
 	// row count.
 	for len(next) > 0 {
-		n := min(len(next), maxValuesPerInsert)
+		n := min(len(next), maxRowsPerInsert)
 		args := make([]any, 0, 8*n)
 		for _, v := range next[:n] {
 			args = append(args, rid, v.AID, v.Elem, v.Kind, v.Val, v.Eqv, v.Num, v.FTS)
 		}
-		if _, err := w.ExecContext(ctx, insertValuesSQL(n), args...); err != nil {
+		if _, err := w.ExecContext(ctx, insertRowsSQL("INSERT INTO attribute_values (rid, aid, elem, kind, val, eqv, num, fts)", 8, n), args...); err != nil {
 			return fmt.Errorf("sqlite: insert attribute values: %w", err)
 		}
 		next = next[n:]
