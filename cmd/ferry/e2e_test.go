@@ -116,6 +116,27 @@ func startFerry(t *testing.T, database string, args ...string) *ferryProcess {
 // listens.
 var servingLine = regexp.MustCompile(`msg="ferry serving" addr=http://(\S+)`)
 
+// workDirs holds each test's working directory for the processes it
+// starts (see workDir).
+var workDirs sync.Map // test name → directory
+
+// workDir is the directory the processes a test starts run in: one per
+// test, so that its processes share what ferry serve creates by default
+// in its working directory (the secret key file, as replicas must), and
+// nothing lands in the source tree.
+func workDir(t *testing.T) string {
+	t.Helper()
+	if dir, ok := workDirs.Load(t.Name()); ok {
+		return dir.(string)
+	}
+	dir := t.TempDir()
+	if prev, loaded := workDirs.LoadOrStore(t.Name(), dir); loaded {
+		return prev.(string)
+	}
+	t.Cleanup(func() { workDirs.Delete(t.Name()) })
+	return dir
+}
+
 // startProcess starts a ferry serve command listening on port 0 and waits
 // for the line it logs once it listens, which names the port: no port is
 // chosen in advance, so none can be taken by someone else meanwhile. The
@@ -123,6 +144,9 @@ var servingLine = regexp.MustCompile(`msg="ferry serving" addr=http://(\S+)`)
 // if the test failed.
 func startProcess(t *testing.T, cmd *exec.Cmd) *ferryProcess {
 	t.Helper()
+	if cmd.Dir == "" {
+		cmd.Dir = workDir(t)
+	}
 	// The child writes its log into a pipe this test reads line by line:
 	// the serving line is a signal, not something to poll for.
 	pr, pw, err := os.Pipe()
