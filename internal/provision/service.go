@@ -61,7 +61,7 @@ func (s *Service) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	if in.Scope != "" {
 		cfg.Scope = in.Scope
 	}
-	if _, err := compile(cfg, s.catalog); err != nil {
+	if _, err := compile(cfg, s.catalog, nil); err != nil {
 		return nil, err
 	}
 	if err := s.checkRateLimit(cfg); err != nil {
@@ -166,7 +166,11 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 	if ch.Scope != nil {
 		cfg.Scope = *ch.Scope
 	}
-	if _, err := compile(cfg, s.catalog); err != nil {
+	ds, err := storedSchema(a.Config)
+	if err != nil {
+		return err
+	}
+	if _, err := compile(cfg, s.catalog, ds); err != nil {
 		return err
 	}
 	if err := s.checkRateLimit(cfg); err != nil {
@@ -179,7 +183,7 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 			return err
 		}
 	}
-	b, err := json.Marshal(cfg)
+	b, err := encodeConfig(cfg, ds)
 	if err != nil {
 		return err
 	}

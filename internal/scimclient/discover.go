@@ -78,7 +78,7 @@ func (c *Client) DiscoverSchema(ctx context.Context) (*TargetSchema, error) {
 		if s == nil {
 			continue
 		}
-		if ts.schema(s.ID) != nil {
+		if ts.Schema(s.ID) != nil {
 			ts.Notes = append(ts.Notes, fmt.Sprintf("schema %s is served twice; the first is used", s.ID))
 			continue
 		}
@@ -111,8 +111,39 @@ func (c *Client) DiscoverSchema(ctx context.Context) (*TargetSchema, error) {
 	}
 	if len(ts.ResourceTypes) == 0 {
 		ts.inferResourceTypes()
+	} else {
+		ts.adoptExtensions()
 	}
 	return ts, nil
+}
+
+// adoptExtensions makes a served schema that no resource type names an
+// extension of the resource type whose core schema's id ends as its id
+// does (":User"): a server whose /ResourceTypes lag behind its /Schemas
+// still has its extension attributes mapped.
+func (ts *TargetSchema) adoptExtensions() {
+	named := func(urn string) bool {
+		for _, rt := range ts.ResourceTypes {
+			if strings.EqualFold(rt.Schema, urn) || slices.ContainsFunc(rt.Extensions, func(e TargetExtensionType) bool { return strings.EqualFold(e.Schema, urn) }) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range ts.Schemas {
+		if named(s.ID) {
+			continue
+		}
+		for i := range ts.ResourceTypes {
+			rt := &ts.ResourceTypes[i]
+			suffix := rt.Schema[strings.LastIndex(rt.Schema, ":"):]
+			if len(suffix) > 1 && strings.HasSuffix(strings.ToLower(s.ID), strings.ToLower(suffix)) {
+				rt.Extensions = append(rt.Extensions, TargetExtensionType{Schema: s.ID})
+				ts.Notes = append(ts.Notes, fmt.Sprintf("schema %s is not among %s's extensions in /ResourceTypes; it is taken as one by its id", s.ID, rt.Endpoint))
+				break
+			}
+		}
+	}
 }
 
 // discoveryGet reads one discovery endpoint; served is false when the
@@ -299,7 +330,7 @@ func (ts *TargetSchema) inferResourceTypes() {
 				exts = append(exts, TargetExtensionType{Schema: s.ID})
 			}
 		}
-		if ts.schema(core.urn) == nil && len(exts) == 0 {
+		if ts.Schema(core.urn) == nil && len(exts) == 0 {
 			continue
 		}
 		ts.ResourceTypes = append(ts.ResourceTypes, TargetResourceType{Name: core.name, Endpoint: "/" + core.name + "s",
@@ -308,7 +339,8 @@ func (ts *TargetSchema) inferResourceTypes() {
 	ts.Notes = append(ts.Notes, "the target serves no /ResourceTypes; Users and Groups are inferred from the schema ids")
 }
 
-func (ts *TargetSchema) schema(urn string) *schema.Schema {
+// Schema returns the served schema whose id is urn, ignoring case, or nil.
+func (ts *TargetSchema) Schema(urn string) *schema.Schema {
 	for _, s := range ts.Schemas {
 		if strings.EqualFold(s.ID, urn) {
 			return s
@@ -316,9 +348,6 @@ func (ts *TargetSchema) schema(urn string) *schema.Schema {
 	}
 	return nil
 }
-
-// Served reports whether urn is a schema the target serves.
-func (ts *TargetSchema) Served(urn string) bool { return ts.schema(urn) != nil }
 
 // Find returns the resource type whose endpoint ("Users" or "/Users") or
 // name is name, ignoring case, or nil.
@@ -345,7 +374,7 @@ func (ts *TargetSchema) ResourceType(name string, rfc *schema.Catalog) *schema.R
 		return nil
 	}
 	lookup := func(urn string) *schema.Schema {
-		if s := ts.schema(urn); s != nil {
+		if s := ts.Schema(urn); s != nil {
 			return s
 		}
 		return rfc.Schema(urn)

@@ -111,6 +111,33 @@ func TestDiscoverSchema(t *testing.T) {
 	}
 }
 
+// TestDiscoverSchemaAdoptsExtensions: a schema served in /Schemas that
+// /ResourceTypes does not list is an extension of the resource type its id
+// ends with.
+func TestDiscoverSchemaAdoptsExtensions(t *testing.T) {
+	t.Parallel()
+	rts := strings.Replace(readTestdata(t, "resource_types.json"),
+		`"schemaExtensions": [{"schema": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User", "required": false}]`,
+		`"schemaExtensions": []`, 1)
+	c := discoveryTarget(t, map[string]answer{
+		"/Schemas":       {200, readTestdata(t, "schemas.json")},
+		"/ResourceTypes": {200, rts},
+	})
+	ts, err := c.DiscoverSchema(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt := ts.ResourceType("Users", schema.Builtin()); rt == nil || rt.SchemaByURN(customExt) == nil {
+		t.Fatalf("Users = %+v", ts.Find("Users"))
+	}
+	if g := ts.Find("Groups"); len(g.Extensions) != 0 {
+		t.Errorf("Groups took extensions %+v", g.Extensions)
+	}
+	if len(ts.Notes) != 1 || !strings.Contains(ts.Notes[0], "is not among /Users's extensions") {
+		t.Errorf("notes = %q", ts.Notes)
+	}
+}
+
 // TestDiscoverSchemaLenient reads what targets serve in the wild: a bare
 // array, odd case, characteristics left out or written as text, no
 // /ResourceTypes.

@@ -1,0 +1,340 @@
+package provision_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	. "github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scim/filter"
+	"github.com/ferryid/ferry/internal/scim/patch"
+	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// customExt is the extension the test target declares, as an application
+// whose attribute list was edited in Entra would have it.
+const customExt = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+
+const enterpriseExt = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// extTarget is a SCIM target whose users carry customExt: it serves the
+// schemas of internal/scimclient's discovery testdata at /Schemas and
+// /ResourceTypes (when serveSchemas is set), keeps users in memory,
+// answers equality filters and listings, applies PATCH with the protocol
+// core against its own schema (so a path it does not declare is a 400),
+// and records every write's body.
+type extTarget struct {
+	url          string
+	serveSchemas bool
+	rt           *schema.ResourceType
+
+	mu     sync.Mutex
+	users  map[string]resource.Document
+	order  []string
+	writes []string // "METHOD /path body"
+}
+
+func newExtTarget(t *testing.T, serveSchemas bool) *extTarget {
+	t.Helper()
+	schemasJSON := readFile(t, "../scimclient/testdata/discovery/schemas.json")
+	var list struct{ Resources []*schema.Schema }
+	if err := json.Unmarshal([]byte(schemasJSON), &list); err != nil {
+		t.Fatal(err)
+	}
+	user := list.Resources[0]
+	user.Attributes = append(user.Attributes, &schema.Attribute{Name: "externalId", Type: schema.String, Mutability: schema.ReadWrite})
+	tg := &extTarget{serveSchemas: serveSchemas, users: map[string]resource.Document{},
+		rt: &schema.ResourceType{Name: "User", Endpoint: "/Users", Schema: user, Extensions: []schema.Extension{{Schema: list.Resources[2]}}}}
+	rtsJSON := readFile(t, "../scimclient/testdata/discovery/resource_types.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/scim+json")
+		path := strings.TrimPrefix(r.URL.Path, "/scim/v2")
+		tg.mu.Lock()
+		defer tg.mu.Unlock()
+		if r.Method != http.MethodGet {
+			tg.writes = append(tg.writes, r.Method+" "+path+" "+string(body))
+		}
+		switch {
+		case path == "/Schemas" && serveSchemas:
+			io.WriteString(w, schemasJSON)
+		case path == "/ResourceTypes" && serveSchemas:
+			io.WriteString(w, rtsJSON)
+		case path == "/Users" && r.Method == http.MethodGet:
+			tg.list(t, w, r.URL.Query().Get("filter"))
+		case path == "/Groups" && r.Method == http.MethodGet:
+			io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`)
+		case path == "/Users" && r.Method == http.MethodPost:
+			doc, err := resource.Decode(body)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			id := fmt.Sprintf("u%d", len(tg.order)+1)
+			doc["id"] = id
+			tg.users[id], tg.order = doc, append(tg.order, id)
+			w.WriteHeader(201)
+			json.NewEncoder(w).Encode(doc)
+		case strings.HasPrefix(path, "/Users/"):
+			id := strings.TrimPrefix(path, "/Users/")
+			doc, ok := tg.users[id]
+			if !ok {
+				w.WriteHeader(404)
+				return
+			}
+			if r.Method == http.MethodPatch {
+				ops, err := patch.Parse(body)
+				if err == nil {
+					doc, _, err = patch.Apply(doc, tg.rt, ops)
+				}
+				if err != nil {
+					w.WriteHeader(400)
+					fmt.Fprintf(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":%q}`, err.Error())
+					return
+				}
+				tg.users[id] = doc
+			}
+			json.NewEncoder(w).Encode(doc)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	tg.url = srv.URL + "/scim/v2"
+	return tg
+}
+
+func (tg *extTarget) list(t *testing.T, w http.ResponseWriter, f string) {
+	var match filter.Expr
+	if f != "" {
+		var err error
+		if match, err = filter.Parse(f); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+	}
+	out := []any{}
+	for _, id := range tg.order {
+		if match == nil || filter.Match(match, tg.users[id], tg.rt) {
+			out = append(out, tg.users[id])
+		}
+	}
+	json.NewEncoder(w).Encode(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
+		"totalResults": len(out), "Resources": out})
+}
+
+// take returns the writes since the last take.
+func (tg *extTarget) take() []string {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	w := tg.writes
+	tg.writes = nil
+	return w
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// extConfig maps users to the test target, with extra mappings.
+func extConfig(extra ...AttributeMapping) *Config {
+	attrs := []AttributeMapping{
+		{Type: Direct, Source: "userName", Target: "userName", Match: true, MatchPriority: 1},
+		{Type: Direct, Source: "displayName", Target: "displayName"},
+		{Type: Expression, Source: `Switch([IsSoftDeleted], , "False", "True", "True", "False")`, Target: "active"},
+	}
+	return &Config{Scope: ScopeAll, Objects: []ObjectMapping{{SourceType: store.UserType, TargetType: "Users", Enabled: true,
+		Actions: Actions{Create: true, Update: true, Delete: true}, Attributes: append(attrs, extra...)}}}
+}
+
+// TestDiscoveredExtension: Test Connection reads a target's extension
+// schema; a mapping to its attributes saves, one to an attribute it does
+// not declare, or of the wrong type, does not; and a cycle creates and
+// updates users with the extension's values under its URN on the wire.
+func TestDiscoveredExtension(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newExtTarget(t, true)
+	costCenter := AttributeMapping{Type: Direct, Source: enterpriseExt + ":costCenter", Target: customExt + ":costCenter"}
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "ext", Template: "scim", TenantURL: tg.url, SecretToken: "target-token", Config: extConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Before discovery the RFC schemas apply: the extension is unknown.
+	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter)})
+	badRequest(t, err, "before discovery", "the Users schema does not define this attribute")
+
+	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	if err != nil || !res.Success || !strings.Contains(res.Schema, "read and saved: 2 resource types, 3 schemas") {
+		t.Fatalf("Test Connection = %+v, %v", res, err)
+	}
+	view, err := d.m.TargetSchema(ctx, d.tenant, app.Name)
+	if err != nil || !view.Discovered || view.DiscoveredAt == nil {
+		t.Fatalf("TargetSchema = %+v, %v", view, err)
+	}
+	attrs := map[string]TargetAttribute{}
+	for _, a := range view.Attributes {
+		attrs[a.ResourceType+" "+a.Path] = a
+	}
+	for key, want := range map[string]TargetAttribute{
+		"Users " + customExt + ":costCenter": {Type: "string", Mutability: "readWrite", Source: SourceDiscovered},
+		"Users " + customExt + ":skills":     {Type: "string", MultiValued: true, Mutability: "readWrite", Source: SourceDiscovered},
+		"Users " + customExt + ":legacyId":   {Type: "string", Mutability: "readOnly", Source: SourceDiscovered},
+		"Users name.givenName":               {Type: "string", Mutability: "readWrite", Source: SourceDiscovered},
+		"Users externalId":                   {Type: "string", Mutability: "readWrite", Source: SourceRFC},
+		"Groups displayName":                 {Type: "string", Mutability: "readWrite", Required: true, Source: SourceDiscovered},
+	} {
+		got := attrs[key]
+		want.ResourceType, want.Path = got.ResourceType, got.Path
+		if got.Path == "" || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %+v; want %+v", key, got, want)
+		}
+	}
+	if _, ok := attrs["Users nickName"]; ok {
+		t.Error("nickName, which the target does not declare, is listed")
+	}
+
+	for _, tc := range []struct {
+		name string
+		m    AttributeMapping
+		want []string
+	}{
+		{"undeclared extension attribute", AttributeMapping{Type: Constant, Source: "x", Target: customExt + ":undeclared"},
+			[]string{"does not declare this attribute for its Users", "ferry apps schema"}},
+		{"undeclared core attribute", AttributeMapping{Type: Direct, Source: "nickName", Target: "nickName"},
+			[]string{"does not declare this attribute"}},
+		{"string to integer", AttributeMapping{Type: Direct, Source: enterpriseExt + ":employeeNumber", Target: customExt + ":badgeNumber"},
+			[]string{"declares " + customExt + ":badgeNumber a single-valued integer", "is a string", "CStr"}},
+		{"constant not a boolean", AttributeMapping{Type: Constant, Source: "maybe", Target: customExt + ":contractor"},
+			[]string{"a single-valued boolean", `"maybe" is not a boolean`}},
+		{"several values to one", AttributeMapping{Type: Direct, Source: "emails.value", Target: customExt + ":costCenter"},
+			[]string{"may hold several values"}},
+		{"read-only", AttributeMapping{Type: Constant, Source: "x", Target: customExt + ":legacyId"},
+			[]string{"read-only"}},
+		{"unqualified extension attribute", AttributeMapping{Type: Constant, Source: "x", Target: "costCenter"},
+			[]string{"write its full path, " + customExt + ":costCenter"}},
+		{"not a canonical value", AttributeMapping{Type: Constant, Source: "x", Target: `emails[type eq "work"].type`},
+			[]string{`the constant is "x", and the target declares the values work, home`}},
+	} {
+		_, err := d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(tc.m)})
+		badRequest(t, err, tc.name, tc.want...)
+	}
+
+	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter,
+		AttributeMapping{Type: Constant, Source: "True", Target: customExt + ":contractor"},
+		AttributeMapping{Type: Constant, Source: "scim", Target: customExt + ":skills"})})
+	if err != nil {
+		t.Fatalf("mapping the extension: %v", err)
+	}
+	// A configuration saved without the schema keeps it.
+	if v, err := d.m.TargetSchema(ctx, d.tenant, app.Name); err != nil || !v.Discovered {
+		t.Fatalf("after an update, TargetSchema = %+v, %v", v, err)
+	}
+
+	id := d.create(t, store.UserType, `{"userName":"ann@example.com","displayName":"Ann","active":true,
+		"`+enterpriseExt+`":{"costCenter":"CC-1"}}`)
+	tg.take()
+	if c := d.cycle(t, app.Name, true); c.Counts.Created != 1 {
+		t.Fatalf("first cycle: %+v", c.Counts)
+	}
+	w := tg.take()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "POST /Users ") {
+		t.Fatalf("writes: %q", w)
+	}
+	var created map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(w[0], "POST /Users ")), &created); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(created["schemas"]); got != "[urn:ietf:params:scim:schemas:core:2.0:User "+customExt+"]" {
+		t.Errorf("schemas = %s", got)
+	}
+	if got, want := fmt.Sprint(created[customExt]), "map[contractor:true costCenter:CC-1 skills:[scim]]"; got != want {
+		t.Errorf("%s = %s; want %s", customExt, got, want)
+	}
+	if _, ok := created["costCenter"]; ok {
+		t.Error("costCenter was sent outside its extension")
+	}
+
+	d.update(t, store.UserType, id, func(r *store.Resource) {
+		r.Doc[enterpriseExt] = map[string]any{"costCenter": "CC-2"}
+	})
+	if c := d.cycle(t, app.Name, false); c.Counts.Updated != 1 {
+		t.Fatalf("second cycle: %+v", c.Counts)
+	}
+	w = tg.take()
+	if len(w) != 1 || !strings.HasPrefix(w[0], "PATCH /Users/u1 ") {
+		t.Fatalf("writes: %q", w)
+	}
+	var body struct{ Operations []map[string]any }
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(w[0], "PATCH /Users/u1 ")), &body); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(body.Operations), "[map[op:replace path:"+customExt+":costCenter value:CC-2]]"; got != want {
+		t.Errorf("operations = %s; want %s", got, want)
+	}
+	tg.mu.Lock()
+	stored := fmt.Sprint(tg.users["u1"][customExt])
+	tg.mu.Unlock()
+	if stored != "map[contractor:true costCenter:CC-2 skills:[scim]]" {
+		t.Errorf("the target holds %s", stored)
+	}
+}
+
+// TestNoSchemasKeepsRFC: a target that serves no /Schemas keeps the RFC
+// schemas, and Test Connection says so.
+func TestNoSchemasKeepsRFC(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newExtTarget(t, false)
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "plain", Template: "scim", TenantURL: tg.url, SecretToken: "target-token", Config: extConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	if err != nil || !res.Success || !strings.Contains(res.Schema, "serves no /Schemas") {
+		t.Fatalf("Test Connection = %+v, %v", res, err)
+	}
+	view, err := d.m.TargetSchema(ctx, d.tenant, app.Name)
+	if err != nil || view.Discovered {
+		t.Fatalf("TargetSchema = %+v, %v", view, err)
+	}
+	seen := 0
+	for _, a := range view.Attributes {
+		if a.Source != SourceRFC {
+			t.Errorf("%s: source %s", a.Path, a.Source)
+		}
+		if a.ResourceType == "Users" && (a.Path == "nickName" || a.Path == enterpriseExt+":department") {
+			seen++
+		}
+	}
+	if seen != 2 {
+		t.Errorf("the RFC's nickName and enterprise department are not both listed: %+v", view.Attributes)
+	}
+	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(
+		AttributeMapping{Type: Constant, Source: "x", Target: customExt + ":costCenter"})})
+	badRequest(t, err, "without discovery", "the Users schema does not define this attribute")
+	// The RFC's nickName is a target as before, and no type check applies.
+	if _, err := d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(
+		AttributeMapping{Type: Direct, Source: "nickName", Target: "nickName"})}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil {
+		t.Fatalf("DiscoverSchema of a target without /Schemas: %v", err)
+	}
+}
