@@ -112,8 +112,8 @@ func checkValueType(am AttributeMapping, t resource.Target, source *schema.Resou
 				where, declared, am.Source, typ)
 		}
 		if many && !takesMany {
-			return invalid("%s: %s, and the source %s may hold several values; map one element (%s[type eq \"work\"]...) or join them with an expression (Join)",
-				where, declared, am.Source, strings.Split(am.Source, ".")[0])
+			return invalid("%s: %s, and the source %s may hold several values; map one element with a value filter ([type eq \"work\"]) or join them with an expression (Join)",
+				where, declared, am.Source)
 		}
 	}
 	for _, c := range []struct{ what, value string }{{"the constant", constantOf(am)}, {"the default", am.Default}} {

@@ -237,7 +237,7 @@ func TestDiscoveredExtension(t *testing.T) {
 
 	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter,
 		AttributeMapping{Type: Constant, Source: "True", Target: customExt + ":contractor"},
-		AttributeMapping{Type: Constant, Source: "scim", Target: customExt + ":skills"})})
+		AttributeMapping{Type: Expression, Source: "[title]", Target: customExt + ":skills"})})
 	if err != nil {
 		t.Fatalf("mapping the extension: %v", err)
 	}
@@ -246,7 +246,7 @@ func TestDiscoveredExtension(t *testing.T) {
 		t.Fatalf("after an update, TargetSchema = %+v, %v", v, err)
 	}
 
-	id := d.create(t, store.UserType, `{"userName":"ann@example.com","displayName":"Ann","active":true,
+	id := d.create(t, store.UserType, `{"userName":"ann@example.com","displayName":"Ann","active":true,"title":"SCIM",
 		"`+enterpriseExt+`":{"costCenter":"CC-1"}}`)
 	tg.take()
 	if c := d.cycle(t, app.Name, true); c.Counts.Created != 1 {
@@ -263,7 +263,7 @@ func TestDiscoveredExtension(t *testing.T) {
 	if got := fmt.Sprint(created["schemas"]); got != "[urn:ietf:params:scim:schemas:core:2.0:User "+customExt+"]" {
 		t.Errorf("schemas = %s", got)
 	}
-	if got, want := fmt.Sprint(created[customExt]), "map[contractor:true costCenter:CC-1 skills:[scim]]"; got != want {
+	if got, want := fmt.Sprint(created[customExt]), "map[contractor:true costCenter:CC-1 skills:[SCIM]]"; got != want {
 		t.Errorf("%s = %s; want %s", customExt, got, want)
 	}
 	if _, ok := created["costCenter"]; ok {
@@ -272,6 +272,7 @@ func TestDiscoveredExtension(t *testing.T) {
 
 	d.update(t, store.UserType, id, func(r *store.Resource) {
 		r.Doc[enterpriseExt] = map[string]any{"costCenter": "CC-2"}
+		r.Doc["title"] = "LDAP"
 	})
 	if c := d.cycle(t, app.Name, false); c.Counts.Updated != 1 {
 		t.Fatalf("second cycle: %+v", c.Counts)
@@ -284,13 +285,14 @@ func TestDiscoveredExtension(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(w[0], "PATCH /Users/u1 ")), &body); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(body.Operations), "[map[op:replace path:"+customExt+":costCenter value:CC-2]]"; got != want {
+	if got, want := fmt.Sprint(body.Operations), "[map[op:replace path:"+customExt+":costCenter value:CC-2] "+
+		"map[op:replace path:"+customExt+":skills value:[LDAP]]]"; got != want {
 		t.Errorf("operations = %s; want %s", got, want)
 	}
 	tg.mu.Lock()
 	stored := fmt.Sprint(tg.users["u1"][customExt])
 	tg.mu.Unlock()
-	if stored != "map[contractor:true costCenter:CC-2 skills:[scim]]" {
+	if stored != "map[contractor:true costCenter:CC-2 skills:[LDAP]]" {
 		t.Errorf("the target holds %s", stored)
 	}
 }
@@ -336,5 +338,48 @@ func TestNoSchemasKeepsRFC(t *testing.T) {
 	}
 	if _, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil {
 		t.Fatalf("DiscoverSchema of a target without /Schemas: %v", err)
+	}
+}
+
+// TestDiscoverFerryTarget: a Ferry target serves RFC 7643's schemas at
+// /Schemas; both templates' mappings fit them, so Test Connection saves
+// them, and a second discovery of the same schema changes nothing the job
+// sees.
+func TestDiscoverFerryTarget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newTarget(t)
+	for _, tmpl := range Templates() {
+		app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: tmpl, Template: tmpl, TenantURL: tg.url, SecretToken: tg.token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+		if err != nil || !res.Success || !strings.Contains(res.Schema, "read and saved: 2 resource types") {
+			t.Fatalf("%s: Test Connection = %+v, %v", tmpl, res, err)
+		}
+		st, err := d.m.Status(ctx, d.tenant, app.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil {
+			t.Fatalf("%s: DiscoverSchema: %v", tmpl, err)
+		}
+		again, err := d.m.Status(ctx, d.tenant, app.Name)
+		if err != nil || again.ConfigVersion != st.ConfigVersion {
+			t.Errorf("%s: a rediscovery of the same schema moved the configuration version from %d to %d (%v)", tmpl, st.ConfigVersion, again.ConfigVersion, err)
+		}
+		v, err := d.m.TargetSchema(ctx, d.tenant, app.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, a := range v.Attributes {
+			found = found || a.Path == enterpriseExt+":manager.value" && a.Source == SourceDiscovered
+		}
+		if !found {
+			t.Errorf("%s: the enterprise extension's manager.value is not listed as discovered", tmpl)
+		}
 	}
 }
