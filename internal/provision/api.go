@@ -376,7 +376,9 @@ type TestResult struct {
 // /Schemas, or RFC 7643's when it serves none (ferry apps schema).
 type TargetSchemaView struct {
 	App string `json:"app"`
-	// Discovered says the target's /Schemas were read, at DiscoveredAt.
+	// Discovered says the target's /Schemas were read; DiscoveredAt is
+	// when this schema was first read (a later read that finds the same
+	// schema changes nothing).
 	Discovered   bool       `json:"discovered"`
 	DiscoveredAt *time.Time `json:"discoveredAt,omitempty"`
 	// Message says what a discovery just made found.

@@ -363,8 +363,15 @@ func TestDiscoverFerryTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil {
-			t.Fatalf("%s: DiscoverSchema: %v", tmpl, err)
+		before, err := d.m.App(ctx, d.tenant, app.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil || !strings.Contains(v.Message, "the same as on") {
+			t.Fatalf("%s: DiscoverSchema = %+v, %v", tmpl, v, err)
+		}
+		if after, err := d.m.App(ctx, d.tenant, app.Name); err != nil || after.Version != before.Version {
+			t.Errorf("%s: a rediscovery of the same schema wrote the application (version %d to %d)", tmpl, before.Version, after.Version)
 		}
 		again, err := d.m.Status(ctx, d.tenant, app.Name)
 		if err != nil || again.ConfigVersion != st.ConfigVersion {

@@ -233,13 +233,20 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 		// What the target should hold may have changed, or the target
 		// itself: a full cycle on this version follows at once, and
 		// objects that failed on the old one are retried with it.
-		c, err := decodeControl(a.Control)
-		if err != nil {
-			return err
-		}
-		c.ConfigVersion++
-		a.Control = c.encode()
+		return raiseConfigVersion(a)
 	}
+	return nil
+}
+
+// raiseConfigVersion raises the configuration version in a's control
+// record, so that a full cycle on the new version follows.
+func raiseConfigVersion(a *store.App) error {
+	c, err := decodeControl(a.Control)
+	if err != nil {
+		return err
+	}
+	c.ConfigVersion++
+	a.Control = c.encode()
 	return nil
 }
 

@@ -97,7 +97,13 @@ func (s *Service) discover(ctx context.Context, a *store.App, c *scimclient.Clie
 		if err != nil {
 			return err
 		}
-		if old == nil && ds == nil {
+		if sameSchema(old, ds) {
+			// Nothing to write: the application's version, which an
+			// administrator's If-Match names, moves only for a change.
+			if old != nil {
+				msg = fmt.Sprintf("the target's schema was read: %d resource types, %d schemas, the same as on %s",
+					len(ts.ResourceTypes), len(ts.Schemas), old.DiscoveredAt.Format(time.RFC3339))
+			}
 			return errUnchanged
 		}
 		if _, err := compile(cfg, s.catalog, ds); err != nil {
@@ -109,16 +115,8 @@ func (s *Service) discover(ctx context.Context, a *store.App, c *scimclient.Clie
 			return err
 		}
 		a.Config = b
-		if !sameSchema(old, ds) {
-			// Values are typed by the schema: a full cycle writes them anew.
-			ctl, err := decodeControl(a.Control)
-			if err != nil {
-				return err
-			}
-			ctl.ConfigVersion++
-			a.Control = ctl.encode()
-		}
-		return nil
+		// Values are typed by the schema: a full cycle writes them anew.
+		return raiseConfigVersion(a)
 	})
 	switch {
 	case misfit != nil:
