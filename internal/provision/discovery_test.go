@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	. "github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/patch"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -388,5 +389,32 @@ func TestDiscoverFerryTarget(t *testing.T) {
 		if !found {
 			t.Errorf("%s: the enterprise extension's manager.value is not listed as discovered", tmpl)
 		}
+	}
+}
+
+// TestSchemaMisfitNotSaved: a target schema the saved mappings do not fit
+// is not saved; Test Connection passes and says which mapping to change,
+// and a discovery asked for is a 409 that says the same.
+func TestSchemaMisfitNotSaved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDirectory(t)
+	tg := newExtTarget(t, true)
+	// The scim template maps title, which the target does not declare.
+	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "misfit", Template: "scim", TenantURL: tg.url, SecretToken: "target-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	want := `read but not saved, as the mappings do not fit it: objects[0] (User) attributes[3] (target "title"): the target does not declare this attribute`
+	if err != nil || !res.Success || !strings.Contains(res.Schema, want) {
+		t.Fatalf("Test Connection = %+v, %v; want a success whose schema says %q", res, err, want)
+	}
+	_, err = d.m.DiscoverSchema(ctx, d.tenant, app.Name)
+	if e, ok := scim.AsError(err); !ok || e.Status != 409 || !strings.Contains(e.Detail, want) {
+		t.Fatalf("DiscoverSchema: %v; want a 409 saying %q", err, want)
+	}
+	if v, err := d.m.TargetSchema(ctx, d.tenant, app.Name); err != nil || v.Discovered {
+		t.Fatalf("TargetSchema = %+v, %v; want nothing saved", v, err)
 	}
 }

@@ -55,15 +55,10 @@ func (s *Service) DiscoverSchema(ctx context.Context, tenantID, app string) (*Ta
 	if problem {
 		return nil, scim.Errorf(409, "", "%s", msg)
 	}
-	a, err = s.store.AppByName(ctx, tenantID, app)
+	v, err := s.TargetSchema(ctx, tenantID, app)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := storedSchema(a.Config)
-	if err != nil {
-		return nil, err
-	}
-	v := s.schemaView(a.Name, ds)
 	v.Message = msg
 	return v, nil
 }

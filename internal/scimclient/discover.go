@@ -72,18 +72,7 @@ func (c *Client) DiscoverSchema(ctx context.Context) (*TargetSchema, error) {
 		return nil, &Error{Method: http.MethodGet, URL: c.base + "/Schemas", Status: http.StatusOK,
 			Code: CodeServiceIncompatible, Detail: "/Schemas: " + problem}
 	}
-	for i, it := range items {
-		s, notes := parseSchema(it, fmt.Sprintf("/Schemas[%d]", i))
-		ts.Notes = append(ts.Notes, notes...)
-		if s == nil {
-			continue
-		}
-		if ts.Schema(s.ID) != nil {
-			ts.Notes = append(ts.Notes, fmt.Sprintf("schema %s is served twice; the first is used", s.ID))
-			continue
-		}
-		ts.Schemas = append(ts.Schemas, s)
-	}
+	ts.addSchemas(items)
 	if len(ts.Schemas) == 0 {
 		return nil, nil
 	}
@@ -143,6 +132,22 @@ func (ts *TargetSchema) adoptExtensions() {
 				break
 			}
 		}
+	}
+}
+
+// addSchemas reads the schema representations of /Schemas.
+func (ts *TargetSchema) addSchemas(items []map[string]any) {
+	for i, it := range items {
+		s, notes := parseSchema(it, fmt.Sprintf("/Schemas[%d]", i))
+		ts.Notes = append(ts.Notes, notes...)
+		if s == nil {
+			continue
+		}
+		if ts.Schema(s.ID) != nil {
+			ts.Notes = append(ts.Notes, fmt.Sprintf("schema %s is served twice; the first is used", s.ID))
+			continue
+		}
+		ts.Schemas = append(ts.Schemas, s)
 	}
 }
 

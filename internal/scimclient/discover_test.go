@@ -223,3 +223,50 @@ func TestDiscoverSchemaNotServed(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDiscoverSchemas reads any body as /Schemas: it never panics, and
+// what it keeps is what the protocol core can use: known types and
+// characteristics, no complex sub-attribute, a Users resource type that
+// resolves its own attributes.
+func FuzzDiscoverSchemas(f *testing.F) {
+	b, err := os.ReadFile("testdata/discovery/schemas.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`[{"id":"urn:ietf:params:scim:schemas:core:2.0:User","attributes":[{"name":"a","type":"Complex","subAttributes":[{"name":"b","type":"complex"}]}]}]`))
+	f.Add([]byte(`{"Resources":[{"ID":"x:User","Attributes":[{"Name":"n","Mutability":"READONLY","multiValued":"True"}]}]}`))
+	rfc := schema.Builtin()
+	known := map[schema.Type]bool{schema.String: true, schema.Boolean: true, schema.Decimal: true, schema.Integer: true,
+		schema.DateTime: true, schema.Binary: true, schema.Reference: true, schema.Complex: true}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, problem := discoveryItems(body)
+		if problem != "" {
+			return
+		}
+		ts := &TargetSchema{}
+		ts.addSchemas(items)
+		ts.inferResourceTypes()
+		for _, s := range ts.Schemas {
+			for _, a := range s.Attributes {
+				if !known[a.Type] || a.Mutability == "" || a.Returned == "" || a.Uniqueness == "" {
+					t.Fatalf("%s: %+v", s.ID, a)
+				}
+				for _, sub := range a.SubAttributes {
+					if sub.Type == schema.Complex || !known[sub.Type] {
+						t.Fatalf("%s.%s: sub-attribute %+v", s.ID, a.Name, sub)
+					}
+				}
+			}
+		}
+		rt := ts.ResourceType("Users", rfc)
+		if rt == nil {
+			return
+		}
+		for _, a := range rt.Schema.Attributes {
+			if _, got := rt.Resolve("", a.Name); got == nil {
+				t.Fatalf("Users does not resolve its own attribute %q", a.Name)
+			}
+		}
+	})
+}
