@@ -296,6 +296,22 @@ func TestDiscoveredExtension(t *testing.T) {
 	if stored != "map[contractor:true costCenter:CC-2 skills:[LDAP]]" {
 		t.Errorf("the target holds %s", stored)
 	}
+	// A full cycle reads the extension back from the target and finds
+	// nothing to correct.
+	if c := d.cycle(t, app.Name, true); c.Counts.Updated != 0 || c.Counts.Created != 0 {
+		t.Errorf("full cycle without drift: %+v", c.Counts)
+	}
+	if w := tg.take(); len(w) != 0 {
+		t.Errorf("a full cycle without drift wrote %q", w)
+	}
+	// Drift in the target's extension is corrected.
+	tg.mu.Lock()
+	tg.users["u1"][customExt].(map[string]any)["costCenter"] = "CC-X"
+	tg.mu.Unlock()
+	d.cycle(t, app.Name, true)
+	if w := tg.take(); len(w) != 1 || !strings.Contains(w[0], `"path":"`+customExt+`:costCenter","value":"CC-2"`) {
+		t.Errorf("correcting drift wrote %q", w)
+	}
 }
 
 // TestNoSchemasKeepsRFC: a target that serves no /Schemas keeps the RFC
