@@ -326,6 +326,10 @@ func compileAttr(am AttributeMapping, co *compiledObject, checker expr.Attribute
 			where, t.Attr.Name, t.Attr.Name)
 	}
 	if co.discovered {
+		if (t.Attr.Mutability == schema.Immutable || t.Sub != nil && t.Sub.Mutability == schema.Immutable) && ca.Apply != ApplyOnCreate {
+			return nil, invalid("%s: the target declares the attribute immutable, so it can be set only when the object is created: set apply to %q",
+				where, ApplyOnCreate)
+		}
 		if err := checkValueType(am, t, co.source, where); err != nil {
 			return nil, err
 		}

@@ -227,6 +227,8 @@ func TestDiscoveredExtension(t *testing.T) {
 			[]string{"may hold several values"}},
 		{"read-only", AttributeMapping{Type: Constant, Source: "x", Target: customExt + ":legacyId"},
 			[]string{"read-only"}},
+		{"immutable, always", AttributeMapping{Type: Constant, Source: "2026-01-01T00:00:00Z", Target: customExt + ":employeeSince"},
+			[]string{"declares the attribute immutable", `set apply to "onCreate"`}},
 		{"unqualified extension attribute", AttributeMapping{Type: Constant, Source: "x", Target: "costCenter"},
 			[]string{"write its full path, " + customExt + ":costCenter"}},
 		{"not a canonical value", AttributeMapping{Type: Constant, Source: "x", Target: `emails[type eq "work"].type`},
@@ -238,7 +240,8 @@ func TestDiscoveredExtension(t *testing.T) {
 
 	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter,
 		AttributeMapping{Type: Constant, Source: "True", Target: customExt + ":contractor"},
-		AttributeMapping{Type: Expression, Source: "[title]", Target: customExt + ":skills"})})
+		AttributeMapping{Type: Expression, Source: "[title]", Target: customExt + ":skills"},
+		AttributeMapping{Type: Constant, Source: "2026-01-01T00:00:00Z", Target: customExt + ":employeeSince", Apply: ApplyOnCreate})})
 	if err != nil {
 		t.Fatalf("mapping the extension: %v", err)
 	}
@@ -264,7 +267,7 @@ func TestDiscoveredExtension(t *testing.T) {
 	if got := fmt.Sprint(created["schemas"]); got != "[urn:ietf:params:scim:schemas:core:2.0:User "+customExt+"]" {
 		t.Errorf("schemas = %s", got)
 	}
-	if got, want := fmt.Sprint(created[customExt]), "map[contractor:true costCenter:CC-1 skills:[SCIM]]"; got != want {
+	if got, want := fmt.Sprint(created[customExt]), "map[contractor:true costCenter:CC-1 employeeSince:2026-01-01T00:00:00Z skills:[SCIM]]"; got != want {
 		t.Errorf("%s = %s; want %s", customExt, got, want)
 	}
 	if _, ok := created["costCenter"]; ok {
@@ -293,7 +296,7 @@ func TestDiscoveredExtension(t *testing.T) {
 	tg.mu.Lock()
 	stored := fmt.Sprint(tg.users["u1"][customExt])
 	tg.mu.Unlock()
-	if stored != "map[contractor:true costCenter:CC-2 skills:[LDAP]]" {
+	if stored != "map[contractor:true costCenter:CC-2 employeeSince:2026-01-01T00:00:00Z skills:[LDAP]]" {
 		t.Errorf("the target holds %s", stored)
 	}
 	// A full cycle reads the extension back from the target and finds
