@@ -125,8 +125,11 @@ func (ts *TargetSchema) adoptExtensions() {
 		}
 		for i := range ts.ResourceTypes {
 			rt := &ts.ResourceTypes[i]
-			suffix := rt.Schema[strings.LastIndex(rt.Schema, ":"):]
-			if len(suffix) > 1 && strings.HasSuffix(strings.ToLower(s.ID), strings.ToLower(suffix)) {
+			colon := strings.LastIndex(rt.Schema, ":")
+			if colon < 0 || colon == len(rt.Schema)-1 {
+				continue
+			}
+			if suffix := rt.Schema[colon:]; strings.HasSuffix(strings.ToLower(s.ID), strings.ToLower(suffix)) {
 				rt.Extensions = append(rt.Extensions, TargetExtensionType{Schema: s.ID})
 				ts.Notes = append(ts.Notes, fmt.Sprintf("schema %s is not among %s's extensions in /ResourceTypes; it is taken as one by its id", s.ID, rt.Endpoint))
 				break

@@ -2,6 +2,7 @@ package scimclient
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -236,6 +237,7 @@ func FuzzDiscoverSchemas(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`[{"id":"urn:ietf:params:scim:schemas:core:2.0:User","attributes":[{"name":"a","type":"Complex","subAttributes":[{"name":"b","type":"complex"}]}]}]`))
 	f.Add([]byte(`{"Resources":[{"ID":"x:User","Attributes":[{"Name":"n","Mutability":"READONLY","multiValued":"True"}]}]}`))
+	f.Add([]byte(`[{"id":"a:User","name":"Users","schema":"noColon","attributes":[]},{"id":"b:User","schema":"c:","endpoint":"x"}]`))
 	rfc := schema.Builtin()
 	known := map[schema.Type]bool{schema.String: true, schema.Boolean: true, schema.Decimal: true, schema.Integer: true,
 		schema.DateTime: true, schema.Binary: true, schema.Reference: true, schema.Complex: true}
@@ -246,7 +248,17 @@ func FuzzDiscoverSchemas(f *testing.F) {
 		}
 		ts := &TargetSchema{}
 		ts.addSchemas(items)
-		ts.inferResourceTypes()
+		// The same body as /ResourceTypes, as a target might answer.
+		for i, it := range items {
+			if rt, _ := parseResourceType(it, fmt.Sprint(i)); rt != nil {
+				ts.ResourceTypes = append(ts.ResourceTypes, *rt)
+			}
+		}
+		if len(ts.ResourceTypes) == 0 {
+			ts.inferResourceTypes()
+		} else {
+			ts.adoptExtensions()
+		}
 		for _, s := range ts.Schemas {
 			for _, a := range s.Attributes {
 				if !known[a.Type] || a.Mutability == "" || a.Returned == "" || a.Uniqueness == "" {
