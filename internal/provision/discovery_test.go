@@ -151,6 +151,19 @@ func readFile(t *testing.T, name string) string {
 	return string(b)
 }
 
+// newExtApp makes a directory and an application of it provisioning into
+// a new extTarget, with cfg (nil for the scim template's).
+func newExtApp(t *testing.T, name string, serveSchemas bool, cfg *Config) (*directory, *extTarget) {
+	t.Helper()
+	d := newDirectory(t)
+	tg := newExtTarget(t, serveSchemas)
+	if _, err := d.m.CreateApp(context.Background(), d.tenant, NewApp{Name: name, Template: "scim", TenantURL: tg.url,
+		SecretToken: "target-token", Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	return d, tg
+}
+
 // extConfig maps users to the test target, with extra mappings.
 func extConfig(extra ...AttributeMapping) *Config {
 	attrs := []AttributeMapping{
@@ -169,22 +182,18 @@ func extConfig(extra ...AttributeMapping) *Config {
 func TestDiscoveredExtension(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDirectory(t)
-	tg := newExtTarget(t, true)
+	d, tg := newExtApp(t, "ext", true, extConfig())
+	const app = "ext"
 	costCenter := AttributeMapping{Type: Direct, Source: enterpriseExt + ":costCenter", Target: customExt + ":costCenter"}
-	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "ext", Template: "scim", TenantURL: tg.url, SecretToken: "target-token", Config: extConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Before discovery the RFC schemas apply: the extension is unknown.
-	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter)})
+	_, err := d.m.UpdateApp(ctx, d.tenant, app, 0, AppChange{Config: extConfig(costCenter)})
 	badRequest(t, err, "before discovery", "the Users schema does not define this attribute")
 
-	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	res, err := d.m.TestConnection(ctx, d.tenant, app)
 	if err != nil || !res.Success || !strings.Contains(res.Schema, "read and saved: 2 resource types, 3 schemas") {
 		t.Fatalf("Test Connection = %+v, %v", res, err)
 	}
-	view, err := d.m.TargetSchema(ctx, d.tenant, app.Name)
+	view, err := d.m.TargetSchema(ctx, d.tenant, app)
 	if err != nil || !view.Discovered || view.DiscoveredAt == nil {
 		t.Fatalf("TargetSchema = %+v, %v", view, err)
 	}
@@ -234,11 +243,11 @@ func TestDiscoveredExtension(t *testing.T) {
 		{"not a canonical value", AttributeMapping{Type: Constant, Source: "x", Target: `emails[type eq "work"].type`},
 			[]string{`the constant is "x", and the target declares the values work, home`}},
 	} {
-		_, err := d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(tc.m)})
+		_, err := d.m.UpdateApp(ctx, d.tenant, app, 0, AppChange{Config: extConfig(tc.m)})
 		badRequest(t, err, tc.name, tc.want...)
 	}
 
-	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(costCenter,
+	_, err = d.m.UpdateApp(ctx, d.tenant, app, 0, AppChange{Config: extConfig(costCenter,
 		AttributeMapping{Type: Constant, Source: "True", Target: customExt + ":contractor"},
 		AttributeMapping{Type: Expression, Source: "[title]", Target: customExt + ":skills"},
 		AttributeMapping{Type: Constant, Source: "2026-01-01T00:00:00Z", Target: customExt + ":employeeSince", Apply: ApplyOnCreate})})
@@ -246,14 +255,14 @@ func TestDiscoveredExtension(t *testing.T) {
 		t.Fatalf("mapping the extension: %v", err)
 	}
 	// A configuration saved without the schema keeps it.
-	if v, err := d.m.TargetSchema(ctx, d.tenant, app.Name); err != nil || !v.Discovered {
+	if v, err := d.m.TargetSchema(ctx, d.tenant, app); err != nil || !v.Discovered {
 		t.Fatalf("after an update, TargetSchema = %+v, %v", v, err)
 	}
 
 	id := d.create(t, store.UserType, `{"userName":"ann@example.com","displayName":"Ann","active":true,"title":"SCIM",
 		"`+enterpriseExt+`":{"costCenter":"CC-1"}}`)
 	tg.take()
-	if c := d.cycle(t, app.Name, true); c.Counts.Created != 1 {
+	if c := d.cycle(t, app, true); c.Counts.Created != 1 {
 		t.Fatalf("first cycle: %+v", c.Counts)
 	}
 	w := tg.take()
@@ -278,7 +287,7 @@ func TestDiscoveredExtension(t *testing.T) {
 		r.Doc[enterpriseExt] = map[string]any{"costCenter": "CC-2"}
 		r.Doc["title"] = "LDAP"
 	})
-	if c := d.cycle(t, app.Name, false); c.Counts.Updated != 1 {
+	if c := d.cycle(t, app, false); c.Counts.Updated != 1 {
 		t.Fatalf("second cycle: %+v", c.Counts)
 	}
 	w = tg.take()
@@ -301,7 +310,7 @@ func TestDiscoveredExtension(t *testing.T) {
 	}
 	// A full cycle reads the extension back from the target and finds
 	// nothing to correct.
-	if c := d.cycle(t, app.Name, true); c.Counts.Updated != 0 || c.Counts.Created != 0 {
+	if c := d.cycle(t, app, true); c.Counts.Updated != 0 || c.Counts.Created != 0 {
 		t.Errorf("full cycle without drift: %+v", c.Counts)
 	}
 	if w := tg.take(); len(w) != 0 {
@@ -311,7 +320,7 @@ func TestDiscoveredExtension(t *testing.T) {
 	tg.mu.Lock()
 	tg.users["u1"][customExt].(map[string]any)["costCenter"] = "CC-X"
 	tg.mu.Unlock()
-	d.cycle(t, app.Name, true)
+	d.cycle(t, app, true)
 	if w := tg.take(); len(w) != 1 || !strings.Contains(w[0], `"path":"`+customExt+`:costCenter","value":"CC-2"`) {
 		t.Errorf("correcting drift wrote %q", w)
 	}
@@ -322,17 +331,13 @@ func TestDiscoveredExtension(t *testing.T) {
 func TestNoSchemasKeepsRFC(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDirectory(t)
-	tg := newExtTarget(t, false)
-	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "plain", Template: "scim", TenantURL: tg.url, SecretToken: "target-token", Config: extConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	d, _ := newExtApp(t, "plain", false, extConfig())
+	const app = "plain"
+	res, err := d.m.TestConnection(ctx, d.tenant, app)
 	if err != nil || !res.Success || !strings.Contains(res.Schema, "serves no /Schemas") {
 		t.Fatalf("Test Connection = %+v, %v", res, err)
 	}
-	view, err := d.m.TargetSchema(ctx, d.tenant, app.Name)
+	view, err := d.m.TargetSchema(ctx, d.tenant, app)
 	if err != nil || view.Discovered {
 		t.Fatalf("TargetSchema = %+v, %v", view, err)
 	}
@@ -348,15 +353,15 @@ func TestNoSchemasKeepsRFC(t *testing.T) {
 	if seen != 2 {
 		t.Errorf("the RFC's nickName and enterprise department are not both listed: %+v", view.Attributes)
 	}
-	_, err = d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(
+	_, err = d.m.UpdateApp(ctx, d.tenant, app, 0, AppChange{Config: extConfig(
 		AttributeMapping{Type: Constant, Source: "x", Target: customExt + ":costCenter"})})
 	badRequest(t, err, "without discovery", "the Users schema does not define this attribute")
 	// The RFC's nickName is a target as before, and no type check applies.
-	if _, err := d.m.UpdateApp(ctx, d.tenant, app.Name, 0, AppChange{Config: extConfig(
+	if _, err := d.m.UpdateApp(ctx, d.tenant, app, 0, AppChange{Config: extConfig(
 		AttributeMapping{Type: Direct, Source: "nickName", Target: "nickName"})}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.m.DiscoverSchema(ctx, d.tenant, app.Name); err != nil {
+	if _, err := d.m.DiscoverSchema(ctx, d.tenant, app); err != nil {
 		t.Fatalf("DiscoverSchema of a target without /Schemas: %v", err)
 	}
 }
@@ -417,23 +422,19 @@ func TestDiscoverFerryTarget(t *testing.T) {
 func TestSchemaMisfitNotSaved(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDirectory(t)
-	tg := newExtTarget(t, true)
 	// The scim template maps title, which the target does not declare.
-	app, err := d.m.CreateApp(ctx, d.tenant, NewApp{Name: "misfit", Template: "scim", TenantURL: tg.url, SecretToken: "target-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := d.m.TestConnection(ctx, d.tenant, app.Name)
+	d, _ := newExtApp(t, "misfit", true, nil)
+	const app = "misfit"
+	res, err := d.m.TestConnection(ctx, d.tenant, app)
 	want := `read but not saved, as the mappings do not fit it: objects[0] (User) attributes[3] (target "title"): the target does not declare this attribute`
 	if err != nil || !res.Success || !strings.Contains(res.Schema, want) {
 		t.Fatalf("Test Connection = %+v, %v; want a success whose schema says %q", res, err, want)
 	}
-	_, err = d.m.DiscoverSchema(ctx, d.tenant, app.Name)
+	_, err = d.m.DiscoverSchema(ctx, d.tenant, app)
 	if e, ok := scim.AsError(err); !ok || e.Status != 409 || !strings.Contains(e.Detail, want) {
 		t.Fatalf("DiscoverSchema: %v; want a 409 saying %q", err, want)
 	}
-	if v, err := d.m.TargetSchema(ctx, d.tenant, app.Name); err != nil || v.Discovered {
+	if v, err := d.m.TargetSchema(ctx, d.tenant, app); err != nil || v.Discovered {
 		t.Fatalf("TargetSchema = %+v, %v; want nothing saved", v, err)
 	}
 }
