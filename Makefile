@@ -15,7 +15,8 @@ FUZZ_TARGETS := \
 	./internal/scim/patch:FuzzParse \
 	./internal/scim/patch:FuzzApply \
 	./internal/store/sqlfilter:FuzzWhere \
-	./internal/provision/expr:FuzzParse
+	./internal/provision/expr:FuzzParse \
+	./internal/scimclient:FuzzDiscoverSchemas
 
 # staticcheck, run at a pinned version through the module proxy so that
 # it needs no install step and stays out of go.mod.

@@ -138,6 +138,30 @@ func (a *stubAdmin) Assignments(_ context.Context, _, app string) ([]provision.A
 	return []provision.AssignmentView{{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Created: ferrytest.Time()}}, nil
 }
 
+func (a *stubAdmin) TargetSchema(_ context.Context, _, app string) (*provision.TargetSchemaView, error) {
+	if err := a.record("TargetSchema", app, nil); err != nil {
+		return nil, err
+	}
+	return stubSchema(app, ""), nil
+}
+
+func (a *stubAdmin) DiscoverSchema(_ context.Context, _, app string) (*provision.TargetSchemaView, error) {
+	if err := a.record("DiscoverSchema", app, nil); err != nil {
+		return nil, err
+	}
+	return stubSchema(app, "the target's schema was read and saved: 2 resource types, 3 schemas"), nil
+}
+
+func stubSchema(app, msg string) *provision.TargetSchemaView {
+	at := ferrytest.Time()
+	return &provision.TargetSchemaView{App: app, Discovered: true, DiscoveredAt: &at, Message: msg, Attributes: []provision.TargetAttribute{
+		{ResourceType: "Users", Path: "userName", Type: "string", Mutability: "readWrite", Required: true, Source: provision.SourceDiscovered},
+		{ResourceType: "Users", Path: "externalId", Type: "string", Mutability: "readWrite", Source: provision.SourceRFC},
+		{ResourceType: "Users", Path: "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:skills", Type: "string",
+			MultiValued: true, Mutability: "readWrite", Source: provision.SourceDiscovered},
+	}}
+}
+
 func (a *stubAdmin) TestConnection(_ context.Context, _, app string) (*provision.TestResult, error) {
 	if err := a.record("TestConnection", app, nil); err != nil {
 		return nil, err
@@ -401,6 +425,19 @@ func TestAppsCommands(t *testing.T) {
 		{
 			name: "test connection that fails, as JSON", args: []string{"test-connection", "rc", "--json"}, testFail: true,
 			code: 1, stderr: "failed (Unauthorized)", call: engineCall{"TestConnection", "rc", nil}, api: []string{"POST", "/apps/rc/test-connection", ""},
+		},
+		{
+			name: "schema", args: []string{"schema", "rc"},
+			out: "Attributes of rc's target, as it declared them at /Schemas on 2026-11-26T08:00:00Z (ferry apps schema rc --refresh reads them again):\n" +
+				"RESOURCE  ATTRIBUTE                                                                   TYPE               MULTI  MUTABILITY  SOURCE\n" +
+				"Users     userName                                                                    string (required)  -      readWrite   discovered\n" +
+				"Users     externalId                                                                  string             -      readWrite   rfc\n" +
+				"Users     urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:skills  string             multi  readWrite   discovered\n",
+			call: engineCall{"TargetSchema", "rc", nil},
+		},
+		{
+			name: "schema --refresh", args: []string{"schema", "rc", "--refresh", "--json"},
+			call: engineCall{"DiscoverSchema", "rc", nil}, api: []string{"POST", "/apps/rc/schema/discover", ""},
 		},
 		{
 			name: "start", args: []string{"start", "rc"},

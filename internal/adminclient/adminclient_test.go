@@ -149,6 +149,10 @@ func TestOperations(t *testing.T) {
 		{"assignments", func() result { return r(c.Assignments(ctx, "rc")) }, request{Method: "GET", Path: "/apps/rc/assignments"}, []provision.AssignmentView{*assignment}},
 		{"test connection", func() result { return r(c.TestConnection(ctx, "rc")) }, request{Method: "POST", Path: "/apps/rc/test-connection"},
 			&provision.TestResult{Code: "Unauthorized", Message: "answered 401"}},
+		{"target schema", func() result { return r(c.TargetSchema(ctx, "rc")) }, request{Method: "GET", Path: "/apps/rc/schema"},
+			&provision.TargetSchemaView{App: "rc", Attributes: []provision.TargetAttribute{{ResourceType: "Users", Path: "userName", Type: "string", Mutability: "readWrite", Source: "rfc"}}}},
+		{"discover the target schema", func() result { return r(c.DiscoverSchema(ctx, "rc")) }, request{Method: "POST", Path: "/apps/rc/schema/discover"},
+			&provision.TargetSchemaView{App: "rc", Discovered: true, Attributes: []provision.TargetAttribute{}}},
 		{"provision on demand", func() result {
 			return r(c.ProvisionOnDemand(ctx, "rc", provision.OnDemandRequest{Group: "Sales", Members: []string{"alice"}}))
 		}, request{Method: "POST", Path: "/apps/rc/provision", Body: `{"group":"Sales","members":["alice"]}`}, &provision.OnDemandResult{Records: logs}},

@@ -168,6 +168,9 @@ func Assignments(w io.Writer, as []provision.AssignmentView) error {
 func ConnectionWorks(w io.Writer, app string, res *provision.TestResult) {
 	if res.Success {
 		fmt.Fprintf(w, "The connection to %s works.\n", app)
+		if res.Schema != "" {
+			fmt.Fprintf(w, "Schema: %s\n", res.Schema)
+		}
 	}
 }
 

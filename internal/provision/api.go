@@ -365,6 +365,44 @@ type TestResult struct {
 	Message string `json:"message,omitempty"`
 	// Code is the failure's Entra error code (Unauthorized, ...).
 	Code string `json:"code,omitempty"`
+	// Schema says what a passing test found of the target's schema
+	// (/Schemas and /ResourceTypes), which it saves with the application:
+	// read, not served, or read but not saved and why.
+	Schema string `json:"schema,omitempty"`
+}
+
+// TargetSchemaView is the attribute list of an application's target: the
+// attributes its mappings may set, as the target declares them at
+// /Schemas, or RFC 7643's when it serves none (ferry apps schema).
+type TargetSchemaView struct {
+	App string `json:"app"`
+	// Discovered says the target's /Schemas were read; DiscoveredAt is
+	// when this schema was first read (a later read that finds the same
+	// schema changes nothing).
+	Discovered   bool       `json:"discovered"`
+	DiscoveredAt *time.Time `json:"discoveredAt,omitempty"`
+	// Message says what a discovery just made found.
+	Message string `json:"message,omitempty"`
+	// Notes say what the discovery read leniently or left out.
+	Notes      []string          `json:"notes,omitempty"`
+	Attributes []TargetAttribute `json:"attributes"`
+}
+
+// TargetAttribute is one attribute of a target's resource type, or one
+// sub-attribute (Path "name.givenName").
+type TargetAttribute struct {
+	// ResourceType is the target's endpoint: "Users", "Groups".
+	ResourceType string `json:"resourceType"`
+	// Path is what a mapping's target names: "userName", "name.givenName",
+	// or an extension attribute's full path "urn:...:2.0:User:costCenter".
+	Path            string   `json:"path"`
+	Type            string   `json:"type"`
+	MultiValued     bool     `json:"multiValued"`
+	Mutability      string   `json:"mutability"`
+	Required        bool     `json:"required,omitempty"`
+	CanonicalValues []string `json:"canonicalValues,omitempty"`
+	// Source is SourceDiscovered or SourceRFC.
+	Source string `json:"source"`
 }
 
 // Plan is what a full cycle would do now, worked out by reading the

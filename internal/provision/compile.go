@@ -45,6 +45,9 @@ type compiledObject struct {
 	scoping *scoping.Matcher
 	// members maps the group's members (a "members" mapping).
 	members bool
+	// discovered says target is the target's own schema, read from its
+	// /Schemas, rather than RFC 7643's.
+	discovered bool
 }
 
 // attrKind says how a mapping's value is computed and sent.
@@ -67,10 +70,11 @@ type compiledAttr struct {
 	refSource string
 }
 
-// compile validates c against the catalog's schemas. Every problem is a
-// 400 *scim.Error naming the object type, the mapping and what is wrong, so
-// that nothing invalid is ever saved.
-func compile(c Config, catalog *schema.Catalog) (*compiled, error) {
+// compile validates c against the catalog's schemas, and against the
+// target's own schema where ds (nil for none) has it. Every problem is a
+// 400 *scim.Error naming the object type, the mapping and what is wrong,
+// so that nothing invalid is ever saved.
+func compile(c Config, catalog *schema.Catalog, ds *discoveredSchema) (*compiled, error) {
 	if err := checkTenantURL(c.TenantURL); err != nil {
 		return nil, err
 	}
@@ -115,7 +119,7 @@ func compile(c Config, catalog *schema.Catalog) (*compiled, error) {
 			return nil, invalid("%s: the object type %s is mapped twice", where, om.SourceType)
 		}
 		seen[om.SourceType] = true
-		co, err := compileObject(om, catalog, where)
+		co, err := compileObject(om, catalog, ds, where)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +167,7 @@ func redactedURL(u *url.URL) string {
 	return c.String()
 }
 
-func compileObject(om ObjectMapping, catalog *schema.Catalog, where string) (*compiledObject, error) {
+func compileObject(om ObjectMapping, catalog *schema.Catalog, ds *discoveredSchema, where string) (*compiledObject, error) {
 	co := &compiledObject{ObjectMapping: om}
 	switch om.SourceType {
 	case store.UserType:
@@ -179,9 +183,10 @@ func compileObject(om ObjectMapping, catalog *schema.Catalog, where string) (*co
 	default:
 		return nil, invalid("%s: sourceType must be User or Group", where)
 	}
-	co.target = co.source
+	co.target, co.discovered = ds.target(om.TargetType, catalog, co.source)
 	checker := expr.SchemaChecker(co.source, isSoftDeleted, "id")
 	targets := map[string]bool{}
+	set := map[string]bool{} // the core schema's top-level attributes set
 	for i, am := range om.Attributes {
 		aw := fmt.Sprintf("%s attributes[%d] (target %q)", where, i, am.Target)
 		ca, err := compileAttr(am, co, checker, aw)
@@ -200,6 +205,9 @@ func compileObject(om ObjectMapping, catalog *schema.Catalog, where string) (*co
 			return nil, invalid("%s: the target attribute is mapped twice", aw)
 		}
 		targets[key] = true
+		if ca.target.Schema == co.target.Schema {
+			set[strings.ToLower(ca.target.Attr.Name)] = true
+		}
 		co.attrs = append(co.attrs, ca)
 		if am.Match {
 			co.match = append(co.match, ca)
@@ -221,7 +229,7 @@ func compileObject(om ObjectMapping, catalog *schema.Catalog, where string) (*co
 		}
 	}
 	for name := range required {
-		if !targets[name] {
+		if !targets[name] && !set[name] {
 			return nil, invalid("%s: the target requires %s, which no mapping sets", where, name)
 		}
 	}
@@ -253,8 +261,16 @@ func compileAttr(am AttributeMapping, co *compiledObject, checker expr.Attribute
 	if err != nil {
 		return nil, invalid("%s: %v", where, detail(err))
 	}
+	if (!ok || t.Attr == nil) && co.discovered {
+		return nil, invalid("%s: the target does not declare this attribute for its %s in its /Schemas "+
+			"(ferry apps schema lists the attributes it declares; --refresh reads them again)", where, co.TargetType)
+	}
 	if !ok || t.Attr == nil {
 		return nil, invalid("%s: the %s schema does not define this attribute", where, co.TargetType)
+	}
+	if co.discovered && p.Attr.URN == "" && co.target.IsExtension(t.Schema) {
+		return nil, invalid("%s: %s is an attribute of the extension %s; write its full path, %s:%s, which is how it is sent",
+			where, t.Attr.Name, t.Schema.ID, t.Schema.ID, am.Target)
 	}
 	if t.Attr.Mutability == schema.ReadOnly || t.Sub != nil && t.Sub.Mutability == schema.ReadOnly {
 		return nil, invalid("%s: the attribute is read-only in the target", where)
@@ -308,6 +324,15 @@ func compileAttr(am AttributeMapping, co *compiledObject, checker expr.Attribute
 	if t.Attr.MultiValued && t.Filter == nil && t.Attr.Type == schema.Complex {
 		return nil, invalid("%s: address one element of %s with a filter, such as %s[type eq \"work\"].value",
 			where, t.Attr.Name, t.Attr.Name)
+	}
+	if co.discovered {
+		if (t.Attr.Mutability == schema.Immutable || t.Sub != nil && t.Sub.Mutability == schema.Immutable) && ca.Apply != ApplyOnCreate {
+			return nil, invalid("%s: the target declares the attribute immutable, so it can be set only when the object is created: set apply to %q",
+				where, ApplyOnCreate)
+		}
+		if err := checkValueType(am, t, co.source, where); err != nil {
+			return nil, err
+		}
 	}
 	return ca, nil
 }

@@ -133,7 +133,16 @@ func toTarget(v expr.Value, t resource.Target) (any, error) {
 		}
 		v = v.Values()[0]
 	}
-	return scalar(v, attr)
+	jv, err := scalar(v, attr)
+	if err != nil {
+		return nil, err
+	}
+	if attr.MultiValued && t.Sub == nil {
+		// One value of a multi-valued attribute a target declares
+		// (skills) is sent as an array of one, as RFC 7643 §2.4 has it.
+		return []any{jv}, nil
+	}
+	return jv, nil
 }
 
 func scalar(v expr.Value, attr *schema.Attribute) (any, error) {

@@ -22,7 +22,7 @@ func templateObject(t *testing.T, template, typ string) *compiledObject {
 		t.Fatal(err)
 	}
 	cfg.TenantURL = "https://app.example.com/scim/v2"
-	c, err := compile(cfg, schema.Builtin())
+	c, err := compile(cfg, schema.Builtin(), nil)
 	if err != nil {
 		t.Fatalf("template %s does not compile: %v", template, err)
 	}
@@ -163,7 +163,7 @@ func TestDefaultsAndApplyModes(t *testing.T) {
 			{Type: Constant, Source: "en-US", Target: "preferredLanguage"},
 			{Type: None, Target: "locale", Default: "en_US"},
 		}}}}
-	c, err := compile(cfg, schema.Builtin())
+	c, err := compile(cfg, schema.Builtin(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestCompileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base()
 			tc.change(&c)
-			_, err := compile(c, schema.Builtin())
+			_, err := compile(c, schema.Builtin(), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("compile: %v, want an error containing %q", err, tc.want)
 			}

@@ -352,7 +352,11 @@ func (e *Engine) openJob(ctx context.Context, a *store.App, freshClient bool) (*
 	if err != nil {
 		return nil, err
 	}
-	c, err := compile(cfg, e.catalog)
+	ds, err := storedSchema(a.Config)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(cfg, e.catalog, ds)
 	if err != nil {
 		return nil, err
 	}

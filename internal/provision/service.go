@@ -61,7 +61,7 @@ func (s *Service) CreateApp(ctx context.Context, tenantID string, in NewApp) (*A
 	if in.Scope != "" {
 		cfg.Scope = in.Scope
 	}
-	if _, err := compile(cfg, s.catalog); err != nil {
+	if _, err := compile(cfg, s.catalog, nil); err != nil {
 		return nil, err
 	}
 	if err := s.checkRateLimit(cfg); err != nil {
@@ -166,7 +166,11 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 	if ch.Scope != nil {
 		cfg.Scope = *ch.Scope
 	}
-	if _, err := compile(cfg, s.catalog); err != nil {
+	ds, err := storedSchema(a.Config)
+	if err != nil {
+		return err
+	}
+	if _, err := compile(cfg, s.catalog, ds); err != nil {
 		return err
 	}
 	if err := s.checkRateLimit(cfg); err != nil {
@@ -179,7 +183,7 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 			return err
 		}
 	}
-	b, err := json.Marshal(cfg)
+	b, err := encodeConfig(cfg, ds)
 	if err != nil {
 		return err
 	}
@@ -229,13 +233,20 @@ func (s *Service) applyChange(a *store.App, ch AppChange) error {
 		// What the target should hold may have changed, or the target
 		// itself: a full cycle on this version follows at once, and
 		// objects that failed on the old one are retried with it.
-		c, err := decodeControl(a.Control)
-		if err != nil {
-			return err
-		}
-		c.ConfigVersion++
-		a.Control = c.encode()
+		return raiseConfigVersion(a)
 	}
+	return nil
+}
+
+// raiseConfigVersion raises the configuration version in a's control
+// record, so that a full cycle on the new version follows.
+func raiseConfigVersion(a *store.App) error {
+	c, err := decodeControl(a.Control)
+	if err != nil {
+		return err
+	}
+	c.ConfigVersion++
+	a.Control = c.encode()
 	return nil
 }
 

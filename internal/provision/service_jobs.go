@@ -125,6 +125,12 @@ func (s *Service) testConnection(ctx context.Context, a *store.App) (*TestResult
 	if err := c.TestConnection(ctx); err != nil {
 		return &TestResult{Success: false, Message: err.Error(), Code: string(scimclient.CodeOf(err))}, nil
 	}
+	// The connection works: what the target says of its schema is read
+	// and saved too. Failing to is no failure of the test; it says why.
+	res := &TestResult{Success: true}
+	if res.Schema, _, err = s.discover(ctx, a, c); err != nil {
+		return nil, err
+	}
 	// A job quarantined for failures tries again at once.
 	if _, state, err := s.engine.loadState(ctx, a.ID); err == nil && state.Quarantine != nil && state.Quarantine.Reason != reasonTooManyDeletes {
 		if _, err := s.changeControl(ctx, a.TenantID, a.ID, func(c *control, _ *store.App) error { c.Release++; return nil }); err != nil {
@@ -132,7 +138,7 @@ func (s *Service) testConnection(ctx context.Context, a *store.App) (*TestResult
 		}
 		s.engine.Wake()
 	}
-	return &TestResult{Success: true}, nil
+	return res, nil
 }
 
 // changeControl changes an application's control record, with the

@@ -132,8 +132,10 @@ func TestEgressGuard(t *testing.T) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.auth) != 1 || l.auth[0] != "Bearer the-stored-secret" {
-		t.Errorf("the listener received the Authorization headers %q; want the stored secret's, once", l.auth)
+	// Two requests: the test's query, then /Schemas (Test Connection
+	// reads the target's schema).
+	if len(l.auth) != 2 || l.auth[0] != "Bearer the-stored-secret" || l.auth[1] != l.auth[0] {
+		t.Errorf("the listener received the Authorization headers %q; want the stored secret's, twice", l.auth)
 	}
 }
 

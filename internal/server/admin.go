@@ -41,6 +41,12 @@ type Admin interface {
 	Assignments(ctx context.Context, tenantID, app string) ([]provision.AssignmentView, error)
 	// TestConnection reports a failed test in the result, not as an error.
 	TestConnection(ctx context.Context, tenantID, app string) (*provision.TestResult, error)
+	// TargetSchema lists the attributes the application's mappings may
+	// set; DiscoverSchema reads the target's /Schemas again first, and a
+	// target that cannot be read, or whose schema the mappings do not fit,
+	// is a 409.
+	TargetSchema(ctx context.Context, tenantID, app string) (*provision.TargetSchemaView, error)
+	DiscoverSchema(ctx context.Context, tenantID, app string) (*provision.TargetSchemaView, error)
 	// Start turns provisioning On. Unless force is set it runs Test
 	// Connection first, and a failed test is a 409 whose detail gives the
 	// test's message.
@@ -128,6 +134,8 @@ func adminRoutes() []adminRoute {
 		{"POST", "/apps/{name}/assignments", nil, (*Server).adminAssign},
 		{"DELETE", "/apps/{name}/assignments/{type}/{principal}", []string{"by"}, (*Server).adminUnassign},
 		{"POST", "/apps/{name}/test-connection", nil, (*Server).adminTestConnection},
+		{"GET", "/apps/{name}/schema", nil, (*Server).adminTargetSchema},
+		{"POST", "/apps/{name}/schema/discover", nil, (*Server).adminDiscoverSchema},
 		{"POST", "/apps/{name}/start", []string{"force"}, (*Server).adminStart},
 		{"POST", "/apps/{name}/stop", nil, (*Server).adminStop},
 		{"POST", "/apps/{name}/restart", []string{"reset"}, (*Server).adminRestart},
@@ -440,6 +448,24 @@ func (s *Server) adminTestConnection(w http.ResponseWriter, r *adminRequest) err
 		return err
 	}
 	writeAdminJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) adminTargetSchema(w http.ResponseWriter, r *adminRequest) error {
+	v, err := r.admin.TargetSchema(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) adminDiscoverSchema(w http.ResponseWriter, r *adminRequest) error {
+	v, err := r.admin.DiscoverSchema(r.Context(), r.tenant, r.params["name"])
+	if err != nil {
+		return err
+	}
+	writeAdminJSON(w, http.StatusOK, v)
 	return nil
 }
 

@@ -208,6 +208,8 @@ func TestOpenAPISchemas(t *testing.T) {
 		"AssignRequest":      assignRequest{},
 		"AssignmentView":     provision.AssignmentView{},
 		"TestResult":         provision.TestResult{},
+		"TargetSchemaView":   provision.TargetSchemaView{},
+		"TargetAttribute":    provision.TargetAttribute{},
 		"Status":             provision.Status{},
 		"CycleStatus":        provision.CycleStatus{},
 		"Counts":             provision.Counts{},

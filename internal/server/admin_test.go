@@ -189,6 +189,26 @@ func (a *recordingAdmin) TestConnection(ctx context.Context, tenantID, app strin
 	return &provision.TestResult{Success: false, Code: "Unauthorized", Message: "GET /Users answered 401"}, nil
 }
 
+func cannedSchema(app string) *provision.TargetSchemaView {
+	return &provision.TargetSchemaView{App: app, Attributes: []provision.TargetAttribute{
+		{ResourceType: "Users", Path: "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter", Type: "string",
+			Mutability: "readWrite", Source: provision.SourceDiscovered}}}
+}
+
+func (a *recordingAdmin) TargetSchema(ctx context.Context, tenantID, app string) (*provision.TargetSchemaView, error) {
+	if err := a.record(adminCall{Method: "TargetSchema", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return cannedSchema(app), nil
+}
+
+func (a *recordingAdmin) DiscoverSchema(ctx context.Context, tenantID, app string) (*provision.TargetSchemaView, error) {
+	if err := a.record(adminCall{Method: "DiscoverSchema", Tenant: tenantID, App: app}); err != nil {
+		return nil, err
+	}
+	return cannedSchema(app), nil
+}
+
 func (a *recordingAdmin) Start(ctx context.Context, tenantID, app string, force bool) error {
 	return a.record(adminCall{Method: "Start", Tenant: tenantID, App: app, Flag: force})
 }
@@ -507,6 +527,8 @@ func TestAdminRoutes(t *testing.T) {
 			wantStatus: 200, wantBody: provision.TestResult{Success: false, Code: "Unauthorized", Message: "GET /Users answered 401"},
 			wantCall: app("TestConnection"),
 		},
+		{name: "target schema", method: "GET", path: name + "/schema", wantStatus: 200, wantBody: cannedSchema("hr app/1"), wantCall: app("TargetSchema")},
+		{name: "discover the target schema", method: "POST", path: name + "/schema/discover", wantStatus: 200, wantBody: cannedSchema("hr app/1"), wantCall: app("DiscoverSchema")},
 		{name: "start", method: "POST", path: name + "/start", wantStatus: 204, wantCall: app("Start")},
 		{name: "start with force", method: "POST", path: name + "/start?force=true", wantStatus: 204, wantCall: adminCall{Method: "Start", Tenant: as.Tenant, App: "hr app/1", Flag: true}},
 		{name: "start with force=false", method: "POST", path: name + "/start?force=false", wantStatus: 204, wantCall: app("Start")},
