@@ -68,7 +68,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // serves is "other", so that a scan of random paths adds no series.
 func (s *Server) routePattern(path string) string {
 	switch path {
-	case "/healthz", "/readyz", "/metrics", "/scim/v2", adminPrefix:
+	case "/healthz", "/readyz", "/metrics", "/scim/v2", adminPrefix, adminPrefix + openAPIPath:
 		return path
 	}
 	if rest, ok := strings.CutPrefix(path, "/scim/v2/"); ok {

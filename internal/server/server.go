@@ -104,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("/scim/v2/", s.authenticate(http.HandlerFunc(s.routeSCIM)))
 	mux.Handle("/scim/v2", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	mux.HandleFunc("GET "+adminPrefix+openAPIPath, s.openAPI)
 	mux.HandleFunc(adminPrefix+"/", s.routeAdmin)
 	mux.HandleFunc(adminPrefix, s.routeAdmin)
 	return s.observe(s.recoverPanics(s.logRequests(s.withTimeout(mux))))
