@@ -1087,7 +1087,14 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 			// the feed is processed again.
 			p.mu.Lock()
 			p.processed = map[objectKey]bool{}
-			p.changedAt = pg.at
+			if p.changedAt == nil {
+				p.changedAt = map[objectKey]time.Time{}
+			}
+			for k, at := range pg.at {
+				if _, ok := p.changedAt[k]; !ok {
+					p.changedAt[k] = at
+				}
+			}
 			p.mu.Unlock()
 			if err := j.runPage(ctx, p, pg.keys); err != nil {
 				return err
@@ -1101,7 +1108,6 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 		}
 		p.mu.Lock()
 		p.processed = map[objectKey]bool{}
-		p.changedAt = nil // a retry's lag is its escrow's, not a change's
 		p.mu.Unlock()
 		for len(retries) > 0 {
 			n := min(len(retries), pageSize)

@@ -86,8 +86,9 @@ type pass struct {
 	allowDeprovision bool
 	// plan collects what a dry pass would do (plan.go); nil otherwise.
 	plan *Plan
-	// changedAt is when the objects of the change-feed page being
-	// processed first changed since the watermark (incremental cycles).
+	// changedAt is when the objects of an incremental cycle first changed
+	// since the watermark, until their first write in the cycle; a write
+	// held to the cycle's end (a disable, a delete) counts from it too.
 	changedAt map[objectKey]time.Time
 }
 
