@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -173,6 +174,37 @@ func TestClientAddr(t *testing.T) {
 			r.RemoteAddr = tc.remote
 			if got := clientAddr(r); got != tc.want {
 				t.Fatalf("clientAddr(%q) = %q, want %q", tc.remote, got, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkUnknownToken measures a request with a wrong token, each from
+// another address so that none is limited: answered from the cache of
+// unknown tokens, and from the store (the cache emptied before each).
+func BenchmarkUnknownToken(b *testing.B) {
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cached", false: "store"}[cached], func(b *testing.B) {
+			catalog := schema.Builtin()
+			st := openTestStore(b, catalog)
+			b.Cleanup(func() { st.Close() })
+			s := New(DefaultConfig(), st, catalog, slog.New(slog.DiscardHandler))
+			h := s.Handler()
+			b.ResetTimer()
+			for i := range b.N {
+				if !cached {
+					s.tokens.mu.Lock()
+					clear(s.tokens.unknown)
+					s.tokens.mu.Unlock()
+				}
+				r := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+				r.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1234", i>>16&255, i>>8&255, i&255)
+				r.Header.Set("Authorization", "Bearer not-a-token")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusUnauthorized {
+					b.Fatalf("status %d", w.Code)
+				}
 			}
 		})
 	}
