@@ -376,3 +376,38 @@ func TestDatabasePasswordNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// metricsLine finds the metrics URL in the line ferry serve logs once it
+// listens.
+var metricsLine = regexp.MustCompile(`msg="ferry serving" .*metrics=(http://\S+)`)
+
+// TestServeMetrics checks where ferry serve serves /metrics: on its
+// listener, or with --metrics-listen on that address only.
+func TestServeMetrics(t *testing.T) {
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	dir := t.TempDir()
+	p := startFerry(t, filepath.Join(dir, "one.db"))
+	if code, body := get(p.url() + "/metrics"); code != 200 || !strings.Contains(body, "ferry_http_requests_total") {
+		t.Fatalf("/metrics on the listener: %d\n%s", code, body)
+	}
+	p = startFerry(t, filepath.Join(dir, "two.db"), "--metrics-listen", "127.0.0.1:0")
+	m := metricsLine.FindStringSubmatch(p.logs.String())
+	if m == nil || strings.Contains(m[1], p.addr) {
+		t.Fatalf("no metrics address of its own in the log:\n%s", p.logs.String())
+	}
+	if code, body := get(m[1]); code != 200 || !strings.Contains(body, "ferry_db_connections_open") {
+		t.Fatalf("/metrics on --metrics-listen: %d\n%s", code, body)
+	}
+	if code, _ := get(p.url() + "/metrics"); code != 404 {
+		t.Fatalf("/metrics on the listener with --metrics-listen: %d, want 404", code)
+	}
+}

@@ -14,9 +14,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/metrics"
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -83,6 +85,8 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.StringVar(&eng.smtpURL, "smtp-url", envOr("FERRY_SMTP_URL", ""),
 		"mail server for notifications, smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://; none are sent without it (env FERRY_SMTP_URL)")
 	f.StringVar(&eng.smtpFrom, "smtp-from", envOr("FERRY_SMTP_FROM", ""), "the From address of notifications (env FERRY_SMTP_FROM)")
+	f.StringVar(&eng.metricsListen, "metrics-listen", envOr("FERRY_METRICS_LISTEN", ""),
+		"serve Prometheus metrics (/metrics) on this address instead of on --listen's, to keep them off the address clients reach (env FERRY_METRICS_LISTEN)")
 	f.StringVar(&eng.maxRateLimit, "max-rate-limit", envOr("FERRY_MAX_RATE_LIMIT", strconv.Itoa(provision.DefaultMaxRateLimit)),
 		"the highest rateLimit an application may have, in requests a second (env FERRY_MAX_RATE_LIMIT)")
 	return cmd
@@ -134,6 +138,9 @@ type engineFlags struct {
 	maxRateLimit string
 	// smtpURL and smtpFrom configure notification email.
 	smtpURL, smtpFrom string
+	// metricsListen serves /metrics on an address of its own rather than
+	// on --listen's.
+	metricsListen string
 }
 
 // notifier returns the notifier of applications' notices, nil without
@@ -213,9 +220,27 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.WatchStore(reg, st)
+	metricsURL := "http://" + ln.Addr().String() + "/metrics"
+	if eng.metricsListen != "" {
+		mln, err := net.Listen("tcp", eng.metricsListen)
+		if err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		metricsURL = "http://" + mln.Addr().String() + "/metrics"
+	}
 	owner := leaseOwner(eng.instanceName, ln.Addr())
 	engine := provision.NewEngine(st, catalog, sealer, log, provision.Options{PollInterval: eng.poll, LeaseTTL: eng.leaseTTL, Owner: owner,
-		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier})
+		Egress: policy, MaxRateLimit: maxRate, Notifier: notifier, Observer: m})
 	// Webhook deliveries go through the egress policy, as the engine's
 	// requests do.
 	hooks := webhooks.New(webhooks.Options{Store: st, Sealer: sealer, Client: policy.Client(), Owner: owner, Logger: log})
@@ -227,6 +252,10 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	sources := sourcesync.New(st, sealer, sourcesync.Options{Owner: owner, Poll: eng.sourcesPoll,
 		Dial: policy.DialContext, Log: log})
 	api := server.New(cfg, st, catalog, log)
+	api.SetObserver(m)
+	if eng.metricsListen == "" {
+		api.EnableMetrics(m.Handler())
+	}
 	api.EnableAdmin(provision.NewService(engine))
 	api.EnableSources(sources)
 	api.EnableWebhooks(hooks)
@@ -238,7 +267,8 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2", "database", redactURL(database))
+	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2",
+		"metrics", metricsURL, "database", redactURL(database))
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
 	if eng.disabled {

@@ -183,6 +183,12 @@ func limit(n int, before string) url.Values {
 	return q
 }
 
+// OpenAPI returns the server's description of its admin API, an OpenAPI
+// 3.1 document, decoded as a JSON object.
+func (c *Client) OpenAPI(ctx context.Context) (map[string]any, []byte, error) {
+	return get[map[string]any](ctx, c, "GET", "/openapi.json", nil, nil)
+}
+
 // Templates lists the names of the application templates.
 func (c *Client) Templates(ctx context.Context) ([]string, []byte, error) {
 	return get[[]string](ctx, c, "GET", "/templates", nil, nil)

@@ -125,6 +125,7 @@ func TestOperations(t *testing.T) {
 		want   request // Auth is the client's, always
 		answer any     // what the server answers, and the call decodes
 	}{
+		{"openapi", func() result { return r(c.OpenAPI(ctx)) }, request{Method: "GET", Path: "/openapi.json"}, map[string]any{"openapi": "3.1.0"}},
 		{"templates", func() result { return r(c.Templates(ctx)) }, request{Method: "GET", Path: "/templates"}, []string{"ringcentral", "scim"}},
 		{"apps", func() result { return r(c.Apps(ctx)) }, request{Method: "GET", Path: "/apps"}, []provision.AppView{*app}},
 		{"app", func() result { return r(c.App(ctx, "HR / Sales")) }, request{Method: "GET", Path: "/apps/HR%20%2F%20Sales"}, app},

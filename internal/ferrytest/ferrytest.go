@@ -83,6 +83,13 @@ func Serve(t testing.TB, st store.Store, h http.Handler) *Server {
 // target is not retried within a cycle.
 func Engine(t testing.TB, st store.Store, catalog *schema.Catalog) *provision.Service {
 	t.Helper()
+	return ObservedEngine(t, st, catalog, nil)
+}
+
+// ObservedEngine is Engine with obs told what the engine does (see
+// provision.Options.Observer); nil tells no one.
+func ObservedEngine(t testing.TB, st store.Store, catalog *schema.Catalog, obs provision.Observer) *provision.Service {
+	t.Helper()
 	sealer := newSealer(t)
 	// The targets of tests listen on loopback, which the engine connects
 	// to only when allowed, as with ferry serve --egress-allow loopback.
@@ -93,6 +100,7 @@ func Engine(t testing.TB, st store.Store, catalog *schema.Catalog) *provision.Se
 	return provision.NewService(provision.NewEngine(st, catalog, sealer, slog.New(slog.DiscardHandler), provision.Options{
 		RetryPolicy: scimclient.RetryPolicy{MaxAttempts: 1, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 		Egress:      allow,
+		Observer:    obs,
 	}))
 }
 

@@ -64,6 +64,9 @@ type Options struct {
 	// DefaultLeaseTTL when zero. See lease.go for the timings that follow
 	// from it.
 	LeaseTTL time.Duration
+	// Observer is told of cycles, objects, requests to targets,
+	// quarantines and the lag of changes, for metrics; nil tells no one.
+	Observer Observer
 }
 
 // DefaultMaxRateLimit is Options.MaxRateLimit's default, in requests a
@@ -87,6 +90,7 @@ type Engine struct {
 	clock   scimclient.Clock
 	env     expr.Env
 	owner   string
+	obs     Observer
 
 	objMu   sync.Mutex
 	objects map[string]*objectLock
@@ -138,6 +142,10 @@ func NewEngine(st store.Store, catalog *schema.Catalog, sealer *seal.Sealer, log
 	e.owner = opts.Owner
 	if e.owner == "" {
 		e.owner = store.NewID()
+	}
+	e.obs = opts.Observer
+	if e.obs == nil {
+		e.obs = nopObserver{}
 	}
 	return e
 }
@@ -220,7 +228,7 @@ func (e *Engine) newClient(a *store.App, cfg Config) (*scimclient.Client, error)
 	// would have: its connections never outlive the configuration.
 	return scimclient.New(scimclient.Config{BaseURL: cfg.TenantURL, Token: string(token),
 		Profile: scimclient.Profile(cfg.Profile), RateLimit: limit, HTTPClient: e.opts.Egress.Client(),
-		Retry: e.opts.RetryPolicy, Clock: e.clock, Logger: e.log})
+		Retry: e.opts.RetryPolicy, Clock: e.clock, Logger: e.log, Observer: e.obs})
 }
 
 func fullInterval(c Config) time.Duration {

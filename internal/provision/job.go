@@ -311,6 +311,7 @@ func (j *job) runPage(ctx context.Context, p *pass, keys []objectKey) error {
 				return
 			}
 			p.settle(ctx, k, o)
+			p.observeLag(k, o)
 			if !p.onDemand && quarantinesAtOnce(o.record) {
 				j.quarantineNow(o.record)
 			}
@@ -543,6 +544,9 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 		// Another process runs the job now: what this one knows is stale,
 		// and it must not write the job state over the new holder's.
 		j.log.Warn("cycle interrupted", "app", j.app.Name, "cycle", p.cycleID, "err", cause)
+		if cur := j.currentKind(); cur != "" {
+			j.e.obs.CycleEnded(cur, cycleLeaseLost, j.e.clock.Now().Sub(p.passStarted))
+		}
 		return cause
 	case errors.Is(cause, errStopped):
 		state = cycleStopped
@@ -578,8 +582,11 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 		j.keepHeldLocked() // undecided: the next cycle decides them
 	}
 	j.pass = nil
+	quarantined := j.state.Quarantine != nil
 	j.stateMu.Unlock()
+	j.e.obs.Quarantine(j.app.ID, j.app.Name, quarantined)
 	if cur != nil {
+		j.e.obs.CycleEnded(cur.Kind, state, j.e.clock.Now().Sub(p.passStarted))
 		j.log.Info("cycle ended", "app", j.app.Name, "kind", cur.Kind, "cycle", cur.ID, "state", state,
 			"durationMs", cur.DurationMs, "processed", cur.Processed, "total", cur.Total,
 			"created", cur.Counts.Created, "updated", cur.Counts.Updated, "disabled", cur.Counts.Disabled,
@@ -590,6 +597,16 @@ func (j *job) endCycle(ctx context.Context, p *pass, cycleErr error) error {
 		return saveErr
 	}
 	return errors.Join(cycleErr, saveErr)
+}
+
+// currentKind is the kind of the running cycle, or "".
+func (j *job) currentKind() string {
+	j.stateMu.Lock()
+	defer j.stateMu.Unlock()
+	if j.state.Current == nil {
+		return ""
+	}
+	return j.state.Current.Kind
 }
 
 // latestSeq returns the position of the last change-feed entry of the
@@ -976,6 +993,8 @@ const maxIncremental = 50000
 type changePage struct {
 	keys []objectKey
 	seq  int64 // the last entry's position
+	// at is when each key's first change in the page was committed.
+	at map[objectKey]time.Time
 }
 
 // changePages reads the change feed after the watermark, at most
@@ -997,12 +1016,14 @@ func (j *job) changePages(ctx context.Context) ([]changePage, error) {
 		seq = cs[len(cs)-1].Seq
 		var users, groups []objectKey
 		seen := map[objectKey]bool{}
+		at := map[objectKey]time.Time{}
 		for _, c := range cs {
 			k := objectKey{c.Type, c.ID}
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
+			at[k] = c.At
 			if c.Type == store.UserType {
 				if j.cfg.object(store.UserType) != nil {
 					users = append(users, k)
@@ -1020,13 +1041,14 @@ func (j *job) changePages(ctx context.Context) ([]changePage, error) {
 					for _, m := range g.Members {
 						if k := (objectKey{m.Type, m.ID}); m.Type == store.UserType && !seen[k] {
 							seen[k] = true
+							at[k] = c.At
 							users = append(users, k)
 						}
 					}
 				}
 			}
 		}
-		pages = append(pages, changePage{keys: append(users, groups...), seq: seq})
+		pages = append(pages, changePage{keys: append(users, groups...), seq: seq, at: at})
 		if len(cs) < 500 {
 			break
 		}
@@ -1065,6 +1087,14 @@ func (j *job) runIncremental(ctx context.Context, retryAll bool) error {
 			// the feed is processed again.
 			p.mu.Lock()
 			p.processed = map[objectKey]bool{}
+			if p.changedAt == nil {
+				p.changedAt = map[objectKey]time.Time{}
+			}
+			for k, at := range pg.at {
+				if _, ok := p.changedAt[k]; !ok {
+					p.changedAt[k] = at
+				}
+			}
 			p.mu.Unlock()
 			if err := j.runPage(ctx, p, pg.keys); err != nil {
 				return err

@@ -86,6 +86,10 @@ type pass struct {
 	allowDeprovision bool
 	// plan collects what a dry pass would do (plan.go); nil otherwise.
 	plan *Plan
+	// changedAt is when the objects of an incremental cycle first changed
+	// since the watermark, until their first write in the cycle; a write
+	// held to the cycle's end (a disable, a delete) counts from it too.
+	changedAt map[objectKey]time.Time
 }
 
 // loadedObject is a directory object and its link, read with its page.
@@ -199,6 +203,30 @@ func (p *pass) record(o outcome) {
 	}
 	if o.record != nil {
 		p.records = append(p.records, o.record)
+		if !p.j.dry {
+			p.j.e.obs.ObjectProcessed(o.record.Action, o.record.Status)
+		}
+	}
+}
+
+// observeLag tells the engine's observer how long after its change in the
+// directory the object k reached the target, when this pass wrote it
+// because of a change (incremental cycles).
+func (p *pass) observeLag(k objectKey, o outcome) {
+	if o.record == nil || o.record.Status != StatusSuccess {
+		return
+	}
+	switch o.record.Action {
+	case ActionCreate, ActionUpdate, ActionDisable, ActionDelete:
+	default:
+		return
+	}
+	p.mu.Lock()
+	at, ok := p.changedAt[k]
+	delete(p.changedAt, k) // once: a follow-up of the object is not a change's
+	p.mu.Unlock()
+	if ok {
+		p.j.e.obs.ChangeLag(p.j.e.clock.Now().Sub(at))
 	}
 }
 

@@ -135,6 +135,18 @@ type Config struct {
 	// Logger receives one debug line per attempt and notes about retries;
 	// nil discards them.
 	Logger *slog.Logger
+	// Observer is told of every attempt sent, for metrics; nil tells no
+	// one.
+	Observer Observer
+}
+
+// Observer is told of every request a Client sends, each attempt of a
+// retried one included.
+type Observer interface {
+	// TargetRequest is one attempt: its method, the response's status (0
+	// when none came: a timeout, a refused connection) and how long it
+	// took on the Client's clock.
+	TargetRequest(method string, status int, elapsed time.Duration)
 }
 
 // RetryPolicy says how a Client retries transient failures (network errors,
@@ -193,6 +205,7 @@ type Client struct {
 	maxBody     int64
 	clock       Clock
 	log         *slog.Logger
+	obs         Observer // nil: none
 
 	mu  sync.Mutex
 	rnd *rand.Rand
@@ -219,6 +232,7 @@ func New(cfg Config) (*Client, error) {
 		maxBody:     cfg.MaxResponseBytes,
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
+		obs:         cfg.Observer,
 		rnd:         cfg.Rand,
 	}
 	limit, burst := cfg.RateLimit, cfg.Burst
@@ -420,6 +434,13 @@ func (c *Client) attempt(ctx context.Context, r *request, n int) (*response, err
 	if err == nil {
 		data, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 		resp.Body.Close()
+	}
+	if c.obs != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.obs.TargetRequest(r.method, status, c.clock.Now().Sub(start))
 	}
 	if err != nil {
 		e := &Error{Method: r.method, URL: target, Attempts: n, Retryable: true, Err: err}

@@ -269,3 +269,31 @@ func TestTokenNeverLeaks(t *testing.T) {
 		t.Errorf("log leaks the token:\n%s", out)
 	}
 }
+
+// observed records what an Observer is told.
+type observed struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (o *observed) TargetRequest(method string, status int, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, fmt.Sprintf("%s %d", method, status))
+}
+
+// TestObserver checks that every attempt is observed, a retried one's too.
+func TestObserver(t *testing.T) {
+	t.Parallel()
+	tgt := newTarget(t)
+	id := seedUser(tgt)
+	tgt.script(http.MethodGet, fault{status: 503, header: map[string]string{"Retry-After": "0"}})
+	obs := &observed{}
+	c, _, _ := newTestClient(t, tgt.base(), func(cfg *Config) { cfg.Observer = obs })
+	if _, err := c.Get(t.Context(), "Users", id, ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(obs.calls, ", "), "GET 503, GET 200"; got != want {
+		t.Fatalf("observed %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"reflect"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/events"
+	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/sourcesync"
@@ -110,6 +112,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 			queries[strings.ToUpper(method)+" "+path] = query
 		}
 	}
+	// The document itself is served outside adminRoutes, unauthenticated.
+	served = append(served, "GET "+openAPIPath)
 	for _, rt := range adminRoutes() {
 		served = append(served, rt.method+" "+rt.path)
 		want := slices.Sorted(slices.Values(rt.query))
@@ -416,5 +420,20 @@ func TestOpenAPILogValues(t *testing.T) {
 	}
 	if found != 2 {
 		t.Errorf("the logs query documents %d of action and status", found)
+	}
+}
+
+// TestOpenAPIServed checks that the server serves api/openapi.json as it
+// is, without a token.
+func TestOpenAPIServed(t *testing.T) {
+	t.Parallel()
+	_, want := readOpenAPI(t)
+	ts := newTestServer(t)
+	r := ferrytest.Request(t, "", "GET", ts.http.URL+adminPrefix+openAPIPath, "", "")
+	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, Content-Type %q, want 200 application/json: %s", r.Status, r.Header.Get("Content-Type"), r.Raw)
+	}
+	if r.Raw != string(want) {
+		t.Fatal("the served document differs from api/openapi.json")
 	}
 }

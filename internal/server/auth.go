@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim"
@@ -42,11 +44,13 @@ func tokenScope(scope string) string {
 
 // verifyToken checks the request's bearer token and returns what it
 // grants. A missing or unknown token is a 401 *scim.Error, with the
-// WWW-Authenticate header set on w (RFC 6750 §3); any other error is the
-// store's.
+// WWW-Authenticate header set on w (RFC 6750 §3); a client address past its
+// failed attempts gets a 429 with Retry-After (failures.go) unless its
+// token was valid recently; any other error is the store's.
 func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential, error) {
 	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
+		s.obs.AuthFailed(authMissing)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
 		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "a bearer token is required in the Authorization header")
 	}
@@ -54,13 +58,29 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 	if c, ok := s.tokens.get(hash); ok {
 		return c, nil
 	}
+	addr := clientAddr(r)
 	invalid := func() (credential, error) {
+		s.failures.fail(addr)
+		s.obs.AuthFailed(authInvalid)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry", error="invalid_token"`)
 		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "the bearer token is not valid")
+	}
+	if !s.tokens.trusted(hash) {
+		if wait, limited := s.failures.limited(addr); limited {
+			s.obs.AuthLimited()
+			secs := int((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return credential{}, scim.Errorf(http.StatusTooManyRequests, "",
+				"too many failed authentications from this address; try again in %d seconds with a valid token", secs)
+		}
+		if s.tokens.isUnknown(hash) {
+			return invalid()
+		}
 	}
 	t, err := s.store.TokenByHash(r.Context(), hash)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
+			s.tokens.putUnknown(hash)
 			return invalid()
 		}
 		return credential{}, err

@@ -58,7 +58,11 @@ type Server struct {
 	users   *schema.ResourceType
 	groups  *schema.ResourceType
 	tokens  *tokenCache
-	admin   Admin // nil until EnableAdmin
+	// failures limits failed authentications per client address.
+	failures *failureLimiter
+	obs      Observer
+	metrics  http.Handler // GET /metrics; nil until EnableMetrics
+	admin    Admin        // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -81,6 +85,8 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		users:     catalog.ResourceType(store.UserType),
 		groups:    catalog.ResourceType(store.GroupType),
 		tokens:    newTokenCache(time.Now),
+		failures:  newFailureLimiter(time.Now),
+		obs:       nopObserver{},
 		directory: directory.New(st, catalog),
 	}
 }
@@ -93,11 +99,15 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	mux.Handle("/scim/v2/", s.authenticate(http.HandlerFunc(s.routeSCIM)))
 	mux.Handle("/scim/v2", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	mux.HandleFunc("GET "+adminPrefix+openAPIPath, s.openAPI)
 	mux.HandleFunc(adminPrefix+"/", s.routeAdmin)
 	mux.HandleFunc(adminPrefix, s.routeAdmin)
-	return s.recoverPanics(s.logRequests(s.withTimeout(mux)))
+	return s.observe(s.recoverPanics(s.logRequests(s.withTimeout(mux))))
 }
 
 // ready reports whether the store answers.

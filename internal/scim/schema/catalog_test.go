@@ -194,7 +194,9 @@ func TestBuiltinCharacteristics(t *testing.T) {
 		{scim.GroupURN, "members.value", imm(String)},
 		{scim.GroupURN, "members.$ref", with(imm(Reference), func(c *char) { c.refs = []string{"User", "Group"} })},
 		{scim.GroupURN, "members.type", with(imm(String), func(c *char) { c.canonical = []string{"User", "Group"} })},
-		{scim.GroupURN, "members.display", imm(String)},
+		// readOnly, not RFC 7643 §8.7.1's immutable: Ferry computes a member's
+		// display from the member (RFC 7643 §2.2, mutability).
+		{scim.GroupURN, "members.display", ro(String)},
 
 		// ServiceProviderConfig (RFC 7643 §5, §8.7.2).
 		{scim.ServiceProviderConfigURN, "documentationUri", with(ro(Reference), func(c *char) { c.refs = []string{"external"} })},

@@ -158,6 +158,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PoolStat returns the state of the store's connection pool, for metrics.
+func (s *Store) PoolStat() *pgxpool.Stat { return s.pool.Stat() }
+
 // Close closes the pool's connections, waiting for those in use.
 func (s *Store) Close() error {
 	s.stopAnalyzer()

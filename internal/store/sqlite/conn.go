@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 )
 
 // maxCachedStatements bounds the statements one connection keeps prepared.
@@ -87,6 +89,10 @@ type pool struct {
 	db    *sql.DB
 	conns chan *conn
 	all   []*conn
+	// waits counts the acquires that found no connection free, waited how
+	// long they waited in all, for stats.
+	waits  atomic.Int64
+	waited atomic.Int64 // nanoseconds
 }
 
 func newPool(ctx context.Context, db *sql.DB, n int) (*pool, error) {
@@ -110,9 +116,30 @@ func (p *pool) acquire(ctx context.Context) (*conn, error) {
 	select {
 	case c := <-p.conns:
 		return c, nil
+	default:
+	}
+	start := time.Now()
+	defer func() {
+		p.waits.Add(1)
+		p.waited.Add(int64(time.Since(start)))
+	}()
+	select {
+	case c := <-p.conns:
+		return c, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// stats is the pool as database/sql.DBStats tells it, with the use and the
+// waits of this pool, which holds its connections out of database/sql's.
+func (p *pool) stats() sql.DBStats {
+	s := p.db.Stats()
+	s.Idle = len(p.conns)
+	s.InUse = cap(p.conns) - s.Idle
+	s.WaitCount = p.waits.Load()
+	s.WaitDuration = time.Duration(p.waited.Load())
+	return s
 }
 
 func (p *pool) release(c *conn) { p.conns <- c }

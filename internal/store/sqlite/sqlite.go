@@ -219,6 +219,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 }
 
+// DBStats returns the state of the store's two connection pools, "write"
+// (its one writer) and "read", for metrics.
+func (s *Store) DBStats() map[string]sql.DBStats {
+	return map[string]sql.DBStats{"write": s.w.stats(), "read": s.r.stats()}
+}
+
 // Close waits for the write in progress, refuses further calls and closes
 // the database.
 func (s *Store) Close() error {
