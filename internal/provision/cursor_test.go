@@ -9,13 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	. "github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
@@ -37,11 +40,14 @@ type cursorTarget struct {
 	// expireOnce answers the first request for this cursor with 400
 	// expiredCursor (RFC 9865 §2.1).
 	expireOnce string
+	// indexOnly hides the cursors: the target pages as RFC 7644 alone
+	// says.
+	indexOnly bool
 }
 
 // newCursorTarget serves base, by cursor with pages of at most
 // maxPageSize when cursors is set, as RFC 7644 alone says otherwise.
-func newCursorTarget(t *testing.T, base *target, cursors bool, maxPageSize int) *cursorTarget {
+func newCursorTarget(t testing.TB, base *target, cursors bool, maxPageSize int) *cursorTarget {
 	t.Helper()
 	h := server.New(server.DefaultConfig(), base.store, schema.Builtin(), slog.New(slog.NewTextHandler(io.Discard, nil))).Handler()
 	ct := &cursorTarget{}
@@ -52,6 +58,7 @@ func newCursorTarget(t *testing.T, base *target, cursors bool, maxPageSize int) 
 		q := r.URL.Query()
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
+		cursors := cursors && !ct.indexOnly
 		switch {
 		case r.URL.Path == "/scim/v2/ServiceProviderConfig" && cursors:
 			w.Header().Set("Content-Type", "application/scim+json")
@@ -79,7 +86,7 @@ func newCursorTarget(t *testing.T, base *target, cursors bool, maxPageSize int) 
 
 // cursorPage answers a cursor query with h's page at the cursor's offset,
 // made an RFC 9865 page.
-func (ct *cursorTarget) cursorPage(t *testing.T, h http.Handler, w http.ResponseWriter, r *http.Request, maxPageSize int) {
+func (ct *cursorTarget) cursorPage(t testing.TB, h http.Handler, w http.ResponseWriter, r *http.Request, maxPageSize int) {
 	q := r.URL.Query()
 	cursor := q.Get("cursor")
 	if cursor == "" {
@@ -224,5 +231,73 @@ func TestExpiredCursorRelists(t *testing.T) {
 	// 2 pages, the refused third, then 3 pages again.
 	if got, want := tg.take(), (userReads{cursorPages: 6, firstPages: 2}); got != want {
 		t.Errorf("reads of users: %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkFullCycleRead runs a full cycle over a directory and a target
+// that agree, FERRY_BENCH_TARGET_USERS users each (2,000 by default): the
+// cycle reads the whole target and writes nothing. "cursor" lists the
+// target by RFC 9865 cursors, 100 users a page; "one-by-one" is the same
+// target without cursors, above the index listing limit (set to 1 here,
+// 20,000 by default), whose users are each read by id.
+//
+//	FERRY_BENCH_TARGET_USERS=100000 go test -run '^$' -bench FullCycleRead -benchtime 1x -timeout 2h ./internal/provision/
+func BenchmarkFullCycleRead(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("FERRY_BENCH_TARGET_USERS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("FERRY_BENCH_TARGET_USERS=%q is not a positive count", s)
+		}
+		n = v
+	}
+	ctx := context.Background()
+	d := newDirectoryWith(b, func(o *Options) { o.IndexListingLimit = 1 })
+	base := newTarget(b)
+	start := time.Now()
+	for i := range n {
+		doc := fmt.Sprintf(`{"userName":"user%06d@example.com","active":true,"title":"Engineer"}`, i)
+		d.create(b, store.UserType, doc)
+		seedTarget(b, base, doc)
+	}
+	tg := newCursorTarget(b, base, true, 100)
+	app := d.newApp(b, tg.target, "bench", "ringcentral")
+	if c := d.cycle(b, app.Name, true); c.Counts.Failed != 0 {
+		b.Fatalf("initial cycle: %+v", c.Counts)
+	}
+	b.Logf("%d users seeded and linked in %s", n, time.Since(start).Round(time.Second))
+	for _, mode := range []string{"cursor", "one-by-one"} {
+		b.Run(mode, func(b *testing.B) {
+			tg.mu.Lock()
+			tg.indexOnly = mode == "one-by-one"
+			tg.mu.Unlock()
+			tg.take()
+			cycles := 0
+			for b.Loop() {
+				c, err := d.m.RunCycle(ctx, d.tenant, app.Name, true)
+				if err != nil || c.Error != "" || c.Counts.Updated != 0 || c.Counts.Failed != 0 {
+					b.Fatalf("cycle: %v %+v", err, c)
+				}
+				cycles++
+			}
+			r := tg.take()
+			b.ReportMetric(float64(r.cursorPages+r.indexPages+r.queries+r.gets)/float64(cycles), "reads/cycle")
+			b.ReportMetric(float64(n)*float64(cycles)/b.Elapsed().Seconds(), "users/s")
+		})
+	}
+}
+
+// seedTarget stores a user in the target directly, as a POST would.
+func seedTarget(b testing.TB, tg *target, body string) {
+	b.Helper()
+	doc, err := resource.Decode([]byte(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if doc, err = resource.Normalize(doc, testCatalog.ResourceType(store.UserType)); err != nil {
+		b.Fatal(err)
+	}
+	if err := tg.store.Create(context.Background(), &store.Resource{TenantID: tg.tenant, Type: store.UserType, Doc: doc}); err != nil {
+		b.Fatal(err)
 	}
 }
