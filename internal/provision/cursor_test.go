@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,14 +242,7 @@ func TestExpiredCursorRelists(t *testing.T) {
 //
 //	FERRY_BENCH_TARGET_USERS=100000 go test -run '^$' -bench FullCycleRead -benchtime 1x -timeout 2h ./internal/provision/
 func BenchmarkFullCycleRead(b *testing.B) {
-	n := 2000
-	if s := os.Getenv("FERRY_BENCH_TARGET_USERS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v <= 0 {
-			b.Fatalf("FERRY_BENCH_TARGET_USERS=%q is not a positive count", s)
-		}
-		n = v
-	}
+	n := BenchTargetUsers(b, 2000)
 	ctx := context.Background()
 	d := newDirectoryWith(b, func(o *Options) { o.IndexListingLimit = 1 })
 	base := newTarget(b)

@@ -2,10 +2,8 @@ package provision
 
 import (
 	"fmt"
-	"os"
 	"reflect"
 	"runtime"
-	"strconv"
 	"testing"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -92,20 +90,6 @@ func TestCompactKeepsWhatTheMappingsRead(t *testing.T) {
 	}
 }
 
-// benchUsers is how many target users the listing benchmarks hold:
-// FERRY_BENCH_TARGET_USERS, 10,000 by default.
-func benchUsers(b *testing.B) int {
-	n := 10000
-	if s := os.Getenv("FERRY_BENCH_TARGET_USERS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v <= 0 {
-			b.Fatalf("FERRY_BENCH_TARGET_USERS=%q is not a positive count", s)
-		}
-		n = v
-	}
-	return n
-}
-
 // heapAfterGC is the live heap.
 func heapAfterGC() uint64 {
 	runtime.GC()
@@ -121,7 +105,7 @@ func heapAfterGC() uint64 {
 //	FERRY_BENCH_TARGET_USERS=100000 go test -run '^$' -bench TargetIndex ./internal/provision/
 func BenchmarkTargetIndex(b *testing.B) {
 	co := ringcentralUsers(b)
-	n := benchUsers(b)
+	n := BenchTargetUsers(b, 10000)
 	b.Run("compact", func(b *testing.B) {
 		for b.Loop() {
 			before := heapAfterGC()
