@@ -22,7 +22,7 @@ FUZZ_TARGETS := \
 # it needs no install step and stays out of go.mod.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries fuzz fuzz-long bench bench-postgres bench-engine
+.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries fuzz fuzz-long bench bench-postgres bench-engine bench-target-read
 
 all: build
 
@@ -111,3 +111,10 @@ ENGINE_RATE ?=
 bench-engine:
 	FERRY_ENGINE_BENCH_USERS=$(ENGINE_USERS) FERRY_ENGINE_BENCH_RATE=$(ENGINE_RATE) CGO_ENABLED=0 \
 		$(GO) test -count=1 -run '^TestEngineBenchmark$$' -v -timeout 3h ./cmd/ferry/
+
+# How a full cycle reads a target of TARGET_USERS users: listed by RFC 9865
+# cursors against read one by one, and what the listing keeps per user.
+TARGET_USERS ?= 2000
+bench-target-read:
+	FERRY_BENCH_TARGET_USERS=$(TARGET_USERS) CGO_ENABLED=0 $(GO) test -count=1 -run '^$$' \
+		-bench 'BenchmarkFullCycleRead|BenchmarkTargetIndex' -benchtime 1x -timeout 3h ./internal/provision/

@@ -29,7 +29,8 @@ func newValidateCommand() *cobra.Command {
 		Long: `Validate runs conformance checks against any SCIM 2.0 service provider: the
 request sequences Microsoft Entra ID sends (in its default and aadOptscim062020
 forms, with its quirks), Okta's, and RFC 7643/7644 (discovery, CRUD, filters,
-sorting, paging, attributes, PATCH, ETags, Bulk, errors). URL is the SCIM root,
+sorting, paging, attributes, PATCH, ETags, Bulk, errors), with RFC 9865's cursor
+paging when the endpoint advertises it. URL is the SCIM root,
 e.g. http://127.0.0.1:8080/scim/v2.
 
 Each check names the RFC section or client behaviour it comes from; a failure

@@ -67,6 +67,12 @@ func validateFerry(t *testing.T, database string) {
 		switch r.Status {
 		case validate.Pass:
 		case validate.Skip:
+			// The RFC 9865 checks run on endpoints that advertise cursor
+			// pagination; until Ferry's server does, they are skipped for
+			// want of a pagination object, and for no other reason.
+			if strings.HasPrefix(r.ID, "rfc.cursor.") && strings.Contains(r.Message, "no pagination object") {
+				continue
+			}
 			t.Errorf("%s skipped (%s): Ferry advertises every feature, so nothing may be skipped", r.ID, r.Message)
 		default:
 			msg := r.ID + " (" + r.Source + "): " + r.Message

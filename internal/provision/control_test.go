@@ -107,7 +107,7 @@ func newTenantToken(t *testing.T, st store.Store, tenantID string) string {
 	return token
 }
 
-func (d *directory) newApp(t *testing.T, tg *target, name, template string) *AppView {
+func (d *directory) newApp(t testing.TB, tg *target, name, template string) *AppView {
 	t.Helper()
 	app, err := d.m.CreateApp(context.Background(), d.tenant, NewApp{Name: name, Template: template, TenantURL: tg.url, SecretToken: tg.token, Scope: ScopeAll})
 	if err != nil {

@@ -67,7 +67,19 @@ type Options struct {
 	// Observer is told of cycles, objects, requests to targets,
 	// quarantines and the lag of changes, for metrics; nil tells no one.
 	Observer Observer
+	// IndexListingLimit is the most objects of one type a full cycle lists
+	// from a target that pages by startIndex only (RFC 7644 §3.4.2.4);
+	// the objects of a larger one are matched by query and read by id, one
+	// at a time. DefaultIndexListingLimit when zero. A target that
+	// advertises cursor pagination (RFC 9865) is listed whatever its size.
+	IndexListingLimit int
 }
+
+// DefaultIndexListingLimit is Options.IndexListingLimit's default. Index
+// paging gets slower page by page on many targets (each page skips the
+// ones before it) and shifts when objects come and go during the listing;
+// cursors do neither.
+const DefaultIndexListingLimit = 20000
 
 // DefaultMaxRateLimit is Options.MaxRateLimit's default, in requests a
 // second: a tenant admin may not turn the engine into a flood.
@@ -125,6 +137,9 @@ type objectLock struct {
 func NewEngine(st store.Store, catalog *schema.Catalog, sealer *seal.Sealer, log *slog.Logger, opts Options) *Engine {
 	if opts.MaxRateLimit <= 0 {
 		opts.MaxRateLimit = DefaultMaxRateLimit
+	}
+	if opts.IndexListingLimit <= 0 {
+		opts.IndexListingLimit = DefaultIndexListingLimit
 	}
 	e := &Engine{store: st, catalog: catalog, sealer: sealer, log: log, opts: opts,
 		objects: map[string]*objectLock{}, running: map[string]bool{}, interrupts: map[string]context.CancelCauseFunc{},

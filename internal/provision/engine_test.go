@@ -47,7 +47,7 @@ type target struct {
 	requests []string // "METHOD /path"
 }
 
-func newTarget(t *testing.T) *target {
+func newTarget(t testing.TB) *target {
 	t.Helper()
 	ctx := context.Background()
 	catalog := schema.Builtin()
@@ -148,7 +148,7 @@ func newDirectory(t *testing.T) *directory {
 
 // newDirectoryWith is newDirectory with the Engine's options changed by
 // tune.
-func newDirectoryWith(t *testing.T, tune func(*Options)) *directory {
+func newDirectoryWith(t testing.TB, tune func(*Options)) *directory {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/source.db", schema.Builtin(), sqlite.Options{})
@@ -192,7 +192,7 @@ func (d *directory) replica(t *testing.T) *Service {
 	return NewService(NewEngine(d.st, schema.Builtin(), d.sealer, slog.New(slog.NewTextHandler(io.Discard, nil)), opts))
 }
 
-func (d *directory) create(t *testing.T, typ, body string, members ...string) string {
+func (d *directory) create(t testing.TB, typ, body string, members ...string) string {
 	t.Helper()
 	doc, err := resource.Decode([]byte(body))
 	if err != nil {
@@ -223,7 +223,7 @@ func (d *directory) update(t *testing.T, typ, id string, change func(*store.Reso
 
 // cycle runs one cycle of the application's job now, as the scheduler
 // would.
-func (d *directory) cycle(t *testing.T, app string, full bool) *CycleStatus {
+func (d *directory) cycle(t testing.TB, app string, full bool) *CycleStatus {
 	t.Helper()
 	c, err := d.m.RunCycle(context.Background(), d.tenant, app, full)
 	if err != nil {
@@ -403,7 +403,7 @@ func TestProvisionScimApp(t *testing.T) {
 
 // unthrottle lifts an application's rate limit (25 requests a second by
 // default) for tests that provision hundreds of objects.
-func (d *directory) unthrottle(t *testing.T, app string) {
+func (d *directory) unthrottle(t testing.TB, app string) {
 	t.Helper()
 	ctx := context.Background()
 	v, err := d.m.App(ctx, d.tenant, app)
@@ -417,7 +417,7 @@ func (d *directory) unthrottle(t *testing.T, app string) {
 	}
 }
 
-func postTarget(t *testing.T, tg *target, typ, body string) string {
+func postTarget(t testing.TB, tg *target, typ, body string) string {
 	t.Helper()
 	c, err := scimclient.New(scimclient.Config{BaseURL: tg.url, Token: tg.token})
 	if err != nil {
@@ -452,7 +452,7 @@ func sortedIDs(ids ...string) []string {
 
 // inject returns the target behind a handler with a hook that may answer a
 // request itself.
-func (tg *target) inject(t *testing.T, hook func(w http.ResponseWriter, r *http.Request) bool) *target {
+func (tg *target) inject(t testing.TB, hook func(w http.ResponseWriter, r *http.Request) bool) *target {
 	t.Helper()
 	h := server.New(server.DefaultConfig(), tg.store, schema.Builtin(), slog.New(slog.NewTextHandler(io.Discard, nil))).Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -679,7 +679,7 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 	}
 	reason := reasonChanged
 	if p.reconcile && p.markReconciled(k) {
-		actual, found, err := p.actual(ctx, co, link.TargetID)
+		actual, found, listed, err := p.actual(ctx, co, link.TargetID)
 		if err != nil {
 			return failedErr(rec, "matching", err)
 		}
@@ -688,7 +688,11 @@ func (p *pass) update(ctx context.Context, co *compiledObject, rec *LogRecord, r
 		}
 		exp = co.reconciled(exp, actual)
 		reason = reasonDrift
-		rec.step("Read target", "matching", StatusSuccess, fmt.Sprintf("Read target object %s to compare with the mappings", link.TargetID))
+		if listed {
+			rec.step("Read target", "matching", StatusSuccess, fmt.Sprintf("Compared target object %s, as listed at the start of the cycle, with the mappings", link.TargetID))
+		} else {
+			rec.step("Read target", "matching", StatusSuccess, fmt.Sprintf("Read target object %s to compare with the mappings", link.TargetID))
+		}
 	}
 	refs, pending := j.resolveRefs(ctx, want.refs)
 	changes := co.diff(exp.Values, want, refs)

@@ -19,7 +19,7 @@ import (
 
 // allowLoopback is the egress policy of ferry serve --egress-allow
 // loopback, which tests whose targets listen on loopback need.
-func allowLoopback(t *testing.T) *egress.Policy {
+func allowLoopback(t testing.TB) *egress.Policy {
 	t.Helper()
 	p, err := egress.Parse("loopback")
 	if err != nil {

@@ -268,7 +268,7 @@ func parseAttribute(m map[string]any, where string, top bool) (*schema.Attribute
 	}
 	a := &schema.Attribute{
 		Name: name, Type: schema.Type(typ), Description: text(m, "description"),
-		MultiValued: boolean(m, "multiValued"), Required: boolean(m, "required"), CaseExact: boolean(m, "caseExact"),
+		MultiValued: attrFlag(m, "multiValued"), Required: attrFlag(m, "required"), CaseExact: attrFlag(m, "caseExact"),
 		Mutability:      schema.Mutability(characteristic("mutability", "readWrite", "readOnly", "readWrite", "immutable", "writeOnly")),
 		Returned:        schema.Returned(characteristic("returned", "default", "always", "never", "default", "request")),
 		Uniqueness:      schema.Uniqueness(characteristic("uniqueness", "none", "none", "server", "global")),
@@ -320,7 +320,7 @@ func parseResourceType(m map[string]any, where string) (*TargetResourceType, str
 	for _, x := range list {
 		if em, ok := x.(map[string]any); ok {
 			if urn := text(em, "schema"); urn != "" {
-				rt.Extensions = append(rt.Extensions, TargetExtensionType{Schema: urn, Required: boolean(em, "required")})
+				rt.Extensions = append(rt.Extensions, TargetExtensionType{Schema: urn, Required: attrFlag(em, "required")})
 			}
 		}
 	}
@@ -434,15 +434,10 @@ func texts(m map[string]any, key string) []string {
 	return out
 }
 
-// boolean returns m's boolean for key (any case): true, or the text "true"
-// in any case as Entra-era targets write booleans.
-func boolean(m map[string]any, key string) bool {
+// attrFlag returns m's boolean for key (any case), false when absent or not
+// a boolean (see boolean for the forms accepted).
+func attrFlag(m map[string]any, key string) bool {
 	_, v, _ := resource.Lookup(m, key)
-	switch b := v.(type) {
-	case bool:
-		return b
-	case string:
-		return strings.EqualFold(strings.TrimSpace(b), "true")
-	}
-	return false
+	b, _ := boolean(v)
+	return b
 }

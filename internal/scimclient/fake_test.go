@@ -87,6 +87,17 @@ type fakeTarget struct {
 	ignoreStartIndex bool
 	maxPage          int  // caps count silently, when > 0
 	omitTotal        bool // leave totalResults out
+	// spc is the body of /ServiceProviderConfig; "" answers 404.
+	spc string
+	// cursors serves RFC 9865 cursor pages to queries with a cursor
+	// parameter; a cursor is "k" and the offset of the page's first object.
+	cursors bool
+	// cursorMax answers a larger count with 400 invalidCount, when > 0.
+	cursorMax int
+	// expired lists cursors answered with 400 expiredCursor.
+	expired map[string]bool
+	// stuckCursor sends this nextCursor on every page, when set.
+	stuckCursor string
 }
 
 func newTarget(t *testing.T) *fakeTarget {
@@ -213,6 +224,15 @@ func (f *fakeTarget) handle(w http.ResponseWriter, r *http.Request, body []byte)
 	typ, id, _ := strings.Cut(rest, "/")
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if typ == "ServiceProviderConfig" {
+		if f.spc == "" {
+			writeError(w, http.StatusNotFound, "", "no such endpoint")
+			return
+		}
+		w.Header().Set("Content-Type", "application/scim+json")
+		io.WriteString(w, f.spc)
+		return
+	}
 	switch {
 	case r.Method == http.MethodGet && id == "":
 		f.query(w, r, typ)
@@ -266,6 +286,10 @@ func (f *fakeTarget) query(w http.ResponseWriter, r *http.Request, typ string) {
 			all = append(all, d)
 		}
 	}
+	if f.cursors && r.URL.Query().Has("cursor") {
+		f.cursorPage(w, r, all)
+		return
+	}
 	start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
 	if start < 1 || f.ignoreStartIndex {
 		start = 1
@@ -289,6 +313,49 @@ func (f *fakeTarget) query(w http.ResponseWriter, r *http.Request, typ string) {
 	}
 	if !f.omitTotal {
 		out["totalResults"] = len(all)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// cursorPage answers a cursor query (RFC 9865 §2) with the page of all at
+// the cursor's offset.
+func (f *fakeTarget) cursorPage(w http.ResponseWriter, r *http.Request, all []any) {
+	q := r.URL.Query()
+	cursor := q.Get("cursor")
+	if f.expired[cursor] {
+		writeError(w, http.StatusBadRequest, ScimTypeExpiredCursor, "Cursor has expired.")
+		return
+	}
+	at := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "k"))
+		if !strings.HasPrefix(cursor, "k") || err != nil || n < 0 || n > len(all) {
+			writeError(w, http.StatusBadRequest, ScimTypeInvalidCursor, "Cursor value is invalid.")
+			return
+		}
+		at = n
+	}
+	count := 100
+	if c, err := strconv.Atoi(q.Get("count")); err == nil {
+		count = c
+	}
+	if f.cursorMax > 0 && count > f.cursorMax {
+		writeError(w, http.StatusBadRequest, ScimTypeInvalidCount, fmt.Sprintf("Count value must be between 1 and maxPageSize (%d).", f.cursorMax))
+		return
+	}
+	end := min(len(all), at+count)
+	out := map[string]any{"schemas": []string{scim.ListResponseURN}, "Resources": all[at:end], "itemsPerPage": end - at}
+	if !f.omitTotal {
+		out["totalResults"] = len(all)
+	}
+	if end < len(all) {
+		out["nextCursor"] = fmt.Sprintf("k%d", end)
+	}
+	if f.stuckCursor != "" {
+		out["nextCursor"] = f.stuckCursor
+	}
+	if at > 0 {
+		out["previousCursor"] = fmt.Sprintf("k%d", max(0, at-count))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

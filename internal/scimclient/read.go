@@ -172,6 +172,9 @@ type Page struct {
 	TotalResults int
 	StartIndex   int // 1-based index of the first resource; 0 when omitted
 	ItemsPerPage int // 0 when omitted
+	// NextCursor and PreviousCursor are a cursor listing's (RFC 9865 §2);
+	// NextCursor is "" on the last page.
+	NextCursor, PreviousCursor string
 }
 
 // List reads one page of resourceType: count objects from the 1-based
@@ -275,6 +278,8 @@ func parseList(body []byte) (*Page, string) {
 	if _, v, ok := resource.Lookup(doc, "itemsPerPage"); ok {
 		page.ItemsPerPage, _ = number(v)
 	}
+	page.NextCursor = cursorValue(doc, "nextCursor")
+	page.PreviousCursor = cursorValue(doc, "previousCursor")
 	switch list := items.(type) {
 	case nil:
 	case []any:
@@ -289,6 +294,19 @@ func parseList(body []byte) (*Page, string) {
 		return nil, "the ListResponse's Resources is not an array"
 	}
 	return page, ""
+}
+
+// cursorValue reads a cursor of a ListResponse: a string, or a number some
+// targets send their offsets as; null and absent are "".
+func cursorValue(doc resource.Document, name string) string {
+	_, v, _ := resource.Lookup(doc, name)
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	}
+	return ""
 }
 
 func number(v any) (int, bool) {

@@ -13,6 +13,7 @@ func Checks() []Check {
 		groupChecks(),
 		filterChecks(),
 		listChecks(),
+		cursorChecks(),
 		patchChecks(),
 		etagChecks(),
 		bulkChecks(),

@@ -43,6 +43,11 @@ type breakage struct {
 	numericStatus         bool // error bodies carry status as a number
 	noContentType         bool // responses have no Content-Type
 	noGroups              bool // /ResourceTypes lists no Group, /Groups is 404
+	noCursor              bool // no pagination object; cursor parameters ignored
+	cursorConfigStrings   bool // pagination's cursor and maxPageSize written as strings
+	cursorIgnoresCount    bool // cursor pages of maxPageSize whatever the count
+	cursorRestarts        bool // every cursor answers the first page again
+	cursorAnyAccepted     bool // a cursor never issued answers the first page
 }
 
 type fakeResource struct {
@@ -75,13 +80,22 @@ func (f *fakeSCIM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rt *schema.ResourceType
 	switch segs[0] {
 	case "ServiceProviderConfig":
-		f.write(w, http.StatusOK, map[string]any{
+		spc := map[string]any{
 			"schemas": []any{scim.ServiceProviderConfigURN},
 			"patch":   map[string]any{"supported": true}, "bulk": map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 			"filter": map[string]any{"supported": true, "maxResults": 200}, "changePassword": map[string]any{"supported": false},
 			"sort": map[string]any{"supported": true}, "etag": map[string]any{"supported": true},
 			"authenticationSchemes": []any{map[string]any{"type": "oauthbearertoken", "name": "Bearer", "description": "token"}},
-		})
+			"pagination": map[string]any{"cursor": true, "index": true, "defaultPaginationMethod": "index",
+				"defaultPageSize": fakeMaxPageSize, "maxPageSize": fakeMaxPageSize, "cursorTimeout": 600},
+		}
+		switch {
+		case f.broken.noCursor:
+			delete(spc, "pagination")
+		case f.broken.cursorConfigStrings:
+			spc["pagination"] = map[string]any{"cursor": "true", "index": true, "maxPageSize": strconv.Itoa(fakeMaxPageSize)}
+		}
+		f.write(w, http.StatusOK, spc)
 		return
 	case "ResourceTypes":
 		var list []any
@@ -271,6 +285,10 @@ func (f *fakeSCIM) query(w http.ResponseWriter, r *http.Request, rt *schema.Reso
 		f.fail(w, scim.Errorf(http.StatusNotFound, "", "no such user"))
 		return
 	}
+	if q.Has("cursor") && !f.broken.noCursor {
+		f.cursorPage(w, r, rt, q, docs)
+		return
+	}
 	start, _ := strconv.Atoi(q.Get("startIndex"))
 	start = max(start, 1)
 	count := 100
@@ -283,6 +301,46 @@ func (f *fakeSCIM) query(w http.ResponseWriter, r *http.Request, rt *schema.Reso
 		page = append(page, f.project(r, rt, docs[i], q))
 	}
 	f.list(w, len(docs), start, page)
+}
+
+// fakeMaxPageSize is the fake's RFC 9865 maxPageSize.
+const fakeMaxPageSize = 10
+
+// cursorPage answers an RFC 9865 cursor query: a cursor is "c" and the
+// offset of the page's first result.
+func (f *fakeSCIM) cursorPage(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, q url.Values, docs []resource.Document) {
+	at := 0
+	if c := q.Get("cursor"); c != "" && !f.broken.cursorRestarts {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, "c"))
+		switch {
+		case (err != nil || !strings.HasPrefix(c, "c") || n < 0 || n > len(docs)) && f.broken.cursorAnyAccepted:
+		case err != nil || !strings.HasPrefix(c, "c") || n < 0 || n > len(docs):
+			f.fail(w, scim.Errorf(http.StatusBadRequest, "invalidCursor", "Cursor value is invalid."))
+			return
+		default:
+			at = n
+		}
+	}
+	count := 100
+	if c := q.Get("count"); c != "" {
+		count, _ = strconv.Atoi(c)
+	}
+	count = min(max(count, 1), fakeMaxPageSize)
+	if f.broken.cursorIgnoresCount {
+		count = fakeMaxPageSize
+	}
+	page := []any{}
+	for i := at; i < len(docs) && len(page) < count; i++ {
+		page = append(page, f.project(r, rt, docs[i], q))
+	}
+	out := map[string]any{"schemas": []any{scim.ListResponseURN}, "totalResults": len(docs), "itemsPerPage": len(page), "Resources": page}
+	if at+len(page) < len(docs) {
+		out["nextCursor"] = fmt.Sprintf("c%d", at+len(page))
+	}
+	if at > 0 {
+		out["previousCursor"] = fmt.Sprintf("c%d", max(0, at-count))
+	}
+	f.write(w, http.StatusOK, out)
 }
 
 // unique reports a uniqueness conflict of doc with another resource.

@@ -304,6 +304,8 @@ type spcInfo struct {
 	bulkMaxOps    int
 	bulkMaxBytes  int
 	filterMaxSize int
+	// pagination is RFC 9865 §4's pagination object, nil when absent.
+	pagination map[string]any
 }
 
 // serviceProviderConfig fetches /ServiceProviderConfig once. On any error
@@ -326,6 +328,9 @@ func (s *Session) serviceProviderConfig(ctx context.Context) *spcInfo {
 			info.bulkMaxOps, _ = lookupInt(doc, "bulk", "maxOperations")
 			info.bulkMaxBytes, _ = lookupInt(doc, "bulk", "maxPayloadSize")
 			info.filterMaxSize, _ = lookupInt(doc, "filter", "maxResults")
+			if v, ok := lookup(doc, "pagination"); ok {
+				info.pagination, _ = v.(map[string]any)
+			}
 		}
 	}
 	s.mu.Lock()

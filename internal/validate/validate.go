@@ -2,7 +2,8 @@
 // clients send and answers as RFC 7643 and RFC 7644 require: the request
 // sequences of Microsoft Entra ID (default and aadOptscim062020 forms, with
 // their quirks), Okta's, and an RFC section covering discovery, CRUD,
-// filters, sorting, paging, projection, PATCH, ETags, Bulk and errors.
+// filters, sorting, paging, projection, PATCH, ETags, Bulk and errors, and
+// RFC 9865's cursor pagination on endpoints that advertise it.
 //
 // It drives any endpoint over HTTP with a bearer token, so it tests Ferry and
 // its peers alike. Every check names the RFC section or public document it

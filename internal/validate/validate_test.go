@@ -126,13 +126,43 @@ func TestBrokenEndpoints(t *testing.T) {
 			broken: breakage{numericStatus: true},
 			fail: []string{"rfc.auth.missing-token", "rfc.auth.invalid-token", "rfc.error.not-found", "rfc.error.unknown-endpoint",
 				"rfc.error.invalid-filter", "rfc.error.malformed-json", "rfc.error.missing-username", "rfc.error.uniqueness",
-				"rfc.error.uniqueness-case", "rfc.users.single-primary", "rfc.users.delete", "rfc.groups.delete", "rfc.patch.atomic", "rfc.patch.remove-without-path",
+				"rfc.error.uniqueness-case", "rfc.users.single-primary", "rfc.users.delete", "rfc.groups.delete", "rfc.cursor.invalid", "rfc.patch.atomic", "rfc.patch.remove-without-path",
 				"rfc.patch.read-only", "rfc.etag.if-match", "entra.delete-user", "entra.duplicate-user", "entra.unknown-user",
 				"entra.group-display-name-unique", "okta.duplicate-user", "okta.bad-credentials", "okta.unknown-user"},
 			message: map[string]string{
 				"rfc.error.not-found":  `status is 404, a JSON number; RFC 7644 §3.12 requires the HTTP status as a JSON string ("404")`,
 				"okta.bad-credentials": "a JSON number",
 			},
+		},
+		{
+			name:    "pagination members written as strings",
+			broken:  breakage{cursorConfigStrings: true},
+			fail:    []string{"rfc.cursor.config"},
+			message: map[string]string{"rfc.cursor.config": `pagination.cursor is "true"; it is a REQUIRED boolean (RFC 9865 §4)`},
+		},
+		{
+			name:   "cursor pages ignore count",
+			broken: breakage{cursorIgnoresCount: true},
+			fail:   []string{"rfc.cursor.first-page", "rfc.cursor.walk", "rfc.cursor.count"},
+			message: map[string]string{
+				"rfc.cursor.first-page": "the first page holds 10 resources for count=5; the service provider MUST NOT return more (RFC 9865 §2)",
+				"rfc.cursor.count":      "count=3 over 12 matching users returned 10 resources",
+			},
+		},
+		{
+			name:   "every cursor answers the first page",
+			broken: breakage{cursorRestarts: true},
+			fail:   []string{"rfc.cursor.walk", "rfc.cursor.invalid"},
+			message: map[string]string{
+				"rfc.cursor.walk":    "appears on two pages of one cursor walk",
+				"rfc.cursor.invalid": "want 400",
+			},
+		},
+		{
+			name:    "a cursor never issued is accepted",
+			broken:  breakage{cursorAnyAccepted: true},
+			fail:    []string{"rfc.cursor.invalid"},
+			message: map[string]string{"rfc.cursor.invalid": "a cursor the endpoint never issued (RFC 9865 §2.1: 400 invalidCursor)"},
 		},
 		{
 			name:    "no Content-Type",
@@ -189,6 +219,29 @@ func TestNoGroupsSkipsGroupChecks(t *testing.T) {
 	}
 	if rep.Failed() {
 		t.Errorf("failed: %v%s", failedIDs(rep), describeFailures(rep))
+	}
+}
+
+// TestNoCursorSkipsCursorChecks: an endpoint that does not advertise
+// cursor pagination gets the RFC 9865 checks skipped, saying why.
+func TestNoCursorSkipsCursorChecks(t *testing.T) {
+	t.Parallel()
+	rep, byID := runAgainst(t, breakage{noCursor: true})
+	if rep.Failed() {
+		t.Fatalf("checks failed:%s", describeFailures(rep))
+	}
+	n := 0
+	for id, r := range byID {
+		if !strings.HasPrefix(id, "rfc.cursor.") {
+			continue
+		}
+		n++
+		if r.Status != Skip || !strings.Contains(r.Message, "no pagination object") {
+			t.Errorf("%s: %s (%s), want skipped for want of a pagination object", id, r.Status, r.Message)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d cursor checks, want 5", n)
 	}
 }
 
