@@ -90,11 +90,16 @@ func (s Sort) After(b *Builder, key *string, id string) string {
 		return "(" + s.Key + " IS NULL AND " + afterID + ")"
 	}
 	k := b.Arg(*key)
-	cond := s.Key + gt + k + " OR (" + s.Key + " = " + k + " AND " + afterID + ")"
-	if !s.NotNull && !s.Descending {
-		cond += " OR " + s.Key + " IS NULL"
+	cond := "(" + s.Key + gt + k + " OR (" + s.Key + " = " + k + " AND " + afterID + ")"
+	if !s.NotNull {
+		if !s.Descending {
+			cond += " OR " + s.Key + " IS NULL"
+		}
+		return cond + ")"
 	}
-	return "(" + cond + ")"
+	// The bound the condition implies, written out: PostgreSQL makes no
+	// index range of an OR.
+	return s.Key + gt[:2] + "= " + k + " AND " + cond + ")"
 }
 
 // sortKey returns an expression giving the sort key of the target's row,
