@@ -170,6 +170,11 @@ func TestBenchFerry(t *testing.T) {
 			t.Errorf("the HTML report does not mention %s", s.Name)
 		}
 		t.Logf("%-18s %7.0f req/s  p50 %.2f ms  p99 %.2f ms", s.Name, s.RequestsPerSecond, s.Latency.P50, s.Latency.P99)
+		// The walk reads every user through ferry serve's cursors, the
+		// ones the create-user scenario added included.
+		if w := s.Walk; s.Name == loadtest.ListAll && (w == nil || w.Resources < 200 || w.Resources != w.TotalResults || w.Count != 1000) {
+			t.Errorf("list-all walk %+v", w)
+		}
 	}
 	if rep.Seed.Users != 200 || rep.Cleanup.Failed != 0 || rep.Cleanup.Deleted < 200 {
 		t.Errorf("seed %+v, cleanup %+v", rep.Seed, rep.Cleanup)
