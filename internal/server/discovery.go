@@ -22,7 +22,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"maxOperations":  s.cfg.MaxBulkOperations,
 			"maxPayloadSize": s.cfg.MaxBulkBytes,
 		},
-		"filter":         map[string]any{"supported": true, "maxResults": s.cfg.MaxResults},
+		"filter": map[string]any{"supported": true, "maxResults": s.cfg.MaxResults},
 		// RFC 9865 §4. A request that names neither startIndex nor cursor
 		// is paged by index, as before cursors existed (§2.4); count
 		// beyond maxPageSize is answered with maxPageSize, as RFC 7644
