@@ -552,6 +552,17 @@ func (s *Server) query(rt *schema.ResourceType, p listParams) (store.Query, erro
 	return q, nil
 }
 
+// listQuery is the store query of a list of rt, with the attributes to
+// include and exclude, and the members read when they are shown.
+func (s *Server) listQuery(rt *schema.ResourceType, p listParams) (q store.Query, include, exclude resource.Projection, err error) {
+	if q, err = s.query(rt, p); err != nil {
+		return q, include, exclude, err
+	}
+	include, exclude = projections(rt, p.Attributes, p.ExcludedAttributes)
+	q.Members = wantsMembers(rt, include, exclude)
+	return q, include, exclude, nil
+}
+
 // answerList runs a list or search over one or more resource types (the
 // root /.search spans Users and Groups) and writes the ListResponse. Paging
 // runs over the concatenation of the types' results, in order.
@@ -566,13 +577,11 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 	var resources []orderedDocument
 	skip := start - 1 // results of earlier types still to skip
 	for _, rt := range types {
-		q, err := s.query(rt, p)
+		q, include, exclude, err := s.listQuery(rt, p)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		include, exclude := projections(rt, p.Attributes, p.ExcludedAttributes)
-		q.Members = wantsMembers(rt, include, exclude)
 		want := q.Count - len(resources)
 		q.StartIndex, q.Count = skip+1, max(want, 0)
 		page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
@@ -608,13 +617,11 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 	}
 	rt := types[0]
 	tenant := tenantFrom(r.Context())
-	q, err := s.query(rt, p)
+	q, include, exclude, err := s.listQuery(rt, p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	include, exclude := projections(rt, p.Attributes, p.ExcludedAttributes)
-	q.Members = wantsMembers(rt, include, exclude)
 	scope := cursorScope(tenant, rt.Name, q)
 	q.After = &store.Position{}
 	if *p.Cursor != "" {

@@ -94,18 +94,9 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 		st.Members = true
 		columns += ", (" + edgesOf(typ) + ")"
 	}
-	if q.After != nil {
-		// A keyset page starts after its position instead: an index
-		// range in id order, no rows skipped.
-		cond, n, key := sqlstore.Keyset(b, sort, q, &st)
-		if cond != "" {
-			where += " AND " + cond
-		}
-		if key != "" {
-			columns += ", " + key
-		}
-		limit, st.Offset = n, 0
-	}
+	// A keyset page starts after its position instead: an index range
+	// in id order, no rows skipped.
+	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)
 	st.Page = "SELECT " + columns + " FROM resources r WHERE r.rid IN (SELECT r.rid FROM resources r" + where +
 		" ORDER BY " + order + " LIMIT " + b.Arg(limit) + " OFFSET " + b.Arg(st.Offset) + ") ORDER BY " + order
 	st.PageArgs = b.Args()

@@ -94,16 +94,9 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 			columns += ", (" + membersOfRow + ")"
 		}
 	}
-	if q.After != nil {
-		cond, n, key := sqlstore.Keyset(b, sort, q, &st)
-		if cond != "" {
-			where += " AND " + cond
-		}
-		if key != "" {
-			columns += ", " + key
-		}
-		limit, st.Offset = n, 0
-	}
+	// A keyset page starts after its position instead: an index range
+	// in id order, no rows skipped.
+	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)
 	st.Page = "SELECT " + columns + " FROM resources r" +
 		where + " ORDER BY " + sort.OrderBy() + " LIMIT " + b.Arg(limit) + " OFFSET " + b.Arg(st.Offset)
 	st.PageArgs = b.Args()

@@ -28,18 +28,24 @@ type Statements struct {
 	Keyed bool
 }
 
-// Keyset returns what a keyset page (q.After) adds to the page statement
-// of a query sorted by s: a condition on the row to AND to its WHERE (""
-// on the first page), the LIMIT (one more than q.Count, to tell whether
-// more follow) and a column to select last (the sort key; "" when rows
-// sort by id alone). It records in st that the page is a keyset page.
-func Keyset(b *sqlfilter.Builder, s sqlfilter.Sort, q store.Query, st *Statements) (cond string, limit int, column string) {
-	st.Keyset = true
-	st.Keyed = s.Key != ""
-	if q.After.ID != "" {
-		cond = s.After(b, q.After.Key, q.After.ID)
+// Keyset adds what a keyset page (q.After) needs to the page statement
+// of a query sorted by s, given its WHERE clause, select list and LIMIT:
+// the condition "after q.After" (none on the first page), the sort key as
+// the last column (unless rows sort by id alone), and a LIMIT one more
+// than q.Count, to tell whether more follow. It records in st that the
+// page is a keyset page. Without q.After it returns its inputs unchanged.
+func Keyset(b *sqlfilter.Builder, s sqlfilter.Sort, q store.Query, st *Statements, where, columns string, limit int) (string, string, int) {
+	if q.After == nil {
+		return where, columns, limit
 	}
-	return cond, q.Count + 1, s.Key
+	st.Keyset, st.Keyed, st.Offset = true, s.Key != "", 0
+	if q.After.ID != "" {
+		where += " AND " + s.After(b, q.After.Key, q.After.ID)
+	}
+	if st.Keyed {
+		columns += ", " + s.Key
+	}
+	return where, columns, q.Count + 1
 }
 
 // ReadPage reads the rows of st's page statement into a page of q: its
