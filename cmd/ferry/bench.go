@@ -18,7 +18,7 @@ import (
 func newBenchCommand() *cobra.Command {
 	var (
 		token, report             string
-		users, concurrency        int
+		users, concurrency, pages int
 		duration                  time.Duration
 		scenarios                 []string
 		asJSON, allowRemote, keep bool
@@ -51,7 +51,7 @@ endpoints you operate.`,
 			bar := newProgressBar(cmd.ErrOrStderr())
 			rep, err := loadtest.Run(cmd.Context(), loadtest.Options{
 				BaseURL: args[0], Token: token, Users: users, Concurrency: concurrency, Duration: duration,
-				Scenarios: scenarios, AllowRemote: allowRemote, Keep: keep,
+				Scenarios: scenarios, AllowRemote: allowRemote, Keep: keep, PageSize: pages,
 				Progress: func(p loadtest.Progress) {
 					text := fmt.Sprintf("%d/%d", p.Done, p.Total)
 					if p.Unit == loadtest.Milliseconds {
@@ -89,7 +89,8 @@ endpoints you operate.`,
 	f.StringVar(&token, "token", "", "bearer token for the endpoint (env FERRY_TOKEN, which keeps it out of the process list)")
 	f.IntVar(&users, "users", 1000, "users to seed")
 	f.IntVar(&concurrency, "concurrency", 16, "concurrent workers (connections)")
-	f.DurationVar(&duration, "duration", 10*time.Second, "how long each scenario runs")
+	f.DurationVar(&duration, "duration", 10*time.Second, "how long each scenario runs (list-all walks every user once instead)")
+	f.IntVar(&pages, "page-size", 0, "count of the list-all walk's pages; 0 is 1000, or the endpoint's maxPageSize when smaller")
 	f.StringSliceVar(&scenarios, "scenarios", nil, "scenarios to run, comma-separated (default all)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.StringVar(&report, "report", "", "also write a self-contained HTML report with charts to this file")
@@ -147,6 +148,10 @@ func writeBenchReport(w io.Writer, rep *loadtest.Report) {
 	}
 	tw.Flush()
 	for _, s := range rep.Scenarios {
+		if walk := s.Walk; walk != nil {
+			fmt.Fprintf(w, "\n%s: %d users in %d pages of %d in %.1f s; a page took %.1f ms at the start, %.1f ms at the end\n",
+				s.Name, walk.Resources, walk.Pages, walk.Count, walk.Seconds, walk.FirstPagesMs, walk.LastPagesMs)
+		}
 		if s.FirstError != "" {
 			fmt.Fprintf(w, "\n%s: first error: %s", s.Name, s.FirstError)
 		}

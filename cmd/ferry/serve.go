@@ -67,6 +67,8 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.IntVar(&cfg.MaxBulkOperations, "max-bulk-operations", cfg.MaxBulkOperations, "most operations in one Bulk request")
 	f.IntVar(&cfg.MaxResults, "max-results", cfg.MaxResults, "most resources one list or search returns")
 	f.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "longest time one request may run")
+	f.DurationVar(&cfg.CursorTimeout, "cursor-timeout", cfg.CursorTimeout,
+		"how long a SCIM list's cursor (RFC 9865) stays good after the page that issued it; a client that waits longer starts its walk over")
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
 	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs or delivering webhooks in this process")
@@ -215,6 +217,15 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	sealer, err := seal.New(key)
 	if err != nil {
 		return err
+	}
+	// Cursors are signed with a key derived from the secret key, which
+	// every replica already shares: a cursor one issued is good on all of
+	// them, and after a restart.
+	if cfg.CursorKey, err = seal.DeriveKey(key, "scim cursor"); err != nil {
+		return err
+	}
+	if cfg.CursorTimeout <= 0 {
+		return fmt.Errorf("--cursor-timeout must be positive, got %s", cfg.CursorTimeout)
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -42,6 +42,7 @@ const (
 	CreateUser       = "create-user"
 	PatchUser        = "patch-user"
 	AddMember        = "group-add-member"
+	ListAll          = "list-all"
 )
 
 // ScenarioInfo describes a scenario.
@@ -62,6 +63,7 @@ func Scenarios() []ScenarioInfo {
 		{CreateUser, "POST /Users of a new user"},
 		{PatchUser, "PATCH /Users/{id} replacing title and displayName of a random seeded user"},
 		{AddMember, "PATCH /Groups/{id} adding a random seeded user to a random seeded group"},
+		{ListAll, "GET /Users?cursor=…&count=… walking every user with cursors (RFC 9865), one client, page after page, once"},
 	}
 }
 
@@ -75,6 +77,9 @@ type Options struct {
 	Concurrency int           // concurrent workers per scenario and for seeding; 16
 	Duration    time.Duration // how long each scenario runs; 10 s
 	Scenarios   []string      // names to run; all when empty
+	// PageSize is the count of the list-all walk's pages; 1000, or the
+	// endpoint's maxPageSize when that is smaller.
+	PageSize int
 
 	// AllowRemote permits a target that is not a loopback address.
 	AllowRemote bool
@@ -154,6 +159,25 @@ type Result struct {
 	Throughput     []float64 `json:"throughput"`
 	IntervalMillis float64   `json:"intervalMs"`
 	FirstError     string    `json:"firstError,omitempty"`
+	// Walk is what the list-all scenario measured of its walk.
+	Walk *Walk `json:"walk,omitempty"`
+}
+
+// Walk is a walk of every user with cursors: how long its pages took at
+// its start and at its end. With keyset pagination behind the cursors the
+// two are alike; with pages that skip the rows before them, the last
+// pages cost more than the first.
+type Walk struct {
+	Count        int     `json:"count"` // resources asked for a page
+	Pages        int     `json:"pages"`
+	Resources    int     `json:"resources"`
+	TotalResults int     `json:"totalResults"` // as the first page said
+	Seconds      float64 `json:"seconds"`
+	// FirstPagesMs and LastPagesMs are the mean time of a page over the
+	// first and the last pages of the walk (five each, fewer in a short
+	// walk).
+	FirstPagesMs float64 `json:"firstPagesMs"`
+	LastPagesMs  float64 `json:"lastPagesMs"`
 }
 
 // Latency holds percentiles in milliseconds.
@@ -281,7 +305,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return rep, err
 	}
 	for _, info := range infos {
-		res, err := r.scenario(ctx, info)
+		run := r.scenario
+		if info.Name == ListAll {
+			run = r.walk
+		}
+		res, err := run(ctx, info)
 		if err != nil {
 			return rep, err
 		}
@@ -301,7 +329,7 @@ func scenarioNames() []string {
 func (r *runner) progress(phase string, done, total int) {
 	if r.opts.Progress != nil {
 		unit := Resources
-		if slices.Contains(scenarioNames(), phase) {
+		if phase != ListAll && slices.Contains(scenarioNames(), phase) {
 			unit = Milliseconds
 		}
 		r.opts.Progress(Progress{Phase: phase, Done: done, Total: total, Unit: unit})
@@ -675,6 +703,125 @@ func (r *runner) scenario(ctx context.Context, info ScenarioInfo) (Result, error
 		res.Throughput = append(res.Throughput, float64(c)/interval.Seconds())
 	}
 	return res, nil
+}
+
+// walk runs the list-all scenario: one client reads every user, a page
+// after another, from an empty cursor to the page without a nextCursor.
+// An endpoint that does not advertise cursor pagination in its
+// /ServiceProviderConfig gets an error in the result, not a failed run.
+func (r *runner) walk(ctx context.Context, info ScenarioInfo) (Result, error) {
+	res := Result{Name: info.Name, Description: info.Description, ErrorsByStatus: map[string]int64{}}
+	fail := func(key, msg string) (Result, error) {
+		res.Errors++
+		res.ErrorsByStatus[key]++
+		res.FirstError = msg
+		return res, nil
+	}
+	var spc struct {
+		Pagination *struct {
+			Cursor      bool `json:"cursor"`
+			MaxPageSize int  `json:"maxPageSize"`
+		} `json:"pagination"`
+	}
+	status, excerpt, err := r.send(ctx, http.MethodGet, "/ServiceProviderConfig", nil, &spc)
+	if status != http.StatusOK || err != nil {
+		return fail(statusKey(status), fmt.Sprintf("GET /ServiceProviderConfig answered %d: %s%v", status, excerpt, errText(err)))
+	}
+	if spc.Pagination == nil || !spc.Pagination.Cursor {
+		return fail("unsupported", "the endpoint does not advertise cursor pagination (RFC 9865: pagination.cursor in /ServiceProviderConfig)")
+	}
+	count := r.opts.PageSize
+	if count <= 0 {
+		count = 1000
+		if m := spc.Pagination.MaxPageSize; m > 0 {
+			count = min(count, m)
+		}
+	}
+	w := &Walk{Count: count}
+	var hist Histogram
+	var took []time.Duration
+	var ends []time.Duration
+	start := time.Now()
+	cursor := ""
+	for {
+		var page struct {
+			TotalResults int               `json:"totalResults"`
+			Resources    []json.RawMessage `json:"Resources"`
+			NextCursor   string            `json:"nextCursor"`
+		}
+		path := "/Users?count=" + strconv.Itoa(count) + "&cursor=" + url.QueryEscape(cursor)
+		t0 := time.Now()
+		status, excerpt, err := r.send(ctx, http.MethodGet, path, nil, &page)
+		lat := time.Since(t0)
+		if ctx.Err() != nil {
+			return Result{}, ctx.Err()
+		}
+		res.Requests++
+		if status != http.StatusOK || err != nil {
+			return fail(statusKey(status), fmt.Sprintf("GET %s answered %d: %s%v", path, status, excerpt, errText(err)))
+		}
+		hist.Record(lat)
+		took = append(took, lat)
+		ends = append(ends, time.Since(start))
+		if w.Pages == 0 {
+			w.TotalResults = page.TotalResults
+		}
+		w.Pages++
+		w.Resources += len(page.Resources)
+		r.progress(info.Name, min(w.Resources, w.TotalResults), max(w.TotalResults, 1))
+		if page.NextCursor == "" {
+			break
+		}
+		if len(page.Resources) == 0 || w.Pages > w.TotalResults+1 {
+			return fail("loop", fmt.Sprintf("GET %s: a page of %d resources with a nextCursor, page %d of a walk of %d resources; the walk would not end",
+				path, len(page.Resources), w.Pages, w.TotalResults))
+		}
+		cursor = page.NextCursor
+	}
+	elapsed := time.Since(start)
+	w.Seconds = elapsed.Seconds()
+	k := max(1, min(5, len(took)/2))
+	w.FirstPagesMs, w.LastPagesMs = meanMillis(took[:k]), meanMillis(took[len(took)-k:])
+	res.Walk = w
+	res.Seconds = elapsed.Seconds()
+	res.RequestsPerSecond = float64(res.Requests) / elapsed.Seconds()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.Latency = Latency{P50: ms(hist.Quantile(0.50)), P90: ms(hist.Quantile(0.90)), P99: ms(hist.Quantile(0.99)), Max: ms(hist.Max()), Mean: ms(hist.Mean())}
+	res.Distribution = hist.Distribution()
+	// Pages completed per second over the walk, in up to 60 slots.
+	slots := min(60, len(ends))
+	interval := elapsed / time.Duration(slots)
+	counts := make([]int64, slots)
+	for _, e := range ends {
+		counts[min(int(int64(e)*int64(slots)/int64(elapsed)), slots-1)]++
+	}
+	for _, c := range counts {
+		res.Throughput = append(res.Throughput, float64(c)/interval.Seconds())
+	}
+	res.IntervalMillis = float64(interval) / 1e6
+	return res, nil
+}
+
+func meanMillis(ds []time.Duration) float64 {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return float64(sum.Microseconds()) / 1000 / float64(len(ds))
+}
+
+func statusKey(status int) string {
+	if status == 0 {
+		return "transport"
+	}
+	return strconv.Itoa(status)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func (r *runner) remember(ids []string) {

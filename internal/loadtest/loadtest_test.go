@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +116,7 @@ type fakeEndpoint struct {
 	seen     map[string]int  // requests per method and first path segment
 	badFilt  []string
 	failWith map[string]int // "METHOD /Users" → status
+	noCursor bool           // advertise no cursor pagination
 }
 
 func newFakeEndpoint() *fakeEndpoint {
@@ -164,6 +166,35 @@ func (f *fakeEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPatch && typ == "Groups":
 		w.WriteHeader(http.StatusNoContent)
+	case typ == "ServiceProviderConfig" && f.noCursor:
+		io.WriteString(w, `{"filter":{"supported":true}}`)
+	case typ == "ServiceProviderConfig":
+		io.WriteString(w, `{"pagination":{"cursor":true,"index":true,"maxPageSize":40}}`)
+	case r.URL.Query().Has("cursor"):
+		// Cursor pages of the users by id; the cursor is the last id.
+		var ids []string
+		for k := range f.live {
+			if u, ok := strings.CutPrefix(k, "Users/"); ok {
+				ids = append(ids, u)
+			}
+		}
+		slices.Sort(ids)
+		after := r.URL.Query().Get("cursor")
+		count, _ := strconv.Atoi(r.URL.Query().Get("count"))
+		i, _ := slices.BinarySearch(ids, after)
+		if after != "" && i < len(ids) && ids[i] == after {
+			i++
+		}
+		page := ids[i:min(i+count, len(ids))]
+		var res []string
+		for _, id := range page {
+			res = append(res, fmt.Sprintf(`{"id":%q}`, id))
+		}
+		next := ""
+		if i+count < len(ids) {
+			next = fmt.Sprintf(`,"nextCursor":%q`, page[len(page)-1])
+		}
+		fmt.Fprintf(w, `{"totalResults":%d,"Resources":[%s]%s}`, len(ids), strings.Join(res, ","), next)
 	case id != "" && !f.live[path]:
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"status":"404"}`)
@@ -204,6 +235,14 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%d scenario results, want %d", len(rep.Scenarios), len(Scenarios()))
 	}
 	for i, s := range rep.Scenarios {
+		if s.Name == ListAll {
+			// 150 users and the creates, 40 a page (the maxPageSize).
+			if w := s.Walk; w == nil || w.Count != 40 || w.Resources != w.TotalResults || w.Resources < 150 || w.Pages != (w.Resources+39)/40 ||
+				s.Requests != int64(w.Pages) || s.Errors != 0 || w.FirstPagesMs <= 0 || w.LastPagesMs <= 0 {
+				t.Errorf("list-all: %+v, walk %+v", s, w)
+			}
+			continue
+		}
 		if s.Name != Scenarios()[i].Name || s.Requests == 0 || s.Errors != 0 || s.RequestsPerSecond <= 0 {
 			t.Errorf("%s: %d requests, %d errors (%v, %s), %.0f req/s", s.Name, s.Requests, s.Errors, s.ErrorsByStatus, s.FirstError, s.RequestsPerSecond)
 		}
@@ -304,5 +343,29 @@ func TestHTMLReport(t *testing.T) {
 		if strings.Contains(page, banned) {
 			t.Errorf("the report contains %q: it must load nothing", banned)
 		}
+	}
+}
+
+// TestListAllWithoutCursors checks that an endpoint that does not
+// advertise cursor pagination gets an error in the list-all result, not a
+// failed run, and that --page-size is the count asked for.
+func TestListAllWithoutCursors(t *testing.T) {
+	t.Parallel()
+	f := newFakeEndpoint()
+	f.noCursor = true
+	rep, err := Run(context.Background(), Options{BaseURL: f.server(t), Token: "t", Users: 10, Concurrency: 2, Scenarios: []string{ListAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Scenarios[0]; s.Errors != 1 || s.ErrorsByStatus["unsupported"] != 1 || !strings.Contains(s.FirstError, "RFC 9865") || s.Walk != nil {
+		t.Errorf("list-all without cursors: %+v", s)
+	}
+	f = newFakeEndpoint()
+	rep, err = Run(context.Background(), Options{BaseURL: f.server(t), Token: "t", Users: 10, Concurrency: 2, Scenarios: []string{ListAll}, PageSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := rep.Scenarios[0].Walk; w == nil || w.Count != 3 || w.Pages != 4 || w.Resources != 10 {
+		t.Errorf("list-all with a page size of 3: %+v", w)
 	}
 }

@@ -20,6 +20,11 @@ const (
 	InvalidValue  = "invalidValue"
 	InvalidVers   = "invalidVers"
 	Sensitive     = "sensitive"
+	// InvalidCursor and ExpiredCursor are the errors of cursor-based
+	// pagination (RFC 9865 §2.1): a cursor the service provider did not
+	// issue (or not for this query), and one older than its cursorTimeout.
+	InvalidCursor = "invalidCursor"
+	ExpiredCursor = "expiredCursor"
 )
 
 // Error is a SCIM protocol error: an HTTP status, an optional scimType and a

@@ -6,7 +6,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -112,4 +114,12 @@ func LoadKey(envKey, path string) (key []byte, created bool, err error) {
 		return nil, false, fmt.Errorf("create key file: %w", err)
 	}
 	return key, true, nil
+}
+
+// DeriveKey returns a key for purpose derived from the secret key with
+// HKDF-SHA-256 (RFC 5869): replicas that share the secret key share it,
+// without the secret key itself being used for two things, and nothing
+// learnt of the derived key tells anything of the secret key.
+func DeriveKey(key []byte, purpose string) ([]byte, error) {
+	return hkdf.Key(sha256.New, key, nil, "ferry "+purpose, 32)
 }

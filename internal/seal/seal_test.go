@@ -112,3 +112,21 @@ func TestLoadKey(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte{7}, KeySize)
+	a, err := DeriveKey(key, "scim cursor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := DeriveKey(bytes.Clone(key), "scim cursor")
+	other, _ := DeriveKey(key, "something else")
+	otherKey, _ := DeriveKey(bytes.Repeat([]byte{8}, KeySize), "scim cursor")
+	if len(a) != 32 || !bytes.Equal(a, again) {
+		t.Errorf("DeriveKey is not a 32-byte function of its inputs: %x, %x", a, again)
+	}
+	if bytes.Equal(a, other) || bytes.Equal(a, otherKey) || bytes.Equal(a, key) {
+		t.Errorf("derived keys collide: %x %x %x", a, other, otherKey)
+	}
+}

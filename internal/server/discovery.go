@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -21,7 +22,19 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"maxOperations":  s.cfg.MaxBulkOperations,
 			"maxPayloadSize": s.cfg.MaxBulkBytes,
 		},
-		"filter":         map[string]any{"supported": true, "maxResults": s.cfg.MaxResults},
+		"filter": map[string]any{"supported": true, "maxResults": s.cfg.MaxResults},
+		// RFC 9865 §4. A request that names neither startIndex nor cursor
+		// is paged by index, as before cursors existed (§2.4); count
+		// beyond maxPageSize is answered with maxPageSize, as RFC 7644
+		// §3.4.2.4 has it for index pages.
+		"pagination": map[string]any{
+			"cursor":                  true,
+			"index":                   true,
+			"defaultPaginationMethod": "index",
+			"defaultPageSize":         s.cfg.DefaultCount,
+			"maxPageSize":             s.cfg.MaxResults,
+			"cursorTimeout":           int(s.cfg.CursorTimeout / time.Second),
+		},
 		"changePassword": map[string]any{"supported": false},
 		"sort":           map[string]any{"supported": true},
 		"etag":           map[string]any{"supported": true},

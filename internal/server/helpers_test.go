@@ -86,10 +86,16 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
+	return newTestServerConfig(t, DefaultConfig())
+}
+
+// newTestServerConfig is newTestServer with the limits of cfg.
+func newTestServerConfig(t testing.TB, cfg Config) *testServer {
+	t.Helper()
 	catalog := schema.Builtin()
 	st := openTestStore(t, catalog)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(New(DefaultConfig(), st, catalog, log).Handler())
+	srv := httptest.NewServer(New(cfg, st, catalog, log).Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()

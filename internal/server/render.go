@@ -228,7 +228,25 @@ func writeDocument(w http.ResponseWriter, status int, d orderedDocument) {
 }
 
 // writeList answers with a ListResponse of documents, in the RFC's key order.
+// writeList writes a ListResponse of an index page (RFC 7644 §3.4.2).
 func writeList(w http.ResponseWriter, total, startIndex int, docs []orderedDocument) {
+	writeListPage(w, total, docs, fmt.Sprintf(`"startIndex":%d,`, startIndex))
+}
+
+// writeCursorList writes a ListResponse of a cursor page (RFC 9865 §2):
+// nextCursor unless it is the last page, and no startIndex.
+func writeCursorList(w http.ResponseWriter, total int, docs []orderedDocument, nextCursor string) {
+	paging := ""
+	if nextCursor != "" {
+		// base64url: nothing in it needs escaping.
+		paging = `"nextCursor":"` + nextCursor + `",`
+	}
+	writeListPage(w, total, docs, paging)
+}
+
+// writeListPage writes a ListResponse, with paging (members of the
+// object, each followed by a comma) before itemsPerPage.
+func writeListPage(w http.ResponseWriter, total int, docs []orderedDocument, paging string) {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
 	for i, d := range docs {
@@ -240,7 +258,7 @@ func writeList(w http.ResponseWriter, total, startIndex int, docs []orderedDocum
 			return
 		}
 	}
-	fmt.Fprintf(&buf, `],"startIndex":%d,"itemsPerPage":%d}`, startIndex, len(docs))
+	fmt.Fprintf(&buf, `],%s"itemsPerPage":%d}`, paging, len(docs))
 	writeBody(w, http.StatusOK, buf.Bytes())
 }
 

@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -30,9 +31,26 @@ type Config struct {
 	MaxBulkBytes      int64         // largest Bulk request body, advertised
 	MaxResults        int           // the most resources one list returns, advertised
 	DefaultCount      int           // resources per page when the client gives no count
-	RequestTimeout    time.Duration // how long one request may take in the handler
-	DefaultTenant     string        // the tenant created at start
+	// CursorKey signs the cursors of cursor-based pagination (RFC 9865).
+	// Every replica must have the same one, and keep it across restarts,
+	// for a cursor one issued to be good on another: ferry serve derives
+	// it from its secret key (seal.DeriveKey). Empty: New makes a random
+	// one, good for this process alone.
+	CursorKey []byte
+	// CursorTimeout is how long a cursor stays good after the page that
+	// issued it, advertised as cursorTimeout.
+	CursorTimeout time.Duration
+	// Now is the clock cursors are issued and checked by; nil is time.Now.
+	Now            func() time.Time
+	RequestTimeout time.Duration // how long one request may take in the handler
+	DefaultTenant  string        // the tenant created at start
 }
+
+// DefaultCursorTimeout is how long a cursor stays good between pages unless
+// configured otherwise: a client that walks a million users a thousand at a
+// time takes a fraction of a second a page, and one that stops for longer
+// than this starts over.
+const DefaultCursorTimeout = 10 * time.Minute
 
 // DefaultConfig returns the limits Ferry ships with.
 func DefaultConfig() Config {
@@ -44,6 +62,7 @@ func DefaultConfig() Config {
 		MaxBulkBytes:      4 << 20,
 		MaxResults:        1000,
 		DefaultCount:      100,
+		CursorTimeout:     DefaultCursorTimeout,
 		RequestTimeout:    30 * time.Second,
 		DefaultTenant:     "default",
 	}
@@ -69,6 +88,7 @@ type Server struct {
 	// routes handle it.
 	directory *directory.Service
 	sources   *sourcesync.Runner // nil until EnableSources
+	cursors   cursorCodec
 	// dbDown says the database did not answer at the last look, so that
 	// its going away and coming back are logged once each.
 	dbDown atomic.Bool
@@ -77,7 +97,16 @@ type Server struct {
 // New returns a server over st. The catalog must define the User and Group
 // resource types.
 func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	key := cfg.CursorKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
 	return &Server{
+		cursors:   cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
 		cfg:       cfg,
 		store:     st,
 		catalog:   catalog,

@@ -93,13 +93,35 @@ type Query struct {
 	Descending bool
 	StartIndex int // 1-based index of the first result; values below 1 mean 1
 	Count      int // the most resources to return; 0 returns only the total
+	// After, when not nil, makes the query a keyset page: the Count
+	// resources that follow After in the query's order, StartIndex
+	// ignored, and Page.Next set when more follow. A zero Position
+	// starts at the first resource. Unlike StartIndex, a page deep into
+	// the results costs what the first does, and a resource that exists
+	// from the first page to the last, its sort key unchanged, is
+	// returned exactly once, whatever else is created or deleted
+	// meanwhile.
+	After *Position
 	ReadOptions
+}
+
+// Position is a place in a query's order: the sort key and the id of the
+// resource a keyset page ended with (Query.After, Page.Next).
+type Position struct {
+	// Key is the resource's sort key, in the store's own encoding; nil
+	// when the query sorts by id alone or the resource has no value to
+	// sort by.
+	Key *string
+	ID  string // "" for the start, before every resource
 }
 
 // Page is one page of query results.
 type Page struct {
 	Total     int // every match, not only this page's
 	Resources []*Resource
+	// Next is where the page's last resource stands, when the query was a
+	// keyset page (Query.After) and more resources follow; nil otherwise.
+	Next *Position
 }
 
 // ChangeOp is the kind of a change-feed entry.

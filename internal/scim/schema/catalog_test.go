@@ -322,6 +322,9 @@ func TestBuiltinInvariants(t *testing.T) {
 		scim.ServiceProviderConfigURN + ":bulk.maxOperations (integer)",
 		scim.ServiceProviderConfigURN + ":bulk.maxPayloadSize (integer)",
 		scim.ServiceProviderConfigURN + ":filter.maxResults (integer)",
+		scim.ServiceProviderConfigURN + ":pagination.defaultPageSize (integer)",
+		scim.ServiceProviderConfigURN + ":pagination.maxPageSize (integer)",
+		scim.ServiceProviderConfigURN + ":pagination.cursorTimeout (integer)",
 	}
 	if !slices.Equal(numeric, want) {
 		t.Errorf("numeric attributes = %q, want %q", numeric, want)

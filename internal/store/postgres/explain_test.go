@@ -86,6 +86,14 @@ func TestQueryPlans(t *testing.T) {
 		{Type: store.UserType, Filter: `id gt "user02990"`, Uses: []string{"resources_id_rid"}},
 		{Type: store.UserType, Filter: `userName eq "user00001@example.com" or userName eq "user00002@example.com"`, Uses: []string{"attribute_values_val"}},
 		{Type: store.UserType, Filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m7"`, Uses: []string{"attribute_values_val"}},
+		// Cursor pages (RFC 9865) start after their position: an index
+		// range, however deep into the directory.
+		// range, however deep into the directory (ids are UUIDs: these
+		// positions are at the end).
+		{Type: store.UserType, After: &store.Position{ID: "fff"}, Uses: []string{"resources_id_rid"}},
+		{Type: store.UserType, After: &store.Position{ID: "000"}, Descending: true, Uses: []string{"resources_id_rid"}},
+		{Type: store.UserType, Filter: `userName sw "user0004"`, After: &store.Position{ID: "8"}, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, After: &store.Position{ID: "8", Key: new("2999-05-13T04:42:34.000Z")}, SortBy: "meta.created", Uses: []string{"resources_created"}},
 	})
 }
 

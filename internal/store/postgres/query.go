@@ -22,7 +22,7 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 	}
 	var page store.Page
 	if st.Page != "" {
-		if page.Resources, err = s.readPage(ctx, st); err != nil {
+		if page, err = s.readPage(ctx, st, q); err != nil {
 			return store.Page{}, fmt.Errorf("postgres: query %s: %w", typ, err)
 		}
 		// Unless the page tells the total, it is a second statement,
@@ -30,7 +30,7 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 		// more or less than the page saw; a transaction would cost two
 		// more round trips for every query to rule that out.
 		var ok bool
-		if page.Total, ok = sqlstore.PageTotal(q, st.Offset, len(page.Resources)); ok {
+		if page.Total, ok = st.Total(q, page); ok {
 			return page, nil
 		}
 	}
@@ -41,13 +41,13 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 }
 
 // readPage reads the resources of st's page.
-func (s *Store) readPage(ctx context.Context, st sqlstore.Statements) ([]*store.Resource, error) {
+func (s *Store) readPage(ctx context.Context, st sqlstore.Statements, q store.Query) (store.Page, error) {
 	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
 	if err != nil {
-		return nil, err
+		return store.Page{}, err
 	}
 	defer rows.Close()
-	return sqlstore.ScanResources(rows, st.Members)
+	return sqlstore.ReadPage(rows, st, q)
 }
 
 // querySQL translates q.
@@ -77,10 +77,12 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	if q.Count <= 0 {
 		return st, nil
 	}
-	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
+	sort, err := sqlfilter.SortOf(b, t, q.SortBy, q.Descending)
 	if err != nil {
 		return sqlstore.Statements{}, err
 	}
+	order := sort.OrderBy()
+	limit := q.Count
 	st.Offset = max(q.StartIndex, 1) - 1
 	// The page's rows are found by rid first, then read: the rows the
 	// OFFSET skips are never read whole (in id order not even from the
@@ -92,8 +94,11 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 		st.Members = true
 		columns += ", (" + edgesOf(typ) + ")"
 	}
+	// A keyset page starts after its position instead: an index range
+	// in id order, no rows skipped.
+	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)
 	st.Page = "SELECT " + columns + " FROM resources r WHERE r.rid IN (SELECT r.rid FROM resources r" + where +
-		" ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(st.Offset) + ") ORDER BY " + order
+		" ORDER BY " + order + " LIMIT " + b.Arg(limit) + " OFFSET " + b.Arg(st.Offset) + ") ORDER BY " + order
 	st.PageArgs = b.Args()
 	if valueSensitive(q.Filter) {
 		st.PageArgs = append([]any{pgx.QueryExecModeExec}, st.PageArgs...)

@@ -69,6 +69,14 @@ func TestQueryPlans(t *testing.T) {
 		{Type: store.UserType, Filter: ``, Uses: []string{"resources_id (tenant_id=? AND type=?)"}},
 		// The engine pages through a directory by id.
 		{Type: store.UserType, Filter: `id gt "2819c223-7f76-453a-919d-413861904646"`, Uses: []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
+		// Cursor pages (RFC 9865) start after their position: an index
+		// range, however deep into the directory.
+		{Type: store.UserType, After: &store.Position{ID: "2819c223"}, Uses: []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
+		{Type: store.UserType, After: &store.Position{ID: "2819c223"}, Descending: true, Uses: []string{"resources_id (tenant_id=? AND type=? AND id<?)"}},
+		{Type: store.UserType, After: &store.Position{}, Uses: []string{"resources_id (tenant_id=? AND type=?)"}},
+		{Type: store.UserType, Filter: `userName sw "b"`, After: &store.Position{ID: "2819c223"}, Uses: []string{"attribute_values_val"}},
+		{Type: store.UserType, After: &store.Position{ID: "2819c223", Key: new("2011-05-13T04:42:34.000Z")}, SortBy: "meta.created", Uses: []string{"resources_created"}},
+		{Type: store.UserType, After: &store.Position{ID: "2819c223", Key: new("bjensen")}, SortBy: "userName", Uses: []string{"attribute_values"}},
 	})
 }
 

@@ -28,12 +28,12 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 			return err
 		}
 		defer rows.Close()
-		if page.Resources, err = sqlstore.ScanResources(rows, st.Members); err != nil {
+		if page, err = sqlstore.ReadPage(rows, st, q); err != nil {
 			return err
 		}
 		rows.Close()
 		var ok bool
-		if page.Total, ok = sqlstore.PageTotal(q, st.Offset, len(page.Resources)); ok {
+		if page.Total, ok = st.Total(q, page); ok {
 			return nil
 		}
 		return c.QueryRowContext(ctx, st.Count, st.CountArgs...).Scan(&page.Total)
@@ -78,12 +78,12 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	if q.Count <= 0 {
 		return st, nil
 	}
-	order, err := sqlfilter.OrderBy(b, t, q.SortBy, q.Descending)
+	sort, err := sqlfilter.SortOf(b, t, q.SortBy, q.Descending)
 	if err != nil {
 		return sqlstore.Statements{}, err
 	}
-	start := max(q.StartIndex, 1)
-	st.Offset = start - 1
+	limit := q.Count
+	st.Offset = max(q.StartIndex, 1) - 1
 	columns := sqlstore.ResourceColumns
 	if q.Members {
 		// The page's memberships come in the same statement.
@@ -94,8 +94,11 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 			columns += ", (" + membersOfRow + ")"
 		}
 	}
+	// A keyset page starts after its position instead: an index range
+	// in id order, no rows skipped.
+	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)
 	st.Page = "SELECT " + columns + " FROM resources r" +
-		where + " ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(start-1)
+		where + " ORDER BY " + sort.OrderBy() + " LIMIT " + b.Arg(limit) + " OFFSET " + b.Arg(st.Offset)
 	st.PageArgs = b.Args()
 	return st, nil
 }

@@ -213,6 +213,12 @@ const ResourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_
 // a last column of memberships (DecodeEdges) into it, which become the
 // resource's groups or members. It returns the resource's rid as well.
 func ScanResource(row Row, edges *string) (*store.Resource, int64, error) {
+	return scanResource(row, edges)
+}
+
+// scanResource is ScanResource, scanning the row's last columns into
+// extra.
+func scanResource(row Row, edges *string, extra ...any) (*store.Resource, int64, error) {
 	var r store.Resource
 	var rid int64
 	var created, modified, doc string
@@ -220,7 +226,7 @@ func ScanResource(row Row, edges *string) (*store.Resource, int64, error) {
 	if edges != nil {
 		dest = append(dest, edges)
 	}
-	if err := row.Scan(dest...); err != nil {
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, 0, err
 	}
 	var err error

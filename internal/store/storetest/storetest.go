@@ -62,6 +62,8 @@ func Run(t *testing.T, open Open) {
 		{"Paging", testPaging},
 		{"CountOnly", testCountOnly},
 		{"Sorting", testSorting},
+		{"KeysetWalk", testKeysetWalk},
+		{"KeysetSorted", testKeysetSorted},
 		{"SpecialCharacters", testSpecialCharacters},
 		{"LongValues", testLongValues},
 		{"UnsupportedFilters", testUnsupportedFilters},

@@ -148,6 +148,11 @@ func LongFilter(t *testing.T, s store.Store) {
 // PlanCase is a filter whose query plans QueryPlans checks.
 type PlanCase struct {
 	Type, Filter string
+	// After, when not nil, makes the query a keyset page (Query.After),
+	// sorted by SortBy, Descending.
+	After      *store.Position
+	SortBy     string
+	Descending bool
 	// Uses are what the plan of the page's statement must contain.
 	Uses []string
 }
@@ -174,7 +179,11 @@ func QueryPlans(t *testing.T, s store.Store, p Planner, cases []PlanCase) {
 		t.Fatal(err)
 	}
 	for _, tc := range cases {
-		t.Run(tc.Filter, func(t *testing.T) {
+		name := tc.Filter
+		if tc.After != nil {
+			name = fmt.Sprintf("keyset %s after %q sortBy %q descending %v", tc.Filter, tc.After.ID, tc.SortBy, tc.Descending)
+		}
+		t.Run(name, func(t *testing.T) {
 			var e filter.Expr
 			if tc.Filter != "" {
 				var err error
@@ -182,7 +191,7 @@ func QueryPlans(t *testing.T, s store.Store, p Planner, cases []PlanCase) {
 					t.Fatal(err)
 				}
 			}
-			st, err := p.Statements(tn.ID, tc.Type, store.Query{Filter: e, Count: 100})
+			st, err := p.Statements(tn.ID, tc.Type, store.Query{Filter: e, Count: 100, After: tc.After, SortBy: tc.SortBy, Descending: tc.Descending})
 			if err != nil {
 				t.Fatal(err)
 			}
