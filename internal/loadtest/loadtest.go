@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -80,6 +81,13 @@ type Options struct {
 	AllowRemote bool
 	// Keep leaves the seeded and created resources in place.
 	Keep bool
+	// Ceiling also measures, before the scenarios and with the same
+	// workers, an in-process net/http handler on loopback that answers
+	// every request with the bytes of one seeded user as the endpoint
+	// serves it: the most this machine and this load generator can do for
+	// a response of that size. Each scenario's CeilingRatio is its rate
+	// over that one.
+	Ceiling bool
 
 	// Client sends the requests; nil means one whose transport keeps a
 	// connection per worker alive (the default keeps two, which would
@@ -118,7 +126,9 @@ type Report struct {
 	Concurrency int        `json:"concurrency"`
 	Duration    string     `json:"durationPerScenario"`
 	Seed        SeedReport `json:"seed"`
-	Scenarios   []Result   `json:"scenarios"`
+	// Ceiling is the static handler's measurement, with Options.Ceiling.
+	Ceiling   *Ceiling `json:"ceiling,omitempty"`
+	Scenarios []Result `json:"scenarios"`
 	Cleanup     Cleanup    `json:"cleanup"`
 }
 
@@ -129,6 +139,14 @@ type SeedReport struct {
 	Memberships       int     `json:"memberships"`
 	Seconds           float64 `json:"seconds"`
 	RequestsPerSecond float64 `json:"requestsPerSecond"`
+}
+
+// Ceiling is the measurement of a static handler answering one seeded
+// user's bytes (see Options.Ceiling).
+type Ceiling struct {
+	// Bytes is the size of the body it answers.
+	Bytes  int    `json:"bytes"`
+	Result Result `json:"result"`
 }
 
 // Cleanup says what was deleted at the end.
@@ -154,6 +172,9 @@ type Result struct {
 	Throughput     []float64 `json:"throughput"`
 	IntervalMillis float64   `json:"intervalMs"`
 	FirstError     string    `json:"firstError,omitempty"`
+	// CeilingRatio is RequestsPerSecond over the ceiling's, when the run
+	// measured one (Options.Ceiling).
+	CeilingRatio float64 `json:"ceilingRatio,omitempty"`
 }
 
 // Latency holds percentiles in milliseconds.
@@ -280,14 +301,68 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.seedAll(ctx, rep); err != nil {
 		return rep, err
 	}
-	for _, info := range infos {
-		res, err := r.scenario(ctx, info)
+	if opts.Ceiling {
+		c, err := r.ceiling(ctx)
 		if err != nil {
 			return rep, err
+		}
+		rep.Ceiling = c
+	}
+	for _, info := range infos {
+		res, err := r.scenario(ctx, info, r.next)
+		if err != nil {
+			return rep, err
+		}
+		if c := rep.Ceiling; c != nil && c.Result.RequestsPerSecond > 0 {
+			res.CeilingRatio = res.RequestsPerSecond / c.Result.RequestsPerSecond
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
 	}
 	return rep, nil
+}
+
+// CeilingName is the phase and result name of the ceiling's measurement.
+const CeilingName = "ceiling"
+
+// ceiling reads one seeded user as the endpoint serves it and measures a
+// net/http server on a loopback port of this process answering those
+// bytes, with the run's workers, client and duration.
+func (r *runner) ceiling(ctx context.Context) (*Ceiling, error) {
+	if len(r.users) == 0 {
+		return nil, errors.New("ceiling: no seeded user to copy")
+	}
+	path := "/Users/" + url.PathEscape(r.users[0])
+	var raw json.RawMessage
+	status, excerpt, err := r.send(ctx, http.MethodGet, path, nil, &raw)
+	if err != nil || status != http.StatusOK {
+		return nil, failure("ceiling: reading a seeded user", http.MethodGet, path, status, excerpt, err, http.StatusOK)
+	}
+	body := []byte(raw)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("ceiling: %w", err)
+	}
+	size := strconv.Itoa(len(body))
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", "application/scim+json")
+			h.Set("Content-Length", size)
+			w.Write(body)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String() + "/scim/v2"
+	res, err := r.scenario(ctx, ScenarioInfo{CeilingName, "a static User of the same size from an in-process net/http handler on loopback"},
+		func(string, *mrand.Rand, int, int) request {
+			return request{method: http.MethodGet, base: base, path: path, ok: [2]int{200}}
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &Ceiling{Bytes: len(body), Result: res}, nil
 }
 
 func scenarioNames() []string {
@@ -301,7 +376,7 @@ func scenarioNames() []string {
 func (r *runner) progress(phase string, done, total int) {
 	if r.opts.Progress != nil {
 		unit := Resources
-		if slices.Contains(scenarioNames(), phase) {
+		if phase == CeilingName || slices.Contains(scenarioNames(), phase) {
 			unit = Milliseconds
 		}
 		r.opts.Progress(Progress{Phase: phase, Done: done, Total: total, Unit: unit})
@@ -312,11 +387,16 @@ func (r *runner) progress(phase string, done, total int) {
 // that the connection is reused. With into set, a 2xx body is decoded; a
 // body of any other status is returned, shortened, to explain it.
 func (r *runner) send(ctx context.Context, method, path string, body []byte, into any) (int, string, error) {
+	return r.sendTo(ctx, r.base, method, path, body, into)
+}
+
+// sendTo is send to another base URL.
+func (r *runner) sendTo(ctx context.Context, base, method, path string, body []byte, into any) (int, string, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return 0, "", err
 	}
@@ -507,6 +587,7 @@ func filterPath(expr string, v string) string {
 // success.
 type request struct {
 	method string
+	base   string // the endpoint's when empty
 	path   string
 	body   []byte
 	ok     [2]int
@@ -568,7 +649,7 @@ type worker struct {
 // scenario runs one scenario for the configured duration. Workers start no
 // request after the deadline and let the ones in flight finish, so that
 // nothing is cut short and counted as an error.
-func (r *runner) scenario(ctx context.Context, info ScenarioInfo) (Result, error) {
+func (r *runner) scenario(ctx context.Context, info ScenarioInfo, next func(name string, rng *mrand.Rand, worker, seq int) request) (Result, error) {
 	start := time.Now()
 	d := r.opts.Duration
 	// The run is cut into equal slots (at most 60, at least 20 ms long)
@@ -604,14 +685,18 @@ func (r *runner) scenario(ctx context.Context, info ScenarioInfo) (Result, error
 		go func() {
 			defer wg.Done()
 			for seq := 0; ctx.Err() == nil && time.Now().Before(deadline); seq++ {
-				req := r.next(info.Name, rng, w, seq)
+				req := next(info.Name, rng, w, seq)
 				var out idOnly
 				var into any
 				if req.create {
 					into = &out
 				}
+				base := req.base
+				if base == "" {
+					base = r.base
+				}
 				t0 := time.Now()
-				status, excerpt, err := r.send(ctx, req.method, req.path, req.body, into)
+				status, excerpt, err := r.sendTo(ctx, base, req.method, req.path, req.body, into)
 				lat := time.Since(t0)
 				if ctx.Err() != nil {
 					return
