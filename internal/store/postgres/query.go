@@ -47,7 +47,7 @@ func (s *Store) readPage(ctx context.Context, st sqlstore.Statements) ([]*store.
 		return nil, err
 	}
 	defer rows.Close()
-	return sqlstore.ScanResources(rows, st.Members)
+	return sqlstore.ScanResources(rows, st.Members, st.Encoded)
 }
 
 // querySQL translates q.
@@ -87,6 +87,7 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	// table, see migration 00003), and the memberships, which in the
 	// select list of the paged query would be computed for every skipped
 	// row too, are read for the page alone.
+	st.Encoded = q.Encoded
 	columns := sqlstore.ResourceColumns
 	if q.Members {
 		st.Members = true

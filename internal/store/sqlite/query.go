@@ -28,7 +28,7 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 			return err
 		}
 		defer rows.Close()
-		if page.Resources, err = sqlstore.ScanResources(rows, st.Members); err != nil {
+		if page.Resources, err = sqlstore.ScanResources(rows, st.Members, st.Encoded); err != nil {
 			return err
 		}
 		rows.Close()
@@ -84,6 +84,7 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	}
 	start := max(q.StartIndex, 1)
 	st.Offset = start - 1
+	st.Encoded = q.Encoded
 	columns := sqlstore.ResourceColumns
 	if q.Members {
 		// The page's memberships come in the same statement.

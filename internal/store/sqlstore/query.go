@@ -16,6 +16,9 @@ type Statements struct {
 	Offset int
 	// Members says the page's rows end with a column of memberships.
 	Members bool
+	// Encoded says the page's documents are left encoded
+	// (store.ReadOptions.Encoded).
+	Encoded bool
 }
 
 // PageTotal returns the total number of a query's results when its page,
