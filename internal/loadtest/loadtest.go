@@ -129,7 +129,7 @@ type Report struct {
 	// Ceiling is the static handler's measurement, with Options.Ceiling.
 	Ceiling   *Ceiling `json:"ceiling,omitempty"`
 	Scenarios []Result `json:"scenarios"`
-	Cleanup     Cleanup    `json:"cleanup"`
+	Cleanup   Cleanup  `json:"cleanup"`
 }
 
 // SeedReport says how seeding went.

@@ -161,36 +161,17 @@ func memberList(ms []store.Member, base string) []any {
 	return out
 }
 
-// orderedDocument encodes a document with "schemas", "id", "externalId" and
-// "meta" first and the rest in key order, so responses read like the RFC's
-// examples and are byte-for-byte stable.
-type orderedDocument resource.Document
-
+// leadingKeys come first in a response, in this order; the rest follow in
+// key order, so responses read like the RFC's examples and are
+// byte-for-byte stable.
 var leadingKeys = []string{"schemas", "id", "externalId", "meta"}
 
-func (d orderedDocument) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := d.encode(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// encode appends the document's JSON to buf. Responses are written with it
-// directly: going through json.Marshal would validate and compact every
-// document's bytes a second time, which is most of a list's cost.
-func (d orderedDocument) encode(buf *bytes.Buffer) error {
+// orderedKeys returns d's keys in the order responses carry them: the
+// leading keys, then the rest in key order.
+func orderedKeys(d resource.Document) []string {
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
-	}
-	rank := func(k string) int {
-		for i, l := range leadingKeys {
-			if k == l {
-				return i
-			}
-		}
-		return len(leadingKeys)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		ri, rj := rank(keys[i]), rank(keys[j])
@@ -199,48 +180,26 @@ func (d orderedDocument) encode(buf *bytes.Buffer) error {
 		}
 		return keys[i] < keys[j]
 	})
-	buf.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		buf.Write(kb)
-		buf.WriteByte(':')
-		vb, err := json.Marshal(d[k])
-		if err != nil {
-			return err
-		}
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return nil
+	return keys
 }
 
-// writeDocument answers with one resource document.
-func writeDocument(w http.ResponseWriter, status int, d orderedDocument) {
-	var buf bytes.Buffer
-	if err := d.encode(&buf); err != nil {
-		writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
-		return
+// rank is a key's place among leadingKeys; every other key ranks after them.
+func rank(k string) int {
+	for i, l := range leadingKeys {
+		if k == l {
+			return i
+		}
 	}
-	writeBody(w, status, buf.Bytes())
+	return len(leadingKeys)
 }
 
-// writeList answers with a ListResponse of documents, in the RFC's key order.
-func writeList(w http.ResponseWriter, total, startIndex int, docs []orderedDocument) {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
-	for i, d := range docs {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := d.encode(&buf); err != nil {
-			writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
-			return
-		}
-	}
-	fmt.Fprintf(&buf, `],"startIndex":%d,"itemsPerPage":%d}`, startIndex, len(docs))
+// writeList answers with a ListResponse, in the RFC's key order, of n
+// resources encoded one after another, comma-separated, in resources.
+func writeList(w http.ResponseWriter, total, startIndex, n int, resources []byte) {
+	buf := bytes.NewBuffer(make([]byte, 0, len(resources)+160))
+	fmt.Fprintf(buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
+	buf.Write(resources)
+	fmt.Fprintf(buf, `],"startIndex":%d,"itemsPerPage":%d}`, startIndex, n)
 	writeBody(w, http.StatusOK, buf.Bytes())
 }
 

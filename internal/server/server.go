@@ -32,6 +32,9 @@ type Config struct {
 	DefaultCount      int           // resources per page when the client gives no count
 	RequestTimeout    time.Duration // how long one request may take in the handler
 	DefaultTenant     string        // the tenant created at start
+	// ReadCacheBytes bounds the memory of the rendered resources kept for
+	// reads (see readcache.go); 0 keeps none.
+	ReadCacheBytes int
 }
 
 // DefaultConfig returns the limits Ferry ships with.
@@ -46,6 +49,7 @@ func DefaultConfig() Config {
 		DefaultCount:      100,
 		RequestTimeout:    30 * time.Second,
 		DefaultTenant:     "default",
+		ReadCacheBytes:    DefaultReadCacheBytes,
 	}
 }
 
@@ -58,6 +62,8 @@ type Server struct {
 	users   *schema.ResourceType
 	groups  *schema.ResourceType
 	tokens  *tokenCache
+	// cache keeps rendered resources for reads; nil keeps none.
+	cache *readCache
 	admin   Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
@@ -81,6 +87,7 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		users:     catalog.ResourceType(store.UserType),
 		groups:    catalog.ResourceType(store.GroupType),
 		tokens:    newTokenCache(time.Now),
+		cache:     newReadCache(cfg.ReadCacheBytes),
 		directory: directory.New(st, catalog),
 	}
 }
