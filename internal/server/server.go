@@ -64,7 +64,7 @@ type Server struct {
 	tokens  *tokenCache
 	// cache keeps rendered resources for reads; nil keeps none.
 	cache *readCache
-	admin   Admin // nil until EnableAdmin
+	admin Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
