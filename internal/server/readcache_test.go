@@ -2,15 +2,30 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ferryid/ferry/internal/ferrytest"
+	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/postgres"
+	"github.com/ferryid/ferry/internal/store/sqlite"
 )
 
 // referenceRender is how the server rendered a resource before the read
@@ -131,5 +146,293 @@ func TestCachedProjection(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// replicaPair is two servers, each with its own read cache, over one
+// database: on PostgreSQL two stores (two replicas as ferry serve runs
+// them), on SQLite one store. Requests go straight to the handlers.
+type replicaPair struct {
+	a, b    http.Handler
+	token   string
+	catalog *schema.Catalog
+}
+
+func newReplicaPair(t *testing.T, backend string) replicaPair {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var sa, sb store.Store
+	switch backend {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, sb = st, st
+		t.Cleanup(func() { st.Close() })
+	case "postgres":
+		server := pg
+		if server == nil {
+			if testing.Short() {
+				t.Skip("starts a PostgreSQL server")
+			}
+			var err error
+			if server, err = pgtest.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { server.Stop() })
+		}
+		dsn, err := server.CreateDatabase(ctx, "readcache")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*store.Store{&sa, &sb} {
+			st, err := postgres.Open(ctx, dsn, catalog, postgres.Options{MaxConns: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			*s = st
+			t.Cleanup(func() { st.Close() })
+		}
+	}
+	p := replicaPair{
+		a:       New(DefaultConfig(), sa, catalog, log).Handler(),
+		b:       New(DefaultConfig(), sb, catalog, log).Handler(),
+		catalog: catalog,
+	}
+	p.token = ferrytest.Token(t, sa, "default", "test", "")
+	return p
+}
+
+// call sends one request to h and returns the status and the decoded body.
+func (p replicaPair) call(h http.Handler, method, path, body string) (int, map[string]any, string) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, "http://ferry.test/scim/v2"+path, rd)
+	r.Header.Set("Authorization", "Bearer "+p.token)
+	r.Header.Set("Content-Type", "application/scim+json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var doc map[string]any
+	json.Unmarshal(w.Body.Bytes(), &doc)
+	return w.Code, doc, w.Body.String()
+}
+
+// versionOf reads meta.version ("W/\"7\"") of a rendered resource.
+func versionOf(t *testing.T, doc map[string]any) int64 {
+	t.Helper()
+	meta, _ := doc["meta"].(map[string]any)
+	v, _ := meta["version"].(string)
+	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `W/"`), `"`), 10, 64)
+	if err != nil {
+		t.Fatalf("meta.version %q: %v", v, err)
+	}
+	return n
+}
+
+// TestReadCacheNeverServesAnAcknowledgedVersionLate writes users through
+// both servers while readers on both read them by id, by userName filter
+// and by page: no read may return a version older than one whose write
+// was acknowledged before the read was sent, and the bytes of every
+// version read must be the ones its write answered with.
+func TestReadCacheNeverServesAnAcknowledgedVersionLate(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := newReplicaPair(t, backend)
+			const users, writers, writes, readers = 8, 4, 40, 4
+			ids := make([]string, users)
+			acked := make([]atomic.Int64, users)
+			var titles sync.Map // "id/version" → title its write answered with
+			for i := range ids {
+				status, doc, raw := p.call(p.a, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d@example.com","title":"t0"}`, i))
+				if status != http.StatusCreated {
+					t.Fatalf("create: %d %s", status, raw)
+				}
+				ids[i] = doc["id"].(string)
+				acked[i].Store(1)
+				titles.Store(ids[i]+"/1", "t0")
+			}
+			handlers := []http.Handler{p.a, p.b}
+			var failures atomic.Int64
+			fail := func(format string, args ...any) {
+				if failures.Add(1) <= 5 {
+					t.Errorf(format, args...)
+				}
+			}
+			var writing sync.WaitGroup
+			done := make(chan struct{})
+			for w := range writers {
+				writing.Go(func() {
+					for k := range writes {
+						i := (w + k) % users
+						title := fmt.Sprintf("t%d-%d", w, k)
+						status, doc, raw := p.call(handlers[k%2], "PATCH", "/Users/"+ids[i],
+							`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"`+title+`"}]}`)
+						if status != http.StatusOK {
+							fail("patch: %d %s", status, raw)
+							return
+						}
+						v := versionOf(t, doc)
+						titles.Store(fmt.Sprintf("%s/%d", ids[i], v), title)
+						for cur := acked[i].Load(); v > cur && !acked[i].CompareAndSwap(cur, v); cur = acked[i].Load() {
+						}
+					}
+				})
+			}
+			check := func(doc map[string]any, i int, floor int64, how string) {
+				v := versionOf(t, doc)
+				if v < floor {
+					fail("%s of user %d returned version %d after version %d was acknowledged", how, i, v, floor)
+				}
+				want, ok := titles.Load(fmt.Sprintf("%s/%d", ids[i], v))
+				if ok && doc["title"] != want {
+					fail("%s of user %d at version %d: title %v, but that version's write answered %v", how, i, v, doc["title"], want)
+				}
+			}
+			var reading sync.WaitGroup
+			for rd := range readers {
+				reading.Go(func() {
+					for n := 0; ; n++ {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						i := (rd + n) % users
+						h := handlers[(rd+n)%2]
+						floor := acked[i].Load()
+						switch n % 3 {
+						case 0:
+							status, doc, raw := p.call(h, "GET", "/Users/"+ids[i], "")
+							if status != http.StatusOK {
+								fail("get: %d %s", status, raw)
+								return
+							}
+							check(doc, i, floor, "GET by id")
+						case 1:
+							status, doc, raw := p.call(h, "GET", "/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "u%d@example.com"`, i)), "")
+							list, _ := doc["Resources"].([]any)
+							if status != http.StatusOK || len(list) != 1 {
+								fail("filter: %d %s", status, raw)
+								return
+							}
+							check(list[0].(map[string]any), i, floor, "userName filter")
+						case 2:
+							floors := make([]int64, users)
+							for j := range floors {
+								floors[j] = acked[j].Load()
+							}
+							status, doc, raw := p.call(h, "GET", "/Users?count=100", "")
+							list, _ := doc["Resources"].([]any)
+							if status != http.StatusOK || len(list) != users {
+								fail("list: %d %s", status, raw)
+								return
+							}
+							for _, e := range list {
+								d := e.(map[string]any)
+								j := slices.Index(ids, d["id"].(string))
+								check(d, j, floors[j], "list")
+							}
+						}
+					}
+				})
+			}
+			writing.Wait()
+			close(done)
+			reading.Wait()
+			// After the writes, both servers answer the last version.
+			for i, id := range ids {
+				for _, h := range handlers {
+					_, doc, _ := p.call(h, "GET", "/Users/"+id, "")
+					if v := versionOf(t, doc); v != acked[i].Load() {
+						t.Errorf("user %d: version %d after all writes, want %d", i, v, acked[i].Load())
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReadCacheGroupMembers checks what a resource's version does not
+// record: a group's members' displays and a user's groups follow writes to
+// other resources, through the other server too.
+func TestReadCacheGroupMembers(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := newReplicaPair(t, backend)
+			create := func(path, body string) string {
+				t.Helper()
+				status, doc, raw := p.call(p.a, "POST", path, body)
+				if status != http.StatusCreated {
+					t.Fatalf("create: %d %s", status, raw)
+				}
+				return doc["id"].(string)
+			}
+			u := create("/Users", `{"userName":"ann@example.com","displayName":"Ann"}`)
+			g := create("/Groups", `{"displayName":"Pilots","members":[{"value":"`+u+`"}]}`)
+			h := create("/Groups", `{"displayName":"Crew"}`)
+			read := func(path, jsonPath string) any {
+				t.Helper()
+				status, doc, raw := p.call(p.b, "GET", path, "")
+				if status != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", path, status, raw)
+				}
+				v, _ := get(doc, jsonPath)
+				return v
+			}
+			patch := func(path, op string) {
+				t.Helper()
+				status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
+				if status != http.StatusOK && status != http.StatusNoContent {
+					t.Fatalf("PATCH %s: %d %s", path, status, raw)
+				}
+			}
+			want := func(what string, got, want any) {
+				t.Helper()
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s: %v, want %v", what, got, want)
+				}
+			}
+			// Warm server b's cache, then change what its entries cannot know.
+			want("member display", read("/Groups/"+g, "members.0.display"), "Ann")
+			want("listed member display", read("/Groups?filter="+url.QueryEscape(`displayName eq "Pilots"`), "Resources.0.members.0.display"), "Ann")
+			want("user's group", read("/Users/"+u, "groups.0.display"), "Pilots")
+			groupVersion := read("/Groups/"+g, "meta.version")
+
+			patch("/Users/"+u, `{"op":"replace","path":"displayName","value":"Ann B"}`)
+			want("member display after the member's rename", read("/Groups/"+g, "members.0.display"), "Ann B")
+			want("listed member display after the rename", read("/Groups?filter="+url.QueryEscape(`displayName eq "Pilots"`), "Resources.0.members.0.display"), "Ann B")
+			want("group version (a member's rename is no write of the group)", read("/Groups/"+g, "meta.version"), groupVersion)
+
+			patch("/Groups/"+g, `{"op":"replace","path":"displayName","value":"Pilots 2"}`)
+			want("user's group after the group's rename", read("/Users/"+u, "groups.0.display"), "Pilots 2")
+
+			patch("/Groups/"+h, `{"op":"add","path":"members","value":[{"value":"`+u+`"}]}`)
+			status, doc, _ := p.call(p.b, "GET", "/Users/"+u, "")
+			groups, _ := doc["groups"].([]any)
+			if status != http.StatusOK || len(groups) != 2 {
+				t.Errorf("user's groups after joining a second: %v", doc["groups"])
+			}
+			patch("/Groups/"+g, `{"op":"remove","path":"members[value eq \"`+u+`\"]"}`)
+			want("user's groups after leaving", read("/Users/"+u, "groups.0.display"), "Crew")
+			want("members after the last left (named, so shown empty)", read("/Groups/"+g+"?attributes=members", "members"), "[]")
+
+			status, _, raw := p.call(p.a, "DELETE", "/Users/"+u, "")
+			if status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", status, raw)
+			}
+			if status, _, _ := p.call(p.b, "GET", "/Users/"+u, ""); status != http.StatusNotFound {
+				t.Errorf("GET of a deleted user through the other server: %d, want 404", status)
+			}
+			want("members after the member's deletion", read("/Groups/"+h, "members"), nil)
+		})
 	}
 }
