@@ -214,48 +214,82 @@ func (s *Server) renderTo(buf *bytes.Buffer, r *http.Request, res *store.Resourc
 	if err != nil {
 		return err
 	}
-	fields := make([]resource.Field, 0, len(e.fields)+1)
-	plain := e.plain && include.Empty() && exclude.Empty()
-	for _, f := range e.fields {
-		if f.Key == "meta" {
-			loc, _ := json.Marshal(baseURL(r) + rt.Endpoint + "/" + res.ID)
-			raw := make([]byte, 0, len(e.metaHead)+len(loc)+len(e.metaTail))
-			f.Raw = append(append(append(raw, e.metaHead...), loc...), e.metaTail...)
-		}
-		fields = append(fields, f)
-	}
+	location := appendQuoted(nil, baseURL(r)+rt.Endpoint+"/"+res.ID)
+	var extra *resource.Field
 	if key, v, ok := edges(res, baseURL(r)); ok {
 		f, err := resource.EncodeField(rt, key, v)
 		if err != nil {
 			return err
 		}
-		plain = plain && f.Clean
+		extra = &f
+	}
+	if e.plain && include.Empty() && exclude.Empty() && (extra == nil || extra.Clean) {
+		// The common case: the fields as they are, written straight out.
+		buf.Grow(e.size)
+		buf.WriteByte('{')
+		for i, f := range e.fields {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if extra != nil && rank(f.Key) == len(leadingKeys) && f.Key > extra.Key {
+				writeField(buf, *extra)
+				buf.WriteByte(',')
+				extra = nil
+			}
+			writeKey(buf, f.Key)
+			buf.WriteByte(':')
+			if f.Key == "meta" {
+				buf.Write(e.metaHead)
+				buf.Write(location)
+				buf.Write(e.metaTail)
+			} else {
+				buf.Write(f.Raw)
+			}
+		}
+		if extra != nil {
+			buf.WriteByte(',')
+			writeField(buf, *extra)
+		}
+		buf.WriteByte('}')
+		return nil
+	}
+	fields := make([]resource.Field, 0, len(e.fields)+1)
+	for _, f := range e.fields {
+		if f.Key == "meta" {
+			raw := make([]byte, 0, len(e.metaHead)+len(location)+len(e.metaTail))
+			f.Raw = append(append(append(raw, e.metaHead...), location...), e.metaTail...)
+		}
+		fields = append(fields, f)
+	}
+	if extra != nil {
 		// After the leading keys, members go in key order.
 		at := len(fields)
 		for i, g := range fields {
-			if rank(g.Key) == len(leadingKeys) && g.Key > key {
+			if rank(g.Key) == len(leadingKeys) && g.Key > extra.Key {
 				at = i
 				break
 			}
 		}
-		fields = slices.Insert(fields, at, f)
+		fields = slices.Insert(fields, at, *extra)
 	}
-	if !plain {
-		if fields, err = resource.ProjectFields(fields, rt, include, exclude); err != nil {
-			return err
-		}
+	if fields, err = resource.ProjectFields(fields, rt, include, exclude); err != nil {
+		return err
 	}
 	buf.WriteByte('{')
 	for i, f := range fields {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		writeKey(buf, f.Key)
-		buf.WriteByte(':')
-		buf.Write(f.Raw)
+		writeField(buf, f)
 	}
 	buf.WriteByte('}')
 	return nil
+}
+
+func writeField(buf *bytes.Buffer, f resource.Field) {
+	writeKey(buf, f.Key)
+	buf.WriteByte(':')
+	buf.Write(f.Raw)
 }
 
 // edges returns a group's members or a user's groups, as fullDocument
@@ -280,14 +314,18 @@ func edges(res *store.Resource, base string) (string, any, bool) {
 
 // writeKey writes a member's name as encoding/json would.
 func writeKey(buf *bytes.Buffer, k string) {
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			b, _ := json.Marshal(k)
-			buf.Write(b)
-			return
+	buf.Write(appendQuoted(buf.AvailableBuffer(), k))
+}
+
+// appendQuoted appends s as a JSON string, as encoding/json writes it.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
 		}
 	}
-	buf.WriteByte('"')
-	buf.WriteString(k)
-	buf.WriteByte('"')
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -576,6 +576,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 		total += page.Total
 		skip = max(skip-page.Total, 0)
+		body.Grow(len(page.Resources) * 1024)
 		for _, res := range page.Resources {
 			if n > 0 {
 				body.WriteByte(',')
