@@ -436,3 +436,56 @@ func TestReadCacheGroupMembers(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCacheBudget checks that the cache stays within its budget,
+// evicting the least recently used entries, and that a read of another
+// row of a cached resource misses.
+func TestReadCacheBudget(t *testing.T) {
+	t.Parallel()
+	c := newReadCache(10_000)
+	entry := func(id string, version int64) *rendered {
+		return &rendered{key: cacheKey{"t", store.UserType, id}, version: version, doc: []byte(`{}`), size: 1000}
+	}
+	row := func(id string, version int64) *store.Resource {
+		return &store.Resource{TenantID: "t", Type: store.UserType, ID: id, Version: version, DocJSON: []byte(`{}`)}
+	}
+	for i := range 10 {
+		c.put(entry(fmt.Sprint(i), 1))
+	}
+	if c.get(row("0", 1)) == nil {
+		t.Fatal("a cached entry missed")
+	}
+	c.put(entry("10", 1)) // evicts "1", the least recently used since "0" was read
+	if c.size > c.budget || len(c.entries) != 10 {
+		t.Errorf("%d bytes in %d entries, budget %d", c.size, len(c.entries), c.budget)
+	}
+	if c.get(row("1", 1)) != nil || c.get(row("0", 1)) == nil || c.get(row("10", 1)) == nil {
+		t.Error("the eviction did not take the least recently used entry")
+	}
+	if c.get(row("0", 2)) != nil {
+		t.Error("an entry of version 1 answered a read of version 2")
+	}
+	changed := row("0", 1)
+	changed.DocJSON = []byte(`{"a":1}`)
+	if c.get(changed) != nil {
+		t.Error("an entry answered a row with other document bytes")
+	}
+	c.put(entry("0", 2)) // a write replaces the entry
+	if c.get(row("0", 2)) == nil || len(c.entries) != 10 || c.size != 10_000 {
+		t.Errorf("after replacing: %d entries, %d bytes", len(c.entries), c.size)
+	}
+	c.remove("t", store.UserType, "0")
+	if c.get(row("0", 2)) != nil || c.size != 9000 {
+		t.Errorf("after remove: %d bytes", c.size)
+	}
+	big := entry("big", 1)
+	big.size = 5000
+	if c.put(big); c.get(row("big", 1)) != nil {
+		t.Error("an entry of more than an eighth of the budget was kept")
+	}
+	off := newReadCache(0)
+	off.put(entry("x", 1))
+	if off.get(row("x", 1)) != nil {
+		t.Error("a cache of no budget kept an entry")
+	}
+}

@@ -384,8 +384,10 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	// A client that asks for attributes gets the resource.
 	q := r.URL.Query()
 	if rt == s.groups && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
-		if e, err := renderResource(res, rt); err == nil {
-			s.cache.put(e)
+		if res.DocJSON != nil {
+			if e, err := renderResource(res, rt); err == nil {
+				s.cache.put(e) // the write replaces what reads had cached
+			}
 		}
 		w.Header().Set("ETag", etag(res.Version))
 		w.WriteHeader(http.StatusNoContent)
