@@ -39,12 +39,13 @@ max) and errors by status. It deletes what it created at the end (unless
 
 Scenarios: ` + strings.Join(names, ", ") + `.
 
-With --ceiling it also measures, after seeding and with the same workers,
-an in-process net/http handler on loopback answering a static copy of one
-seeded user: the most this machine and load generator can serve for a
-response of that size. Each scenario's ratio to it is reported (the
-"ceiling" column; ceilingRatio in --json), which says more than a rate
-alone on a machine busy with other work.
+With --ceiling it also measures, with the same workers, an in-process
+net/http handler on loopback answering a static copy of one seeded user:
+the most this machine and load generator can serve for a response of that
+size. It runs for half --duration right before each scenario, and each
+scenario's ratio to it is reported (the "ceiling" column; ceilingRatio in
+--json), which says more than a rate alone on a machine busy with other
+work.
 
 Only loopback targets are accepted unless --allow-remote is given: point it at
 endpoints you operate.`,
@@ -172,7 +173,7 @@ func writeBenchReport(w io.Writer, rep *loadtest.Report) {
 	}
 	tw.Flush()
 	if c := rep.Ceiling; c != nil {
-		fmt.Fprintf(w, "\nceiling: a static %d-byte User from an in-process net/http handler on loopback, same workers; the ceiling column is each rate over its rate\n", c.Bytes)
+		fmt.Fprintf(w, "\nceiling: a static %d-byte User from an in-process net/http handler on loopback, same workers, measured for half the duration before each scenario; the ceiling column is each scenario's rate over the ceiling's just before it\n", c.Bytes)
 	}
 	for _, s := range rows {
 		if s.FirstError != "" {

@@ -81,12 +81,13 @@ type Options struct {
 	AllowRemote bool
 	// Keep leaves the seeded and created resources in place.
 	Keep bool
-	// Ceiling also measures, before the scenarios and with the same
-	// workers, an in-process net/http handler on loopback that answers
-	// every request with the bytes of one seeded user as the endpoint
-	// serves it: the most this machine and this load generator can do for
-	// a response of that size. Each scenario's CeilingRatio is its rate
-	// over that one.
+	// Ceiling also measures, with the same workers, an in-process
+	// net/http handler on loopback that answers every request with the
+	// bytes of one seeded user as the endpoint serves it: the most this
+	// machine and this load generator can do for a response of that size.
+	// It is measured for half the duration right before each scenario, so
+	// that the two see the same background load, and each scenario's
+	// CeilingRatio is its rate over the ceiling's just before it.
 	Ceiling bool
 
 	// Client sends the requests; nil means one whose transport keeps a
@@ -142,7 +143,7 @@ type SeedReport struct {
 }
 
 // Ceiling is the measurement of a static handler answering one seeded
-// user's bytes (see Options.Ceiling).
+// user's bytes (see Options.Ceiling), the one before the first scenario.
 type Ceiling struct {
 	// Bytes is the size of the body it answers.
 	Bytes  int    `json:"bytes"`
@@ -172,9 +173,11 @@ type Result struct {
 	Throughput     []float64 `json:"throughput"`
 	IntervalMillis float64   `json:"intervalMs"`
 	FirstError     string    `json:"firstError,omitempty"`
-	// CeilingRatio is RequestsPerSecond over the ceiling's, when the run
-	// measured one (Options.Ceiling).
-	CeilingRatio float64 `json:"ceilingRatio,omitempty"`
+	// CeilingRatio is RequestsPerSecond over CeilingRequestsPerSecond,
+	// the ceiling's rate measured right before the scenario, when the run
+	// measures one (Options.Ceiling).
+	CeilingRatio             float64 `json:"ceilingRatio,omitempty"`
+	CeilingRequestsPerSecond float64 `json:"ceilingRequestsPerSecond,omitempty"`
 }
 
 // Latency holds percentiles in milliseconds.
@@ -301,20 +304,35 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.seedAll(ctx, rep); err != nil {
 		return rep, err
 	}
+	var ceiling func() (Result, error)
 	if opts.Ceiling {
-		c, err := r.ceiling(ctx)
-		if err != nil {
+		var stop func()
+		var size int
+		var err error
+		if ceiling, size, stop, err = r.ceiling(ctx); err != nil {
 			return rep, err
 		}
-		rep.Ceiling = c
+		defer stop()
+		rep.Ceiling = &Ceiling{Bytes: size}
 	}
 	for _, info := range infos {
-		res, err := r.scenario(ctx, info, r.next)
+		var c Result
+		if ceiling != nil {
+			var err error
+			if c, err = ceiling(); err != nil {
+				return rep, err
+			}
+			if len(rep.Scenarios) == 0 {
+				rep.Ceiling.Result = c
+			}
+		}
+		res, err := r.scenario(ctx, info, r.opts.Duration, r.next)
 		if err != nil {
 			return rep, err
 		}
-		if c := rep.Ceiling; c != nil && c.Result.RequestsPerSecond > 0 {
-			res.CeilingRatio = res.RequestsPerSecond / c.Result.RequestsPerSecond
+		if c.RequestsPerSecond > 0 {
+			res.CeilingRatio = res.RequestsPerSecond / c.RequestsPerSecond
+			res.CeilingRequestsPerSecond = c.RequestsPerSecond
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
 	}
@@ -324,45 +342,44 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 // CeilingName is the phase and result name of the ceiling's measurement.
 const CeilingName = "ceiling"
 
-// ceiling reads one seeded user as the endpoint serves it and measures a
+// ceiling reads one seeded user as the endpoint serves it and starts a
 // net/http server on a loopback port of this process answering those
-// bytes, with the run's workers, client and duration.
-func (r *runner) ceiling(ctx context.Context) (*Ceiling, error) {
+// bytes. measure runs the run's workers and client against it for half
+// the scenarios' duration; stop closes it.
+func (r *runner) ceiling(ctx context.Context) (measure func() (Result, error), size int, stop func(), err error) {
 	if len(r.users) == 0 {
-		return nil, errors.New("ceiling: no seeded user to copy")
+		return nil, 0, nil, errors.New("ceiling: no seeded user to copy")
 	}
 	path := "/Users/" + url.PathEscape(r.users[0])
 	var raw json.RawMessage
 	status, excerpt, err := r.send(ctx, http.MethodGet, path, nil, &raw)
 	if err != nil || status != http.StatusOK {
-		return nil, failure("ceiling: reading a seeded user", http.MethodGet, path, status, excerpt, err, http.StatusOK)
+		return nil, 0, nil, failure("ceiling: reading a seeded user", http.MethodGet, path, status, excerpt, err, http.StatusOK)
 	}
 	body := []byte(raw)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("ceiling: %w", err)
+		return nil, 0, nil, fmt.Errorf("ceiling: %w", err)
 	}
-	size := strconv.Itoa(len(body))
+	length := strconv.Itoa(len(body))
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			h := w.Header()
 			h.Set("Content-Type", "application/scim+json")
-			h.Set("Content-Length", size)
+			h.Set("Content-Length", length)
 			w.Write(body)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	res, err := r.scenario(ctx, ScenarioInfo{CeilingName, "a static User of the same size from an in-process net/http handler on loopback"},
-		func(string, *mrand.Rand, int, int) request {
-			return request{method: http.MethodGet, base: base, path: path, ok: [2]int{200}}
-		})
-	if err != nil {
-		return nil, err
+	measure = func() (Result, error) {
+		return r.scenario(ctx, ScenarioInfo{CeilingName, "a static User of the same size from an in-process net/http handler on loopback"},
+			max(r.opts.Duration/2, time.Millisecond), func(string, *mrand.Rand, int, int) request {
+				return request{method: http.MethodGet, base: base, path: path, ok: [2]int{200}}
+			})
 	}
-	return &Ceiling{Bytes: len(body), Result: res}, nil
+	return measure, len(body), func() { srv.Close() }, nil
 }
 
 func scenarioNames() []string {
@@ -649,9 +666,8 @@ type worker struct {
 // scenario runs one scenario for the configured duration. Workers start no
 // request after the deadline and let the ones in flight finish, so that
 // nothing is cut short and counted as an error.
-func (r *runner) scenario(ctx context.Context, info ScenarioInfo, next func(name string, rng *mrand.Rand, worker, seq int) request) (Result, error) {
+func (r *runner) scenario(ctx context.Context, info ScenarioInfo, d time.Duration, next func(name string, rng *mrand.Rand, worker, seq int) request) (Result, error) {
 	start := time.Now()
-	d := r.opts.Duration
 	// The run is cut into equal slots (at most 60, at least 20 ms long)
 	// for the throughput chart; requests start only before the deadline,
 	// so each falls in one.

@@ -333,8 +333,13 @@ func TestCeiling(t *testing.T) {
 	if got, want := f.seen["GET /Users/{id}"], int(rep.Scenarios[0].Requests)+1; got != want {
 		t.Errorf("the endpoint saw %d GET /Users/{id}, want %d (the scenario's and one copy)", got, want)
 	}
+	// Each scenario's ceiling is measured right before it: the first one
+	// is the report's.
+	if first := rep.Scenarios[0].CeilingRequestsPerSecond; first != c.Result.RequestsPerSecond {
+		t.Errorf("the report's ceiling is %v req/s, the first scenario's %v", c.Result.RequestsPerSecond, first)
+	}
 	for _, s := range rep.Scenarios {
-		if want := s.RequestsPerSecond / c.Result.RequestsPerSecond; s.CeilingRatio != want || want <= 0 {
+		if want := s.RequestsPerSecond / s.CeilingRequestsPerSecond; s.CeilingRatio != want || want <= 0 {
 			t.Errorf("%s: ceilingRatio %v, want %v", s.Name, s.CeilingRatio, want)
 		}
 	}
