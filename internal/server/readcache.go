@@ -62,17 +62,14 @@ func (c *readCache) get(res *store.Resource) *rendered {
 		return nil
 	}
 	k := cacheKey{res.TenantID, res.Type, res.ID}
+	var e *rendered
 	c.mu.Lock()
-	el, ok := c.entries[k]
-	if ok {
+	if el, ok := c.entries[k]; ok {
 		c.order.MoveToFront(el)
+		e = el.Value.(*rendered) // put may replace it: read it under the lock
 	}
 	c.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	e := el.Value.(*rendered)
-	if !e.from(res) {
+	if e == nil || !e.from(res) {
 		return nil
 	}
 	return e
