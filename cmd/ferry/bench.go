@@ -22,6 +22,7 @@ func newBenchCommand() *cobra.Command {
 		duration                  time.Duration
 		scenarios                 []string
 		asJSON, allowRemote, keep bool
+		ceiling                   bool
 	)
 	var names []string
 	for _, s := range loadtest.Scenarios() {
@@ -38,6 +39,14 @@ max) and errors by status. It deletes what it created at the end (unless
 
 Scenarios: ` + strings.Join(names, ", ") + `.
 
+With --ceiling it also measures, with the same workers, an in-process
+net/http handler on loopback answering a static copy of one seeded user:
+the most this machine and load generator can serve for a response of that
+size. It runs for half --duration right before each scenario, and each
+scenario's ratio to it is reported (the "ceiling" column; ceilingRatio in
+--json), which says more than a rate alone on a machine busy with other
+work.
+
 Only loopback targets are accepted unless --allow-remote is given: point it at
 endpoints you operate.`,
 		Args: cobra.ExactArgs(1),
@@ -51,7 +60,7 @@ endpoints you operate.`,
 			bar := newProgressBar(cmd.ErrOrStderr())
 			rep, err := loadtest.Run(cmd.Context(), loadtest.Options{
 				BaseURL: args[0], Token: token, Users: users, Concurrency: concurrency, Duration: duration,
-				Scenarios: scenarios, AllowRemote: allowRemote, Keep: keep, PageSize: pages,
+				Scenarios: scenarios, AllowRemote: allowRemote, Keep: keep, PageSize: pages, Ceiling: ceiling,
 				Progress: func(p loadtest.Progress) {
 					text := fmt.Sprintf("%d/%d", p.Done, p.Total)
 					if p.Unit == loadtest.Milliseconds {
@@ -96,6 +105,7 @@ endpoints you operate.`,
 	f.StringVar(&report, "report", "", "also write a self-contained HTML report with charts to this file")
 	f.BoolVar(&allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	f.BoolVar(&keep, "keep", false, "leave the seeded and created users and groups in place")
+	f.BoolVar(&ceiling, "ceiling", false, "also measure a static handler serving a copy of a seeded user, and report each scenario's ratio to it")
 	return cmd
 }
 
@@ -133,8 +143,16 @@ func writeBenchReport(w io.Writer, rep *loadtest.Report) {
 	fmt.Fprintf(w, "seeded %d users and %d groups (%d memberships) in %.1f s; %d workers, %s per scenario\n\n",
 		rep.Seed.Users, rep.Seed.Groups, rep.Seed.Memberships, rep.Seed.Seconds, rep.Concurrency, rep.Duration)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\t")
-	for _, s := range rep.Scenarios {
+	head := "scenario\trequests\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\terrors\t"
+	if rep.Ceiling != nil {
+		head += "ceiling\t"
+	}
+	fmt.Fprintln(tw, head)
+	rows := rep.Scenarios
+	if rep.Ceiling != nil {
+		rows = append([]loadtest.Result{rep.Ceiling.Result}, rows...)
+	}
+	for _, s := range rows {
 		errs := "0"
 		if s.Errors > 0 {
 			var parts []string
@@ -144,14 +162,27 @@ func writeBenchReport(w io.Writer, rep *loadtest.Report) {
 			errs = strings.Join(parts, " ")
 		}
 		l := s.Latency
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", s.Name, s.Requests, s.RequestsPerSecond, l.P50, l.P90, l.P99, l.Max, errs)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t", s.Name, s.Requests, s.RequestsPerSecond, l.P50, l.P90, l.P99, l.Max, errs)
+		switch {
+		case rep.Ceiling == nil:
+		case s.Name == loadtest.CeilingName:
+			fmt.Fprint(tw, "1.00\t")
+		default:
+			fmt.Fprintf(tw, "%.2f\t", s.CeilingRatio)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if c := rep.Ceiling; c != nil {
+		fmt.Fprintf(w, "\nceiling: a static %d-byte User from an in-process net/http handler on loopback, same workers, measured for half the duration before each scenario; the ceiling column is each scenario's rate over the ceiling's just before it\n", c.Bytes)
+	}
 	for _, s := range rep.Scenarios {
 		if walk := s.Walk; walk != nil {
 			fmt.Fprintf(w, "\n%s: %d users in %d pages of %d in %.1f s; a page took %.1f ms at the start, %.1f ms at the end\n",
 				s.Name, walk.Resources, walk.Pages, walk.Count, walk.Seconds, walk.FirstPagesMs, walk.LastPagesMs)
 		}
+	}
+	for _, s := range rows {
 		if s.FirstError != "" {
 			fmt.Fprintf(w, "\n%s: first error: %s", s.Name, s.FirstError)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,18 @@ func TestBenchFerry(t *testing.T) {
 	}
 	if !bytes.HasPrefix(page, []byte("<!DOCTYPE html>")) || !bytes.Contains(page, []byte("<svg")) {
 		t.Errorf("the report is not an HTML page with charts: %.200s", page)
+	}
+
+	// --ceiling adds the static handler's row and each scenario's ratio.
+	stdout, stderr, code = runFerry(t, token, 2*time.Minute, "bench", "http://"+addr+"/scim/v2",
+		"--users", "20", "--duration", "300ms", "--concurrency", "2", "--scenarios", "get-by-id", "--ceiling")
+	if code != 0 {
+		t.Fatalf("bench --ceiling exited %d\nstdout: %.3000s\nstderr: %s", code, stdout, stderr)
+	}
+	ceilingRow := regexp.MustCompile(`(?m)^\s*ceiling\s+\d+\s+\d+\s.*\s1\.00\s*$`)
+	ratioRow := regexp.MustCompile(`(?m)^\s*get-by-id\s+\d+\s+\d+\s.*\s\d+\.\d\d\s*$`)
+	if !ceilingRow.MatchString(stdout) || !ratioRow.MatchString(stdout) || !strings.Contains(stdout, "ceiling: a static") {
+		t.Errorf("bench --ceiling output lacks the ceiling row or the ratio column:\n%s", stdout)
 	}
 
 	// Remote targets are refused.

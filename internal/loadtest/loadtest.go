@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -85,6 +86,14 @@ type Options struct {
 	AllowRemote bool
 	// Keep leaves the seeded and created resources in place.
 	Keep bool
+	// Ceiling also measures, with the same workers, an in-process
+	// net/http handler on loopback that answers every request with the
+	// bytes of one seeded user as the endpoint serves it: the most this
+	// machine and this load generator can do for a response of that size.
+	// It is measured for half the duration right before each scenario, so
+	// that the two see the same background load, and each scenario's
+	// CeilingRatio is its rate over the ceiling's just before it.
+	Ceiling bool
 
 	// Client sends the requests; nil means one whose transport keeps a
 	// connection per worker alive (the default keeps two, which would
@@ -123,8 +132,10 @@ type Report struct {
 	Concurrency int        `json:"concurrency"`
 	Duration    string     `json:"durationPerScenario"`
 	Seed        SeedReport `json:"seed"`
-	Scenarios   []Result   `json:"scenarios"`
-	Cleanup     Cleanup    `json:"cleanup"`
+	// Ceiling is the static handler's measurement, with Options.Ceiling.
+	Ceiling   *Ceiling `json:"ceiling,omitempty"`
+	Scenarios []Result `json:"scenarios"`
+	Cleanup   Cleanup  `json:"cleanup"`
 }
 
 // SeedReport says how seeding went.
@@ -134,6 +145,14 @@ type SeedReport struct {
 	Memberships       int     `json:"memberships"`
 	Seconds           float64 `json:"seconds"`
 	RequestsPerSecond float64 `json:"requestsPerSecond"`
+}
+
+// Ceiling is the measurement of a static handler answering one seeded
+// user's bytes (see Options.Ceiling), the one before the first scenario.
+type Ceiling struct {
+	// Bytes is the size of the body it answers.
+	Bytes  int    `json:"bytes"`
+	Result Result `json:"result"`
 }
 
 // Cleanup says what was deleted at the end.
@@ -161,6 +180,11 @@ type Result struct {
 	FirstError     string    `json:"firstError,omitempty"`
 	// Walk is what the list-all scenario measured of its walk.
 	Walk *Walk `json:"walk,omitempty"`
+	// CeilingRatio is RequestsPerSecond over CeilingRequestsPerSecond,
+	// the ceiling's rate measured right before the scenario, when the run
+	// measures one (Options.Ceiling).
+	CeilingRatio             float64 `json:"ceilingRatio,omitempty"`
+	CeilingRequestsPerSecond float64 `json:"ceilingRequestsPerSecond,omitempty"`
 }
 
 // Walk is a walk of every user with cursors: how long its pages took at
@@ -304,18 +328,88 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.seedAll(ctx, rep); err != nil {
 		return rep, err
 	}
-	for _, info := range infos {
-		run := r.scenario
-		if info.Name == ListAll {
-			run = r.walk
+	var ceiling func() (Result, error)
+	if opts.Ceiling {
+		var stop func()
+		var size int
+		var err error
+		if ceiling, size, stop, err = r.ceiling(ctx); err != nil {
+			return rep, err
 		}
-		res, err := run(ctx, info)
+		defer stop()
+		rep.Ceiling = &Ceiling{Bytes: size}
+	}
+	for _, info := range infos {
+		var c Result
+		if ceiling != nil && info.Name != ListAll {
+			var err error
+			if c, err = ceiling(); err != nil {
+				return rep, err
+			}
+			if rep.Ceiling.Result.Name == "" {
+				rep.Ceiling.Result = c
+			}
+		}
+		var res Result
+		var err error
+		if info.Name == ListAll {
+			res, err = r.walk(ctx, info)
+		} else {
+			res, err = r.scenario(ctx, info, r.opts.Duration, r.next)
+		}
 		if err != nil {
 			return rep, err
+		}
+		if c.RequestsPerSecond > 0 {
+			res.CeilingRatio = res.RequestsPerSecond / c.RequestsPerSecond
+			res.CeilingRequestsPerSecond = c.RequestsPerSecond
 		}
 		rep.Scenarios = append(rep.Scenarios, res)
 	}
 	return rep, nil
+}
+
+// CeilingName is the phase and result name of the ceiling's measurement.
+const CeilingName = "ceiling"
+
+// ceiling reads one seeded user as the endpoint serves it and starts a
+// net/http server on a loopback port of this process answering those
+// bytes. measure runs the run's workers and client against it for half
+// the scenarios' duration; stop closes it.
+func (r *runner) ceiling(ctx context.Context) (measure func() (Result, error), size int, stop func(), err error) {
+	if len(r.users) == 0 {
+		return nil, 0, nil, errors.New("ceiling: no seeded user to copy")
+	}
+	path := "/Users/" + url.PathEscape(r.users[0])
+	var raw json.RawMessage
+	status, excerpt, err := r.send(ctx, http.MethodGet, path, nil, &raw)
+	if err != nil || status != http.StatusOK {
+		return nil, 0, nil, failure("ceiling: reading a seeded user", http.MethodGet, path, status, excerpt, err, http.StatusOK)
+	}
+	body := []byte(raw)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("ceiling: %w", err)
+	}
+	length := strconv.Itoa(len(body))
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", "application/scim+json")
+			h.Set("Content-Length", length)
+			w.Write(body)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln)
+	base := "http://" + ln.Addr().String() + "/scim/v2"
+	measure = func() (Result, error) {
+		return r.scenario(ctx, ScenarioInfo{CeilingName, "a static User of the same size from an in-process net/http handler on loopback"},
+			max(r.opts.Duration/2, time.Millisecond), func(string, *mrand.Rand, int, int) request {
+				return request{method: http.MethodGet, base: base, path: path, ok: [2]int{200}}
+			})
+	}
+	return measure, len(body), func() { srv.Close() }, nil
 }
 
 func scenarioNames() []string {
@@ -329,7 +423,7 @@ func scenarioNames() []string {
 func (r *runner) progress(phase string, done, total int) {
 	if r.opts.Progress != nil {
 		unit := Resources
-		if phase != ListAll && slices.Contains(scenarioNames(), phase) {
+		if phase == CeilingName || (phase != ListAll && slices.Contains(scenarioNames(), phase)) {
 			unit = Milliseconds
 		}
 		r.opts.Progress(Progress{Phase: phase, Done: done, Total: total, Unit: unit})
@@ -340,11 +434,16 @@ func (r *runner) progress(phase string, done, total int) {
 // that the connection is reused. With into set, a 2xx body is decoded; a
 // body of any other status is returned, shortened, to explain it.
 func (r *runner) send(ctx context.Context, method, path string, body []byte, into any) (int, string, error) {
+	return r.sendTo(ctx, r.base, method, path, body, into)
+}
+
+// sendTo is send to another base URL.
+func (r *runner) sendTo(ctx context.Context, base, method, path string, body []byte, into any) (int, string, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return 0, "", err
 	}
@@ -535,6 +634,7 @@ func filterPath(expr string, v string) string {
 // success.
 type request struct {
 	method string
+	base   string // the endpoint's when empty
 	path   string
 	body   []byte
 	ok     [2]int
@@ -596,9 +696,8 @@ type worker struct {
 // scenario runs one scenario for the configured duration. Workers start no
 // request after the deadline and let the ones in flight finish, so that
 // nothing is cut short and counted as an error.
-func (r *runner) scenario(ctx context.Context, info ScenarioInfo) (Result, error) {
+func (r *runner) scenario(ctx context.Context, info ScenarioInfo, d time.Duration, next func(name string, rng *mrand.Rand, worker, seq int) request) (Result, error) {
 	start := time.Now()
-	d := r.opts.Duration
 	// The run is cut into equal slots (at most 60, at least 20 ms long)
 	// for the throughput chart; requests start only before the deadline,
 	// so each falls in one.
@@ -632,14 +731,18 @@ func (r *runner) scenario(ctx context.Context, info ScenarioInfo) (Result, error
 		go func() {
 			defer wg.Done()
 			for seq := 0; ctx.Err() == nil && time.Now().Before(deadline); seq++ {
-				req := r.next(info.Name, rng, w, seq)
+				req := next(info.Name, rng, w, seq)
 				var out idOnly
 				var into any
 				if req.create {
 					into = &out
 				}
+				base := req.base
+				if base == "" {
+					base = r.base
+				}
 				t0 := time.Now()
-				status, excerpt, err := r.send(ctx, req.method, req.path, req.body, into)
+				status, excerpt, err := r.sendTo(ctx, base, req.method, req.path, req.body, into)
 				lat := time.Since(t0)
 				if ctx.Err() != nil {
 					return

@@ -369,3 +369,52 @@ func TestListAllWithoutCursors(t *testing.T) {
 		t.Errorf("list-all with a page size of 3: %+v", w)
 	}
 }
+
+// TestCeiling checks that --ceiling measures a static copy of a seeded
+// user served by this process, not the endpoint, and that each scenario's
+// ratio is its rate over the ceiling's.
+func TestCeiling(t *testing.T) {
+	t.Parallel()
+	f := newFakeEndpoint()
+	rep, err := Run(context.Background(), Options{BaseURL: f.server(t), Token: "t", Users: 20, Concurrency: 2, Duration: 100 * time.Millisecond,
+		Scenarios: []string{GetByID, List100}, Keep: true, Ceiling: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Ceiling
+	if c == nil {
+		t.Fatal("no ceiling in the report")
+	}
+	// The fake answers a GET of a live user with its list body.
+	if want := len(fmt.Sprintf(`{"totalResults":%d,"Resources":[]}`, 21)); c.Bytes != want {
+		t.Errorf("ceiling body of %d bytes, want the %d the endpoint answered", c.Bytes, want)
+	}
+	if c.Result.Name != CeilingName || c.Result.Requests == 0 || c.Result.Errors != 0 {
+		t.Errorf("ceiling result %+v", c.Result)
+	}
+	// One GET read the user to copy; the ceiling's requests went elsewhere.
+	if got, want := f.seen["GET /Users/{id}"], int(rep.Scenarios[0].Requests)+1; got != want {
+		t.Errorf("the endpoint saw %d GET /Users/{id}, want %d (the scenario's and one copy)", got, want)
+	}
+	// Each scenario's ceiling is measured right before it: the first one
+	// is the report's.
+	if first := rep.Scenarios[0].CeilingRequestsPerSecond; first != c.Result.RequestsPerSecond {
+		t.Errorf("the report's ceiling is %v req/s, the first scenario's %v", c.Result.RequestsPerSecond, first)
+	}
+	for _, s := range rep.Scenarios {
+		if want := s.RequestsPerSecond / s.CeilingRequestsPerSecond; s.CeilingRatio != want || want <= 0 {
+			t.Errorf("%s: ceilingRatio %v, want %v", s.Name, s.CeilingRatio, want)
+		}
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"ceilingRatio":`)) || !bytes.Contains(b, []byte(`"ceiling":{"bytes":`)) {
+		t.Errorf("the JSON report lacks the ceiling: %.300s", b)
+	}
+	var page bytes.Buffer
+	if err := rep.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "Of ceiling") {
+		t.Errorf("the HTML report lacks the ceiling column (err %v)", err)
+	}
+}

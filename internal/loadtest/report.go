@@ -316,12 +316,14 @@ svg .value { fill:var(--fg); font-size:11px; font-weight:600; }
 <h2>Summary</h2>
 <div class="panel">
 <table>
-<tr><th>Scenario</th><th>Requests</th><th>Req/s</th><th>p50</th><th>p90</th><th>p99</th><th>Max</th><th>Errors</th></tr>
+<tr><th>Scenario</th><th>Requests</th><th>Req/s</th><th>p50</th><th>p90</th><th>p99</th><th>Max</th><th>Errors</th>{{if .Ceiling}}<th>Of ceiling</th>{{end}}</tr>
+{{if .Ceiling}}<tr><td>ceiling ({{.Ceiling.Bytes}} bytes, static)</td><td>{{.Ceiling.Result.Requests}}</td><td>{{num .Ceiling.Result.RequestsPerSecond}}</td>
+<td>{{ms .Ceiling.Result.Latency.P50}}</td><td>{{ms .Ceiling.Result.Latency.P90}}</td><td>{{ms .Ceiling.Result.Latency.P99}}</td><td>{{ms .Ceiling.Result.Latency.Max}}</td><td>{{errors .Ceiling.Result.ErrorsByStatus}}</td><td>1.00</td></tr>{{end}}
 {{range $i, $s := .Cards}}<tr>
 <td><span class="dot" style="background:{{.Color}}"></span>{{.Name}}</td>
 <td>{{.Requests}}</td><td>{{num .RequestsPerSecond}}</td>
 <td>{{ms .Latency.P50}}</td><td>{{ms .Latency.P90}}</td><td>{{ms .Latency.P99}}</td><td>{{ms .Latency.Max}}</td>
-<td{{if .Errors}} class="bad"{{end}}>{{errors .ErrorsByStatus}}</td>
+<td{{if .Errors}} class="bad"{{end}}>{{errors .ErrorsByStatus}}</td>{{if $.Ceiling}}<td>{{printf "%.2f" .CeilingRatio}}</td>{{end}}
 </tr>{{end}}
 </table>
 </div>

@@ -161,36 +161,17 @@ func memberList(ms []store.Member, base string) []any {
 	return out
 }
 
-// orderedDocument encodes a document with "schemas", "id", "externalId" and
-// "meta" first and the rest in key order, so responses read like the RFC's
-// examples and are byte-for-byte stable.
-type orderedDocument resource.Document
-
+// leadingKeys come first in a response, in this order; the rest follow in
+// key order, so responses read like the RFC's examples and are
+// byte-for-byte stable.
 var leadingKeys = []string{"schemas", "id", "externalId", "meta"}
 
-func (d orderedDocument) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := d.encode(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// encode appends the document's JSON to buf. Responses are written with it
-// directly: going through json.Marshal would validate and compact every
-// document's bytes a second time, which is most of a list's cost.
-func (d orderedDocument) encode(buf *bytes.Buffer) error {
+// orderedKeys returns d's keys in the order responses carry them: the
+// leading keys, then the rest in key order.
+func orderedKeys(d resource.Document) []string {
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
-	}
-	rank := func(k string) int {
-		for i, l := range leadingKeys {
-			if k == l {
-				return i
-			}
-		}
-		return len(leadingKeys)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		ri, rj := rank(keys[i]), rank(keys[j])
@@ -199,66 +180,44 @@ func (d orderedDocument) encode(buf *bytes.Buffer) error {
 		}
 		return keys[i] < keys[j]
 	})
-	buf.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			buf.WriteByte(',')
+	return keys
+}
+
+// rank is a key's place among leadingKeys; every other key ranks after them.
+func rank(k string) int {
+	for i, l := range leadingKeys {
+		if k == l {
+			return i
 		}
-		kb, _ := json.Marshal(k)
-		buf.Write(kb)
-		buf.WriteByte(':')
-		vb, err := json.Marshal(d[k])
-		if err != nil {
-			return err
-		}
-		buf.Write(vb)
 	}
-	buf.WriteByte('}')
-	return nil
+	return len(leadingKeys)
 }
 
-// writeDocument answers with one resource document.
-func writeDocument(w http.ResponseWriter, status int, d orderedDocument) {
-	var buf bytes.Buffer
-	if err := d.encode(&buf); err != nil {
-		writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
-		return
-	}
-	writeBody(w, status, buf.Bytes())
+// writeList answers with a ListResponse of an index page (RFC 7644
+// §3.4.2), in the RFC's key order, of n resources encoded one after
+// another, comma-separated, in resources.
+func writeList(w http.ResponseWriter, total, startIndex, n int, resources []byte) {
+	writeListPage(w, total, n, resources, fmt.Sprintf(`"startIndex":%d,`, startIndex))
 }
 
-// writeList answers with a ListResponse of documents, in the RFC's key order.
-// writeList writes a ListResponse of an index page (RFC 7644 §3.4.2).
-func writeList(w http.ResponseWriter, total, startIndex int, docs []orderedDocument) {
-	writeListPage(w, total, docs, fmt.Sprintf(`"startIndex":%d,`, startIndex))
-}
-
-// writeCursorList writes a ListResponse of a cursor page (RFC 9865 §2):
-// nextCursor unless it is the last page, and no startIndex.
-func writeCursorList(w http.ResponseWriter, total int, docs []orderedDocument, nextCursor string) {
+// writeCursorList answers with a ListResponse of a cursor page (RFC 9865
+// §2): nextCursor unless it is the last page, and no startIndex.
+func writeCursorList(w http.ResponseWriter, total, n int, resources []byte, nextCursor string) {
 	paging := ""
 	if nextCursor != "" {
 		// base64url: nothing in it needs escaping.
 		paging = `"nextCursor":"` + nextCursor + `",`
 	}
-	writeListPage(w, total, docs, paging)
+	writeListPage(w, total, n, resources, paging)
 }
 
-// writeListPage writes a ListResponse, with paging (members of the
-// object, each followed by a comma) before itemsPerPage.
-func writeListPage(w http.ResponseWriter, total int, docs []orderedDocument, paging string) {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
-	for i, d := range docs {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if err := d.encode(&buf); err != nil {
-			writeError(w, scim.Errorf(http.StatusInternalServerError, "", "response could not be encoded"))
-			return
-		}
-	}
-	fmt.Fprintf(&buf, `],%s"itemsPerPage":%d}`, paging, len(docs))
+// writeListPage writes a ListResponse of n encoded resources, with paging
+// (members of the object, each followed by a comma) before itemsPerPage.
+func writeListPage(w http.ResponseWriter, total, n int, resources []byte, paging string) {
+	buf := bytes.NewBuffer(make([]byte, 0, len(resources)+200))
+	fmt.Fprintf(buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
+	buf.Write(resources)
+	fmt.Fprintf(buf, `],%s"itemsPerPage":%d}`, paging, n)
 	writeBody(w, http.StatusOK, buf.Bytes())
 }
 

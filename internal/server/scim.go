@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -178,25 +180,31 @@ func wantsMembers(rt *schema.ResourceType, include, exclude resource.Projection)
 	return !exclude.HasWhole(members)
 }
 
-// render projects a stored resource for the response.
-func (s *Server) render(r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) orderedDocument {
-	return orderedDocument(resource.Project(fullDocument(res, rt, baseURL(r)), rt, include, exclude))
-}
-
 // writeResource answers with one resource, its ETag and, on 201, Location.
+// The resource was just written: its rendering replaces the cached one.
 func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType) {
 	include, exclude := projections(rt, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
 	w.Header().Set("ETag", etag(res.Version))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", baseURL(r)+rt.Endpoint+"/"+res.ID)
 	}
-	writeDocument(w, status, s.render(r, res, rt, include, exclude))
+	s.writeRendered(w, r, status, res, rt, include, exclude)
+}
+
+// writeRendered answers with one resource, rendered through the cache.
+func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) {
+	var buf bytes.Buffer
+	if err := s.renderTo(&buf, r, res, rt, include, exclude); err != nil {
+		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
+		return
+	}
+	writeBody(w, status, buf.Bytes())
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
 	q := r.URL.Query()
 	include, exclude := projections(rt, q.Get("attributes"), q.Get("excludedAttributes"))
-	res, err := s.store.Get(r.Context(), tenantFrom(r.Context()), rt.Name, id, store.ReadOptions{Members: wantsMembers(rt, include, exclude)})
+	res, err := s.store.Get(r.Context(), tenantFrom(r.Context()), rt.Name, id, store.ReadOptions{Members: wantsMembers(rt, include, exclude), Encoded: true})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -212,7 +220,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 		return
 	}
 	w.Header().Set("ETag", tag)
-	writeDocument(w, http.StatusOK, s.render(r, res, rt, include, exclude))
+	s.writeRendered(w, r, http.StatusOK, res, rt, include, exclude)
 }
 
 // matchesETag reports whether an If-Match or If-None-Match header value
@@ -376,6 +384,11 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	// A client that asks for attributes gets the resource.
 	q := r.URL.Query()
 	if rt == s.groups && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+		if res.DocJSON != nil {
+			if e, err := renderResource(res, rt); err == nil {
+				s.cache.put(e) // the write replaces what reads had cached
+			}
+		}
 		w.Header().Set("ETag", etag(res.Version))
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -428,6 +441,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, rt *schema.Resou
 		s.fail(w, r, err)
 		return
 	}
+	s.cache.remove(tenantFrom(r.Context()), rt.Name, id)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -560,6 +574,7 @@ func (s *Server) listQuery(rt *schema.ResourceType, p listParams) (q store.Query
 	}
 	include, exclude = projections(rt, p.Attributes, p.ExcludedAttributes)
 	q.Members = wantsMembers(rt, include, exclude)
+	q.Encoded = true // rendered through the read cache
 	return q, include, exclude, nil
 }
 
@@ -573,8 +588,8 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 	}
 	tenant := tenantFrom(r.Context())
 	start := max(p.StartIndex, 1)
-	var total int
-	var resources []orderedDocument
+	var total, n int
+	var body bytes.Buffer
 	skip := start - 1 // results of earlier types still to skip
 	for _, rt := range types {
 		q, include, exclude, err := s.listQuery(rt, p)
@@ -582,7 +597,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 			s.fail(w, r, err)
 			return
 		}
-		want := q.Count - len(resources)
+		want := q.Count - n
 		q.StartIndex, q.Count = skip+1, max(want, 0)
 		page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
 		if err != nil {
@@ -591,11 +606,19 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 		total += page.Total
 		skip = max(skip-page.Total, 0)
+		body.Grow(len(page.Resources) * 1024)
 		for _, res := range page.Resources {
-			resources = append(resources, s.render(r, res, rt, include, exclude))
+			if n > 0 {
+				body.WriteByte(',')
+			}
+			if err := s.renderTo(&body, r, res, rt, include, exclude); err != nil {
+				s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
+				return
+			}
+			n++
 		}
 	}
-	writeList(w, total, start, resources)
+	writeList(w, total, start, n, body.Bytes())
 }
 
 // answerCursor answers a page of cursor-based pagination (RFC 9865): the
@@ -637,15 +660,22 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 		s.fail(w, r, err)
 		return
 	}
-	docs := make([]orderedDocument, 0, len(page.Resources))
-	for _, res := range page.Resources {
-		docs = append(docs, s.render(r, res, rt, include, exclude))
+	var body bytes.Buffer
+	body.Grow(len(page.Resources) * 1024)
+	for i, res := range page.Resources {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		if err := s.renderTo(&body, r, res, rt, include, exclude); err != nil {
+			s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
+			return
+		}
 	}
 	next := ""
 	if page.Next != nil {
 		next = s.cursors.encode(scope, *page.Next)
 	}
-	writeCursorList(w, page.Total, docs, next)
+	writeCursorList(w, page.Total, len(page.Resources), body.Bytes(), next)
 }
 
 // searchRequest is the body of POST .search (RFC 7644 §3.4.3).

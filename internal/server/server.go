@@ -44,6 +44,9 @@ type Config struct {
 	Now            func() time.Time
 	RequestTimeout time.Duration // how long one request may take in the handler
 	DefaultTenant  string        // the tenant created at start
+	// ReadCacheBytes bounds the memory of the rendered resources kept for
+	// reads (see readcache.go); 0 keeps none.
+	ReadCacheBytes int
 }
 
 // DefaultCursorTimeout is how long a cursor stays good between pages unless
@@ -65,6 +68,7 @@ func DefaultConfig() Config {
 		CursorTimeout:     DefaultCursorTimeout,
 		RequestTimeout:    30 * time.Second,
 		DefaultTenant:     "default",
+		ReadCacheBytes:    DefaultReadCacheBytes,
 	}
 }
 
@@ -81,7 +85,9 @@ type Server struct {
 	failures *failureLimiter
 	obs      Observer
 	metrics  http.Handler // GET /metrics; nil until EnableMetrics
-	admin    Admin        // nil until EnableAdmin
+	// cache keeps rendered resources for reads; nil keeps none.
+	cache *readCache
+	admin Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -116,6 +122,7 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		tokens:    newTokenCache(time.Now),
 		failures:  newFailureLimiter(time.Now),
 		obs:       nopObserver{},
+		cache:     newReadCache(cfg.ReadCacheBytes),
 		directory: directory.New(st, catalog),
 	}
 }

@@ -66,8 +66,15 @@ type Resource struct {
 	Type     string // UserType or GroupType
 	ID       string
 	// Doc is the normalized document (resource.Normalize) without the
-	// server-managed attributes: no id, meta, members or groups.
+	// server-managed attributes: no id, meta, members or groups. A read
+	// with ReadOptions.Encoded leaves it nil.
 	Doc resource.Document
+	// DocJSON is Doc as the store holds it, encoded: set by Create, by
+	// Update and by reads with ReadOptions.Encoded, byte for byte what a
+	// later read of the same version returns. A reader that keeps what it
+	// made of a document (the server's cache of rendered resources) can
+	// compare it instead of decoding it.
+	DocJSON []byte
 	// Members are a group's members. On write they replace the group's
 	// membership rows; on read they are filled when asked for.
 	Members []Member
@@ -84,6 +91,9 @@ type ReadOptions struct {
 	// Members loads a group's members (and a user's groups). Entra reads
 	// groups with excludedAttributes=members; large groups then cost nothing.
 	Members bool
+	// Encoded returns the document as stored (Resource.DocJSON) instead of
+	// decoded (Resource.Doc), for a reader that may not need it decoded.
+	Encoded bool
 }
 
 // Query selects resources of one type in one tenant.

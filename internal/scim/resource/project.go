@@ -133,26 +133,15 @@ func projectAttrs(m map[string]any, s *schema.Schema, include, exclude Projectio
 // projectAttr decides whether attribute a, with value v, is returned and
 // with which sub-attributes.
 func projectAttr(a *schema.Attribute, v any, include, exclude Projection) (any, bool) {
-	switch a.Returned {
-	case schema.Never:
-		return nil, false
-	case schema.Always:
-		return projectSubs(a, v, nil, nil), true
-	}
-	if !include.Empty() {
-		if include.whole[a] {
-			return projectSubs(a, v, nil, nil), true
-		}
-		if subs := include.subs[a]; subs != nil {
-			pv := projectSubs(a, v, subs, nil)
-			return pv, !isEmpty(pv)
-		}
+	keep, only, drop := decide(a, include, exclude)
+	if !keep {
 		return nil, false
 	}
-	if a.Returned == schema.Request || exclude.whole[a] {
-		return nil, false
+	pv := projectSubs(a, v, only, drop)
+	// An attribute returned always, or named whole, is returned even empty.
+	if a.Returned == schema.Always || include.whole[a] {
+		return pv, true
 	}
-	pv := projectSubs(a, v, nil, exclude.subs[a])
 	return pv, !isEmpty(pv)
 }
 

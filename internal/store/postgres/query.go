@@ -89,6 +89,7 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	// table, see migration 00003), and the memberships, which in the
 	// select list of the paged query would be computed for every skipped
 	// row too, are read for the page alone.
+	st.Encoded = q.Encoded
 	columns := sqlstore.ResourceColumns
 	if q.Members {
 		st.Members = true

@@ -62,7 +62,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 	if err != nil {
 		return err
 	}
-	sqlstore.SetCreated(r, id, now, members)
+	sqlstore.SetCreated(r, id, now, members, d)
 	return nil
 }
 
@@ -92,10 +92,10 @@ type querier interface {
 
 // load reads one resource, with its memberships when asked. lock takes the
 // row for update, in a write.
-func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers, lock bool) (*store.Resource, int64, error) {
+func load(ctx context.Context, q querier, tenantID, typ, id string, opts store.ReadOptions, lock bool) (*store.Resource, int64, error) {
 	query := `SELECT ` + sqlstore.ResourceColumns
 	var edges *string
-	if withMembers {
+	if opts.Members {
 		query += `, (` + edgesOf(typ) + `)`
 		edges = new(string)
 	}
@@ -103,7 +103,7 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers,
 	if lock {
 		query += ` FOR UPDATE OF r`
 	}
-	res, rid, err := sqlstore.ScanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges)
+	res, rid, err := sqlstore.ScanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges, opts.Encoded)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, 0, sqlstore.ResourceNotFound(typ, id)
 	}
@@ -118,7 +118,7 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
-	res, _, err := load(ctx, s.pool, tenantID, typ, id, opts.Members, false)
+	res, _, err := load(ctx, s.pool, tenantID, typ, id, opts, false)
 	return res, err
 }
 
@@ -133,7 +133,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 	}
 	var out *store.Resource
 	err = s.write(ctx, tenantID, func(w *wtx) error {
-		cur, rid, err := load(ctx, w, tenantID, typ, id, true, true)
+		cur, rid, err := load(ctx, w, tenantID, typ, id, store.ReadOptions{Members: true}, true)
 		if err != nil {
 			return err
 		}

@@ -84,6 +84,7 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	}
 	limit := q.Count
 	st.Offset = max(q.StartIndex, 1) - 1
+	st.Encoded = q.Encoded
 	columns := sqlstore.ResourceColumns
 	if q.Members {
 		// The page's memberships come in the same statement.

@@ -112,7 +112,7 @@ func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
 	if err := w.count(ctx, r.TenantID, r.Type, 1); err != nil {
 		return err
 	}
-	sqlstore.SetCreated(r, id, w.now, members)
+	sqlstore.SetCreated(r, id, w.now, members, d)
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 	}
 	defer s.r.release(c)
 	if !opts.Members {
-		res, _, err := load(ctx, c, tenantID, typ, id, false)
+		res, _, err := load(ctx, c, tenantID, typ, id, false, opts.Encoded)
 		return res, err
 	}
 	edges := membersOfRow
@@ -138,7 +138,7 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 		edges = groupsOfRow
 	}
 	res, _, err := sqlstore.ScanResource(c.QueryRowContext(ctx, `SELECT `+sqlstore.ResourceColumns+`, (`+edges+`)
-		FROM resources r WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), new(string))
+		FROM resources r WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), new(string), opts.Encoded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sqlstore.ResourceNotFound(typ, id)
 	}
@@ -172,7 +172,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 	}
 	var out *store.Resource
 	err = s.write(ctx, func(w *wtx) error {
-		cur, rid, err := load(ctx, w, tenantID, typ, id, true)
+		cur, rid, err := load(ctx, w, tenantID, typ, id, true, false)
 		if err != nil {
 			return err
 		}
@@ -301,10 +301,11 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// load reads one resource, with its members or groups when asked.
-func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers bool) (*store.Resource, int64, error) {
+// load reads one resource, with its members or groups when asked, its
+// document left encoded when asked (store.ReadOptions.Encoded).
+func load(ctx context.Context, q querier, tenantID, typ, id string, withMembers, encoded bool) (*store.Resource, int64, error) {
 	res, rid, err := sqlstore.ScanResource(q.QueryRowContext(ctx, `SELECT `+sqlstore.ResourceColumns+` FROM resources r
-		WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), nil)
+		WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), nil, encoded)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, sqlstore.ResourceNotFound(typ, id)
 	}

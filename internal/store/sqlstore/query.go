@@ -26,6 +26,9 @@ type Statements struct {
 	// Keyed says the page's rows end with their sort key (a keyset page
 	// that does not sort by id alone).
 	Keyed bool
+	// Encoded says the page's documents are left encoded
+	// (store.ReadOptions.Encoded).
+	Encoded bool
 }
 
 // Keyset adds what a keyset page (q.After) needs to the page statement
@@ -63,7 +66,7 @@ func ReadPage(rows Rows, st Statements, q store.Query) (store.Page, error) {
 		if st.Keyed {
 			dest = append(dest, &key)
 		}
-		r, _, err := scanResource(row, edges, dest...)
+		r, _, err := scanResource(row, edges, st.Encoded, dest...)
 		keys = append(keys, key)
 		return r, err
 	})

@@ -91,8 +91,9 @@ func NewDocument(rt *schema.ResourceType, doc resource.Document) (Document, erro
 
 // SetCreated sets the fields Create sets on r, stored as id at now with
 // the resolved members.
-func SetCreated(r *store.Resource, id string, now time.Time, members []Member) {
+func SetCreated(r *store.Resource, id string, now time.Time, members []Member, doc Document) {
 	r.ID = id
+	r.DocJSON = []byte(doc.JSON)
 	r.Version = 1
 	r.Created = now
 	r.LastModified = now
@@ -188,6 +189,7 @@ func (rev *Revision) Unchanged() bool {
 // Apply makes cur the resource the revision, written at now, leaves.
 func (rev *Revision) Apply(cur *store.Resource, now time.Time) {
 	cur.Doc = rev.Doc
+	cur.DocJSON = []byte(rev.JSON)
 	cur.Version++
 	cur.LastModified = now
 	if cur.Type == store.GroupType {
@@ -212,13 +214,15 @@ const ResourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_
 // ScanResource reads a row of ResourceColumns, and, when edges is not nil,
 // a last column of memberships (DecodeEdges) into it, which become the
 // resource's groups or members. It returns the resource's rid as well.
-func ScanResource(row Row, edges *string) (*store.Resource, int64, error) {
-	return scanResource(row, edges)
+// With encoded, the document is left encoded in DocJSON
+// (store.ReadOptions.Encoded); otherwise it is decoded into Doc.
+func ScanResource(row Row, edges *string, encoded bool) (*store.Resource, int64, error) {
+	return scanResource(row, edges, encoded)
 }
 
 // scanResource is ScanResource, scanning the row's last columns into
 // extra.
-func scanResource(row Row, edges *string, extra ...any) (*store.Resource, int64, error) {
+func scanResource(row Row, edges *string, encoded bool, extra ...any) (*store.Resource, int64, error) {
 	var r store.Resource
 	var rid int64
 	var created, modified, doc string
@@ -236,7 +240,9 @@ func scanResource(row Row, edges *string, extra ...any) (*store.Resource, int64,
 	if r.LastModified, err = parseTime(modified); err != nil {
 		return nil, 0, err
 	}
-	if r.Doc, err = resource.Decode([]byte(doc)); err != nil {
+	if encoded {
+		r.DocJSON = []byte(doc)
+	} else if r.Doc, err = resource.Decode([]byte(doc)); err != nil {
 		return nil, 0, err
 	}
 	if edges != nil {
@@ -251,19 +257,6 @@ func scanResource(row Row, edges *string, extra ...any) (*store.Resource, int64,
 		}
 	}
 	return &r, rid, nil
-}
-
-// ScanResources reads rows of ResourceColumns, followed by a column of
-// memberships when withEdges is true.
-func ScanResources(rows Rows, withEdges bool) ([]*store.Resource, error) {
-	return ScanAll(rows, func(row Row) (*store.Resource, error) {
-		var edges *string
-		if withEdges {
-			edges = new(string)
-		}
-		r, _, err := ScanResource(row, edges)
-		return r, err
-	})
 }
 
 // DecodeEdges decodes a JSON array of [id, type, display] triples, the form

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Tenants", testTenants},
 		{"Tokens", testTokens},
 		{"CreateGet", testCreateGet},
+		{"EncodedReads", testEncodedReads},
 		{"TenantIsolation", testTenantIsolation},
 		{"UserNameUnique", testUserNameUnique},
 		{"GroupDisplayNameUnique", testGroupDisplayNameUnique},
@@ -251,6 +252,75 @@ func queryIDs(t *testing.T, s store.Store, tenantID, typ string, q store.Query) 
 		ids[i] = r.ID
 	}
 	return ids
+}
+
+// testEncodedReads checks ReadOptions.Encoded: the document comes back as
+// the bytes Create and Update returned for that version, undecoded, with
+// members as asked, from Get and Query alike.
+func testEncodedReads(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tn := tenant(t, s, "acme")
+	u := create(t, s, tn, store.UserType, user(t, "enc@example.com", "displayName", "Enc <&>", "emails", []any{map[string]any{"value": "e@example.com", "type": "work"}}))
+	if len(u.DocJSON) == 0 {
+		t.Fatal("Create returned no DocJSON")
+	}
+	g := create(t, s, tn, store.GroupType, group(t, "Encoders"), u.ID)
+	check := func(what string, r *store.Resource, want *store.Resource, members bool) {
+		t.Helper()
+		if r.Doc != nil {
+			t.Errorf("%s: an encoded read decoded the document", what)
+		}
+		if string(r.DocJSON) != string(want.DocJSON) {
+			t.Errorf("%s: DocJSON %s\nwant the bytes the write returned: %s", what, r.DocJSON, want.DocJSON)
+		}
+		d, err := resource.Decode(r.DocJSON)
+		if err != nil || jsonOf(t, d) != jsonOf(t, want.Doc) {
+			t.Errorf("%s: DocJSON decodes to %s (%v), want %s", what, jsonOf(t, d), err, jsonOf(t, want.Doc))
+		}
+		if r.Version != want.Version || !r.LastModified.Equal(want.LastModified) {
+			t.Errorf("%s: version %d modified %v, want %d %v", what, r.Version, r.LastModified, want.Version, want.LastModified)
+		}
+		edges := r.Groups
+		if r.Type == store.GroupType {
+			edges = r.Members
+		}
+		if members != (len(edges) == 1) {
+			t.Errorf("%s: memberships %v with Members %v", what, edges, members)
+		}
+	}
+	for _, members := range []bool{false, true} {
+		got, err := s.Get(ctx, tn, store.UserType, u.ID, store.ReadOptions{Members: members, Encoded: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("Get (members %v)", members), got, u, members)
+		page, err := s.Query(ctx, tn, store.UserType, store.Query{Filter: parse(t, `userName eq "enc@example.com"`), Count: 10,
+			ReadOptions: store.ReadOptions{Members: members, Encoded: true}})
+		if err != nil || len(page.Resources) != 1 {
+			t.Fatalf("Query: %v, %d resources", err, len(page.Resources))
+		}
+		check(fmt.Sprintf("Query (members %v)", members), page.Resources[0], u, members)
+	}
+	up, err := s.Update(ctx, tn, store.UserType, u.ID, 0, func(r *store.Resource) error {
+		r.Doc = user(t, "enc@example.com", "displayName", "Encoded again")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, tn, store.UserType, u.ID, store.ReadOptions{Members: true, Encoded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Get after Update", got, up, true)
+	gg, err := s.Get(ctx, tn, store.GroupType, g.ID, store.ReadOptions{Members: true, Encoded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Get of a group", gg, g, true)
+	if plain := get(t, s, tn, store.UserType, u.ID); plain.Doc == nil || plain.DocJSON != nil {
+		t.Errorf("a read without Encoded: Doc %v, DocJSON %s", plain.Doc, plain.DocJSON)
+	}
 }
 
 // --- tenants and tokens ------------------------------------------------------

@@ -1,0 +1,491 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ferryid/ferry/internal/ferrytest"
+	"github.com/ferryid/ferry/internal/pgtest"
+	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/postgres"
+	"github.com/ferryid/ferry/internal/store/sqlite"
+)
+
+// referenceRender is how the server rendered a resource before the read
+// cache: the whole document decoded, projected and encoded in response
+// order. The cached path must give the same bytes.
+func referenceRender(t *testing.T, base string, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) []byte {
+	t.Helper()
+	d := resource.Project(fullDocument(res, rt, base), rt, include, exclude)
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range orderedKeys(d) {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(d[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(kb)
+		buf.WriteByte(':')
+		buf.Write(vb)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}
+
+// TestCachedProjection holds the cached path (stored bytes, fields encoded
+// once, projected per request) to the reference rendering of the decoded
+// document, for every projection a client can ask, on a cold and a warm
+// cache, for users (with groups) and groups (with members).
+func TestCachedProjection(t *testing.T) {
+	t.Parallel()
+	catalog := schema.Builtin()
+	users, groups := catalog.ResourceType(store.UserType), catalog.ResourceType(store.GroupType)
+	userDoc := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","` + scim.EnterpriseUserURN + `"],
+		"userName":"bjensen@example.com","externalId":"ext-<1>&","displayName":"Babs \"B\" Jensen","active":true,
+		"title":"Tour Guide","nickName":"","x-unknown":{"kept":1.50},
+		"name":{"givenName":"Barbara","familyName":"Jensen","formatted":"Ms. Barbara J Jensen, III"},
+		"emails":[{"type":"work","value":"bjensen@example.com","primary":true},{"type":"home","value":"babs@jensen.org"}],
+		"phoneNumbers":[{"type":"work","value":"555-555-8377"}],
+		"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","postalCode":"91608"}],
+		"` + scim.EnterpriseUserURN + `":{"employeeNumber":"701984","costCenter":"4130","manager":{"value":"26118915","displayName":"John Smith"}}}`
+	groupDoc := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Tour Guides","externalId":"g-1"}`
+	decode := func(s string) (resource.Document, []byte) {
+		d, err := resource.Decode([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(d)
+		return d, b
+	}
+	created := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+	ud, ub := decode(userDoc)
+	gd, gb := decode(groupDoc)
+	// An empty value is dropped by projection: such a document is never
+	// written as it is stored.
+	ed, eb := decode(userDoc[:len(userDoc)-1] + `,"ims":[],"x509Certificates":[{}]}`)
+	resources := []struct {
+		name string
+		rt   *schema.ResourceType
+		res  store.Resource
+	}{
+		{"user", users, store.Resource{TenantID: "t", Type: store.UserType, ID: "u-1", Doc: ud, DocJSON: ub, Version: 3, Created: created, LastModified: created.Add(time.Hour),
+			Groups: []store.Member{{ID: "g-1", Type: store.GroupType, Display: "Tour Guides"}, {ID: "g-2", Type: store.GroupType}}}},
+		{"user without groups", users, store.Resource{TenantID: "t", Type: store.UserType, ID: "u-2", Doc: ud, DocJSON: ub, Version: 1, Created: created, LastModified: created}},
+		{"user with empty values", users, store.Resource{TenantID: "t", Type: store.UserType, ID: "u-3", Doc: ed, DocJSON: eb, Version: 2, Created: created, LastModified: created,
+			Groups: []store.Member{{ID: "g-1", Type: store.GroupType, Display: "Tour Guides"}}}},
+		{"group", groups, store.Resource{TenantID: "t", Type: store.GroupType, ID: "g-1", Doc: gd, DocJSON: gb, Version: 7, Created: created, LastModified: created,
+			Members: []store.Member{{ID: "u-1", Type: store.UserType, Display: "Babs"}, {ID: "g-9", Type: store.GroupType, Display: "Nested"}}}},
+		{"group without members", groups, store.Resource{TenantID: "t", Type: store.GroupType, ID: "g-2", Doc: gd, DocJSON: gb, Version: 1, Created: created, LastModified: created, Members: []store.Member{}}},
+	}
+	lists := []struct{ attributes, excluded string }{
+		{"", ""},
+		{"userName", ""},
+		{"userName,emails.value", ""},
+		{"emails.type,name.givenName", ""},
+		{"meta.version,meta.location", ""},
+		{"groups", ""},
+		{"groups.display", ""},
+		{"members.value", ""},
+		{"displayName,members", ""},
+		{scim.EnterpriseUserURN, ""},
+		{scim.EnterpriseUserURN + ":manager.value", ""},
+		{scim.EnterpriseUserURN + ":employeeNumber,userName", ""},
+		{"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName", ""},
+		{"id", ""},
+		{"nosuchattribute", ""},
+		{"", "emails"},
+		{"", "emails.primary,name.formatted"},
+		{"", "meta"},
+		{"", "meta.location"},
+		{"", "groups"},
+		{"", "members"},
+		{"", "members.display"},
+		{"", scim.EnterpriseUserURN},
+		{"", scim.EnterpriseUserURN + ":manager"},
+		{"", scim.EnterpriseUserURN + ":employeeNumber,costCenter,manager"},
+		{"", "id,schemas"},
+		{"", "nosuchattribute"},
+		{"userName", "userName"},
+	}
+	srv := New(DefaultConfig(), nil, catalog, nil)
+	for _, rc := range resources {
+		for _, p := range lists {
+			include, exclude := projections(rc.rt, p.attributes, p.excluded)
+			r := httptest.NewRequest("GET", "http://ferry.example:8080/scim/v2/Users", nil)
+			want := referenceRender(t, "http://ferry.example:8080/scim/v2", &rc.res, rc.rt, include, exclude)
+			for _, pass := range []string{"cold", "warm"} {
+				var got bytes.Buffer
+				res := rc.res
+				res.Doc = nil // as an encoded read returns it
+				if err := srv.renderTo(&got, r, &res, rc.rt, include, exclude); err != nil {
+					t.Fatalf("%s attributes=%q excludedAttributes=%q (%s): %v", rc.name, p.attributes, p.excluded, pass, err)
+				}
+				if !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("%s attributes=%q excludedAttributes=%q (%s cache):\n got %s\nwant %s", rc.name, p.attributes, p.excluded, pass, got.Bytes(), want)
+				}
+			}
+		}
+	}
+}
+
+// replicaPair is two servers, each with its own read cache, over one
+// database: on PostgreSQL two stores (two replicas as ferry serve runs
+// them), on SQLite one store. Requests go straight to the handlers.
+type replicaPair struct {
+	a, b    http.Handler
+	token   string
+	catalog *schema.Catalog
+}
+
+func newReplicaPair(t *testing.T, backend string) replicaPair {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var sa, sb store.Store
+	switch backend {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, sb = st, st
+		t.Cleanup(func() { st.Close() })
+	case "postgres":
+		server := pg
+		if server == nil {
+			if testing.Short() {
+				t.Skip("starts a PostgreSQL server")
+			}
+			var err error
+			if server, err = pgtest.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { server.Stop() })
+		}
+		dsn, err := server.CreateDatabase(ctx, "readcache")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*store.Store{&sa, &sb} {
+			st, err := postgres.Open(ctx, dsn, catalog, postgres.Options{MaxConns: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			*s = st
+			t.Cleanup(func() { st.Close() })
+		}
+	}
+	p := replicaPair{
+		a:       New(DefaultConfig(), sa, catalog, log).Handler(),
+		b:       New(DefaultConfig(), sb, catalog, log).Handler(),
+		catalog: catalog,
+	}
+	p.token = ferrytest.Token(t, sa, "default", "test", "")
+	return p
+}
+
+// call sends one request to h and returns the status and the decoded body.
+func (p replicaPair) call(h http.Handler, method, path, body string) (int, map[string]any, string) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, "http://ferry.test/scim/v2"+path, rd)
+	r.Header.Set("Authorization", "Bearer "+p.token)
+	r.Header.Set("Content-Type", "application/scim+json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	var doc map[string]any
+	json.Unmarshal(w.Body.Bytes(), &doc)
+	return w.Code, doc, w.Body.String()
+}
+
+// versionOf reads meta.version ("W/\"7\"") of a rendered resource.
+func versionOf(t *testing.T, doc map[string]any) int64 {
+	t.Helper()
+	meta, _ := doc["meta"].(map[string]any)
+	v, _ := meta["version"].(string)
+	n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(v, `W/"`), `"`), 10, 64)
+	if err != nil {
+		t.Fatalf("meta.version %q: %v", v, err)
+	}
+	return n
+}
+
+// TestReadCacheNeverServesAnAcknowledgedVersionLate writes users through
+// both servers while readers on both read them by id, by userName filter
+// and by page: no read may return a version older than one whose write
+// was acknowledged before the read was sent, and the bytes of every
+// version read must be the ones its write answered with.
+func TestReadCacheNeverServesAnAcknowledgedVersionLate(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := newReplicaPair(t, backend)
+			const users, writers, writes, readers = 8, 4, 40, 4
+			ids := make([]string, users)
+			acked := make([]atomic.Int64, users)
+			var titles sync.Map // "id/version" → title its write answered with
+			for i := range ids {
+				status, doc, raw := p.call(p.a, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d@example.com","title":"t0"}`, i))
+				if status != http.StatusCreated {
+					t.Fatalf("create: %d %s", status, raw)
+				}
+				ids[i] = doc["id"].(string)
+				acked[i].Store(1)
+				titles.Store(ids[i]+"/1", "t0")
+			}
+			handlers := []http.Handler{p.a, p.b}
+			var failures atomic.Int64
+			fail := func(format string, args ...any) {
+				if failures.Add(1) <= 5 {
+					t.Errorf(format, args...)
+				}
+			}
+			var writing sync.WaitGroup
+			done := make(chan struct{})
+			for w := range writers {
+				writing.Go(func() {
+					for k := range writes {
+						i := (w + k) % users
+						title := fmt.Sprintf("t%d-%d", w, k)
+						status, doc, raw := p.call(handlers[k%2], "PATCH", "/Users/"+ids[i],
+							`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"`+title+`"}]}`)
+						if status != http.StatusOK {
+							fail("patch: %d %s", status, raw)
+							return
+						}
+						v := versionOf(t, doc)
+						titles.Store(fmt.Sprintf("%s/%d", ids[i], v), title)
+						for cur := acked[i].Load(); v > cur && !acked[i].CompareAndSwap(cur, v); cur = acked[i].Load() {
+						}
+					}
+				})
+			}
+			check := func(doc map[string]any, i int, floor int64, how string) {
+				v := versionOf(t, doc)
+				if v < floor {
+					fail("%s of user %d returned version %d after version %d was acknowledged", how, i, v, floor)
+				}
+				want, ok := titles.Load(fmt.Sprintf("%s/%d", ids[i], v))
+				if ok && doc["title"] != want {
+					fail("%s of user %d at version %d: title %v, but that version's write answered %v", how, i, v, doc["title"], want)
+				}
+			}
+			var reading sync.WaitGroup
+			for rd := range readers {
+				reading.Go(func() {
+					for n := 0; ; n++ {
+						select {
+						case <-done:
+							return
+						default:
+						}
+						i := (rd + n) % users
+						h := handlers[(rd+n)%2]
+						floor := acked[i].Load()
+						switch n % 3 {
+						case 0:
+							status, doc, raw := p.call(h, "GET", "/Users/"+ids[i], "")
+							if status != http.StatusOK {
+								fail("get: %d %s", status, raw)
+								return
+							}
+							check(doc, i, floor, "GET by id")
+						case 1:
+							status, doc, raw := p.call(h, "GET", "/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "u%d@example.com"`, i)), "")
+							list, _ := doc["Resources"].([]any)
+							if status != http.StatusOK || len(list) != 1 {
+								fail("filter: %d %s", status, raw)
+								return
+							}
+							check(list[0].(map[string]any), i, floor, "userName filter")
+						case 2:
+							floors := make([]int64, users)
+							for j := range floors {
+								floors[j] = acked[j].Load()
+							}
+							status, doc, raw := p.call(h, "GET", "/Users?count=100", "")
+							list, _ := doc["Resources"].([]any)
+							if status != http.StatusOK || len(list) != users {
+								fail("list: %d %s", status, raw)
+								return
+							}
+							for _, e := range list {
+								d := e.(map[string]any)
+								j := slices.Index(ids, d["id"].(string))
+								check(d, j, floors[j], "list")
+							}
+						}
+					}
+				})
+			}
+			writing.Wait()
+			close(done)
+			reading.Wait()
+			// After the writes, both servers answer the last version.
+			for i, id := range ids {
+				for _, h := range handlers {
+					_, doc, _ := p.call(h, "GET", "/Users/"+id, "")
+					if v := versionOf(t, doc); v != acked[i].Load() {
+						t.Errorf("user %d: version %d after all writes, want %d", i, v, acked[i].Load())
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReadCacheGroupMembers checks what a resource's version does not
+// record: a group's members' displays and a user's groups follow writes to
+// other resources, through the other server too.
+func TestReadCacheGroupMembers(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := newReplicaPair(t, backend)
+			create := func(path, body string) string {
+				t.Helper()
+				status, doc, raw := p.call(p.a, "POST", path, body)
+				if status != http.StatusCreated {
+					t.Fatalf("create: %d %s", status, raw)
+				}
+				return doc["id"].(string)
+			}
+			u := create("/Users", `{"userName":"ann@example.com","displayName":"Ann"}`)
+			g := create("/Groups", `{"displayName":"Pilots","members":[{"value":"`+u+`"}]}`)
+			h := create("/Groups", `{"displayName":"Crew"}`)
+			read := func(path, jsonPath string) any {
+				t.Helper()
+				status, doc, raw := p.call(p.b, "GET", path, "")
+				if status != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", path, status, raw)
+				}
+				v, _ := get(doc, jsonPath)
+				return v
+			}
+			patch := func(path, op string) {
+				t.Helper()
+				status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
+				if status != http.StatusOK && status != http.StatusNoContent {
+					t.Fatalf("PATCH %s: %d %s", path, status, raw)
+				}
+			}
+			want := func(what string, got, want any) {
+				t.Helper()
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s: %v, want %v", what, got, want)
+				}
+			}
+			// Warm server b's cache, then change what its entries cannot know.
+			want("member display", read("/Groups/"+g, "members.0.display"), "Ann")
+			want("listed member display", read("/Groups?filter="+url.QueryEscape(`displayName eq "Pilots"`), "Resources.0.members.0.display"), "Ann")
+			want("user's group", read("/Users/"+u, "groups.0.display"), "Pilots")
+			groupVersion := read("/Groups/"+g, "meta.version")
+
+			patch("/Users/"+u, `{"op":"replace","path":"displayName","value":"Ann B"}`)
+			want("member display after the member's rename", read("/Groups/"+g, "members.0.display"), "Ann B")
+			want("listed member display after the rename", read("/Groups?filter="+url.QueryEscape(`displayName eq "Pilots"`), "Resources.0.members.0.display"), "Ann B")
+			want("group version (a member's rename is no write of the group)", read("/Groups/"+g, "meta.version"), groupVersion)
+
+			patch("/Groups/"+g, `{"op":"replace","path":"displayName","value":"Pilots 2"}`)
+			want("user's group after the group's rename", read("/Users/"+u, "groups.0.display"), "Pilots 2")
+
+			patch("/Groups/"+h, `{"op":"add","path":"members","value":[{"value":"`+u+`"}]}`)
+			status, doc, _ := p.call(p.b, "GET", "/Users/"+u, "")
+			groups, _ := doc["groups"].([]any)
+			if status != http.StatusOK || len(groups) != 2 {
+				t.Errorf("user's groups after joining a second: %v", doc["groups"])
+			}
+			patch("/Groups/"+g, `{"op":"remove","path":"members[value eq \"`+u+`\"]"}`)
+			want("user's groups after leaving", read("/Users/"+u, "groups.0.display"), "Crew")
+			want("members after the last left (named, so shown empty)", read("/Groups/"+g+"?attributes=members", "members"), "[]")
+
+			status, _, raw := p.call(p.a, "DELETE", "/Users/"+u, "")
+			if status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", status, raw)
+			}
+			if status, _, _ := p.call(p.b, "GET", "/Users/"+u, ""); status != http.StatusNotFound {
+				t.Errorf("GET of a deleted user through the other server: %d, want 404", status)
+			}
+			want("members after the member's deletion", read("/Groups/"+h, "members"), nil)
+		})
+	}
+}
+
+// TestReadCacheBudget checks that the cache stays within its budget,
+// evicting the least recently used entries, and that a read of another
+// row of a cached resource misses.
+func TestReadCacheBudget(t *testing.T) {
+	t.Parallel()
+	c := newReadCache(10_000)
+	entry := func(id string, version int64) *rendered {
+		return &rendered{key: cacheKey{"t", store.UserType, id}, version: version, doc: []byte(`{}`), size: 1000}
+	}
+	row := func(id string, version int64) *store.Resource {
+		return &store.Resource{TenantID: "t", Type: store.UserType, ID: id, Version: version, DocJSON: []byte(`{}`)}
+	}
+	for i := range 10 {
+		c.put(entry(fmt.Sprint(i), 1))
+	}
+	if c.get(row("0", 1)) == nil {
+		t.Fatal("a cached entry missed")
+	}
+	c.put(entry("10", 1)) // evicts "1", the least recently used since "0" was read
+	if c.size > c.budget || len(c.entries) != 10 {
+		t.Errorf("%d bytes in %d entries, budget %d", c.size, len(c.entries), c.budget)
+	}
+	if c.get(row("1", 1)) != nil || c.get(row("0", 1)) == nil || c.get(row("10", 1)) == nil {
+		t.Error("the eviction did not take the least recently used entry")
+	}
+	if c.get(row("0", 2)) != nil {
+		t.Error("an entry of version 1 answered a read of version 2")
+	}
+	changed := row("0", 1)
+	changed.DocJSON = []byte(`{"a":1}`)
+	if c.get(changed) != nil {
+		t.Error("an entry answered a row with other document bytes")
+	}
+	c.put(entry("0", 2)) // a write replaces the entry
+	if c.get(row("0", 2)) == nil || len(c.entries) != 10 || c.size != 10_000 {
+		t.Errorf("after replacing: %d entries, %d bytes", len(c.entries), c.size)
+	}
+	c.remove("t", store.UserType, "0")
+	if c.get(row("0", 2)) != nil || c.size != 9000 {
+		t.Errorf("after remove: %d bytes", c.size)
+	}
+	big := entry("big", 1)
+	big.size = 5000
+	if c.put(big); c.get(row("big", 1)) != nil {
+		t.Error("an entry of more than an eighth of the budget was kept")
+	}
+	off := newReadCache(0)
+	off.put(entry("x", 1))
+	if off.get(row("x", 1)) != nil {
+		t.Error("a cache of no budget kept an entry")
+	}
+}
