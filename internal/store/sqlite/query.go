@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -101,24 +102,20 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 }
 
 // Changes returns up to limit change-feed entries of a tenant with Seq
-// greater than after, in Seq order.
+// greater than after, in Seq order (sqlstore.ChangeFeed.Changes).
 func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit int) ([]store.Change, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	var out []store.Change
-	err := s.read(ctx, func(cn *conn) error {
-		rows, err := cn.QueryContext(ctx, `SELECT `+sqlstore.ChangeColumns+` FROM changes
-			WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`, tenantID, after, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out, err = sqlstore.ScanAll(rows, sqlstore.ScanChange)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read changes: %w", err)
-	}
-	return out, nil
+	return s.changeFeed().Changes(ctx, tenantID, after, limit)
+}
+
+// PruneChanges deletes the change-feed entries recorded before before
+// (sqlstore.ChangeFeed.PruneChanges), a batch per write, so that the
+// other writes go on between them.
+func (s *Store) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
+	return s.changeFeed().PruneChanges(ctx, before)
+}
+
+// changeFeed is sqlstore.ChangeFeed on this store's reads and writes.
+func (s *Store) changeFeed() sqlstore.ChangeFeed {
+	ws := s.webhookStore()
+	return sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 }
