@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -228,5 +231,61 @@ func TestEvents(t *testing.T) {
 			}
 			st.Close()
 		})
+	}
+}
+
+// TestExpiredCursor: a cursor whose next events the retention deleted is
+// an *ExpiredError naming the cursor to go on from; reading without a
+// cursor, or after that one, gives the oldest events kept.
+func TestExpiredCursor(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.New(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	tn, err := st.EnsureTenant(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) {
+		t.Helper()
+		if err := st.Create(ctx, &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("old1")
+	mk("old2")
+	clock.Advance(2 * time.Hour)
+	mk("new1")
+	all, err := List(ctx, st, tn.ID, Query{})
+	if err != nil || len(all.Events) != 3 {
+		t.Fatalf("List before the prune = %+v, %v", all, err)
+	}
+	if n, err := st.PruneChanges(ctx, clock.Now().Add(-time.Hour)); err != nil || n != 2 {
+		t.Fatalf("PruneChanges = %d, %v; want 2", n, err)
+	}
+	// Entry 1 (a cursor inside it reads after 0, the oldest kept), and
+	// entry 2 whole and in part.
+	for _, after := range []string{all.Events[0].ID, strings.TrimSuffix(all.Events[0].ID, ".0"), all.Events[1].ID} {
+		_, err := List(ctx, st, tn.ID, Query{After: after})
+		exp, ok := errors.AsType[*ExpiredError](err)
+		if !ok || !errors.Is(err, store.ErrChangesPruned) {
+			t.Fatalf("List after %q = %v, want an ExpiredError", after, err)
+		}
+		if want := strings.TrimSuffix(all.Events[1].ID, ".0"); exp.After != after || exp.Oldest != want {
+			t.Errorf("List after %q: %+v, want Oldest %q", after, exp, want)
+		}
+		if !strings.Contains(err.Error(), "read without after") {
+			t.Errorf("the error does not say how to start again: %v", err)
+		}
+	}
+	for _, after := range []string{"", strings.TrimSuffix(all.Events[1].ID, ".0")} {
+		page, err := List(ctx, st, tn.ID, Query{After: after})
+		if err != nil || len(page.Events) != 1 || page.Events[0].ID != all.Events[2].ID {
+			t.Errorf("List after %q = %+v, %v; want only %s", after, page, err, all.Events[2].ID)
+		}
 	}
 }
