@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -287,5 +288,79 @@ func TestExpiredCursor(t *testing.T) {
 		if err != nil || len(page.Events) != 1 || page.Events[0].ID != all.Events[2].ID {
 			t.Errorf("List after %q = %+v, %v; want only %s", after, page, err, all.Events[2].ID)
 		}
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"empty keeps", "", 0, ""},
+		{"zero keeps", "0", 0, ""},
+		{"hours", "720h", 720 * time.Hour, ""},
+		{"days", "30d", 30 * 24 * time.Hour, ""},
+		{"the least", "1h", time.Hour, ""},
+		{"too short", "30m", 0, "shorter than the least retention, 1h0m0s"},
+		{"zero days keeps", "0d", 0, ""},
+		{"negative", "-5h", 0, "shorter than the least retention"},
+		{"negative days", "-3d", 0, "is no retention"},
+		{"not a duration", "a month", 0, "is no retention: give a duration such as 720h"},
+		{"days with a fraction", "1.5d", 0, "is no retention"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRetention(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("ParseRetention(%q) = %v, %v; want an error with %q", tt.in, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ParseRetention(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRetainer prunes what is older than Keep on its clock, and no more.
+func TestRetainer(t *testing.T) {
+	t.Parallel()
+	clock := clocktest.New(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	tn, err := st.EnsureTenant(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, age := range []time.Duration{0, 24 * time.Hour, 24 * time.Hour} {
+		clock.Advance(age)
+		if err := st.Create(ctx, &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": fmt.Sprint("u", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logged strings.Builder
+	r := Retainer{Store: st, Keep: 36 * time.Hour, Now: clock.Now, Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	if n, err := r.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 (the entry 48h old)", n, err)
+	}
+	if !strings.Contains(logged.String(), "entries=1") {
+		t.Errorf("log: %s", logged.String())
+	}
+	page, err := List(ctx, st, tn.ID, Query{})
+	if err != nil || len(page.Events) != 2 {
+		t.Errorf("events kept: %+v, %v; want 2", page, err)
+	}
+	clock.Advance(24 * time.Hour)
+	if n, err := r.Prune(ctx); err != nil || n != 1 {
+		t.Errorf("Prune a day later = %d, %v; want 1", n, err)
 	}
 }
