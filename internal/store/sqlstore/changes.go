@@ -95,6 +95,9 @@ type ChangeFeed struct {
 	Read func(ctx context.Context, fn func(q Querier) error) error
 	// Write runs fn as one write (a transaction); fn may run again.
 	Write func(ctx context.Context, fn func(tx WebhookTx) error) error
+	// Batch is how many entries one write of PruneChanges deletes;
+	// PruneBatch when 0.
+	Batch int
 }
 
 // Changes returns up to limit entries of a tenant after after, or a
@@ -126,7 +129,7 @@ func (f ChangeFeed) Changes(ctx context.Context, tenantID string, after int64, l
 }
 
 // PruneChanges deletes the entries of every tenant recorded before
-// before, PruneBatch per write, and records each tenant's horizon in the
+// before, Batch per write, and records each tenant's horizon in the
 // write that moves it.
 func (f ChangeFeed) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
 	var tenants []string
@@ -167,6 +170,10 @@ func (f ChangeFeed) pruneTenant(ctx context.Context, tenantID string, before tim
 	if err != nil {
 		return 0, err
 	}
+	batch := f.Batch
+	if batch <= 0 {
+		batch = PruneBatch
+	}
 	var total int64
 	for {
 		var n int64
@@ -174,7 +181,7 @@ func (f ChangeFeed) pruneTenant(ctx context.Context, tenantID string, before tim
 			var top int64
 			if err := tx.QueryRow(ctx, bind(f.Dialect, `SELECT COALESCE(MAX(seq), 0) FROM
 				(SELECT seq FROM changes WHERE tenant_id = ?1 AND seq < ?2 ORDER BY seq LIMIT ?3) AS batch`),
-				tenantID, stop, PruneBatch).Scan(&top); err != nil || top == 0 {
+				tenantID, stop, batch).Scan(&top); err != nil || top == 0 {
 				n = 0
 				return err
 			}
@@ -190,7 +197,7 @@ func (f ChangeFeed) pruneTenant(ctx context.Context, tenantID string, before tim
 			return total, err
 		}
 		total += n
-		if n < PruneBatch {
+		if n < int64(batch) {
 			return total, nil
 		}
 	}
