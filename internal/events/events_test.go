@@ -235,33 +235,42 @@ func TestEvents(t *testing.T) {
 	}
 }
 
-// TestExpiredCursor: a cursor whose next events the retention deleted is
-// an *ExpiredError naming the cursor to go on from; reading without a
-// cursor, or after that one, gives the oldest events kept.
-func TestExpiredCursor(t *testing.T) {
-	t.Parallel()
+// clockedTenant opens a SQLite store on a test clock with a tenant, and
+// returns a function that creates a user in it.
+func clockedTenant(t *testing.T) (*clocktest.Clock, store.Store, string, func(userName string)) {
+	t.Helper()
 	clock := clocktest.New(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	ctx := context.Background()
-	tn, err := st.EnsureTenant(ctx, "t")
+	t.Cleanup(func() { st.Close() })
+	tn, err := st.EnsureTenant(context.Background(), "t")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mk := func(name string) {
 		t.Helper()
-		if err := st.Create(ctx, &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": name}}); err != nil {
+		r := &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": name}}
+		if err := st.Create(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return clock, st, tn.ID, mk
+}
+
+// TestExpiredCursor: a cursor whose next events the retention deleted is
+// an *ExpiredError naming the cursor to go on from; reading without a
+// cursor, or after that one, gives the oldest events kept.
+func TestExpiredCursor(t *testing.T) {
+	t.Parallel()
+	clock, st, tenantID, mk := clockedTenant(t)
+	ctx := context.Background()
 	mk("old1")
 	mk("old2")
 	clock.Advance(2 * time.Hour)
 	mk("new1")
-	all, err := List(ctx, st, tn.ID, Query{})
+	all, err := List(ctx, st, tenantID, Query{})
 	if err != nil || len(all.Events) != 3 {
 		t.Fatalf("List before the prune = %+v, %v", all, err)
 	}
@@ -271,7 +280,7 @@ func TestExpiredCursor(t *testing.T) {
 	// Entry 1 (a cursor inside it reads after 0, the oldest kept), and
 	// entry 2 whole and in part.
 	for _, after := range []string{all.Events[0].ID, strings.TrimSuffix(all.Events[0].ID, ".0"), all.Events[1].ID} {
-		_, err := List(ctx, st, tn.ID, Query{After: after})
+		_, err := List(ctx, st, tenantID, Query{After: after})
 		exp, ok := errors.AsType[*ExpiredError](err)
 		if !ok || !errors.Is(err, store.ErrChangesPruned) {
 			t.Fatalf("List after %q = %v, want an ExpiredError", after, err)
@@ -284,7 +293,7 @@ func TestExpiredCursor(t *testing.T) {
 		}
 	}
 	for _, after := range []string{"", strings.TrimSuffix(all.Events[1].ID, ".0")} {
-		page, err := List(ctx, st, tn.ID, Query{After: after})
+		page, err := List(ctx, st, tenantID, Query{After: after})
 		if err != nil || len(page.Events) != 1 || page.Events[0].ID != all.Events[2].ID {
 			t.Errorf("List after %q = %+v, %v; want only %s", after, page, err, all.Events[2].ID)
 		}
@@ -330,22 +339,11 @@ func TestParseRetention(t *testing.T) {
 // TestRetainer prunes what is older than Keep on its clock, and no more.
 func TestRetainer(t *testing.T) {
 	t.Parallel()
-	clock := clocktest.New(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	clock, st, tenantID, mk := clockedTenant(t)
 	ctx := context.Background()
-	tn, err := st.EnsureTenant(ctx, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i, age := range []time.Duration{0, 24 * time.Hour, 24 * time.Hour} {
 		clock.Advance(age)
-		if err := st.Create(ctx, &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": fmt.Sprint("u", i)}}); err != nil {
-			t.Fatal(err)
-		}
+		mk(fmt.Sprint("u", i))
 	}
 	var logged strings.Builder
 	r := Retainer{Store: st, Keep: 36 * time.Hour, Now: clock.Now, Log: slog.New(slog.NewTextHandler(&logged, nil))}
@@ -355,7 +353,7 @@ func TestRetainer(t *testing.T) {
 	if !strings.Contains(logged.String(), "entries=1") {
 		t.Errorf("log: %s", logged.String())
 	}
-	page, err := List(ctx, st, tn.ID, Query{})
+	page, err := List(ctx, st, tenantID, Query{})
 	if err != nil || len(page.Events) != 2 {
 		t.Errorf("events kept: %+v, %v; want 2", page, err)
 	}

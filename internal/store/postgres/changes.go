@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -74,22 +73,4 @@ func (w *wtx) flushChanges(ctx context.Context) error {
 		return fmt.Errorf("postgres: record changes: %w", err)
 	}
 	return nil
-}
-
-// Changes returns up to limit change-feed entries of a tenant with Seq
-// greater than after, in Seq order (sqlstore.ChangeFeed.Changes).
-func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit int) ([]store.Change, error) {
-	return s.changeFeed().Changes(ctx, tenantID, after, limit)
-}
-
-// PruneChanges deletes the change-feed entries recorded before before
-// (sqlstore.ChangeFeed.PruneChanges), a batch per transaction.
-func (s *Store) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
-	return s.changeFeed().PruneChanges(ctx, before)
-}
-
-// changeFeed is sqlstore.ChangeFeed on this store's pool and writes.
-func (s *Store) changeFeed() sqlstore.ChangeFeed {
-	ws := s.webhookStore()
-	return sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 }

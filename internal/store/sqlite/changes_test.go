@@ -39,7 +39,7 @@ func TestPruneChangesInBatches(t *testing.T) {
 		t.Fatalf("Changes = %v, %v", all, err)
 	}
 	writes := 0
-	f := s.changeFeed()
+	f := s.ChangeFeed
 	write := f.Write
 	f.Write = func(ctx context.Context, fn func(tx sqlstore.WebhookTx) error) error {
 		writes++

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
@@ -99,23 +98,4 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 		where + " ORDER BY " + order + " LIMIT " + b.Arg(q.Count) + " OFFSET " + b.Arg(start-1)
 	st.PageArgs = b.Args()
 	return st, nil
-}
-
-// Changes returns up to limit change-feed entries of a tenant with Seq
-// greater than after, in Seq order (sqlstore.ChangeFeed.Changes).
-func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit int) ([]store.Change, error) {
-	return s.changeFeed().Changes(ctx, tenantID, after, limit)
-}
-
-// PruneChanges deletes the change-feed entries recorded before before
-// (sqlstore.ChangeFeed.PruneChanges), a batch per write, so that the
-// other writes go on between them.
-func (s *Store) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
-	return s.changeFeed().PruneChanges(ctx, before)
-}
-
-// changeFeed is sqlstore.ChangeFeed on this store's reads and writes.
-func (s *Store) changeFeed() sqlstore.ChangeFeed {
-	ws := s.webhookStore()
-	return sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 }
