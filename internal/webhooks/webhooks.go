@@ -13,8 +13,11 @@
 // so that a user's user.deactivated never arrives before its earlier
 // user.updated. A failed attempt is tried again after a backoff (Backoff);
 // an event that still fails three days (GiveUpAfter) after its first
-// failure is logged as given up and passed over. Redirects are not
-// followed. Every attempt goes to the webhook's delivery log.
+// failure is logged as given up and passed over. Events the change
+// feed's retention deleted before they were delivered are logged as lost
+// (DeliveryLost, naming them) and the webhook goes on with the oldest
+// event kept. Redirects are not followed. Every attempt goes to the
+// webhook's delivery log.
 //
 // One process at a time delivers a webhook: it holds the webhook's lease
 // in the store, checks on its own monotonic clock that the lease is still
