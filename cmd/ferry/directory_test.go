@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/store"
@@ -145,5 +146,17 @@ func TestEventsTail(t *testing.T) {
 	}
 	if _, stderr, code := runCommand(t, "", "events", "--server", as.URL, "--token", as.AdminToken, "tail", "--once", "--types", "user.renamed"); code != 1 || !strings.Contains(stderr, "no event type") {
 		t.Errorf("an unknown type: exit %d, %s", code, stderr)
+	}
+	// Once retention deleted the events after a cursor, tail says so and
+	// how to start again (GET /events answers 410 Gone).
+	if _, err := as.Store.PruneChanges(t.Context(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCommand(t, "", "events", "--server", as.URL, "--token", as.AdminToken, "tail", "--once", "--after", second); code != 1 ||
+		!strings.Contains(stderr, "deleted by the server's event retention") || !strings.Contains(stderr, "read without after") {
+		t.Errorf("a cursor behind the retention: exit %d, %s", code, stderr)
+	}
+	if out := ferry("events", "tail", "--once"); strings.TrimSpace(out) != "" {
+		t.Errorf("tail from the oldest event kept, all pruned: %q", out)
 	}
 }

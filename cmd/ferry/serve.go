@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/metrics"
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
@@ -73,7 +74,10 @@ number of ferry serve replicas can share it behind a load balancer.`,
 		"memory for rendered resources kept for reads (each checked against the database row on every read); 0 keeps none")
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
-	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs or delivering webhooks in this process")
+	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs, delivering webhooks or pruning events in this process")
+	f.StringVar(&eng.eventsRetention, "events-retention", envOr("FERRY_EVENTS_RETENTION", "0"),
+		"how long the directory's events (its change feed) are kept, such as 720h or 30d, at least 1h; 0 keeps them forever. "+
+			"Older ones are deleted hourly, and readers behind them start again from the oldest kept (env FERRY_EVENTS_RETENTION)")
 	f.DurationVar(&eng.sourcesPoll, "sources-poll-interval", 15*time.Second, "how often the directory's sources' scheduler looks for due passes")
 	f.BoolVar(&eng.noSources, "no-sources", false,
 		"serve the APIs without running the directory's sources' scheduled passes in this process (ferry sources sync still runs one here)")
@@ -145,6 +149,9 @@ type engineFlags struct {
 	// metricsListen serves /metrics on an address of its own rather than
 	// on --listen's.
 	metricsListen string
+	// eventsRetention is how long change-feed entries are kept
+	// (events.ParseRetention); checked when serve starts.
+	eventsRetention string
 }
 
 // notifier returns the notifier of applications' notices, nil without
@@ -168,20 +175,24 @@ func (e engineFlags) notifier(policy *egress.Policy, log *slog.Logger) (*notify.
 
 // parse checks the flags that are parsed when serve starts, so that a
 // mistake stops it with a message naming the flag.
-func (e engineFlags) parse() (*egress.Policy, float64, error) {
+func (e engineFlags) parse() (*egress.Policy, float64, time.Duration, error) {
 	policy, err := egress.Parse(e.egressAllow)
 	if err != nil {
-		return nil, 0, fmt.Errorf("--egress-allow (or FERRY_EGRESS_ALLOW): %w", err)
+		return nil, 0, 0, fmt.Errorf("--egress-allow (or FERRY_EGRESS_ALLOW): %w", err)
 	}
 	limit, err := strconv.ParseFloat(strings.TrimSpace(e.maxRateLimit), 64)
 	if err != nil || limit <= 0 || math.IsInf(limit, 0) || math.IsNaN(limit) {
-		return nil, 0, fmt.Errorf("--max-rate-limit (or FERRY_MAX_RATE_LIMIT) %q: want a positive number of requests a second, such as %d", e.maxRateLimit, provision.DefaultMaxRateLimit)
+		return nil, 0, 0, fmt.Errorf("--max-rate-limit (or FERRY_MAX_RATE_LIMIT) %q: want a positive number of requests a second, such as %d", e.maxRateLimit, provision.DefaultMaxRateLimit)
 	}
-	return policy, limit, nil
+	retention, err := events.ParseRetention(e.eventsRetention)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("--events-retention (or FERRY_EVENTS_RETENTION): %w", err)
+	}
+	return policy, limit, retention, nil
 }
 
 func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous string, shutdownTimeout time.Duration, cfg server.Config, eng engineFlags) error {
-	policy, maxRate, err := eng.parse()
+	policy, maxRate, retention, err := eng.parse()
 	if err != nil {
 		return err
 	}
@@ -291,6 +302,12 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 			defer close(engineDone)
 			var wg sync.WaitGroup
 			wg.Go(func() { hooks.Run(engineCtx) })
+			if retention > 0 {
+				// Every replica prunes: a prune is idempotent, and one
+				// racing another deletes nothing twice.
+				log.Info("events older than the retention are deleted hourly", "events_retention", retention)
+				wg.Go(func() { events.Retainer{Store: st, Keep: retention, Log: log}.Run(engineCtx) })
+			}
 			engine.Run(engineCtx)
 			wg.Wait()
 		}()

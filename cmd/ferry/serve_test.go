@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestServeChecksEngineFlags: a wrong --egress-allow or --max-rate-limit
-// (or their variables) stops ferry serve before it opens anything, with a
+// TestServeChecksEngineFlags: a wrong --egress-allow, --max-rate-limit or
+// --events-retention (or their variables) stops ferry serve before it opens anything, with a
 // message naming the flag.
 func TestServeChecksEngineFlags(t *testing.T) {
 	tests := []struct {
@@ -25,6 +25,10 @@ func TestServeChecksEngineFlags(t *testing.T) {
 		{name: "a rate that is not a number", args: []string{"--max-rate-limit", "fast"}, want: []string{"--max-rate-limit", `"fast"`, "positive number"}},
 		{name: "a zero rate", args: []string{"--max-rate-limit", "0"}, want: []string{"--max-rate-limit", "positive number"}},
 		{name: "a bad rate in the variable", env: map[string]string{"FERRY_MAX_RATE_LIMIT": "-5"}, want: []string{"FERRY_MAX_RATE_LIMIT", "positive number"}},
+		{name: "a retention below the least", args: []string{"--events-retention", "10m"},
+			want: []string{"--events-retention", `"10m"`, "shorter than the least retention, 1h0m0s", "0 to keep events forever"}},
+		{name: "a retention that is no duration", env: map[string]string{"FERRY_EVENTS_RETENTION": "a month"},
+			want: []string{"FERRY_EVENTS_RETENTION", "such as 720h", "30d"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -258,6 +258,9 @@ func lastCycleLine(cy *provision.CycleStatus) string {
 	if cy.Error != "" {
 		s += ": " + cy.Error
 	}
+	if cy.Reason != "" {
+		s += "; it ran because " + cy.Reason
+	}
 	return s
 }
 

@@ -15,12 +15,18 @@
 //
 // A cursor names the last event a reader has: "<seq>" for every event of
 // the change-feed entry seq, "<seq>.<n>" for its events up to the n-th
-// (from 0). It stays valid as long as the change feed keeps that entry,
-// across restarts and on every replica.
+// (from 0). It stays valid while the change feed keeps the events after
+// it, across restarts and on every replica. Once the feed's retention
+// (ferry serve --events-retention, store.Store.PruneChanges) deleted
+// events after a cursor, reading after it is an *ExpiredError (410 Gone
+// in the admin API): the reader starts again from the oldest event kept,
+// with no cursor, or accepts the loss and continues after Oldest.
 package events
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -189,6 +195,17 @@ func List(ctx context.Context, st store.Store, tenantID string, q Query) (*Page,
 	}
 	for range maxBatches {
 		changes, err := st.Changes(ctx, tenantID, from, batch)
+		if from == 0 && cur.n >= 0 && err == nil && (len(changes) == 0 || changes[0].Seq != cur.seq) {
+			// The cursor is inside entry 1, which is gone: the store cannot
+			// tell, since after 0 reads from the oldest entry kept. Asked
+			// after the entry, it tells how far the loss goes.
+			if _, err = st.Changes(ctx, tenantID, cur.seq, 1); err == nil {
+				err = &store.PrunedError{TenantID: tenantID, Horizon: cur.seq}
+			}
+		}
+		if pe, ok := errors.AsType[*store.PrunedError](err); ok {
+			return nil, &ExpiredError{After: q.After, Oldest: cursor{seq: pe.Horizon, n: -1}.String(), err: pe}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +238,25 @@ func List(ctx context.Context, st store.Store, tenantID string, q Query) (*Page,
 	}
 	return page, nil
 }
+
+// ExpiredError says that events after a reader's cursor were deleted by
+// the change feed's retention. errors.Is(err, store.ErrChangesPruned)
+// holds for it.
+type ExpiredError struct {
+	After string // the cursor read after
+	// Oldest is the cursor of the last event deleted: reading after it
+	// gives the oldest event kept.
+	Oldest string
+	err    *store.PrunedError
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("the events after cursor %q, up to %s, were deleted by the server's event retention; read without after to start again from the oldest event kept (or after %s to go on from there, accepting the loss)",
+		e.After, e.Oldest, e.Oldest)
+}
+
+// Unwrap returns the store's error.
+func (e *ExpiredError) Unwrap() error { return e.err }
 
 // maxBatches bounds the entries one page reads (maxBatches × batch): a
 // reader of a rare type over a long feed gets a page with fewer events,

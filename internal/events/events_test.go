@@ -2,14 +2,18 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/ferryid/ferry/internal/clocktest"
 	"github.com/ferryid/ferry/internal/pgtest"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
@@ -228,5 +232,133 @@ func TestEvents(t *testing.T) {
 			}
 			st.Close()
 		})
+	}
+}
+
+// clockedTenant opens a SQLite store on a test clock with a tenant, and
+// returns a function that creates a user in it.
+func clockedTenant(t *testing.T) (*clocktest.Clock, store.Store, string, func(userName string)) {
+	t.Helper()
+	clock := clocktest.New(time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), sqlite.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tn, err := st.EnsureTenant(context.Background(), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string) {
+		t.Helper()
+		r := &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": name}}
+		if err := st.Create(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return clock, st, tn.ID, mk
+}
+
+// TestExpiredCursor: a cursor whose next events the retention deleted is
+// an *ExpiredError naming the cursor to go on from; reading without a
+// cursor, or after that one, gives the oldest events kept.
+func TestExpiredCursor(t *testing.T) {
+	t.Parallel()
+	clock, st, tenantID, mk := clockedTenant(t)
+	ctx := context.Background()
+	mk("old1")
+	mk("old2")
+	clock.Advance(2 * time.Hour)
+	mk("new1")
+	all, err := List(ctx, st, tenantID, Query{})
+	if err != nil || len(all.Events) != 3 {
+		t.Fatalf("List before the prune = %+v, %v", all, err)
+	}
+	if n, err := st.PruneChanges(ctx, clock.Now().Add(-time.Hour)); err != nil || n != 2 {
+		t.Fatalf("PruneChanges = %d, %v; want 2", n, err)
+	}
+	// Entry 1 (a cursor inside it reads after 0, the oldest kept), and
+	// entry 2 whole and in part.
+	for _, after := range []string{all.Events[0].ID, strings.TrimSuffix(all.Events[0].ID, ".0"), all.Events[1].ID} {
+		_, err := List(ctx, st, tenantID, Query{After: after})
+		exp, ok := errors.AsType[*ExpiredError](err)
+		if !ok || !errors.Is(err, store.ErrChangesPruned) {
+			t.Fatalf("List after %q = %v, want an ExpiredError", after, err)
+		}
+		if want := strings.TrimSuffix(all.Events[1].ID, ".0"); exp.After != after || exp.Oldest != want {
+			t.Errorf("List after %q: %+v, want Oldest %q", after, exp, want)
+		}
+		if !strings.Contains(err.Error(), "read without after") {
+			t.Errorf("the error does not say how to start again: %v", err)
+		}
+	}
+	for _, after := range []string{"", strings.TrimSuffix(all.Events[1].ID, ".0")} {
+		page, err := List(ctx, st, tenantID, Query{After: after})
+		if err != nil || len(page.Events) != 1 || page.Events[0].ID != all.Events[2].ID {
+			t.Errorf("List after %q = %+v, %v; want only %s", after, page, err, all.Events[2].ID)
+		}
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"empty keeps", "", 0, ""},
+		{"zero keeps", "0", 0, ""},
+		{"hours", "720h", 720 * time.Hour, ""},
+		{"days", "30d", 30 * 24 * time.Hour, ""},
+		{"the least", "1h", time.Hour, ""},
+		{"too short", "30m", 0, "shorter than the least retention, 1h0m0s"},
+		{"zero days keeps", "0d", 0, ""},
+		{"negative", "-5h", 0, "shorter than the least retention"},
+		{"negative days", "-3d", 0, "is no retention"},
+		{"not a duration", "a month", 0, "is no retention: give a duration such as 720h"},
+		{"days with a fraction", "1.5d", 0, "is no retention"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRetention(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("ParseRetention(%q) = %v, %v; want an error with %q", tt.in, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("ParseRetention(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRetainer prunes what is older than Keep on its clock, and no more.
+func TestRetainer(t *testing.T) {
+	t.Parallel()
+	clock, st, tenantID, mk := clockedTenant(t)
+	ctx := context.Background()
+	for i, age := range []time.Duration{0, 24 * time.Hour, 24 * time.Hour} {
+		clock.Advance(age)
+		mk(fmt.Sprint("u", i))
+	}
+	var logged strings.Builder
+	r := Retainer{Store: st, Keep: 36 * time.Hour, Now: clock.Now, Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	if n, err := r.Prune(ctx); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 (the entry 48h old)", n, err)
+	}
+	if !strings.Contains(logged.String(), "entries=1") {
+		t.Errorf("log: %s", logged.String())
+	}
+	page, err := List(ctx, st, tenantID, Query{})
+	if err != nil || len(page.Events) != 2 {
+		t.Errorf("events kept: %+v, %v; want 2", page, err)
+	}
+	clock.Advance(24 * time.Hour)
+	if n, err := r.Prune(ctx); err != nil || n != 1 {
+		t.Errorf("Prune a day later = %d, %v; want 1", n, err)
 	}
 }

@@ -147,6 +147,10 @@ type CycleStatus struct {
 	Resumed int `json:"resumed,omitempty"`
 	// Error says why the cycle ended early, if it did.
 	Error string `json:"error,omitempty"`
+	// Reason says why a full cycle ran when it was not due otherwise: the
+	// change feed after the job's watermark was deleted by the server's
+	// event retention, so an incremental cycle could not see every change.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Counts are object actions by outcome. Every object a cycle processes

@@ -610,16 +610,23 @@ func (j *job) currentKind() string {
 }
 
 // latestSeq returns the position of the last change-feed entry of the
-// tenant, reading from the job's watermark.
-func (j *job) latestSeq(ctx context.Context) (int64, error) {
+// tenant, reading from the job's watermark, and the store's
+// *store.PrunedError when entries after the watermark were deleted by
+// retention (it then reads on from the oldest entry kept).
+func (j *job) latestSeq(ctx context.Context) (int64, *store.PrunedError, error) {
 	seq := j.watermark()
+	var lost *store.PrunedError
 	for {
 		cs, err := j.e.store.Changes(ctx, j.app.TenantID, seq, 5000)
+		if pe, ok := errors.AsType[*store.PrunedError](err); ok && lost == nil {
+			lost, seq = pe, pe.Horizon
+			continue
+		}
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if len(cs) == 0 {
-			return seq, nil
+			return seq, lost, nil
 		}
 		seq = cs[len(cs)-1].Seq
 	}
@@ -674,9 +681,18 @@ func (j *job) runFull(ctx context.Context) error {
 		if !j.state.InitialDone {
 			kind = kindInitial
 		}
-		w, err := j.latestSeq(ctx)
+		w, lost, err := j.latestSeq(ctx)
 		if err != nil {
 			return err
+		}
+		reason := ""
+		if lost != nil {
+			// The job cannot go on incrementally: its watermark is behind
+			// what the change feed keeps.
+			reason = fmt.Sprintf("the directory's changes after the job's watermark %d, up to %d, were deleted by the server's event retention (--events-retention); this full cycle brings the target in line instead",
+				lost.After, lost.Horizon)
+			j.log.Warn("change feed pruned past the job's watermark: running a full cycle", "app", j.app.Name,
+				"watermark", lost.After, "horizon", lost.Horizon)
 		}
 		total, err := j.fullTotal(ctx)
 		if err != nil {
@@ -689,7 +705,7 @@ func (j *job) runFull(ctx context.Context) error {
 		j.state.Deferred = nil
 		j.stateMu.Unlock()
 		cp = &fullCheckpoint{CycleID: id, Kind: kind, ConfigVersion: j.version, Watermark: w,
-			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total}}
+			Progress: CycleStatus{ID: id, Kind: kind, ConfigVersion: j.version, Started: j.e.clock.Now().UTC(), Total: total, Reason: reason}}
 	} else {
 		cp.Progress.Resumed++
 	}

@@ -177,6 +177,11 @@ func (e *Engine) due(ctx context.Context, a *store.App) (string, error) {
 		return kindRetry, nil
 	}
 	cs, err := e.store.Changes(ctx, a.TenantID, js.Watermark, 1)
+	if errors.Is(err, store.ErrChangesPruned) {
+		// Changes after the watermark are gone (the server's event
+		// retention): only a full cycle sees them all (runFull says so).
+		return kindFull, nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -239,10 +244,14 @@ func (e *Engine) runJob(ctx context.Context, a *store.App, kind string, lease st
 		return j.runStaged(ctx)
 	case kindFull:
 		return j.runFull(ctx)
-	case kindRetry:
-		return j.runIncremental(ctx, true)
 	}
-	return j.runIncremental(ctx, false)
+	err = j.runIncremental(ctx, kind == kindRetry)
+	if errors.Is(err, store.ErrChangesPruned) {
+		// Pruned since due looked: nothing was done yet, and a full
+		// cycle repairs what the lost changes would have.
+		return j.runFull(ctx)
+	}
+	return err
 }
 
 // supervise watches a running job until ctx is done: it stops the job

@@ -23,7 +23,7 @@ import (
 //
 // Errors that are the caller's mistake are *scim.Error values with a 4xx
 // status (400 with a scimType, 404, 409) or the store's errors (which
-// clientError answers as 404, 409, 412 or 400), and reach the client as
+// clientError answers as 404, 409, 410, 412 or 400), and reach the client as
 // they are. Any other error is the server's: it is logged with a request
 // id, and the client is told only that id.
 type Admin interface {

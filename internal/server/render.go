@@ -47,6 +47,11 @@ func clientError(err error) (*scim.Error, bool) {
 	if e, ok := scim.AsError(err); ok {
 		return e, true
 	}
+	if errors.Is(err, store.ErrChangesPruned) {
+		// A cursor of the change feed behind its retention: what it
+		// named is gone for good (RFC 9110 §15.5.11).
+		return &scim.Error{Status: http.StatusGone, Detail: err.Error()}, true
+	}
 	if e, ok := errors.AsType[*store.Error](err); ok {
 		return storeError(e)
 	}

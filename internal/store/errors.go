@@ -28,6 +28,9 @@ var (
 	// ErrUnsupportedFilter: a query's filter is on something the store does
 	// not keep, so it cannot be answered.
 	ErrUnsupportedFilter = errors.New("unsupported filter")
+	// ErrChangesPruned: a read of the change feed after a position whose
+	// next entries the feed's retention has deleted (a *PrunedError).
+	ErrChangesPruned = errors.New("changes pruned")
 )
 
 // Error is a caller's mistake reported by a Store: Kind is one of the
@@ -57,3 +60,23 @@ func (e *Error) Error() string { return e.Detail }
 
 // Unwrap returns the kind, so that errors.Is(err, ErrNotFound) holds.
 func (e *Error) Unwrap() error { return e.Kind }
+
+// PrunedError is the ErrChangesPruned that Changes returns: the entries of
+// a tenant's feed after After, up to Horizon, were deleted by
+// Store.PruneChanges. The feed kept goes on after Horizon, so a reader
+// that accepts the loss continues from there (or from 0, the oldest entry
+// kept).
+type PrunedError struct {
+	TenantID string
+	After    int64 // the position the read asked to continue after
+	Horizon  int64 // the highest position pruned in the tenant
+}
+
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("the change feed of tenant %s after %d, up to %d, was deleted by retention; continue after %d (or from the start) to read from the oldest entry kept",
+		e.TenantID, e.After, e.Horizon, e.Horizon)
+}
+
+// Unwrap returns ErrChangesPruned, so that errors.Is(err,
+// ErrChangesPruned) holds.
+func (e *PrunedError) Unwrap() error { return ErrChangesPruned }

@@ -237,8 +237,18 @@ type Store interface {
 	Query(ctx context.Context, tenantID, typ string, q Query) (Page, error)
 
 	// Changes returns up to limit change-feed entries of a tenant with Seq
-	// greater than after, in Seq order.
+	// greater than after, in Seq order. After 0 reads from the oldest entry
+	// kept. When PruneChanges deleted entries of the tenant after after
+	// (after > 0 and below the tenant's horizon), it returns a
+	// *PrunedError (ErrChangesPruned) instead.
 	Changes(ctx context.Context, tenantID string, after int64, limit int) ([]Change, error)
+	// PruneChanges deletes, in every tenant, the change-feed entries
+	// recorded before before, a few thousand per write, and returns how
+	// many it deleted. It deletes a tenant's oldest entries only (the
+	// feed up to its first entry recorded at or after before), so that
+	// every entry kept lies above the tenant's horizon, the highest
+	// position it deleted, which it records for Changes.
+	PruneChanges(ctx context.Context, before time.Time) (int64, error)
 
 	// Ping reports whether the database answers, for readiness checks.
 	Ping(ctx context.Context) error

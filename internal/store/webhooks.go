@@ -96,6 +96,10 @@ const (
 	DeliveryRetrying  = "retrying"  // it failed and is tried again later
 	DeliveryGaveUp    = "gave-up"   // it failed for too long; the webhook moved past the event
 	DeliveryFailed    = "failed"    // a test delivery failed; it is not tried again
+	// DeliveryLost: events after the webhook's cursor were deleted by the
+	// change feed's retention before they were delivered; EventID is the
+	// last of them, and the webhook goes on after it.
+	DeliveryLost = "lost"
 )
 
 // WebhookDelivery is one attempt to deliver an event to a webhook.

@@ -46,7 +46,8 @@ type Delivery struct {
 	Error      string    `json:"error,omitempty"`
 	DurationMs int64     `json:"durationMs"`
 	At         time.Time `json:"at"`
-	// Outcome is delivered, retrying, gave-up, or failed (a test).
+	// Outcome is delivered, retrying, gave-up, failed (a test), or lost
+	// (events deleted by retention before delivery; Error names them).
 	Outcome string `json:"outcome"`
 }
 

@@ -13,8 +13,11 @@
 // so that a user's user.deactivated never arrives before its earlier
 // user.updated. A failed attempt is tried again after a backoff (Backoff);
 // an event that still fails three days (GiveUpAfter) after its first
-// failure is logged as given up and passed over. Redirects are not
-// followed. Every attempt goes to the webhook's delivery log.
+// failure is logged as given up and passed over. Events the change
+// feed's retention deleted before they were delivered are logged as lost
+// (DeliveryLost, naming them) and the webhook goes on with the oldest
+// event kept. Redirects are not followed. Every attempt goes to the
+// webhook's delivery log.
 //
 // One process at a time delivers a webhook: it holds the webhook's lease
 // in the store, checks on its own monotonic clock that the lease is still
@@ -208,6 +211,9 @@ func (s *Service) deliverIfDue(ctx context.Context, h *store.Webhook) error {
 		return s.deliver(ctx, h.ID)
 	}
 	page, err := events.List(ctx, s.o.Store, h.TenantID, events.Query{After: h.Cursor, Types: h.Types, Limit: 1})
+	if errors.Is(err, store.ErrChangesPruned) {
+		return s.deliver(ctx, h.ID) // which records the loss and goes on
+	}
 	if err != nil {
 		return fmt.Errorf("read events after %q: %w", h.Cursor, err)
 	}
@@ -249,6 +255,14 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 	}
 	for {
 		page, err := events.List(ctx, s.o.Store, h.TenantID, events.Query{After: st.Cursor, Types: h.Types, Limit: pageSize})
+		if exp, ok := errors.AsType[*events.ExpiredError](err); ok {
+			next := s.lost(id, exp)
+			if err := put(next, &store.WebhookDelivery{WebhookID: id, EventID: exp.Oldest, At: s.o.Now(),
+				Error: next.LastError, Outcome: store.DeliveryLost}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read events after %q: %w", st.Cursor, err)
 		}
@@ -297,6 +311,18 @@ func (s *Service) deliver(ctx context.Context, id string) error {
 			return nil
 		}
 	}
+}
+
+// lost is the state of a webhook whose next events the change feed's
+// retention deleted before they were delivered: they cannot be, so the
+// webhook goes on with the oldest event kept, after exp.Oldest, and says
+// which events it lost in its last error and its delivery log. Stopping
+// instead would stop it for good, as the events will not come back.
+func (s *Service) lost(id string, exp *events.ExpiredError) store.WebhookState {
+	msg := fmt.Sprintf("the events after %q, up to %s, were deleted by the server's event retention before they were delivered; delivery goes on with the oldest event kept",
+		exp.After, exp.Oldest)
+	s.o.Logger.Warn("webhooks: events lost to retention", "webhook", id, "after", exp.After, "upTo", exp.Oldest)
+	return store.WebhookState{Cursor: exp.Oldest, LastError: msg}
 }
 
 // result is the outcome of one request.

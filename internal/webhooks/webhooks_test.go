@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -444,5 +445,46 @@ func TestRun(t *testing.T) {
 	<-done
 	if log := f.deliveries(); len(log) == 0 || !strings.HasPrefix(log[0], "user.created ") || strings.Contains(log[0], "old") {
 		t.Errorf("delivery log %q: want the old entry pruned, ann's delivery first", log)
+	}
+}
+
+// TestEventsLostToRetention: a webhook whose next events the change
+// feed's retention deleted records the loss, naming the events lost, in
+// its last error and its delivery log, and goes on with the oldest event
+// kept.
+func TestEventsLostToRetention(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ann := f.createUser("ann")
+	f.deliver()
+	equal(t, "received", f.rc.received(), []string{"user.created " + ann})
+	f.updateUser(ann, func(d resource.Document) { d["title"] = "CEO" })
+	f.updateUser(ann, func(d resource.Document) { d["title"] = "CTO" })
+	cs, err := f.st.Changes(ctx, f.tenant, 0, 100)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("changes: %v, %v", cs, err)
+	}
+	// The cutoff is after the last write's time on the store's clock.
+	if n, err := f.st.PruneChanges(ctx, cs[2].At.Add(time.Second)); err != nil || n != 3 {
+		t.Fatalf("PruneChanges = %d, %v; want 3", n, err)
+	}
+	horizon := strconv.FormatInt(cs[2].Seq, 10)
+	f.deliver()
+	if got := f.rc.received(); len(got) != 1 {
+		t.Errorf("received %q, want nothing more: the events are gone", got)
+	}
+	v := f.state()
+	if v.Cursor != horizon || v.Attempts != 0 || !strings.Contains(v.LastError, "deleted by the server's event retention") ||
+		!strings.Contains(v.LastError, "up to "+horizon) {
+		t.Errorf("after the loss: %+v; want the cursor at %s and the loss in the last error", v, horizon)
+	}
+	log := f.deliveries()
+	equal(t, "delivery log", log[1:], []string{" " + horizon + " #0 0 lost"})
+	bob := f.createUser("bob")
+	f.deliver()
+	equal(t, "received", f.rc.received(), []string{"user.created " + ann, "user.created " + bob})
+	if v := f.state(); v.LastError != "" {
+		t.Errorf("after the next delivery: last error %q, want none", v.LastError)
 	}
 }

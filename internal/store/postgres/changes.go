@@ -74,22 +74,3 @@ func (w *wtx) flushChanges(ctx context.Context) error {
 	}
 	return nil
 }
-
-// Changes returns up to limit change-feed entries of a tenant with Seq
-// greater than after, in Seq order.
-func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit int) ([]store.Change, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+sqlstore.ChangeColumns+` FROM changes
-		WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, tenantID, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read changes: %w", err)
-	}
-	defer rows.Close()
-	out, err := sqlstore.ScanAll(rows, sqlstore.ScanChange)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read changes: %w", err)
-	}
-	return out, nil
-}

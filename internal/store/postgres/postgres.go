@@ -53,6 +53,9 @@ type Options struct {
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
 	sqlstore.SourceStore // store.Sources (sources.go)
+	// ChangeFeed is Changes and PruneChanges, on the store's reads and
+	// writes.
+	sqlstore.ChangeFeed
 
 	pool    *pgxpool.Pool
 	catalog *schema.Catalog
@@ -116,6 +119,8 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	}
 	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
+	ws := s.webhookStore()
+	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.WebhookStore = s.webhookStore()
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()

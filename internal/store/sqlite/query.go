@@ -103,26 +103,3 @@ func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statemen
 	st.PageArgs = b.Args()
 	return st, nil
 }
-
-// Changes returns up to limit change-feed entries of a tenant with Seq
-// greater than after, in Seq order.
-func (s *Store) Changes(ctx context.Context, tenantID string, after int64, limit int) ([]store.Change, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	var out []store.Change
-	err := s.read(ctx, func(cn *conn) error {
-		rows, err := cn.QueryContext(ctx, `SELECT `+sqlstore.ChangeColumns+` FROM changes
-			WHERE tenant_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`, tenantID, after, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out, err = sqlstore.ScanAll(rows, sqlstore.ScanChange)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read changes: %w", err)
-	}
-	return out, nil
-}

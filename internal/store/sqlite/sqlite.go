@@ -76,6 +76,9 @@ type Options struct {
 // Store is a store.Store on a SQLite database file.
 type Store struct {
 	sqlstore.SourceStore // store.Sources (sources.go)
+	// ChangeFeed is Changes and PruneChanges, on the store's reads and
+	// writes.
+	sqlstore.ChangeFeed
 
 	w       *pool // the one writer connection
 	r       *pool // read-only connections
@@ -185,6 +188,8 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	s.checkpointDB.SetMaxOpenConns(1)
 	s.checkpointDone = make(chan struct{})
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
+	ws := s.webhookStore()
+	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.WebhookStore = s.webhookStore()
 	go s.writer()
 	go s.checkpointer(time.NewTicker(checkpointEvery))

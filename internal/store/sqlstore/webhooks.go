@@ -81,12 +81,15 @@ func optTime(t time.Time) any {
 
 // sql returns query with its placeholders ?1, ?2, ... in the dialect's
 // form.
-func (s *WebhookStore) sql(query string) string {
+func (s *WebhookStore) sql(query string) string { return bind(s.Dialect, query) }
+
+// bind writes the ?1 .. ?9 placeholders of query as the dialect's.
+func bind(d sqlfilter.Dialect, query string) string {
 	out := make([]byte, 0, len(query))
 	for i := 0; i < len(query); i++ {
 		if query[i] == '?' && i+1 < len(query) && query[i+1] >= '1' && query[i+1] <= '9' {
 			n := int(query[i+1] - '0')
-			out = append(out, s.Dialect.Placeholder(n)...)
+			out = append(out, d.Placeholder(n)...)
 			i++
 			continue
 		}

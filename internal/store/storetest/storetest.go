@@ -110,6 +110,7 @@ func Run(t *testing.T, open Open) {
 		{"FencedLinkWrites", testFencedLinkWrites},
 		{"SourceLease", testSourceLease},
 		{"WebhookLeases", testWebhookLeases},
+		{"PruneChanges", testPruneChanges},
 	}
 	for _, tt := range clocked {
 		t.Run(tt.name, func(t *testing.T) {
