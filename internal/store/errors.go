@@ -28,6 +28,9 @@ var (
 	// ErrUnsupportedFilter: a query's filter is on something the store does
 	// not keep, so it cannot be answered.
 	ErrUnsupportedFilter = errors.New("unsupported filter")
+	// ErrInUse: a record cannot be removed while others depend on it (an
+	// extension schema that resources hold values of).
+	ErrInUse = errors.New("in use")
 )
 
 // Error is a caller's mistake reported by a Store: Kind is one of the

@@ -65,6 +65,10 @@ type Store struct {
 
 	// WebhookStore is the store's store.Webhooks (webhooks.go).
 	sqlstore.WebhookStore
+	// SchemaStore is the store's store.Schemas (schemas.go).
+	sqlstore.SchemaStore
+	// registry is the catalog extended with each tenant's schemas.
+	registry *schema.Registry
 
 	analyze analyzer
 }
@@ -114,9 +118,10 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
+	s := &Store{pool: pool, catalog: catalog, registry: schema.NewRegistry(catalog), now: now, serverClock: serverClock}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	s.WebhookStore = s.webhookStore()
+	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -35,7 +36,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 
 // create inserts r, setting the fields Create sets.
 func (w *wtx) create(ctx context.Context, r *store.Resource) error {
-	rt, err := w.s.resourceType(r.Type)
+	rt, err := w.s.tenantType(ctx, reader{w}, r.TenantID, r.Type)
 	if err != nil {
 		return err
 	}
@@ -133,57 +134,66 @@ const (
 // modify the resource it is given: in the rare case of a batch of writes
 // failing with an I/O error it is called again, on a fresh copy.
 func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
-	rt, err := s.resourceType(typ)
-	if err != nil {
+	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
 	var out *store.Resource
-	err = s.write(ctx, func(w *wtx) error {
-		cur, rid, err := load(ctx, w, tenantID, typ, id, true)
+	err := s.write(ctx, func(w *wtx) error {
+		rt, err := s.tenantType(ctx, reader{w}, tenantID, typ)
 		if err != nil {
 			return err
 		}
-		rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
-			return w.resolveMembers(ctx, tenantID, rid, ms)
-		})
-		if err != nil {
-			return err
-		}
-		out = cur
-		if rev.Unchanged() {
-			return errNoChange
-		}
-		_, err = w.ExecContext(ctx, `UPDATE resources SET version = version + 1, last_modified = ?2,
-			name_key = ?3, display = ?4, doc = ?5 WHERE rid = ?1`,
-			rid, timeText(w.now), rev.NameKey, rev.Display, rev.JSON)
-		if err != nil {
-			return writeError(err, "update", tenantID, typ, id, rev.Doc)
-		}
-		if rev.DocChanged {
-			old, err := w.values(ctx, rid)
-			if err != nil {
-				return err
-			}
-			if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
-				return err
-			}
-		}
-		if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
-			return err
-		}
-		if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
-			return err
-		}
-		if err := w.removeMembers(ctx, tenantID, rid, rev.Removed); err != nil {
-			return err
-		}
-		rev.Apply(cur, w.now)
-		return nil
+		out, err = w.update(ctx, rt, tenantID, typ, id, ifVersion, change)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// update is Update within w: it returns the resource as it was, and
+// errNoChange with it when change left it as it was.
+func (w *wtx) update(ctx context.Context, rt *schema.ResourceType, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
+	cur, rid, err := load(ctx, w, tenantID, typ, id, true)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
+		return w.resolveMembers(ctx, tenantID, rid, ms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rev.Unchanged() {
+		return cur, errNoChange
+	}
+	_, err = w.ExecContext(ctx, `UPDATE resources SET version = version + 1, last_modified = ?2,
+		name_key = ?3, display = ?4, doc = ?5 WHERE rid = ?1`,
+		rid, timeText(w.now), rev.NameKey, rev.Display, rev.JSON)
+	if err != nil {
+		return nil, writeError(err, "update", tenantID, typ, id, rev.Doc)
+	}
+	if rev.DocChanged {
+		old, err := w.values(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
+		return nil, err
+	}
+	if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
+		return nil, err
+	}
+	if err := w.removeMembers(ctx, tenantID, rid, rev.Removed); err != nil {
+		return nil, err
+	}
+	rev.Apply(cur, w.now)
+	return cur, nil
 }
 
 // Delete removes a resource, its memberships both ways and its assignments

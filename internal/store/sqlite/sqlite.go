@@ -78,6 +78,10 @@ type Store struct {
 
 	// WebhookStore is the store's store.Webhooks (webhooks.go).
 	sqlstore.WebhookStore
+	// SchemaStore is the store's store.Schemas (schemas.go).
+	sqlstore.SchemaStore
+	// registry is the catalog extended with each tenant's schemas.
+	registry *schema.Registry
 
 	writes     chan *writeReq // to the writer goroutine
 	closed     chan struct{}  // closed by Close
@@ -146,7 +150,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: %s is not in WAL mode (%q, %v)", path, mode, err)
 	}
-	s := &Store{catalog: catalog, now: now,
+	s := &Store{catalog: catalog, registry: schema.NewRegistry(catalog), now: now,
 		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.w, err = newPool(ctx, wdb, 1); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -162,6 +166,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	s.WebhookStore = s.webhookStore()
+	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	go s.writer()
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()
