@@ -234,21 +234,18 @@ type Declared struct {
 // either.
 func (c *Catalog) Extend(decls []Declared) (*Catalog, error) {
 	out := &Catalog{schemas: slices.Clone(c.schemas)}
+	for _, rt := range c.resourceTypes {
+		cp := *rt
+		cp.Extensions = slices.Clone(rt.Extensions)
+		out.resourceTypes = append(out.resourceTypes, &cp)
+	}
 	for _, d := range decls {
 		if err := out.CheckExtension(d.ResourceType, d.Schema); err != nil {
 			return nil, err
 		}
 		out.schemas = append(out.schemas, d.Schema)
-	}
-	for _, rt := range c.resourceTypes {
-		cp := *rt
-		cp.Extensions = slices.Clone(rt.Extensions)
-		for _, d := range decls {
-			if c.ResourceType(d.ResourceType) == rt {
-				cp.Extensions = append(cp.Extensions, Extension{Schema: d.Schema, Declared: true})
-			}
-		}
-		out.resourceTypes = append(out.resourceTypes, &cp)
+		rt := out.ResourceType(d.ResourceType)
+		rt.Extensions = append(rt.Extensions, Extension{Schema: d.Schema, Declared: true})
 	}
 	return out, nil
 }

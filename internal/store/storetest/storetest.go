@@ -90,6 +90,8 @@ func Run(t *testing.T, open Open) {
 		{"Sources", testSources},
 		{"Webhooks", testWebhooks},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"Schemas", testSchemas},
+		{"ExtensionFilters", testExtensionFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
