@@ -54,11 +54,12 @@ type Server struct {
 	cfg     Config
 	store   store.Store
 	catalog *schema.Catalog
-	log     *slog.Logger
-	users   *schema.ResourceType
-	groups  *schema.ResourceType
-	tokens  *tokenCache
-	admin   Admin // nil until EnableAdmin
+	// registry extends catalog with each tenant's declared schemas
+	// (tenantCatalog).
+	registry *schema.Registry
+	log      *slog.Logger
+	tokens   *tokenCache
+	admin    Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -78,8 +79,7 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		store:     st,
 		catalog:   catalog,
 		log:       log,
-		users:     catalog.ResourceType(store.UserType),
-		groups:    catalog.ResourceType(store.GroupType),
+		registry:  schema.NewRegistry(catalog),
 		tokens:    newTokenCache(time.Now),
 		directory: directory.New(st, catalog),
 	}
