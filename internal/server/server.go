@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/directory"
+	"github.com/ferryid/ferry/internal/extensions"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
@@ -65,7 +66,9 @@ type Server struct {
 	// directory is the directory as the admin API's users and groups
 	// routes handle it.
 	directory *directory.Service
-	sources   *sourcesync.Runner // nil until EnableSources
+	// extensions serves the admin API's schemas routes.
+	extensions *extensions.Service
+	sources    *sourcesync.Runner // nil until EnableSources
 	// dbDown says the database did not answer at the last look, so that
 	// its going away and coming back are logged once each.
 	dbDown atomic.Bool
@@ -75,13 +78,14 @@ type Server struct {
 // resource types.
 func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) *Server {
 	return &Server{
-		cfg:       cfg,
-		store:     st,
-		catalog:   catalog,
-		log:       log,
-		registry:  schema.NewRegistry(catalog),
-		tokens:    newTokenCache(time.Now),
-		directory: directory.New(st, catalog),
+		cfg:        cfg,
+		store:      st,
+		catalog:    catalog,
+		log:        log,
+		registry:   schema.NewRegistry(catalog),
+		tokens:     newTokenCache(time.Now),
+		directory:  directory.New(st, catalog),
+		extensions: extensions.New(st, catalog),
 	}
 }
 

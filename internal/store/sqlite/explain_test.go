@@ -48,7 +48,7 @@ func TestQueryPlans(t *testing.T) {
 		Statements: func(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
 			return s.querySQL(t.Context(), tenantID, typ, q)
 		},
-		Explain:    func(t *testing.T, query string, args []any) []string { return plan(t, s, query, args) },
+		Explain: func(t *testing.T, query string, args []any) []string { return plan(t, s, query, args) },
 		Scans: func(step string) bool {
 			return strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "VIRTUAL TABLE") && step != "SCAN CONSTANT ROW"
 		},
