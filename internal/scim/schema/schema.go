@@ -165,9 +165,10 @@ func (rt *ResourceType) extension(s *Schema) *Extension {
 }
 
 // Resolve finds the top-level attribute name of the schema urn. With urn
-// empty it looks in the core schema first and then in the extensions, so the
-// unqualified names real clients send (Entra's legacy "manager") still
-// resolve; an unqualified name found in more than one extension does not.
+// empty it looks in the core schema first, then in the built-in extensions,
+// then in the declared ones, so the unqualified names real clients send
+// (Entra's legacy "manager") still resolve; an unqualified name found in
+// more than one extension of the same rank does not.
 // It returns nil, nil when nothing matches.
 func (rt *ResourceType) Resolve(urn, name string) (*Schema, *Attribute) {
 	if urn != "" {
@@ -183,17 +184,28 @@ func (rt *ResourceType) Resolve(urn, name string) (*Schema, *Attribute) {
 	if a := rt.Schema.Attribute(name); a != nil {
 		return rt.Schema, a
 	}
-	var found *Schema
-	var attr *Attribute
-	for _, ext := range rt.Extensions {
-		if a := ext.Schema.Attribute(name); a != nil {
-			if found != nil {
-				return nil, nil
+	// The built-in extensions come first, so that a tenant's declaring
+	// an attribute of the same name does not change what the names
+	// clients send unqualified today resolve to.
+	for _, declared := range []bool{false, true} {
+		var found *Schema
+		var attr *Attribute
+		for _, ext := range rt.Extensions {
+			if ext.Declared != declared {
+				continue
 			}
-			found, attr = ext.Schema, a
+			if a := ext.Schema.Attribute(name); a != nil {
+				if found != nil {
+					return nil, nil
+				}
+				found, attr = ext.Schema, a
+			}
+		}
+		if found != nil {
+			return found, attr
 		}
 	}
-	return found, attr
+	return nil, nil
 }
 
 // SchemaURNs returns the URNs of the core schema and every extension.
