@@ -41,7 +41,7 @@ func TestParseExtension(t *testing.T) {
 		{"complex without sub-attributes", with(`{"name":"a","type":"complex"}`), "needs subAttributes"},
 		{"nested complex", with(`{"name":"a","type":"complex","subAttributes":[{"name":"b","type":"complex","subAttributes":[{"name":"c"}]}]}`), "cannot nest"},
 		{"sub-attributes of a string", with(`{"name":"a","subAttributes":[{"name":"b"}]}`), "subAttributes on a string attribute"},
-		{"too many", with(manyAttributes(MaxExtensionAttributes+1)), "more than the 200 allowed"},
+		{"too many", with(manyAttributes(MaxExtensionAttributes + 1)), "more than the 200 allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
