@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -20,7 +19,7 @@ func (s *Store) schemaDB() sqlstore.SchemaDB {
 			return fn(reader{s.pool})
 		},
 		Write: func(ctx context.Context, tenantID string, fn func(sqlstore.SchemaTx) error) error {
-			return s.write(ctx, tenantID, func(w *wtx) error { return fn(schemaTx{reader{w}, w}) })
+			return s.write(ctx, tenantID, func(w *wtx) error { return fn(schemaTx{sourceTx{reader{w}, w}}) })
 		},
 		NameTaken: func(err error) bool {
 			code, constraint := pgCode(err)
@@ -30,32 +29,17 @@ func (s *Store) schemaDB() sqlstore.SchemaDB {
 	}
 }
 
-// schemaTx is a transaction as sqlstore.SchemaTx.
-type schemaTx struct {
-	reader
-	w *wtx
-}
+// schemaTx is a transaction as sqlstore.SchemaTx: a sourceTx that also
+// updates resources.
+type schemaTx struct{ sourceTx }
 
-func (t schemaTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.w.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-func (t schemaTx) Now() time.Time { return t.w.now }
-
-func (t schemaTx) Strip(ctx context.Context, tenantID, typ, urn string, ids []string) error {
-	rt, err := t.w.s.tenantType(ctx, t.reader, tenantID, typ, "")
+func (t schemaTx) Update(ctx context.Context, tenantID, typ, id string, change func(*store.Resource) error) error {
+	rt, err := t.w.s.writeType(ctx, t.w, tenantID, typ)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		_, err := t.w.update(ctx, rt, tenantID, typ, id, 0, func(r *store.Resource) error {
-			sqlstore.StripSchema(r.Doc, urn)
-			return nil
-		})
-		if err != nil && !errors.Is(err, errNoChange) {
-			return err
-		}
+	if _, err := t.w.update(ctx, rt, tenantID, typ, id, 0, change); err != nil && !errors.Is(err, errNoChange) {
+		return err
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -21,41 +20,23 @@ func (s *Store) schemaDB() sqlstore.SchemaDB {
 			return s.readConn(ctx, func(c *conn) error { return fn(reader{c}) })
 		},
 		Write: func(ctx context.Context, _ string, fn func(sqlstore.SchemaTx) error) error {
-			return s.write(ctx, func(w *wtx) error { return fn(schemaTx{reader{w}, w}) })
+			return s.write(ctx, func(w *wtx) error { return fn(schemaTx{sourceTx{reader{w}, w}}) })
 		},
 		NameTaken: func(err error) bool { return isUnique(err) && strings.Contains(err.Error(), "tenant_schemas") },
 	}
 }
 
-// schemaTx is a write as sqlstore.SchemaTx.
-type schemaTx struct {
-	reader
-	w *wtx
-}
+// schemaTx is a write as sqlstore.SchemaTx: a sourceTx that also updates
+// resources.
+type schemaTx struct{ sourceTx }
 
-func (t schemaTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := t.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (t schemaTx) Now() time.Time { return t.w.now }
-
-func (t schemaTx) Strip(ctx context.Context, tenantID, typ, urn string, ids []string) error {
+func (t schemaTx) Update(ctx context.Context, tenantID, typ, id string, change func(*store.Resource) error) error {
 	rt, err := t.w.s.tenantType(ctx, t.reader, tenantID, typ)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		_, err := t.w.update(ctx, rt, tenantID, typ, id, 0, func(r *store.Resource) error {
-			sqlstore.StripSchema(r.Doc, urn)
-			return nil
-		})
-		if err != nil && !errors.Is(err, errNoChange) {
-			return err
-		}
+	if _, err := t.w.update(ctx, rt, tenantID, typ, id, 0, change); err != nil && !errors.Is(err, errNoChange) {
+		return err
 	}
 	return nil
 }

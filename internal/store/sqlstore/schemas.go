@@ -40,10 +40,11 @@ type SchemaTx interface {
 	Exec(ctx context.Context, query string, args ...any) (int64, error)
 	// Now is the write's time, to the millisecond.
 	Now() time.Time
-	// Strip removes the key urn from the documents of the resources ids
-	// of type typ, as an Update of each would: a new version, the
-	// attribute index rewritten, a change-feed entry.
-	Strip(ctx context.Context, tenantID, typ, urn string, ids []string) error
+	// Update is store.Store's Update of one resource within the write,
+	// with the tenant's declarations as the write reads them: a new
+	// version, the attribute index rewritten, a change-feed entry; nothing
+	// when change leaves the resource as it was.
+	Update(ctx context.Context, tenantID, typ, id string, change func(*store.Resource) error) error
 }
 
 // SchemaStore implements store.Schemas on a SchemaDB.
@@ -161,10 +162,15 @@ func (s SchemaStore) RemoveSchema(ctx context.Context, tenantID, urn string, for
 			tenantID, strings.ToLower(urn)); err != nil {
 			return err
 		}
-		if n == 0 {
-			return nil
+		for _, id := range ids {
+			if err := w.Update(ctx, tenantID, typ, id, func(r *store.Resource) error {
+				StripSchema(r.Doc, urn)
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		return w.Strip(ctx, tenantID, typ, urn, ids)
+		return nil
 	})
 	if err != nil {
 		return 0, Wrap(err, "%s: remove schema %s", s.DB.Backend, urn)
@@ -172,7 +178,8 @@ func (s SchemaStore) RemoveSchema(ctx context.Context, tenantID, urn string, for
 	return n, nil
 }
 
-// StripSchema is the change a forced RemoveSchema makes to each resource:
+// StripSchema is the change a forced RemoveSchema makes to each resource
+// holding values of the schema urn:
 // the extension's object goes, and with it its URN from "schemas".
 func StripSchema(doc map[string]any, urn string) {
 	for k := range doc {
