@@ -247,3 +247,23 @@ func testExtensionFilters(t *testing.T, s store.Store) {
 		t.Errorf("tenant b: %d, %v", p.Total, err)
 	}
 }
+
+// testUndeclaredValues: values under a schema the tenant has not declared
+// (or removed between the server's check and the write) are refused by the
+// store itself.
+func testUndeclaredValues(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	doc := normalize(t, extendedUserType(t), resource.Document{"userName": "u1", ExtensionURN: map[string]any{"costCenter": "CC-1"}})
+	err := s.Create(ctx, &store.Resource{TenantID: a, Type: store.UserType, Doc: doc})
+	wantKind(t, "Create with an undeclared schema's values", err, store.ErrInvalid)
+	u := create(t, s, a, store.UserType, user(t, "u2"))
+	_, err = s.Update(ctx, a, store.UserType, u.ID, 0, func(r *store.Resource) error {
+		r.Doc = doc.Clone()
+		r.Doc["userName"] = "u2"
+		return nil
+	})
+	wantKind(t, "Update with an undeclared schema's values", err, store.ErrInvalid)
+	declare(t, s, a)
+	create(t, s, a, store.UserType, doc)
+}

@@ -92,6 +92,7 @@ func Run(t *testing.T, open Open) {
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Schemas", testSchemas},
 		{"ExtensionFilters", testExtensionFilters},
+		{"UndeclaredValues", testUndeclaredValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
