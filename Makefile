@@ -53,7 +53,7 @@ vet:
 race:
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./internal/provision/ ./internal/scimclient/ ./internal/notify/ ./internal/egress/ \
 		./internal/server/ ./internal/store/... ./internal/ldapsource/ ./internal/csvimport/ \
-		./internal/sourcesync/ ./internal/webhooks/ ./internal/metrics/
+		./internal/sourcesync/ ./internal/webhooks/ ./internal/scim/schema/
 
 # Every package's tests (the store conformance suite and the replica tests
 # on both SQLite and PostgreSQL), then the HTTP server's tests once more

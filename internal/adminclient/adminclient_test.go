@@ -20,6 +20,7 @@ import (
 	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/events"
+	"github.com/ferryid/ferry/internal/extensions"
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/sourcesync"
@@ -108,6 +109,8 @@ func TestOperations(t *testing.T) {
 	webhook := webhooks.View{ID: "w-1", URL: "https://hooks.example/ferry", Events: []string{"user.*"}, Enabled: true, Cursor: "12.0",
 		Attempts: 1, FirstFailed: &created, NextAttempt: &created, LastError: "the receiver answered 503", Created: created, LastModified: created}
 	webhookWithSecret := webhook
+	schemaView := extensions.View{ID: "urn:acme:2.0:User", ResourceType: "User", Attributes: []string{"costCenter"}, Created: created,
+		Schema: json.RawMessage(`{"id":"urn:acme:2.0:User","attributes":[{"name":"costCenter","type":"string"}]}`)}
 	webhookWithSecret.Secret = "fwhsec_0123"
 	assignment := &provision.AssignmentView{PrincipalType: "Group", PrincipalID: "g-1", PrincipalName: "Sales", Role: "User"}
 	// Each call returns the decoded value (nil for an operation that has
@@ -228,6 +231,15 @@ func TestOperations(t *testing.T) {
 		{"webhook deliveries", func() result { return r(c.WebhookDeliveries(ctx, "w-1", 5)) },
 			request{Method: "GET", Path: "/webhooks/w-1/deliveries", Query: "limit=5"}, []webhooks.Delivery{{EventID: "12.0",
 				EventType: "user.created", Attempt: 2, Status: 204, DurationMs: 3, At: created, Outcome: "delivered"}}},
+		{"add schema", func() result {
+			return r(c.AddSchema(ctx, extensions.NewSchema{ResourceType: "User", Schema: json.RawMessage(`{"id":"urn:acme:2.0:User"}`)}))
+		}, request{Method: "POST", Path: "/schemas", Body: `{"resourceType":"User","schema":{"id":"urn:acme:2.0:User"}}`}, &schemaView},
+		{"schemas", func() result { return r(c.Schemas(ctx)) }, request{Method: "GET", Path: "/schemas"}, []extensions.View{schemaView}},
+		{"schema", func() result { return r(c.Schema(ctx, "urn:acme:2.0:User")) }, request{Method: "GET", Path: "/schemas/urn:acme:2.0:User"}, &schemaView},
+		{"remove schema", func() result { return r(c.RemoveSchema(ctx, "urn:acme:2.0:User", false)) },
+			request{Method: "DELETE", Path: "/schemas/urn:acme:2.0:User"}, &extensions.RemoveResult{ID: "urn:acme:2.0:User"}},
+		{"remove schema --force", func() result { return r(c.RemoveSchema(ctx, "urn:acme:2.0:User", true)) },
+			request{Method: "DELETE", Path: "/schemas/urn:acme:2.0:User", Query: "force=true"}, &extensions.RemoveResult{ID: "urn:acme:2.0:User", ResourcesChanged: 3}},
 	}
 	doc := readOpenAPI(t)
 	covered := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -683,7 +684,27 @@ func (m *Mapping) merge(typ string, cur, want resource.Document, managerID strin
 		}
 		s.set(out, resource.CloneValue(s.get(want)))
 	}
-	return resource.Normalize(out, rt)
+	// The extensions a tenant declared (ferry schemas) are not in the
+	// built-in resource type, and never the mapping's: they stay as
+	// they are rather than fail the normalization.
+	declared := map[string]any{}
+	for k, v := range out {
+		if urn, _ := resource.SplitURN(k); urn != "" && rt.SchemaByURN(k) == nil {
+			declared[k] = v
+			delete(out, k)
+		}
+	}
+	doc, err := resource.Normalize(out, rt)
+	if err != nil || len(declared) == 0 {
+		return doc, err
+	}
+	urns, _ := doc["schemas"].([]any)
+	for _, k := range slices.Sorted(maps.Keys(declared)) {
+		doc[k] = declared[k]
+		urns = append(urns, k)
+	}
+	doc["schemas"] = urns
+	return doc, nil
 }
 
 // managerValue is the manager id in a stored user document, or "".

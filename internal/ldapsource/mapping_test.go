@@ -227,6 +227,27 @@ func TestMergeKeepsUnmapped(t *testing.T) {
 	}
 }
 
+// TestMergeKeepsDeclaredExtensions: an extension the tenant declared
+// (ferry schemas), which the mapping's resource type does not have, stays
+// as it is rather than fail the merge or be dropped.
+func TestMergeKeepsDeclaredExtensions(t *testing.T) {
+	t.Parallel()
+	m := compile(t, Config{})
+	const acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+	cur := resource.Document{"schemas": []any{scim.UserURN, acme}, "userName": "ada", "active": true,
+		acme: map[string]any{"costCenter": "CC-1"}}
+	out, err := m.merge(store.UserType, cur, resource.Document{"userName": "ada", "active": false}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext, _ := out[acme].(map[string]any); ext["costCenter"] != "CC-1" || out["active"] != false {
+		t.Errorf("merge = %v", out)
+	}
+	if urns, _ := out["schemas"].([]any); len(urns) != 2 || urns[1] != acme {
+		t.Errorf("schemas = %v; want the extension's URN kept", out["schemas"])
+	}
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	good := Config{Name: "corp", URL: "ldap://ldap.example.com:389", BindDN: "cn=ferry,dc=example,dc=com",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/csvimport"
 	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/store"
 )
 
 // importPath is the admin API's CSV import, which may run far longer
@@ -33,8 +34,13 @@ func (s *Server) adminImport(w http.ResponseWriter, r *adminRequest) error {
 	if err := s.decodeImportBody(w, r.Request, &req); err != nil {
 		return err
 	}
+	// A column may name an attribute of an extension the tenant declared.
+	users, err := s.tenantType(r.Context(), r.tenant, store.UserType)
+	if err != nil {
+		return err
+	}
 	if !acceptsNDJSON(r.Request) {
-		res, err := csvimport.Run(r.Context(), s.store, r.tenant, s.users, req, nil)
+		res, err := csvimport.Run(r.Context(), s.store, r.tenant, users, req, nil)
 		if err != nil {
 			return importError(err)
 		}
@@ -44,7 +50,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *adminRequest) error {
 	// The file is read and planned before the first line, so that a file
 	// that cannot be used is still an error status.
 	stream := &progressStream{w: w}
-	res, err := csvimport.Run(r.Context(), s.store, r.tenant, s.users, req, stream.progress)
+	res, err := csvimport.Run(r.Context(), s.store, r.tenant, users, req, stream.progress)
 	if err != nil && !stream.started {
 		return importError(err)
 	}

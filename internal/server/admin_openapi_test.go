@@ -15,6 +15,7 @@ import (
 	"github.com/ferryid/ferry/internal/directory"
 	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/ferrytest"
+	"github.com/ferryid/ferry/internal/extensions"
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/provision/scoping"
 	"github.com/ferryid/ferry/internal/sourcesync"
@@ -265,12 +266,15 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Webhook":            webhooks.View{},
 		"WebhookDelivery":    webhooks.Delivery{},
 		"WebhookTestResult":  webhooks.TestResult{},
+		"NewExtensionSchema": extensions.NewSchema{},
+		"ExtensionSchema":    extensions.View{},
+		"SchemaRemoveResult": extensions.RemoveResult{},
 	}
 	// Request bodies, and the types inside them, which refuse unknown
 	// fields.
 	closed := []string{"NewApp", "AppChange", "Config", "DeletionThreshold", "FailureThreshold", "Role", "ObjectMapping", "Actions",
 		"AttributeMapping", "ScopingFilter", "ScopingClause", "Principal", "AssignRequest", "OnDemandRequest", "ImportRequest", "NewUser", "NewGroup", "NewMember",
-		"NewSource", "SourceChange", "SourceConfig", "SourceRule", "NewWebhook"}
+		"NewSource", "SourceChange", "SourceConfig", "SourceRule", "NewWebhook", "NewExtensionSchema"}
 	// NewApp documents what creating an application needs, which is less
 	// than every field its Go type always encodes.
 	requiredByDesign := map[string][]string{"NewApp": {"name", "template"}}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim"
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -39,7 +40,7 @@ type bulkResult struct {
 // are replaced with the id the operation with bulkId x created, running
 // operations out of order when one refers to a later one. An operation whose
 // reference cannot be resolved (unknown, failed, or circular) fails with 409.
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request, cat *schema.Catalog) {
 	body, err := readBody(w, r, s.cfg.MaxBulkBytes)
 	if err != nil {
 		s.fail(w, r, err)
@@ -101,7 +102,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 			if broken != "" {
 				res = bulkFailure(op, scim.Errorf(http.StatusConflict, "", "bulkId %q does not refer to a successful operation of this request", broken))
 			} else {
-				res = s.bulkOne(r, op, ids)
+				res = s.bulkOne(r, cat, op, ids)
 			}
 			results[i] = res
 			if res.Response != nil {
@@ -187,14 +188,14 @@ func resolveRefs(text string, ids map[string]string) string {
 
 // bulkOne runs one operation through the same code as the single-resource
 // endpoints, with the operation's version as If-Match.
-func (s *Server) bulkOne(r *http.Request, op bulkOperation, ids map[string]string) *bulkResult {
+func (s *Server) bulkOne(r *http.Request, cat *schema.Catalog, op bulkOperation, ids map[string]string) *bulkResult {
 	path := resolveRefs(op.Path, ids)
 	data := []byte(resolveRefs(string(op.Data), ids))
 	segs, err := pathSegments(path)
 	if err != nil || len(segs) == 0 || len(segs) > 2 {
 		return bulkFailure(op, scim.BadRequest(scim.InvalidPath, "bulk operation path %q is not /Users, /Groups or one of their resources", op.Path))
 	}
-	rt := s.resourceTypeAt(segs[0])
+	rt := resourceTypeAt(cat, segs[0])
 	if rt == nil {
 		return bulkFailure(op, scim.BadRequest(scim.InvalidPath, "bulk operation path %q is not /Users, /Groups or one of their resources", op.Path))
 	}

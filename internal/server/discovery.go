@@ -75,10 +75,10 @@ func resourceTypeJSON(rt *schema.ResourceType, base string) map[string]any {
 	return out
 }
 
-func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, rest []string) {
+func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, cat *schema.Catalog, rest []string) {
 	base := baseURL(r)
 	if len(rest) == 1 {
-		for _, rt := range s.catalog.ResourceTypes() {
+		for _, rt := range cat.ResourceTypes() {
 			if strings.EqualFold(rt.ID, rest[0]) {
 				writeJSON(w, http.StatusOK, resourceTypeJSON(rt, base))
 				return
@@ -88,7 +88,7 @@ func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, rest []st
 		return
 	}
 	var list []any
-	for _, rt := range s.catalog.ResourceTypes() {
+	for _, rt := range cat.ResourceTypes() {
 		list = append(list, resourceTypeJSON(rt, base))
 	}
 	writeJSON(w, http.StatusOK, newListResponse(len(list), 1, list))
@@ -110,10 +110,10 @@ func newSchemaJSON(sc *schema.Schema, base string) schemaJSON {
 	}
 }
 
-func (s *Server) schemas(w http.ResponseWriter, r *http.Request, rest []string) {
+func (s *Server) schemas(w http.ResponseWriter, r *http.Request, cat *schema.Catalog, rest []string) {
 	base := baseURL(r)
 	if len(rest) == 1 {
-		if sc := s.catalog.Schema(rest[0]); sc != nil {
+		if sc := cat.Schema(rest[0]); sc != nil {
 			writeJSON(w, http.StatusOK, newSchemaJSON(sc, base))
 			return
 		}
@@ -121,7 +121,7 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request, rest []string) 
 		return
 	}
 	var list []any
-	for _, sc := range s.catalog.Schemas() {
+	for _, sc := range cat.Schemas() {
 		list = append(list, newSchemaJSON(sc, base))
 	}
 	writeJSON(w, http.StatusOK, newListResponse(len(list), 1, list))

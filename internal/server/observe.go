@@ -84,7 +84,7 @@ func (s *Server) routePattern(path string) string {
 		case len(segs) == 2 && (first == "ResourceTypes" || first == "Schemas"):
 			return "/scim/v2/" + first + "/{id}"
 		}
-		rt := s.resourceTypeAt(first)
+		rt := resourceTypeAt(s.catalog, first)
 		if rt == nil {
 			return "other"
 		}
@@ -128,7 +128,7 @@ func (s *Server) scimOperation(method, path string) (resourceType, op string) {
 			return "", "search"
 		}
 	}
-	rt := s.resourceTypeAt(segs[0])
+	rt := resourceTypeAt(s.catalog, segs[0])
 	if rt == nil {
 		return "", ""
 	}

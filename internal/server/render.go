@@ -69,6 +69,8 @@ func storeError(e *store.Error) (*scim.Error, bool) {
 		status = http.StatusNotFound
 	case errors.Is(e, store.ErrNameTaken), errors.Is(e, store.ErrIDTaken):
 		status, scimType = http.StatusConflict, scim.Uniqueness
+	case errors.Is(e, store.ErrInUse):
+		status = http.StatusConflict
 	case errors.Is(e, store.ErrVersionMismatch):
 		status = http.StatusPreconditionFailed
 	case errors.Is(e, store.ErrInvalid):

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,14 +47,19 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 		notFound()
 		return
 	}
+	cat, err := s.tenantCatalog(r.Context(), tenantFrom(r.Context()))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	switch first := segs[0]; {
 	case first == ".search" && len(segs) == 1:
 		if allow(http.MethodPost) {
-			s.searchAll(w, r)
+			s.searchAll(w, r, cat)
 		}
 	case first == "Bulk" && len(segs) == 1:
 		if allow(http.MethodPost) {
-			s.bulk(w, r)
+			s.bulk(w, r, cat)
 		}
 	case first == "Me":
 		writeError(w, scim.Errorf(http.StatusNotImplemented, "", "/Me is not supported: Ferry's tokens identify a client, not a user"))
@@ -63,14 +69,14 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 		}
 	case first == "ResourceTypes" && len(segs) <= 2:
 		if allow(http.MethodGet) {
-			s.resourceTypes(w, r, segs[1:])
+			s.resourceTypes(w, r, cat, segs[1:])
 		}
 	case first == "Schemas" && len(segs) <= 2:
 		if allow(http.MethodGet) {
-			s.schemas(w, r, segs[1:])
+			s.schemas(w, r, cat, segs[1:])
 		}
 	default:
-		rt := s.resourceTypeAt(first)
+		rt := resourceTypeAt(cat, first)
 		if rt == nil {
 			notFound()
 			return
@@ -127,15 +133,46 @@ func pathSegments(escaped string) ([]string, error) {
 	return segs, nil
 }
 
-// resourceTypeAt returns the resource type served at endpoint segment seg
-// ("Users", "Groups"), matching the case the RFC uses.
-func (s *Server) resourceTypeAt(seg string) *schema.ResourceType {
-	for _, rt := range []*schema.ResourceType{s.users, s.groups} {
-		if "/"+seg == rt.Endpoint {
+// resourceTypeAt returns the resource type of cat served at endpoint
+// segment seg ("Users", "Groups"), matching the case the RFC uses.
+func resourceTypeAt(cat *schema.Catalog, seg string) *schema.ResourceType {
+	for _, rt := range cat.ResourceTypes() {
+		if rt.Endpoint != "" && "/"+seg == rt.Endpoint {
 			return rt
 		}
 	}
 	return nil
+}
+
+// tenantCatalog returns the schemas and resource types of tenantID: the
+// built-in ones, with the extensions the tenant declared (ferry schemas)
+// added to the resource types they extend. Every SCIM request reads the
+// declarations afresh, so that every server process of a shared database
+// sees a change at once; the parsed catalog is kept while they are the
+// same (schema.Registry).
+func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Catalog, error) {
+	exts, err := s.store.SchemaExtensions(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	decls := make([]schema.Declaration, len(exts))
+	for i, e := range exts {
+		decls[i] = schema.Declaration{ResourceType: e.ResourceType, Definition: e.Definition}
+	}
+	cat, err := s.registry.Catalog(decls)
+	if err != nil {
+		return nil, fmt.Errorf("the schemas declared in tenant %s: %w", tenantID, err)
+	}
+	return cat, nil
+}
+
+// tenantType is tenantCatalog's resource type typ.
+func (s *Server) tenantType(ctx context.Context, tenantID, typ string) (*schema.ResourceType, error) {
+	cat, err := s.tenantCatalog(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return cat.ResourceType(typ), nil
 }
 
 // readBody reads a request body of at most limit bytes, checking its media
@@ -309,7 +346,7 @@ func (s *Server) decodeResource(rt *schema.ResourceType, body []byte) (resource.
 	}
 	dropWriteOnly(doc, rt)
 	var members []store.Member
-	if rt == s.groups {
+	if rt.Name == store.GroupType {
 		members = splitMembers(doc)
 	}
 	return doc, members, nil
@@ -325,7 +362,7 @@ func (s *Server) createFrom(r *http.Request, rt *schema.ResourceType, body []byt
 	if err := s.store.Create(r.Context(), res); err != nil {
 		return nil, err
 	}
-	if rt == s.users {
+	if rt.Name == store.UserType {
 		return res, nil // a new user is in no group yet
 	}
 	// Read the group back for its members' types and display names.
@@ -362,7 +399,7 @@ func (s *Server) replaceFrom(r *http.Request, rt *schema.ResourceType, id string
 			return err
 		}
 		cur.Doc = doc
-		if rt == s.groups {
+		if rt.Name == store.GroupType {
 			cur.Members = members
 		}
 		return nil
@@ -383,7 +420,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	// Entra asks for 204 on group PATCH: a body would carry every member.
 	// A client that asks for attributes gets the resource.
 	q := r.URL.Query()
-	if rt == s.groups && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+	if rt.Name == store.GroupType && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
 		if res.DocJSON != nil {
 			if e, err := renderResource(res, rt); err == nil {
 				s.cache.put(e) // the write replaces what reads had cached
@@ -407,7 +444,7 @@ func (s *Server) patchFrom(r *http.Request, rt *schema.ResourceType, id string, 
 			return err
 		}
 		doc := cur.Doc // Apply works on a copy
-		if rt == s.groups {
+		if rt.Name == store.GroupType {
 			doc = make(resource.Document, len(cur.Doc)+1)
 			for k, v := range cur.Doc {
 				doc[k] = v
@@ -418,7 +455,7 @@ func (s *Server) patchFrom(r *http.Request, rt *schema.ResourceType, id string, 
 		if err != nil {
 			return err
 		}
-		if rt == s.groups {
+		if rt.Name == store.GroupType {
 			cur.Members = splitMembers(out)
 		}
 		dropWriteOnly(out, rt)
@@ -729,11 +766,11 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, rt *schema.Resou
 	s.answerList(w, r, []*schema.ResourceType{rt}, p)
 }
 
-func (s *Server) searchAll(w http.ResponseWriter, r *http.Request) {
+func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, cat *schema.Catalog) {
 	p, err := s.readSearch(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.answerList(w, r, []*schema.ResourceType{s.users, s.groups}, p)
+	s.answerList(w, r, []*schema.ResourceType{cat.ResourceType(store.UserType), cat.ResourceType(store.GroupType)}, p)
 }

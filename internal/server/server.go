@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferryid/ferry/internal/directory"
+	"github.com/ferryid/ferry/internal/extensions"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
@@ -77,10 +78,11 @@ type Server struct {
 	cfg     Config
 	store   store.Store
 	catalog *schema.Catalog
-	log     *slog.Logger
-	users   *schema.ResourceType
-	groups  *schema.ResourceType
-	tokens  *tokenCache
+	// registry extends catalog with each tenant's declared schemas
+	// (tenantCatalog).
+	registry *schema.Registry
+	log      *slog.Logger
+	tokens   *tokenCache
 	// failures limits failed authentications per client address.
 	failures *failureLimiter
 	obs      Observer
@@ -93,8 +95,10 @@ type Server struct {
 	// directory is the directory as the admin API's users and groups
 	// routes handle it.
 	directory *directory.Service
-	sources   *sourcesync.Runner // nil until EnableSources
-	cursors   cursorCodec
+	// extensions serves the admin API's schemas routes.
+	extensions *extensions.Service
+	sources    *sourcesync.Runner // nil until EnableSources
+	cursors    cursorCodec
 	// dbDown says the database did not answer at the last look, so that
 	// its going away and coming back are logged once each.
 	dbDown atomic.Bool
@@ -112,18 +116,18 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		rand.Read(key)
 	}
 	return &Server{
-		cursors:   cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
-		cfg:       cfg,
-		store:     st,
-		catalog:   catalog,
-		log:       log,
-		users:     catalog.ResourceType(store.UserType),
-		groups:    catalog.ResourceType(store.GroupType),
-		tokens:    newTokenCache(time.Now),
-		failures:  newFailureLimiter(time.Now),
-		obs:       nopObserver{},
-		cache:     newReadCache(cfg.ReadCacheBytes),
-		directory: directory.New(st, catalog),
+		cursors:    cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
+		cfg:        cfg,
+		store:      st,
+		catalog:    catalog,
+		log:        log,
+		registry:   schema.NewRegistry(catalog),
+		tokens:     newTokenCache(time.Now),
+		failures:   newFailureLimiter(time.Now),
+		obs:        nopObserver{},
+		cache:      newReadCache(cfg.ReadCacheBytes),
+		directory:  directory.New(st, catalog),
+		extensions: extensions.New(st, catalog),
 	}
 }
 

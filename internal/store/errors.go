@@ -31,6 +31,9 @@ var (
 	// ErrChangesPruned: a read of the change feed after a position whose
 	// next entries the feed's retention has deleted (a *PrunedError).
 	ErrChangesPruned = errors.New("changes pruned")
+	// ErrInUse: a record cannot be removed while others depend on it (an
+	// extension schema that resources hold values of).
+	ErrInUse = errors.New("in use")
 )
 
 // Error is a caller's mistake reported by a Store: Kind is one of the

@@ -200,6 +200,7 @@ type Store interface {
 	Provisioning
 	Sources
 	Webhooks
+	Schemas
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
 	// TenantByName returns the tenant called name, or ErrNotFound.

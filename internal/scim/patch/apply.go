@@ -19,7 +19,9 @@ import (
 // at most one primary) and immutable attributes may not change.
 //
 // Attributes the schemas do not define are ignored, as they are in POST and
-// PUT bodies. A path naming a readOnly attribute is a mutability error; a
+// PUT bodies, but for those under a schema URN the resource type does not
+// have or a declared extension does not define (resource.CheckDeclared),
+// which are refused. A path naming a readOnly attribute is a mutability error; a
 // readOnly key inside a path-less value (Okta sends the group's "id" with a
 // rename) is ignored.
 func Apply(d resource.Document, rt *schema.ResourceType, ops []Operation) (resource.Document, bool, error) {
@@ -47,8 +49,12 @@ func applyOne(d resource.Document, rt *schema.ResourceType, op Operation) error 
 		return applyPathless(d, rt, op)
 	}
 	t, ok, err := resource.ResolvePath(rt, *op.Path)
-	if err != nil || !ok {
+	if err != nil {
 		return err
+	}
+	if !ok {
+		_, object := op.Value.(map[string]any)
+		return resource.CheckDeclared(rt, op.Path.Attr.String(), object && op.Path.Filter == nil)
 	}
 	if err := checkWritable(t); err != nil {
 		return err
@@ -74,6 +80,12 @@ func applyPathless(d resource.Document, rt *schema.ResourceType, op Operation) e
 		t, ok, err := resource.ResolvePath(rt, p)
 		if err != nil {
 			return err
+		}
+		if !ok && v != nil {
+			_, object := v.(map[string]any)
+			if err := resource.CheckDeclared(rt, key, object); err != nil {
+				return err
+			}
 		}
 		if !ok || readOnly(t) {
 			continue
@@ -111,6 +123,11 @@ func applyExtension(d resource.Document, rt *schema.ResourceType, ext *schema.Sc
 		t, ok, err := resource.ResolvePath(rt, p)
 		if err != nil {
 			return err
+		}
+		if !ok && av != nil {
+			if err := resource.CheckDeclared(rt, ext.ID+":"+key, false); err != nil {
+				return err
+			}
 		}
 		if !ok || readOnly(t) {
 			continue

@@ -321,10 +321,31 @@ func TestEntraForms(t *testing.T) {
 			want: entraUser,
 		},
 		{
-			name: "unknown attributes are ignored", rt: "User", start: entraUser,
+			name: "unknown core attributes are ignored", rt: "User", start: entraUser,
 			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
-				{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:tag","value":"x"},
 				{"op":"Replace","value":{"adreses":"x"}}]}`,
+			want: entraUser,
+		},
+		{
+			// Ignoring it would lose the value Entra's administrator
+			// mapped: refused, naming the URN and what declares it.
+			name: "an attribute of an undeclared extension is refused", rt: "User", start: entraUser,
+			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+				{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:tag","value":"x"}]}`,
+			status: 400, scimType: "invalidValue",
+			detail: "schema urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User, which is not declared for Users in this tenant, and would be lost; an administrator declares it with: ferry schemas add",
+		},
+		{
+			name: "an undeclared extension in the value-object form is refused", rt: "User", start: entraUser,
+			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+				{"op":"Replace","value":{"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User":{"tag":"x"}}}]}`,
+			status: 400, scimType: "invalidValue",
+			detail: "schema urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User, which is not declared",
+		},
+		{
+			name: "Entra's dotted enterprise path stays ignored", rt: "User", start: entraUser,
+			body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+				{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager","value":"x"}]}`,
 			want: entraUser,
 		},
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 // PATCHed document is checked with. The input is not modified.
 //
 // It tolerates what real clients send: null values and empty arrays are
-// absent; unknown attributes, unknown or misspelled URNs in "schemas" and
+// absent; unknown core attributes, unknown or misspelled URNs in "schemas" and
 // readOnly attributes (id, meta, groups) are ignored; attribute names match
 // ignoring case; "True"/"False" strings become booleans; a scalar given for a
 // complex attribute with a "value" sub-attribute becomes {"value": scalar}
@@ -29,7 +30,9 @@ import (
 // where they belong; extension attributes sent at the top level move under
 // their extension.
 //
-// It rejects, with a 400 *scim.Error: values of the wrong type
+// It rejects, with a 400 *scim.Error: attributes of a schema URN the
+// resource type does not have, and attributes a declared extension does not
+// define (see CheckDeclared), since dropping them would lose data; values of the wrong type
 // (invalidValue), missing required attributes (invalidValue), more than one
 // primary value in a multi-valued attribute (invalidValue) and an attribute
 // given twice under different spellings (invalidSyntax).
@@ -83,6 +86,11 @@ func (b *builder) setTopLevel(key string, v any) error {
 		for k, ev := range m {
 			t, ok := resolveKey(b.rt, s, k)
 			if !ok {
+				if b.rt.IsDeclared(s) && ev != nil {
+					if err := CheckDeclared(b.rt, s.ID+":"+k, false); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if err := b.set(t, ev, s.ID+":"+k); err != nil {
@@ -93,7 +101,11 @@ func (b *builder) setTopLevel(key string, v any) error {
 	}
 	t, ok := resolveKey(b.rt, nil, key)
 	if !ok {
-		return nil
+		if v == nil {
+			return nil
+		}
+		_, object := v.(map[string]any)
+		return CheckDeclared(b.rt, key, object)
 	}
 	return b.set(t, v, key)
 }
@@ -311,6 +323,11 @@ func normalizeScalar(attr *schema.Attribute, v any, where string) (any, bool, er
 			// No identity attribute needs it, and PostgreSQL text
 			// cannot hold it: refused alike whatever the store.
 			return nil, false, scim.BadRequest(scim.InvalidValue, "attribute %q: the character U+0000 is not allowed", where)
+		}
+		if attr.CanonicalOnly && !slices.ContainsFunc(attr.CanonicalValues, func(c string) bool {
+			return c == s || !attr.CaseExact && strings.EqualFold(c, s)
+		}) {
+			return nil, false, scim.BadRequest(scim.InvalidValue, "attribute %q: %q is not one of its canonical values %s", where, truncate(s, 40), strings.Join(attr.CanonicalValues, ", "))
 		}
 		return s, true, nil
 	case schema.Binary:

@@ -73,6 +73,12 @@ type Attribute struct {
 	Returned        Returned     `json:"returned"`
 	Uniqueness      Uniqueness   `json:"uniqueness"`
 	ReferenceTypes  []string     `json:"referenceTypes,omitempty"`
+	// CanonicalOnly says a value must be one of CanonicalValues (compared
+	// as the attribute's caseExact says). RFC 7643 §7 makes them
+	// suggestions, and the built-in ones stay so (Entra sends email types
+	// of its own); a tenant's declaration (ParseExtension) is its
+	// contract, so its canonical values bind.
+	CanonicalOnly bool `json:"-"`
 }
 
 // SubAttribute returns the sub-attribute called name, ignoring case, or nil.
@@ -106,6 +112,11 @@ func find(attrs []*Attribute, name string) *Attribute {
 type Extension struct {
 	Schema   *Schema
 	Required bool
+	// Declared says a tenant declared the extension (Catalog.Extend):
+	// a request naming an attribute it does not define is refused rather
+	// than the attribute ignored, since the declaration is the tenant's
+	// own and a name missing from it is a mistake to fix.
+	Declared bool
 }
 
 // ResourceType is a kind of resource (User, Group) with its core schema and
@@ -135,18 +146,29 @@ func (rt *ResourceType) SchemaByURN(urn string) *Schema {
 
 // IsExtension reports whether s is one of the resource type's extension schemas.
 func (rt *ResourceType) IsExtension(s *Schema) bool {
-	for _, ext := range rt.Extensions {
-		if ext.Schema == s {
-			return true
+	return rt.extension(s) != nil
+}
+
+// IsDeclared reports whether s is an extension schema a tenant declared.
+func (rt *ResourceType) IsDeclared(s *Schema) bool {
+	ext := rt.extension(s)
+	return ext != nil && ext.Declared
+}
+
+func (rt *ResourceType) extension(s *Schema) *Extension {
+	for i := range rt.Extensions {
+		if rt.Extensions[i].Schema == s {
+			return &rt.Extensions[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // Resolve finds the top-level attribute name of the schema urn. With urn
-// empty it looks in the core schema first and then in the extensions, so the
-// unqualified names real clients send (Entra's legacy "manager") still
-// resolve; an unqualified name found in more than one extension does not.
+// empty it looks in the core schema first, then in the built-in extensions,
+// then in the declared ones, so the unqualified names real clients send
+// (Entra's legacy "manager") still resolve; an unqualified name found in
+// more than one extension of the same rank does not.
 // It returns nil, nil when nothing matches.
 func (rt *ResourceType) Resolve(urn, name string) (*Schema, *Attribute) {
 	if urn != "" {
@@ -162,17 +184,28 @@ func (rt *ResourceType) Resolve(urn, name string) (*Schema, *Attribute) {
 	if a := rt.Schema.Attribute(name); a != nil {
 		return rt.Schema, a
 	}
-	var found *Schema
-	var attr *Attribute
-	for _, ext := range rt.Extensions {
-		if a := ext.Schema.Attribute(name); a != nil {
-			if found != nil {
-				return nil, nil
+	// The built-in extensions come first, so that a tenant's declaring
+	// an attribute of the same name does not change what the names
+	// clients send unqualified today resolve to.
+	for _, declared := range []bool{false, true} {
+		var found *Schema
+		var attr *Attribute
+		for _, ext := range rt.Extensions {
+			if ext.Declared != declared {
+				continue
 			}
-			found, attr = ext.Schema, a
+			if a := ext.Schema.Attribute(name); a != nil {
+				if found != nil {
+					return nil, nil
+				}
+				found, attr = ext.Schema, a
+			}
+		}
+		if found != nil {
+			return found, attr
 		}
 	}
-	return found, attr
+	return nil, nil
 }
 
 // SchemaURNs returns the URNs of the core schema and every extension.

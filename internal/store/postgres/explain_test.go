@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 	"github.com/ferryid/ferry/internal/store/sqlstore/sqlstoretest"
 )
 
@@ -56,7 +57,9 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqlstoretest.QueryPlans(t, s, sqlstoretest.Planner{
-		Statements: s.querySQL,
+		Statements: func(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
+			return s.querySQL(t.Context(), tenantID, typ, q)
+		},
 		Explain: func(t *testing.T, query string, args []any) []string {
 			rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
 			if err != nil {

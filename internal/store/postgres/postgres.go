@@ -68,6 +68,10 @@ type Store struct {
 
 	// WebhookStore is the store's store.Webhooks (webhooks.go).
 	sqlstore.WebhookStore
+	// SchemaStore is the store's store.Schemas (schemas.go).
+	sqlstore.SchemaStore
+	// registry is the catalog extended with each tenant's schemas.
+	registry *schema.Registry
 
 	analyze analyzer
 }
@@ -117,11 +121,12 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{pool: pool, catalog: catalog, now: now, serverClock: serverClock}
+	s := &Store{pool: pool, catalog: catalog, registry: schema.NewRegistry(catalog), now: now, serverClock: serverClock}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
 	ws := s.webhookStore()
 	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.WebhookStore = s.webhookStore()
+	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -16,7 +16,7 @@ import (
 // the filter is translated by sqlfilter, so it selects what filter.Match
 // would over the documents as the server renders them.
 func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error) {
-	st, err := s.querySQL(tenantID, typ, q)
+	st, err := s.querySQL(ctx, tenantID, typ, q)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -51,8 +51,11 @@ func (s *Store) readPage(ctx context.Context, st sqlstore.Statements, q store.Qu
 }
 
 // querySQL translates q.
-func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
-	rt, err := s.resourceType(typ)
+func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
+	if _, err := s.resourceType(typ); err != nil {
+		return sqlstore.Statements{}, err
+	}
+	rt, err := s.tenantType(ctx, reader{s.pool}, tenantID, typ, "")
 	if err != nil {
 		return sqlstore.Statements{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -17,23 +18,26 @@ import (
 // Created and LastModified. Ids, names and members follow the same rules as
 // in the SQLite store (see store.Store).
 func (s *Store) Create(ctx context.Context, r *store.Resource) error {
-	rt, err := s.resourceType(r.Type)
-	if err != nil {
+	if _, err := s.resourceType(r.Type); err != nil {
 		return err
 	}
 	id := r.ID
 	if id == "" {
 		id = store.NewID()
 	}
-	d, err := sqlstore.NewDocument(rt, r.Doc)
-	if err != nil {
-		return fmt.Errorf("postgres: create %s: %w", r.Type, err)
-	}
-	rows := sqlfilter.Flatten(d.Doc, rt)
+	var d sqlstore.Document
 	var members []sqlstore.Member
 	var now = s.now()
-	err = s.write(ctx, r.TenantID, func(w *wtx) error {
+	err := s.write(ctx, r.TenantID, func(w *wtx) error {
 		now = w.now
+		rt, err := s.writeType(ctx, w, r.TenantID, r.Type)
+		if err != nil {
+			return err
+		}
+		if d, err = sqlstore.NewDocument(rt, r.Doc); err != nil {
+			return fmt.Errorf("postgres: create %s: %w", r.Type, err)
+		}
+		rows := sqlfilter.Flatten(d.Doc, rt)
 		if r.Type == store.GroupType {
 			var err error
 			if members, err = w.resolveMembers(ctx, r.TenantID, 0, r.Members); err != nil {
@@ -41,7 +45,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 			}
 		}
 		var rid int64
-		err := w.QueryRow(ctx, `INSERT INTO resources
+		err = w.QueryRow(ctx, `INSERT INTO resources
 			(tenant_id, type, id, id_key, name_key, display, version, created_at, last_modified, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING rid`,
 			r.TenantID, r.Type, id, sqlfilter.FoldKey(id), nullString(d.NameKey), nullString(d.Display),
@@ -127,54 +131,63 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 // called more than once, on a fresh copy each time, when PostgreSQL aborts
 // the transaction for a deadlock and it is run again.
 func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
-	rt, err := s.resourceType(typ)
-	if err != nil {
+	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
 	var out *store.Resource
-	err = s.write(ctx, tenantID, func(w *wtx) error {
-		cur, rid, err := load(ctx, w, tenantID, typ, id, store.ReadOptions{Members: true}, true)
+	err := s.write(ctx, tenantID, func(w *wtx) error {
+		rt, err := s.writeType(ctx, w, tenantID, typ)
 		if err != nil {
 			return err
 		}
-		rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
-			return w.resolveMembers(ctx, tenantID, rid, ms)
-		})
-		if err != nil {
-			return err
-		}
-		out = cur
-		if rev.Unchanged() {
-			return errNoChange
-		}
-		if _, err := w.Exec(ctx, `UPDATE resources SET version = version + 1, last_modified = $2,
-			name_key = $3, display = $4, doc = $5 WHERE rid = $1`,
-			rid, timeText(w.now), nullString(rev.NameKey), nullString(rev.Display), rev.JSON); err != nil {
-			return writeError(err, "update", tenantID, typ, id, rev.Doc)
-		}
-		if rev.DocChanged {
-			old, err := w.values(ctx, rid)
-			if err != nil {
-				return err
-			}
-			if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
-				return err
-			}
-		}
-		w.change(typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev))
-		if err := w.addMembers(ctx, rid, rev.Added); err != nil {
-			return err
-		}
-		if err := w.removeMembers(ctx, rid, rev.Removed); err != nil {
-			return err
-		}
-		rev.Apply(cur, w.now)
-		return nil
+		out, err = w.update(ctx, rt, tenantID, typ, id, ifVersion, change)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// update is Update within w: it returns the resource as it was, and
+// errNoChange with it when change left it as it was.
+func (w *wtx) update(ctx context.Context, rt *schema.ResourceType, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
+	cur, rid, err := load(ctx, w, tenantID, typ, id, store.ReadOptions{Members: true}, true)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
+		return w.resolveMembers(ctx, tenantID, rid, ms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rev.Unchanged() {
+		return cur, errNoChange
+	}
+	if _, err := w.Exec(ctx, `UPDATE resources SET version = version + 1, last_modified = $2,
+		name_key = $3, display = $4, doc = $5 WHERE rid = $1`,
+		rid, timeText(w.now), nullString(rev.NameKey), nullString(rev.Display), rev.JSON); err != nil {
+		return nil, writeError(err, "update", tenantID, typ, id, rev.Doc)
+	}
+	if rev.DocChanged {
+		old, err := w.values(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
+			return nil, err
+		}
+	}
+	w.change(typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev))
+	if err := w.addMembers(ctx, rid, rev.Added); err != nil {
+		return nil, err
+	}
+	if err := w.removeMembers(ctx, rid, rev.Removed); err != nil {
+		return nil, err
+	}
+	rev.Apply(cur, w.now)
+	return cur, nil
 }
 
 // Delete removes a resource, its memberships both ways and its assignments

@@ -109,7 +109,7 @@ func seeded(b *testing.B, n int) *fixture {
 		err := s.write(ctx, func(w *wtx) error {
 			for j := i; j < min(i+1000, n); j++ {
 				r := &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: benchUser(j)}
-				e, err := s.encode(r)
+				e, err := s.encode(ctx, r)
 				if err != nil {
 					return err
 				}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 	"github.com/ferryid/ferry/internal/store/sqlstore/sqlstoretest"
 )
 
@@ -44,8 +45,10 @@ func TestQueryPlans(t *testing.T) {
 	s := openTest(t)
 	t.Cleanup(func() { s.Close() })
 	sqlstoretest.QueryPlans(t, s, sqlstoretest.Planner{
-		Statements: s.querySQL,
-		Explain:    func(t *testing.T, query string, args []any) []string { return plan(t, s, query, args) },
+		Statements: func(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
+			return s.querySQL(t.Context(), tenantID, typ, q)
+		},
+		Explain: func(t *testing.T, query string, args []any) []string { return plan(t, s, query, args) },
 		Scans: func(step string) bool {
 			return strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "VIRTUAL TABLE") && step != "SCAN CONSTANT ROW"
 		},

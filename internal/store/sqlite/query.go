@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -14,7 +15,7 @@ import (
 // would over the documents as the server renders them. The page and the
 // total are read in one read transaction, so they agree.
 func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error) {
-	st, err := s.querySQL(tenantID, typ, q)
+	st, err := s.querySQL(ctx, tenantID, typ, q)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -45,8 +46,15 @@ func (s *Store) Query(ctx context.Context, tenantID, typ string, q store.Query) 
 }
 
 // querySQL translates q.
-func (s *Store) querySQL(tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
-	rt, err := s.resourceType(typ)
+func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
+	if _, err := s.resourceType(typ); err != nil {
+		return sqlstore.Statements{}, err
+	}
+	var rt *schema.ResourceType
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		rt, err = s.tenantType(ctx, reader{c}, tenantID, typ)
+		return err
+	})
 	if err != nil {
 		return sqlstore.Statements{}, err
 	}

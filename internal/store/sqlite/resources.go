@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
+	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -25,7 +26,7 @@ import (
 // are ignored. Keys of Doc that the store manages (id, meta, members or
 // groups) are not stored.
 func (s *Store) Create(ctx context.Context, r *store.Resource) error {
-	e, err := s.encode(r)
+	e, err := s.encode(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -37,27 +38,40 @@ func (s *Store) Create(ctx context.Context, r *store.Resource) error {
 	return nil
 }
 
-// encoded is what a create writes that its resource alone decides: the
-// stored document, its index rows and, without members, the change
-// detail's text.
+// encoded is what a create writes that its resource alone decides, given
+// the tenant's resource type rt: the stored document, its index rows and,
+// without members, the change detail's text.
 type encoded struct {
+	rt     *schema.ResourceType
 	doc    sqlstore.Document
 	rows   []sqlfilter.Row
 	detail any // nil when the detail names members, which the write resolves
 }
 
-// encode makes what a create of r writes. Create calls it in the caller's
-// goroutine, so that the one writer goroutine spends its time on SQL only.
-func (s *Store) encode(r *store.Resource) (encoded, error) {
-	rt, err := s.resourceType(r.Type)
+// encode makes what a create of r writes, against the tenant's schemas as
+// a read sees them now. Create calls it in the caller's goroutine, so that
+// the one writer goroutine spends its time on SQL only; the write checks
+// that the schemas are still those (wtx.create).
+func (s *Store) encode(ctx context.Context, r *store.Resource) (encoded, error) {
+	var rt *schema.ResourceType
+	err := s.read(ctx, func(c *conn) error {
+		var err error
+		rt, err = s.tenantType(ctx, reader{c}, r.TenantID, r.Type)
+		return err
+	})
 	if err != nil {
 		return encoded{}, err
 	}
+	return encodeAs(rt, r)
+}
+
+// encodeAs makes what a create of r writes, as a resource of type rt.
+func encodeAs(rt *schema.ResourceType, r *store.Resource) (encoded, error) {
 	d, err := sqlstore.NewDocument(rt, r.Doc)
 	if err != nil {
 		return encoded{}, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
 	}
-	e := encoded{doc: d, rows: sqlfilter.Flatten(d.Doc, rt)}
+	e := encoded{rt: rt, doc: d, rows: sqlfilter.Flatten(d.Doc, rt)}
 	if len(r.Members) == 0 {
 		if e.detail, err = sqlstore.DetailText(sqlstore.CreateDetail(d.Doc, nil)); err != nil {
 			return encoded{}, fmt.Errorf("sqlite: create %s: %w", r.Type, err)
@@ -68,6 +82,17 @@ func (s *Store) encode(r *store.Resource) (encoded, error) {
 
 // create inserts r, encoded as e, setting the fields Create sets.
 func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
+	rt, err := w.s.tenantType(ctx, reader{w}, r.TenantID, r.Type)
+	if err != nil {
+		return err
+	}
+	if rt != e.rt {
+		// The tenant's schemas changed since e was made: what is written
+		// follows the ones this transaction sees.
+		if e, err = encodeAs(rt, r); err != nil {
+			return err
+		}
+	}
 	id := r.ID
 	if id == "" {
 		id = store.NewID()
@@ -78,7 +103,6 @@ func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
 	// only failure is a uniqueness violation.
 	var members []sqlstore.Member
 	if r.Type == store.GroupType {
-		var err error
 		if members, err = w.resolveMembers(ctx, r.TenantID, 0, r.Members); err != nil {
 			return err
 		}
@@ -166,57 +190,66 @@ const (
 // modify the resource it is given: in the rare case of a batch of writes
 // failing with an I/O error it is called again, on a fresh copy.
 func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
-	rt, err := s.resourceType(typ)
-	if err != nil {
+	if _, err := s.resourceType(typ); err != nil {
 		return nil, err
 	}
 	var out *store.Resource
-	err = s.write(ctx, func(w *wtx) error {
-		cur, rid, err := load(ctx, w, tenantID, typ, id, true, false)
+	err := s.write(ctx, func(w *wtx) error {
+		rt, err := s.tenantType(ctx, reader{w}, tenantID, typ)
 		if err != nil {
 			return err
 		}
-		rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
-			return w.resolveMembers(ctx, tenantID, rid, ms)
-		})
-		if err != nil {
-			return err
-		}
-		out = cur
-		if rev.Unchanged() {
-			return errNoChange
-		}
-		_, err = w.ExecContext(ctx, `UPDATE resources SET version = version + 1, last_modified = ?2,
-			name_key = ?3, display = ?4, doc = ?5 WHERE rid = ?1`,
-			rid, timeText(w.now), rev.NameKey, rev.Display, rev.JSON)
-		if err != nil {
-			return writeError(err, "update", tenantID, typ, id, rev.Doc)
-		}
-		if rev.DocChanged {
-			old, err := w.values(ctx, rid)
-			if err != nil {
-				return err
-			}
-			if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
-				return err
-			}
-		}
-		if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
-			return err
-		}
-		if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
-			return err
-		}
-		if err := w.removeMembers(ctx, tenantID, rid, rev.Removed); err != nil {
-			return err
-		}
-		rev.Apply(cur, w.now)
-		return nil
+		out, err = w.update(ctx, rt, tenantID, typ, id, ifVersion, change)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// update is Update within w: it returns the resource as it was, and
+// errNoChange with it when change left it as it was.
+func (w *wtx) update(ctx context.Context, rt *schema.ResourceType, tenantID, typ, id string, ifVersion int64, change func(*store.Resource) error) (*store.Resource, error) {
+	cur, rid, err := load(ctx, w, tenantID, typ, id, true, false)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := sqlstore.Revise(cur, rt, ifVersion, change, func(ms []store.Member) ([]sqlstore.Member, error) {
+		return w.resolveMembers(ctx, tenantID, rid, ms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rev.Unchanged() {
+		return cur, errNoChange
+	}
+	_, err = w.ExecContext(ctx, `UPDATE resources SET version = version + 1, last_modified = ?2,
+		name_key = ?3, display = ?4, doc = ?5 WHERE rid = ?1`,
+		rid, timeText(w.now), rev.NameKey, rev.Display, rev.JSON)
+	if err != nil {
+		return nil, writeError(err, "update", tenantID, typ, id, rev.Doc)
+	}
+	if rev.DocChanged {
+		old, err := w.values(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.insertValues(ctx, tenantID, typ, rid, old, sqlfilter.Flatten(rev.Doc, rt)); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
+		return nil, err
+	}
+	if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
+		return nil, err
+	}
+	if err := w.removeMembers(ctx, tenantID, rid, rev.Removed); err != nil {
+		return nil, err
+	}
+	rev.Apply(cur, w.now)
+	return cur, nil
 }
 
 // Delete removes a resource, its memberships both ways and its assignments

@@ -89,6 +89,10 @@ type Store struct {
 
 	// WebhookStore is the store's store.Webhooks (webhooks.go).
 	sqlstore.WebhookStore
+	// SchemaStore is the store's store.Schemas (schemas.go).
+	sqlstore.SchemaStore
+	// registry is the catalog extended with each tenant's schemas.
+	registry *schema.Registry
 
 	writes     chan *writeReq // to the writer goroutine
 	closed     chan struct{}  // closed by Close
@@ -166,7 +170,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: %s is not in WAL mode (%q, %v)", path, mode, err)
 	}
-	s := &Store{catalog: catalog, now: now,
+	s := &Store{catalog: catalog, registry: schema.NewRegistry(catalog), now: now,
 		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.w, err = newPool(ctx, wdb, 1); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -191,6 +195,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	ws := s.webhookStore()
 	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.WebhookStore = s.webhookStore()
+	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	go s.writer()
 	go s.checkpointer(time.NewTicker(checkpointEvery))
 	if err := s.loadAids(ctx); err != nil {

@@ -31,7 +31,7 @@ func TestTrigramsIndexedPerBatch(t *testing.T) {
 	// while still pending), then cid is created.
 	ann, cid := user("alpha-one"), user("charlie-three")
 	err = s.write(ctx, func(w *wtx) error {
-		e, err := s.encode(ann)
+		e, err := s.encode(ctx, ann)
 		if err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func TestTrigramsIndexedPerBatch(t *testing.T) {
 		if err := w.insertValues(ctx, tn.ID, store.UserType, rid, old, sqlfilter.Flatten(resource.Document{"userName": "bravo-two"}, rt)); err != nil {
 			return err
 		}
-		if e, err = s.encode(cid); err != nil {
+		if e, err = s.encode(ctx, cid); err != nil {
 			return err
 		}
 		return w.create(ctx, cid, e)

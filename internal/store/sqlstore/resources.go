@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -78,7 +79,16 @@ type Document struct {
 
 // NewDocument returns the row form of doc, a document of a resource of
 // type rt.
+//
+// Values under a schema URN rt does not have are refused: the server
+// checks a request against the tenant's declarations as it read them, and
+// a schema removed since then must not get values back.
 func NewDocument(rt *schema.ResourceType, doc resource.Document) (Document, error) {
+	for k, v := range doc {
+		if _, isObject := v.(map[string]any); isObject && len(k) > 4 && strings.EqualFold(k[:4], "urn:") && rt.SchemaByURN(k) == nil {
+			return Document{}, store.Invalid("attributes of the schema %s are not accepted: it is not declared for %ss in this tenant (an administrator declares it with: ferry schemas add)", k, rt.Name)
+		}
+	}
 	d := Document{Doc: StoredDoc(doc, rt)}
 	b, err := json.Marshal(d.Doc)
 	if err != nil {

@@ -57,8 +57,11 @@ const sourceColumns = `id, tenant_id, name, type, config, secret, enabled, versi
 	state, lease_owner, lease_expires, lease_generation`
 
 // sql returns q with its $N placeholders in the backend's dialect.
-func (s SourceStore) sql(q string) string {
-	if _, ok := s.DB.Dialect.(sqlfilter.Postgres); ok {
+func (s SourceStore) sql(q string) string { return inDialect(s.DB.Dialect, q) }
+
+// inDialect returns q, written with $N placeholders, in dialect d's.
+func inDialect(d sqlfilter.Dialect, q string) string {
+	if _, ok := d.(sqlfilter.Postgres); ok {
 		return q
 	}
 	var b strings.Builder
@@ -72,7 +75,7 @@ func (s SourceStore) sql(q string) string {
 			j++
 		}
 		n, _ := strconv.Atoi(q[i+1 : j])
-		b.WriteString(s.DB.Dialect.Placeholder(n))
+		b.WriteString(d.Placeholder(n))
 		i = j - 1
 	}
 	return b.String()

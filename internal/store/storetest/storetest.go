@@ -93,6 +93,9 @@ func Run(t *testing.T, open Open) {
 		{"Sources", testSources},
 		{"Webhooks", testWebhooks},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"Schemas", testSchemas},
+		{"ExtensionFilters", testExtensionFilters},
+		{"UndeclaredValues", testUndeclaredValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
