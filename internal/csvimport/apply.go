@@ -70,9 +70,9 @@ type Outcome struct {
 
 // Writers is how many users Apply writes at once: writes wait mostly on
 // commits, which a store batches when several are waiting. Twice the
-// SQLite store's largest batch (64), so that the next batch is queued
+// SQLite store's largest batch (256), so that the next batch is queued
 // while one commits.
-const Writers = 128
+const Writers = 512
 
 // Apply carries out p in tenantID: users first (each in its own write, a
 // failure reported and the others written), then managers and groups,

@@ -10,8 +10,13 @@ import (
 	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
-// maxBatch bounds the writes committed together.
-const maxBatch = 64
+// maxBatch bounds the writes committed together. A commit has costs of its
+// own that the batch shares (the WAL frames of pages several writes
+// touched, a segment of the trigram index and its merging, the page
+// cache's bookkeeping): an import of 100,000 users ran at 1,596 rows/s
+// with batches of 64 and 1,868 with 256. A write waits for at most a
+// batch's time, about a tenth of a second at this size.
+const maxBatch = 256
 
 // Writes go through one goroutine that commits them in batches (group
 // commit): every write waiting when a transaction starts joins it. A
