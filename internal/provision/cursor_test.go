@@ -59,12 +59,15 @@ func newCursorTarget(t testing.TB, base *target, cursors bool, maxPageSize int) 
 		defer ct.mu.Unlock()
 		cursors := cursors && !ct.indexOnly
 		switch {
-		case r.URL.Path == "/scim/v2/ServiceProviderConfig" && cursors:
+		case r.URL.Path == "/scim/v2/ServiceProviderConfig":
+			// Ferry's own server (the base) offers cursors; a target
+			// without them says so.
+			pagination := map[string]any{"cursor": false, "index": true}
+			if cursors {
+				pagination = map[string]any{"cursor": true, "index": "true", "maxPageSize": maxPageSize, "cursorTimeout": 600}
+			}
 			w.Header().Set("Content-Type", "application/scim+json")
-			json.NewEncoder(w).Encode(map[string]any{
-				"schemas":    []string{scim.ServiceProviderConfigURN},
-				"pagination": map[string]any{"cursor": true, "index": "true", "maxPageSize": maxPageSize, "cursorTimeout": 600},
-			})
+			json.NewEncoder(w).Encode(map[string]any{"schemas": []string{scim.ServiceProviderConfigURN}, "pagination": pagination})
 			return true
 		case strings.HasPrefix(r.URL.Path, "/scim/v2/Users/"):
 			ct.gets++
