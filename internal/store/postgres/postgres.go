@@ -123,9 +123,10 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	}
 	s := &Store{pool: pool, catalog: catalog, registry: schema.NewRegistry(catalog), now: now, serverClock: serverClock}
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
-	ws := s.webhookStore()
-	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
+	// The change feed reads and writes as the webhooks' records do.
 	s.WebhookStore = s.webhookStore()
+	ws := s.WebhookStore
+	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()

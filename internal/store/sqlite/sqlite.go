@@ -150,10 +150,10 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		"&_pragma=temp_store(MEMORY)&_pragma=mmap_size(" + strconv.FormatInt(mmapSize, 10) + ")"
 	// The writer's cache holds the index pages that writes touch all
 	// over the attribute index; SQLite's default of 2 MiB thrashes once
-	// the directory has a few thousand users.
-	// Checkpoints run in their own goroutine (checkpointer), so that the
-	// writer does not spend a tenth of its time copying pages into the
-	// database file; its own automatic checkpoint is the fallback.
+	// the directory has a few thousand users. Checkpoints run in their own
+	// goroutine (checkpointer), so that the writer does not spend a tenth
+	// of its time copying pages into the database file; its own automatic
+	// checkpoint is the fallback.
 	wdb, err := sql.Open("sqlite", file+"?"+common+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")&_pragma=cache_size(-"+
 		strconv.Itoa(writerCacheKiB)+")&_pragma=wal_autocheckpoint("+strconv.Itoa(writerAutocheckpoint)+")&_txlock=immediate")
@@ -192,9 +192,10 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	s.checkpointDB.SetMaxOpenConns(1)
 	s.checkpointDone = make(chan struct{})
 	s.SourceStore = sqlstore.SourceStore{DB: s.sourceDB()}
-	ws := s.webhookStore()
-	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
+	// The change feed reads and writes as the webhooks' records do.
 	s.WebhookStore = s.webhookStore()
+	ws := s.WebhookStore
+	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	go s.writer()
 	go s.checkpointer(time.NewTicker(checkpointEvery))
