@@ -208,7 +208,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		}()
 	}
 	catalog := schema.Builtin()
-	st, err := storeopen.Open(ctx, database, synchronous, catalog)
+	st, err := storeopen.Serve(ctx, database, synchronous, catalog)
 	if err != nil {
 		return err
 	}

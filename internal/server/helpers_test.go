@@ -68,7 +68,9 @@ func openTestStore(t testing.TB, catalog *schema.Catalog) store.Store {
 		}
 		return st
 	}
-	st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
+	// As ferry serve opens it: the owner, so that the server's caches are
+	// told of every commit and answer reads from memory.
+	st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{Owner: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -32,6 +34,17 @@ import (
 // user's groups (whose displays change with other resources, and which no
 // version of this one records) are encoded per request from the
 // memberships read in the same statement.
+//
+// Owned directories. When this process owns every write to the directory
+// (store.CommitWatcher: a SQLite file that this ferry serve holds the
+// owner lock of), the store tells the cache of each commit before the
+// commit's writes return, and the cache forgets what the commit changed:
+// the resources of its change-feed entries and every entry that shows one
+// of them as a member or group (whose display may have changed). Its
+// entries then also keep the memberships they were read with, and a GET by
+// id answers from an entry without reading the database. A read that began
+// before an invalidation does not enter the cache (since): it may have read
+// the row the commit replaced.
 
 // DefaultReadCacheBytes is the read cache's default budget: about 50,000
 // users of the size Entra sends.
@@ -45,19 +58,71 @@ type readCache struct {
 	size    int
 	order   *list.List // front: most recently used; values are *rendered
 	entries map[cacheKey]*list.Element
+
+	// owned says the store tells the cache of every commit (see above).
+	owned bool
+	// invalidations counts the commits the cache has been told of.
+	invalidations uint64
+	// shownIn are, per resource, the entries that show it as a member or
+	// a group: those to forget when it changes. Owned caches only.
+	shownIn map[refKey]map[cacheKey]struct{}
+	// byName finds an entry by its name (rendered.name). Owned caches
+	// only.
+	byName map[nameKey]cacheKey
 }
 
+// nameKey is a resource's unique name: a user's userName or a group's
+// displayName, as filter.FoldKey folds it.
+type nameKey struct{ tenant, typ, name string }
+
 type cacheKey struct{ tenant, typ, id string }
+
+// refKey is a resource as a member or group names it: ids are unique
+// within a tenant across types.
+type refKey struct{ tenant, id string }
 
 func newReadCache(budget int) *readCache {
 	if budget <= 0 {
 		return nil
 	}
-	return &readCache{budget: budget, order: list.New(), entries: map[cacheKey]*list.Element{}}
+	return &readCache{budget: budget, order: list.New(), entries: map[cacheKey]*list.Element{},
+		shownIn: map[refKey]map[cacheKey]struct{}{}, byName: map[nameKey]cacheKey{}}
 }
 
-// get returns the entry made from res's row, if there is one.
-func (c *readCache) get(res *store.Resource) *rendered {
+// own makes the cache authoritative: from now on the caller calls
+// invalidate for every commit, before the commit's writes return.
+func (c *readCache) own() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.owned = true
+	c.clearLocked()
+}
+
+// readAt is what a read knew as it began: the cache's invalidation count
+// (since) and whether it loaded memberships (edges). A zero readAt is a
+// write's result, which an owned cache does not keep: another commit may
+// already have replaced it.
+type readAt struct {
+	since uint64
+	edges bool
+	read  bool
+}
+
+// begin returns the readAt of a read about to start.
+func (c *readCache) begin(edges bool) readAt {
+	if c == nil {
+		return readAt{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return readAt{since: c.invalidations, edges: edges, read: true}
+}
+
+// get returns the entry made from res's row under rt, if there is one.
+func (c *readCache) get(res *store.Resource, rt *schema.ResourceType) *rendered {
 	if c == nil {
 		return nil
 	}
@@ -69,35 +134,124 @@ func (c *readCache) get(res *store.Resource) *rendered {
 		e = el.Value.(*rendered) // put may replace it: read it under the lock
 	}
 	c.mu.Unlock()
-	if e == nil || !e.from(res) {
+	if e == nil || e.rt != rt || !e.from(res) {
 		return nil
 	}
 	return e
 }
 
-// put keeps e, replacing the resource's entry, and evicts the least
-// recently used entries beyond the budget.
-func (c *readCache) put(e *rendered) {
+// current returns, in an owned cache, the entry of a resource as the
+// directory has it now, made under rt and, when edges, with its
+// memberships; nil when there is none.
+func (c *readCache) current(tenant string, rt *schema.ResourceType, id string, edges bool) *rendered {
+	if c == nil || !c.owned {
+		return nil
+	}
+	k := cacheKey{tenant, rt.Name, id}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[k]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*rendered)
+	if e.rt != rt || (edges && !e.hasEdges) {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return e
+}
+
+// named returns, in an owned cache, the current entry of the resource of
+// type rt whose unique name (a user's userName, a group's displayName)
+// folds to name, made under rt and, when edges, with its memberships; nil
+// when there is none. Names are unique in a tenant, so an entry that
+// holds the name is the only resource that does.
+func (c *readCache) named(tenant string, rt *schema.ResourceType, name string, edges bool) *rendered {
+	if c == nil || !c.owned {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.byName[nameKey{tenant, rt.Name, name}]
+	if !ok {
+		return nil
+	}
+	el, ok := c.entries[k]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*rendered)
+	if e.rt != rt || (edges && !e.hasEdges) || e.name != name {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return e
+}
+
+// put keeps e, made by a read described by at, replacing the resource's
+// entry, and evicts the least recently used entries beyond the budget. An
+// owned cache keeps only what a read made, and only when no commit came
+// between the read's start and now.
+func (c *readCache) put(e *rendered, at readAt) {
 	if c == nil || e.size > c.budget/8 {
 		return // one huge document must not flush the cache
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.owned && (!at.read || at.since != c.invalidations) {
+		return
+	}
 	if el, ok := c.entries[e.key]; ok {
-		c.size -= el.Value.(*rendered).size
-		el.Value = e
-		c.order.MoveToFront(el)
-	} else {
-		c.entries[e.key] = c.order.PushFront(e)
+		c.dropLocked(el)
 	}
+	c.entries[e.key] = c.order.PushFront(e)
 	c.size += e.size
-	for c.size > c.budget {
-		el := c.order.Back()
-		old := el.Value.(*rendered)
-		c.order.Remove(el)
-		delete(c.entries, old.key)
-		c.size -= old.size
+	if c.owned && e.name != "" {
+		c.byName[nameKey{e.key.tenant, e.key.typ, e.name}] = e.key
 	}
+	if c.owned && e.hasEdges {
+		for _, m := range e.edges {
+			r := refKey{e.key.tenant, m.ID}
+			if c.shownIn[r] == nil {
+				c.shownIn[r] = map[cacheKey]struct{}{}
+			}
+			c.shownIn[r][e.key] = struct{}{}
+		}
+	}
+	for c.size > c.budget {
+		c.dropLocked(c.order.Back())
+	}
+}
+
+// dropLocked removes an entry; c.mu is held.
+func (c *readCache) dropLocked(el *list.Element) {
+	e := el.Value.(*rendered)
+	c.order.Remove(el)
+	delete(c.entries, e.key)
+	c.size -= e.size
+	if nk := (nameKey{e.key.tenant, e.key.typ, e.name}); e.name != "" && c.byName[nk] == e.key {
+		delete(c.byName, nk)
+	}
+	if e.hasEdges {
+		for _, m := range e.edges {
+			r := refKey{e.key.tenant, m.ID}
+			if in := c.shownIn[r]; in != nil {
+				delete(in, e.key)
+				if len(in) == 0 {
+					delete(c.shownIn, r)
+				}
+			}
+		}
+	}
+}
+
+func (c *readCache) clearLocked() {
+	c.order.Init()
+	clear(c.entries)
+	clear(c.shownIn)
+	clear(c.byName)
+	c.size = 0
 }
 
 // remove forgets a resource, after it was deleted.
@@ -108,9 +262,28 @@ func (c *readCache) remove(tenant, typ, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[cacheKey{tenant, typ, id}]; ok {
-		c.size -= el.Value.(*rendered).size
-		c.order.Remove(el)
-		delete(c.entries, cacheKey{tenant, typ, id})
+		c.dropLocked(el)
+	}
+}
+
+// invalidate forgets what a commit changed: its resources and the entries
+// that show them. The store calls it before the commit's writes return.
+func (c *readCache) invalidate(commit store.Commit) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.invalidations++
+	for _, k := range commit.Resources {
+		if el, ok := c.entries[cacheKey{k.TenantID, k.Type, k.ID}]; ok {
+			c.dropLocked(el)
+		}
+		for shown := range c.shownIn[refKey{k.TenantID, k.ID}] {
+			if el, ok := c.entries[shown]; ok {
+				c.dropLocked(el)
+			}
+		}
 	}
 }
 
@@ -130,6 +303,43 @@ type rendered struct {
 	// response that asks for no projection is the fields as they are.
 	plain bool
 	size  int
+
+	// In an owned cache: the resource type the entry was made under (the
+	// tenant's schemas of the time), and the memberships read with the row
+	// (a group's members, a user's groups) when hasEdges.
+	rt       *schema.ResourceType
+	edges    []store.Member
+	hasEdges bool
+	// name is the resource's unique name (uniqueName), folded; "" when
+	// it has none.
+	name string
+}
+
+// uniqueName returns what a resource of type typ is unique by in its
+// tenant, as filter.FoldKey folds it: a user's userName, a group's
+// displayName; "" for none.
+func uniqueName(typ string, doc resource.Document) string {
+	attr := "userName"
+	if typ == store.GroupType {
+		attr = "displayName"
+	}
+	if v, ok := doc.String(attr); ok {
+		return filter.FoldKey(v)
+	}
+	return ""
+}
+
+// resource is the entry as the store.Resource its response shows: what
+// renderEntry and the ETag need.
+func (e *rendered) resource() *store.Resource {
+	res := &store.Resource{TenantID: e.key.tenant, Type: e.key.typ, ID: e.key.id, Version: e.version,
+		Created: e.created, LastModified: e.modified}
+	if e.key.typ == store.GroupType {
+		res.Members = e.edges
+	} else {
+		res.Groups = e.edges
+	}
+	return res
 }
 
 // from reports whether e was made from res's row.
@@ -156,6 +366,7 @@ func renderResource(res *store.Resource, rt *schema.ResourceType) (*rendered, er
 	e := &rendered{
 		key:     cacheKey{res.TenantID, res.Type, res.ID},
 		version: res.Version, created: res.Created, modified: res.LastModified, doc: res.DocJSON,
+		rt: rt, name: uniqueName(res.Type, doc),
 	}
 	fields := make([]resource.Field, 0, len(full))
 	for _, k := range orderedKeys(full) {
@@ -190,9 +401,10 @@ func renderResource(res *store.Resource, rt *schema.ResourceType) (*rendered, er
 }
 
 // entry returns the cached entry of res when it was made from res's row,
-// or makes one and caches it when res carries its stored bytes.
-func (s *Server) entry(res *store.Resource, rt *schema.ResourceType) (*rendered, error) {
-	if e := s.cache.get(res); e != nil {
+// or makes one and caches it when res carries its stored bytes. at says
+// how res was read.
+func (s *Server) entry(res *store.Resource, rt *schema.ResourceType, at readAt) (*rendered, error) {
+	if e := s.cache.get(res, rt); e != nil {
 		return e, nil
 	}
 	e, err := renderResource(res, rt)
@@ -200,24 +412,38 @@ func (s *Server) entry(res *store.Resource, rt *schema.ResourceType) (*rendered,
 		return nil, err
 	}
 	if res.DocJSON != nil {
-		s.cache.put(e)
+		if at.edges {
+			e.hasEdges = true
+			if res.Type == store.GroupType {
+				e.edges = res.Members
+			} else {
+				e.edges = res.Groups
+			}
+			for _, m := range e.edges {
+				e.size += len(m.ID) + len(m.Type) + len(m.Display) + 48
+			}
+		}
+		s.cache.put(e, at)
 	}
 	return e, nil
 }
 
-// renderTo appends res, as the response to r carries it, to buf.
-func (s *Server) renderTo(buf *bytes.Buffer, r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) error {
-	e, err := s.entry(res, rt)
+// renderTo appends res, as the response to r carries it, to buf. at says
+// how res was read.
+func (s *Server) renderTo(buf *bytes.Buffer, r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, at readAt) error {
+	e, err := s.entry(res, rt, at)
 	if err != nil {
 		return err
 	}
+	return renderEntry(buf, r, e, res, rt, include, exclude)
+}
+
+// renderEntry appends e, the entry of res, as the response to r carries
+// it, to buf.
+func renderEntry(buf *bytes.Buffer, r *http.Request, e *rendered, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) error {
 	location := appendQuoted(nil, baseURL(r)+rt.Endpoint+"/"+res.ID)
 	var extra *resource.Field
-	if key, v, ok := edges(res, baseURL(r)); ok {
-		f, err := resource.EncodeField(rt, key, v)
-		if err != nil {
-			return err
-		}
+	if f, ok := edgesField(res, rt, baseURL(r)); ok {
 		extra = &f
 	}
 	if e.plain && include.Empty() && exclude.Empty() && (extra == nil || extra.Clean) {
@@ -269,7 +495,8 @@ func (s *Server) renderTo(buf *bytes.Buffer, r *http.Request, res *store.Resourc
 		}
 		fields = slices.Insert(fields, at, *extra)
 	}
-	if fields, err = resource.ProjectFields(fields, rt, include, exclude); err != nil {
+	fields, err := resource.ProjectFields(fields, rt, include, exclude)
+	if err != nil {
 		return err
 	}
 	buf.WriteByte('{')
@@ -289,24 +516,89 @@ func writeField(buf *bytes.Buffer, f resource.Field) {
 	buf.Write(f.Raw)
 }
 
-// edges returns a group's members or a user's groups, as fullDocument
-// renders them, when the read loaded them.
-func edges(res *store.Resource, base string) (string, any, bool) {
+// edgesField returns a group's members or a user's groups, as
+// fullDocument renders them (memberList), encoded, when the read loaded
+// them. It writes the JSON itself: encoding maps through encoding/json
+// was a tenth of a read's time.
+func edgesField(res *store.Resource, rt *schema.ResourceType, base string) (resource.Field, bool) {
+	var key string
+	var ms []store.Member
 	switch res.Type {
 	case store.GroupType:
-		if res.Members != nil {
-			return "members", memberList(res.Members, base), true
+		if res.Members == nil {
+			return resource.Field{}, false
 		}
+		key, ms = "members", res.Members
 	case store.UserType:
-		if len(res.Groups) > 0 {
-			groups := memberList(res.Groups, base)
-			for _, g := range groups {
-				g.(map[string]any)["type"] = "direct"
-			}
-			return "groups", groups, true
+		if len(res.Groups) == 0 {
+			return resource.Field{}, false
 		}
+		key, ms = "groups", res.Groups
+	default:
+		return resource.Field{}, false
 	}
-	return "", nil, false
+	raw := appendMemberList(make([]byte, 0, len(ms)*(len(base)+120)), ms, base, key == "groups")
+	return resource.Field{Key: key, Raw: raw, Clean: len(ms) > 0 && edgesClean(rt, key)}, true
+}
+
+// appendMemberList appends memberList(ms, base) as encoding/json encodes
+// it (keys in order, HTML characters escaped); a user's groups have type
+// "direct".
+func appendMemberList(b []byte, ms []store.Member, base string, direct bool) []byte {
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = appendQuoted(b, base+"/"+m.Type+"s/"+m.ID)
+		if m.Display != "" {
+			b = append(b, `,"display":`...)
+			b = appendQuoted(b, m.Display)
+		}
+		b = append(b, `,"type":`...)
+		if direct {
+			b = append(b, `"direct"`...)
+		} else {
+			b = appendQuoted(b, m.Type)
+		}
+		b = append(b, `,"value":`...)
+		b = appendQuoted(b, m.ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// cleanEdges caches, per resource type and key, whether a member list is
+// clean (resource.Field): that depends on the schema's sub-attributes
+// only, as every value is a string.
+var (
+	cleanEdges    sync.Map // edgesKey → bool
+	cleanEdgesLen atomic.Int64
+)
+
+// maxCleanEdges bounds cleanEdges, which tenants' schema changes grow.
+const maxCleanEdges = 4096
+
+type edgesKey struct {
+	rt  *schema.ResourceType
+	key string
+}
+
+func edgesClean(rt *schema.ResourceType, key string) bool {
+	k := edgesKey{rt, key}
+	if v, ok := cleanEdges.Load(k); ok {
+		return v.(bool)
+	}
+	sample := memberList([]store.Member{{ID: "x", Type: store.UserType, Display: "x"}}, "http://x")
+	f, err := resource.EncodeField(rt, key, sample)
+	clean := err == nil && f.Clean
+	if cleanEdgesLen.Add(1) > maxCleanEdges {
+		cleanEdges.Clear()
+		cleanEdgesLen.Store(1)
+	}
+	cleanEdges.Store(k, clean)
+	return clean
 }
 
 // writeKey writes a member's name as encoding/json would.

@@ -138,7 +138,7 @@ func TestCachedProjection(t *testing.T) {
 				var got bytes.Buffer
 				res := rc.res
 				res.Doc = nil // as an encoded read returns it
-				if err := srv.renderTo(&got, r, &res, rc.rt, include, exclude); err != nil {
+				if err := srv.renderTo(&got, r, &res, rc.rt, include, exclude, readAt{}); err != nil {
 					t.Fatalf("%s attributes=%q excludedAttributes=%q (%s): %v", rc.name, p.attributes, p.excluded, pass, err)
 				}
 				if !bytes.Equal(got.Bytes(), want) {
@@ -166,7 +166,9 @@ func newReplicaPair(t *testing.T, backend string) replicaPair {
 	var sa, sb store.Store
 	switch backend {
 	case "sqlite":
-		st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{})
+		// As ferry serve opens it: the owner, whose commits the servers'
+		// caches are told of.
+		st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{Owner: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,42 +452,158 @@ func TestReadCacheBudget(t *testing.T) {
 		return &store.Resource{TenantID: "t", Type: store.UserType, ID: id, Version: version, DocJSON: []byte(`{}`)}
 	}
 	for i := range 10 {
-		c.put(entry(fmt.Sprint(i), 1))
+		c.put(entry(fmt.Sprint(i), 1), readAt{})
 	}
-	if c.get(row("0", 1)) == nil {
+	if c.get(row("0", 1), nil) == nil {
 		t.Fatal("a cached entry missed")
 	}
-	c.put(entry("10", 1)) // evicts "1", the least recently used since "0" was read
+	c.put(entry("10", 1), readAt{}) // evicts "1", the least recently used since "0" was read
 	if c.size > c.budget || len(c.entries) != 10 {
 		t.Errorf("%d bytes in %d entries, budget %d", c.size, len(c.entries), c.budget)
 	}
-	if c.get(row("1", 1)) != nil || c.get(row("0", 1)) == nil || c.get(row("10", 1)) == nil {
+	if c.get(row("1", 1), nil) != nil || c.get(row("0", 1), nil) == nil || c.get(row("10", 1), nil) == nil {
 		t.Error("the eviction did not take the least recently used entry")
 	}
-	if c.get(row("0", 2)) != nil {
+	if c.get(row("0", 2), nil) != nil {
 		t.Error("an entry of version 1 answered a read of version 2")
 	}
 	changed := row("0", 1)
 	changed.DocJSON = []byte(`{"a":1}`)
-	if c.get(changed) != nil {
+	if c.get(changed, nil) != nil {
 		t.Error("an entry answered a row with other document bytes")
 	}
-	c.put(entry("0", 2)) // a write replaces the entry
-	if c.get(row("0", 2)) == nil || len(c.entries) != 10 || c.size != 10_000 {
+	c.put(entry("0", 2), readAt{}) // a write replaces the entry
+	if c.get(row("0", 2), nil) == nil || len(c.entries) != 10 || c.size != 10_000 {
 		t.Errorf("after replacing: %d entries, %d bytes", len(c.entries), c.size)
 	}
 	c.remove("t", store.UserType, "0")
-	if c.get(row("0", 2)) != nil || c.size != 9000 {
+	if c.get(row("0", 2), nil) != nil || c.size != 9000 {
 		t.Errorf("after remove: %d bytes", c.size)
 	}
 	big := entry("big", 1)
 	big.size = 5000
-	if c.put(big); c.get(row("big", 1)) != nil {
+	if c.put(big, readAt{}); c.get(row("big", 1), nil) != nil {
 		t.Error("an entry of more than an eighth of the budget was kept")
 	}
 	off := newReadCache(0)
-	off.put(entry("x", 1))
-	if off.get(row("x", 1)) != nil {
+	off.put(entry("x", 1), readAt{})
+	if off.get(row("x", 1), nil) != nil {
 		t.Error("a cache of no budget kept an entry")
+	}
+}
+
+// TestAppendMemberList checks the hand-written encoding of members and
+// groups against encoding/json's of memberList, which it replaces.
+func TestAppendMemberList(t *testing.T) {
+	t.Parallel()
+	ms := []store.Member{
+		{ID: "a1", Type: store.UserType, Display: "Ada Lovelace"},
+		{ID: "g2", Type: store.GroupType},
+		{ID: "a3", Type: store.UserType, Display: `Tom "Tommy" <O'Brien> & Søn\` + "\u2028\t"},
+	}
+	for _, direct := range []bool{false, true} {
+		for _, list := range [][]store.Member{nil, ms[:1], ms} {
+			want := memberList(list, "https://ferry.example/scim/v2")
+			if direct {
+				for _, g := range want {
+					g.(map[string]any)["type"] = "direct"
+				}
+			}
+			wantJSON, _ := json.Marshal(want)
+			got := appendMemberList(nil, list, "https://ferry.example/scim/v2", direct)
+			if !bytes.Equal(got, wantJSON) {
+				t.Errorf("direct=%v:\n got %s\nwant %s", direct, got, wantJSON)
+			}
+		}
+	}
+}
+
+// TestReadCacheNameLookups reads users by userName and groups by
+// displayName (the filters an owned cache answers from memory, see
+// answerByName) around renames, a name taken over by another resource, a
+// deletion and changes of case: each answer must be the directory's.
+func TestReadCacheNameLookups(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			p := newReplicaPair(t, backend)
+			create := func(path, body string) string {
+				t.Helper()
+				status, doc, raw := p.call(p.a, "POST", path, body)
+				if status != http.StatusCreated {
+					t.Fatalf("POST %s: %d %s", path, status, raw)
+				}
+				return doc["id"].(string)
+			}
+			patch := func(path, op string) {
+				t.Helper()
+				status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
+				if status != http.StatusOK && status != http.StatusNoContent {
+					t.Fatalf("PATCH %s: %d %s", path, status, raw)
+				}
+			}
+			// find returns the ids a filter lists, read twice through each
+			// server (the second read of each may come from the cache).
+			find := func(path, f string) []string {
+				t.Helper()
+				var first []string
+				for i, h := range []http.Handler{p.a, p.a, p.b, p.b} {
+					status, doc, raw := p.call(h, "GET", path+"?filter="+url.QueryEscape(f), "")
+					if status != http.StatusOK {
+						t.Fatalf("GET %s %s: %d %s", path, f, status, raw)
+					}
+					var ids []string
+					list, _ := doc["Resources"].([]any)
+					for _, r := range list {
+						ids = append(ids, r.(map[string]any)["id"].(string))
+					}
+					if total, _ := doc["totalResults"].(float64); int(total) != len(ids) {
+						t.Errorf("%s: totalResults %v for %d resources", f, doc["totalResults"], len(ids))
+					}
+					if i == 0 {
+						first = ids
+					} else if !slices.Equal(ids, first) {
+						t.Errorf("%s: read %d found %v, read 1 found %v", f, i+1, ids, first)
+					}
+				}
+				return first
+			}
+			want := func(what string, got []string, ids ...string) {
+				t.Helper()
+				if !slices.Equal(got, ids) {
+					t.Errorf("%s: found %v, want %v", what, got, ids)
+				}
+			}
+			ada := create("/Users", `{"userName":"Ada@example.com"}`)
+			want("by userName", find("/Users", `userName eq "ada@EXAMPLE.com"`), ada)
+			want("by userName with the schema's URN", find("/Users", `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "Ada@example.com"`), ada)
+			patch("/Users/"+ada, `{"op":"replace","path":"userName","value":"ada.lovelace@example.com"}`)
+			want("the old name after a rename", find("/Users", `userName eq "ada@example.com"`))
+			want("the new name after a rename", find("/Users", `userName eq "ADA.LOVELACE@example.com"`), ada)
+			other := create("/Users", `{"userName":"ada@example.com"}`)
+			want("the old name, taken by another user", find("/Users", `userName eq "ada@example.com"`), other)
+			if status, _, raw := p.call(p.b, "DELETE", "/Users/"+other, ""); status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", status, raw)
+			}
+			want("a deleted user's name", find("/Users", `userName eq "ada@example.com"`))
+			want("a prefix of a name is no match", find("/Users", `userName eq "ada.lovelace"`))
+
+			crew := create("/Groups", `{"displayName":"Crew"}`)
+			want("by group displayName", find("/Groups", `displayName eq "crew"`), crew)
+			patch("/Groups/"+crew, `{"op":"replace","path":"displayName","value":"Flight Crew"}`)
+			want("a group's old name", find("/Groups", `displayName eq "crew"`))
+			want("a group's new name", find("/Groups", `displayName eq "flight crew"`), crew)
+			// The group's members show up in a cached group found by name.
+			patch("/Groups/"+crew, `{"op":"add","path":"members","value":[{"value":"`+ada+`"}]}`)
+			status, doc, raw := p.call(p.b, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Flight Crew"`), "")
+			list, _ := doc["Resources"].([]any)
+			if status != http.StatusOK || len(list) != 1 {
+				t.Fatalf("group by name: %d %s", status, raw)
+			}
+			if members, _ := list[0].(map[string]any)["members"].([]any); len(members) != 1 {
+				t.Errorf("group by name after adding a member: members %v", list[0].(map[string]any)["members"])
+			}
+		})
 	}
 }

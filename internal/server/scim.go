@@ -151,6 +151,10 @@ func resourceTypeAt(cat *schema.Catalog, seg string) *schema.ResourceType {
 // sees a change at once; the parsed catalog is kept while they are the
 // same (schema.Registry).
 func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Catalog, error) {
+	cat, since := s.catalogs.get(tenantID)
+	if cat != nil {
+		return cat, nil
+	}
 	exts, err := s.store.SchemaExtensions(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -159,10 +163,11 @@ func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Ca
 	for i, e := range exts {
 		decls[i] = schema.Declaration{ResourceType: e.ResourceType, Definition: e.Definition}
 	}
-	cat, err := s.registry.Catalog(decls)
+	cat, err = s.registry.Catalog(decls)
 	if err != nil {
 		return nil, fmt.Errorf("the schemas declared in tenant %s: %w", tenantID, err)
 	}
+	s.catalogs.put(tenantID, cat, since)
 	return cat, nil
 }
 
@@ -225,13 +230,13 @@ func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status in
 	if status == http.StatusCreated {
 		w.Header().Set("Location", baseURL(r)+rt.Endpoint+"/"+res.ID)
 	}
-	s.writeRendered(w, r, status, res, rt, include, exclude)
+	s.writeRendered(w, r, status, res, rt, include, exclude, readAt{})
 }
 
 // writeRendered answers with one resource, rendered through the cache.
-func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) {
+func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, at readAt) {
 	var buf bytes.Buffer
-	if err := s.renderTo(&buf, r, res, rt, include, exclude); err != nil {
+	if err := s.renderTo(&buf, r, res, rt, include, exclude, at); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 		return
 	}
@@ -241,11 +246,23 @@ func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status in
 func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
 	q := r.URL.Query()
 	include, exclude := projections(rt, q.Get("attributes"), q.Get("excludedAttributes"))
-	res, err := s.store.Get(r.Context(), tenantFrom(r.Context()), rt.Name, id, store.ReadOptions{Members: wantsMembers(rt, include, exclude), Encoded: true})
+	edges := wantsMembers(rt, include, exclude)
+	tenant := tenantFrom(r.Context())
+	if e := s.cache.current(tenant, rt, id, edges); e != nil {
+		s.answerGet(w, r, e.resource(), rt, include, exclude, e, readAt{})
+		return
+	}
+	at := s.cache.begin(edges)
+	res, err := s.store.Get(r.Context(), tenant, rt.Name, id, store.ReadOptions{Members: edges, Encoded: true})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.answerGet(w, r, res, rt, include, exclude, nil, at)
+}
+
+// answerGet answers a GET of res, from its cache entry e when not nil.
+func (s *Server) answerGet(w http.ResponseWriter, r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, e *rendered, at readAt) {
 	tag := etag(res.Version)
 	if matchesETag(r.Header.Get("If-None-Match"), tag) {
 		w.Header().Set("ETag", tag)
@@ -257,7 +274,16 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 		return
 	}
 	w.Header().Set("ETag", tag)
-	s.writeRendered(w, r, http.StatusOK, res, rt, include, exclude)
+	if e == nil {
+		s.writeRendered(w, r, http.StatusOK, res, rt, include, exclude, at)
+		return
+	}
+	var buf bytes.Buffer
+	if err := renderEntry(&buf, r, e, res, rt, include, exclude); err != nil {
+		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
+		return
+	}
+	writeBody(w, http.StatusOK, buf.Bytes())
 }
 
 // matchesETag reports whether an If-Match or If-None-Match header value
@@ -423,7 +449,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	if rt.Name == store.GroupType && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
 		if res.DocJSON != nil {
 			if e, err := renderResource(res, rt); err == nil {
-				s.cache.put(e) // the write replaces what reads had cached
+				s.cache.put(e, readAt{}) // the write replaces what reads had cached
 			}
 		}
 		w.Header().Set("ETag", etag(res.Version))
@@ -623,6 +649,9 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		s.answerCursor(w, r, types, p)
 		return
 	}
+	if len(types) == 1 && s.answerByName(w, r, types[0], p) {
+		return
+	}
 	tenant := tenantFrom(r.Context())
 	start := max(p.StartIndex, 1)
 	var total, n int
@@ -636,6 +665,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 		want := q.Count - n
 		q.StartIndex, q.Count = skip+1, max(want, 0)
+		at := s.cache.begin(q.Members)
 		page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
 		if err != nil {
 			s.fail(w, r, err)
@@ -648,7 +678,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 			if n > 0 {
 				body.WriteByte(',')
 			}
-			if err := s.renderTo(&body, r, res, rt, include, exclude); err != nil {
+			if err := s.renderTo(&body, r, res, rt, include, exclude, at); err != nil {
 				s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 				return
 			}
@@ -656,6 +686,58 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 	}
 	writeList(w, total, start, n, body.Bytes())
+}
+
+// answerByName answers, from an owned read cache, the query clients send
+// most (Entra before every write): a user by userName eq, or a group by
+// displayName eq, when the cache holds the resource with that name. Names
+// are unique (case-insensitively, as eq compares them), so the cached
+// resource, current in an owned cache, is the one result. It reports
+// false, having written nothing, for any other query or a miss.
+func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, p listParams) bool {
+	if p.SortBy != "" || max(p.StartIndex, 1) != 1 {
+		return false
+	}
+	q, include, exclude, err := s.listQuery(rt, p)
+	if err != nil || q.Count < 1 {
+		return false
+	}
+	name, ok := nameFilter(rt, q.Filter)
+	if !ok {
+		return false
+	}
+	e := s.cache.named(tenantFrom(r.Context()), rt, filter.FoldKey(name), q.Members)
+	if e == nil {
+		return false
+	}
+	var body bytes.Buffer
+	if err := renderEntry(&body, r, e, e.resource(), rt, include, exclude); err != nil {
+		return false
+	}
+	writeList(w, 1, 1, 1, body.Bytes())
+	return true
+}
+
+// nameFilter returns the name f asks for when f is "userName eq NAME" on
+// Users or "displayName eq NAME" on Groups (the attribute's name in any
+// case, with or without the core schema's URN), the attribute not
+// caseExact.
+func nameFilter(rt *schema.ResourceType, f filter.Expr) (string, bool) {
+	c, ok := f.(*filter.Compare)
+	if !ok || c.Op != filter.Eq || c.Value.Kind != filter.StringValue || c.Path.Sub != "" {
+		return "", false
+	}
+	attr := "userName"
+	if rt.Name == store.GroupType {
+		attr = "displayName"
+	}
+	if !strings.EqualFold(c.Path.Name, attr) || (c.Path.URN != "" && !strings.EqualFold(c.Path.URN, rt.Schema.ID)) {
+		return "", false
+	}
+	if a := rt.Schema.Attribute(attr); a == nil || a.CaseExact {
+		return "", false
+	}
+	return c.Value.Str, true
 }
 
 // answerCursor answers a page of cursor-based pagination (RFC 9865): the
@@ -692,6 +774,7 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 		}
 		q.After = &pos
 	}
+	at := s.cache.begin(q.Members)
 	page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
 	if err != nil {
 		s.fail(w, r, err)
@@ -703,7 +786,7 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 		if i > 0 {
 			body.WriteByte(',')
 		}
-		if err := s.renderTo(&body, r, res, rt, include, exclude); err != nil {
+		if err := s.renderTo(&body, r, res, rt, include, exclude, at); err != nil {
 			s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 			return
 		}

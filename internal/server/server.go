@@ -89,7 +89,11 @@ type Server struct {
 	metrics  http.Handler // GET /metrics; nil until EnableMetrics
 	// cache keeps rendered resources for reads; nil keeps none.
 	cache *readCache
-	admin Admin // nil until EnableAdmin
+	// catalogs keeps each tenant's catalog when the store tells of every
+	// commit (store.CommitWatcher); nil otherwise, and every request
+	// reads the tenant's declarations.
+	catalogs *catalogCache
+	admin    Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -115,7 +119,7 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		key = make([]byte, 32)
 		rand.Read(key)
 	}
-	return &Server{
+	s := &Server{
 		cursors:    cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
 		cfg:        cfg,
 		store:      st,
@@ -129,6 +133,17 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		directory:  directory.New(st, catalog),
 		extensions: extensions.New(st, catalog),
 	}
+	if w, ok := st.(store.CommitWatcher); ok {
+		catalogs := newCatalogCache()
+		if w.WatchCommits(func(c store.Commit) {
+			s.cache.invalidate(c)
+			catalogs.invalidate(c.Schemas)
+		}) {
+			s.cache.own()
+			s.catalogs = catalogs
+		}
+	}
+	return s
 }
 
 // Handler returns the HTTP handler for every route Ferry serves.

@@ -266,3 +266,29 @@ func NewID() string {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// CommitWatcher is implemented by a store that can tell this process of
+// every change to the directory before the change is acknowledged: one
+// whose writes all go through this process (a SQLite file that one ferry
+// serve owns). A cache kept from its commits needs no read of the
+// database to stay exact. A store shared by several processes (PostgreSQL
+// replicas) does not implement it, or reports false.
+type CommitWatcher interface {
+	// WatchCommits calls fn after each commit, before the commit's writes
+	// return, with what the commit changed; fn must be quick and must not
+	// write. It reports false, and calls nothing, when this process does
+	// not own the directory's writes.
+	WatchCommits(fn func(Commit)) bool
+}
+
+// Commit is what one committed transaction changed.
+type Commit struct {
+	// Resources are the resources the commit wrote or deleted, and those
+	// whose memberships it changed: every change-feed entry it recorded.
+	Resources []ResourceKey
+	// Schemas are the tenants whose extension schemas it changed.
+	Schemas []string
+}
+
+// ResourceKey names one resource.
+type ResourceKey struct{ TenantID, Type, ID string }

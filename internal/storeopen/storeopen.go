@@ -25,6 +25,19 @@ func IsPostgres(database string) bool {
 // schema: a postgres:// URL for PostgreSQL, else a file path or
 // sqlite:PATH for SQLite. synchronous applies to SQLite only.
 func Open(ctx context.Context, database, synchronous string, catalog *schema.Catalog) (store.Store, error) {
+	return open(ctx, database, synchronous, catalog, false)
+}
+
+// Serve opens the store as Open does, for ferry serve: a SQLite file is
+// then this process's own (sqlite.Options.Owner), and a second ferry
+// serve on it is refused, since the server keeps in memory what it would
+// otherwise read back from the database. Any number of processes serve
+// one PostgreSQL database.
+func Serve(ctx context.Context, database, synchronous string, catalog *schema.Catalog) (store.Store, error) {
+	return open(ctx, database, synchronous, catalog, true)
+}
+
+func open(ctx context.Context, database, synchronous string, catalog *schema.Catalog, serve bool) (store.Store, error) {
 	if IsPostgres(database) {
 		st, err := postgres.Open(ctx, database, catalog, postgres.Options{})
 		if err != nil {
@@ -38,7 +51,10 @@ func Open(ctx context.Context, database, synchronous string, catalog *schema.Cat
 	if database == "" {
 		return nil, errors.New("database: empty SQLite path")
 	}
-	st, err := sqlite.Open(ctx, database, catalog, sqlite.Options{Synchronous: synchronous})
+	st, err := sqlite.Open(ctx, database, catalog, sqlite.Options{Synchronous: synchronous, Owner: serve})
+	if errors.Is(err, sqlite.ErrNotOwner) {
+		return nil, fmt.Errorf("database %s: another ferry serve is serving it; a SQLite database has one server (use PostgreSQL for several replicas): %w", database, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", database, err)
 	}

@@ -447,6 +447,30 @@ func stringOp(s, v string, op Op, caseExact bool) bool {
 	return ordered(op, strings.Compare(s, v))
 }
 
+// FoldKey returns a key that is equal for two strings exactly when
+// strings.EqualFold holds for them, which is how Match decides eq and ne on
+// attributes that are not caseExact.
+//
+// It is Fold except for U+0130 (İ) and U+0131 (ı): Fold maps both to "i",
+// but neither is in the simple case-folding orbit of "i", so EqualFold keeps
+// them apart. Those two are the only runes on which Fold and EqualFold
+// disagree (checked over every rune by TestFoldKeyMatchesEqualFold in
+// internal/store/sqlfilter).
+func FoldKey(s string) string {
+	if !strings.ContainsAny(s, "İı") {
+		return Fold(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == 'İ' || r == 'ı' {
+			b.WriteRune(r)
+		} else {
+			b.WriteString(Fold(string(r)))
+		}
+	}
+	return b.String()
+}
+
 // Fold maps s to the case-folded form Match compares strings of attributes
 // that are not caseExact in, so that strings equal under strings.EqualFold
 // compare equal; the store folds values the same way so that SQL gives

@@ -15,28 +15,9 @@ import (
 // BINARY collation does, gives the evaluator's answers.
 func Fold(s string) string { return filter.Fold(s) }
 
-// FoldKey returns a key that is equal for two strings exactly when
-// strings.EqualFold holds for them, which is how filter.Match decides eq and
-// ne on attributes that are not caseExact.
-//
-// It is Fold except for U+0130 (İ) and U+0131 (ı): Fold maps both to "i",
-// but neither is in the simple case-folding orbit of "i", so EqualFold keeps
-// them apart. Those two are the only runes on which Fold and EqualFold
-// disagree (checked over every rune by TestFoldKeyMatchesEqualFold).
-func FoldKey(s string) string {
-	if !strings.ContainsAny(s, "İı") {
-		return Fold(s)
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r == 'İ' || r == 'ı' {
-			b.WriteRune(r)
-		} else {
-			b.WriteString(Fold(string(r)))
-		}
-	}
-	return b.String()
-}
+// FoldKey is filter.FoldKey: the key eq and ne compare, and the one a
+// userName or group displayName is unique by.
+func FoldKey(s string) string { return filter.FoldKey(s) }
 
 // eqvOf returns FoldKey(s) when it differs from Fold(s), and "" otherwise:
 // the attribute_values.eqv column, NULL for nearly every string.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlfilter"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
@@ -50,11 +49,7 @@ func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Quer
 	if _, err := s.resourceType(typ); err != nil {
 		return sqlstore.Statements{}, err
 	}
-	var rt *schema.ResourceType
-	err := s.readConn(ctx, func(c *conn) (err error) {
-		rt, err = s.tenantType(ctx, reader{c}, tenantID, typ)
-		return err
-	})
+	rt, err := s.readType(ctx, tenantID, typ)
 	if err != nil {
 		return sqlstore.Statements{}, err
 	}

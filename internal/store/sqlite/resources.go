@@ -53,12 +53,7 @@ type encoded struct {
 // the one writer goroutine spends its time on SQL only; the write checks
 // that the schemas are still those (wtx.create).
 func (s *Store) encode(ctx context.Context, r *store.Resource) (encoded, error) {
-	var rt *schema.ResourceType
-	err := s.read(ctx, func(c *conn) error {
-		var err error
-		rt, err = s.tenantType(ctx, reader{c}, r.TenantID, r.Type)
-		return err
-	})
+	rt, err := s.readType(ctx, r.TenantID, r.Type)
 	if err != nil {
 		return encoded{}, err
 	}
@@ -82,7 +77,7 @@ func encodeAs(rt *schema.ResourceType, r *store.Resource) (encoded, error) {
 
 // create inserts r, encoded as e, setting the fields Create sets.
 func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
-	rt, err := w.s.tenantType(ctx, reader{w}, r.TenantID, r.Type)
+	rt, err := w.tenantType(ctx, r.TenantID, r.Type)
 	if err != nil {
 		return err
 	}
@@ -195,7 +190,7 @@ func (s *Store) Update(ctx context.Context, tenantID, typ, id string, ifVersion 
 	}
 	var out *store.Resource
 	err := s.write(ctx, func(w *wtx) error {
-		rt, err := s.tenantType(ctx, reader{w}, tenantID, typ)
+		rt, err := w.tenantType(ctx, tenantID, typ)
 		if err != nil {
 			return err
 		}
@@ -438,6 +433,9 @@ func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, m
 		}
 		if _, err := w.ExecContext(ctx, insertRowsSQL("INSERT INTO changes (tenant_id, type, id, op, at)", 5, n), changes...); err != nil {
 			return fmt.Errorf("sqlite: record change: %w", err)
+		}
+		for _, m := range ms[:n] {
+			w.changed(tenantID, m.Type, m.ID)
 		}
 		ms = ms[n:]
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -19,8 +20,13 @@ func (s *Store) schemaDB() sqlstore.SchemaDB {
 		Read: func(ctx context.Context, fn func(sqlstore.Querier) error) error {
 			return s.readConn(ctx, func(c *conn) error { return fn(reader{c}) })
 		},
-		Write: func(ctx context.Context, _ string, fn func(sqlstore.SchemaTx) error) error {
-			return s.write(ctx, func(w *wtx) error { return fn(schemaTx{sourceTx{reader{w}, w}}) })
+		Write: func(ctx context.Context, tenantID string, fn func(sqlstore.SchemaTx) error) error {
+			return s.write(ctx, func(w *wtx) error {
+				// Marked first: the batch's later writes, and this one's
+				// updates, must read the tenant's schemas, not the cache's.
+				w.commit.Schemas = append(w.commit.Schemas, tenantID)
+				return fn(schemaTx{sourceTx{reader{w}, w}})
+			})
 		},
 		NameTaken: func(err error) bool { return isUnique(err) && strings.Contains(err.Error(), "tenant_schemas") },
 	}
@@ -31,7 +37,7 @@ func (s *Store) schemaDB() sqlstore.SchemaDB {
 type schemaTx struct{ sourceTx }
 
 func (t schemaTx) Update(ctx context.Context, tenantID, typ, id string, change func(*store.Resource) error) error {
-	rt, err := t.w.s.tenantType(ctx, t.reader, tenantID, typ)
+	rt, err := t.w.tenantType(ctx, tenantID, typ)
 	if err != nil {
 		return err
 	}
@@ -49,4 +55,86 @@ func (s *Store) tenantType(ctx context.Context, q sqlstore.Querier, tenantID, ty
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return rt, nil
+}
+
+// readType returns the resource type typ as tenantID declared it, as a
+// read sees it now: from the store's cache when the store owns the
+// directory (Options.Owner), which the writer clears at every commit
+// that changes a tenant's schemas; else read on a connection of its own.
+func (s *Store) readType(ctx context.Context, tenantID, typ string) (*schema.ResourceType, error) {
+	rt, since := s.types.get(tenantID, typ)
+	if rt != nil {
+		return rt, nil
+	}
+	err := s.readConn(ctx, func(c *conn) (err error) {
+		rt, err = s.tenantType(ctx, reader{c}, tenantID, typ)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.types.put(tenantID, typ, rt, since)
+	return rt, nil
+}
+
+// tenantType returns the resource type typ as tenantID declared it, as
+// this write sees it: from the cache unless this batch changed schemas.
+func (w *wtx) tenantType(ctx context.Context, tenantID, typ string) (*schema.ResourceType, error) {
+	if len(w.commit.Schemas) == 0 {
+		if rt, _ := w.s.types.get(tenantID, typ); rt != nil {
+			return rt, nil
+		}
+	}
+	return w.s.tenantType(ctx, reader{w}, tenantID, typ)
+}
+
+// typeCache keeps tenants' resource types for an owner store; a nil
+// *typeCache keeps nothing. invalidations counts the commits that changed
+// schemas, so that a type read before one is not kept.
+type typeCache struct {
+	mu            sync.Mutex
+	invalidations uint64
+	types         map[[2]string]*schema.ResourceType
+}
+
+// maxCachedTypes bounds the cache; past it, it starts again empty.
+const maxCachedTypes = 20000
+
+func (c *typeCache) get(tenantID, typ string) (*schema.ResourceType, uint64) {
+	if c == nil {
+		return nil, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.types[[2]string{tenantID, typ}], c.invalidations
+}
+
+func (c *typeCache) put(tenantID, typ string, rt *schema.ResourceType, since uint64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if since != c.invalidations {
+		return
+	}
+	if len(c.types) >= maxCachedTypes {
+		clear(c.types)
+	}
+	c.types[[2]string{tenantID, typ}] = rt
+}
+
+// invalidate drops the types of tenants whose schemas a commit changed.
+func (c *typeCache) invalidate(tenants []string) {
+	if c == nil || len(tenants) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.invalidations++
+	for _, t := range tenants {
+		for _, typ := range []string{store.UserType, store.GroupType} {
+			delete(c.types, [2]string{t, typ})
+		}
+	}
 }

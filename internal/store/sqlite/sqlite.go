@@ -71,6 +71,12 @@ type Options struct {
 	// time.Now when nil. The processes that share a database file share
 	// a host, and so a clock.
 	Now func() time.Time
+	// Owner makes this process the one that writes the directory (ferry
+	// serve): Open takes the database's owner lock (PATH-serve.lock), or
+	// fails with ErrNotOwner while another process holds it, and the
+	// store then offers WatchCommits. Other processes may still open the
+	// database without it, for tokens and migrations.
+	Owner bool
 }
 
 // Store is a store.Store on a SQLite database file.
@@ -104,6 +110,14 @@ type Store struct {
 	wrote          atomic.Bool
 	checkpointDB   *sql.DB
 	checkpointDone chan struct{}
+
+	// owner says this process holds the owner lock (Options.Owner), which
+	// release gives back; watchers are WatchCommits' functions.
+	owner    bool
+	release  func()
+	types    *typeCache // tenants' resource types, when owner
+	watchMu  sync.Mutex
+	watchers []func(store.Commit)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -141,6 +155,20 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		now = time.Now
 	}
 
+	release := func() {}
+	if opts.Owner {
+		var err error
+		if release, err = takeOwnership(path); err != nil {
+			return nil, err
+		}
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			release()
+		}
+	}()
+
 	file := "file:" + (&url.URL{Path: path}).EscapedPath()
 	// Statement journals (kept to undo one failed statement of a
 	// transaction) go to memory rather than to a temporary file. Pages
@@ -170,7 +198,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: %s is not in WAL mode (%q, %v)", path, mode, err)
 	}
-	s := &Store{catalog: catalog, registry: schema.NewRegistry(catalog), now: now,
+	s := &Store{catalog: catalog, registry: schema.NewRegistry(catalog), now: now, owner: opts.Owner, release: release,
 		writes: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.w, err = newPool(ctx, wdb, 1); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -197,12 +225,16 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	ws := s.WebhookStore
 	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
+	if opts.Owner {
+		s.types = &typeCache{types: map[[2]string]*schema.ResourceType{}}
+	}
 	go s.writer()
 	go s.checkpointer(time.NewTicker(checkpointEvery))
 	if err := s.loadAids(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	opened = true
 	return s, nil
 }
 
@@ -249,6 +281,7 @@ func (s *Store) Close() error {
 	}
 	<-s.writerDone
 	<-s.checkpointDone
+	defer s.release()
 	return errors.Join(s.r.close(), s.w.close(), s.checkpointDB.Close())
 }
 
@@ -372,5 +405,6 @@ func (w *wtx) changeText(ctx context.Context, tenant, typ, id string, op store.C
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}
+	w.changed(tenant, typ, id)
 	return nil
 }

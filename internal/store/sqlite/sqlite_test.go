@@ -20,7 +20,8 @@ func openTest(t testing.TB) *Store {
 // (nil: time.Now).
 func openClocked(t testing.TB, now func() time.Time) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), Options{Now: now})
+	// As ferry serve opens it: the owner, with its caches.
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ferry.db"), schema.Builtin(), Options{Now: now, Owner: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
@@ -59,6 +60,8 @@ type wtx struct {
 	aids, batch map[sqlstore.PathKey]int64
 	// wrote says a statement of this write changed the database.
 	wrote bool
+	// commit collects what the batch changed, for the store's watchers.
+	commit *store.Commit
 }
 
 // The statements of a write ignore the caller's cancellation: SQLite rolls
@@ -159,6 +162,7 @@ var errRedo = errors.New("redo the batch one write at a time")
 func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 	results := make([]error, len(batch))
 	added := map[sqlstore.PathKey]int64{}
+	var changed store.Commit
 	ctx := context.Background()
 	err := s.w.tx(ctx, "BEGIN IMMEDIATE", true, func(c *conn) error {
 		wrote := false
@@ -167,7 +171,7 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 				results[i] = err
 				continue
 			}
-			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[sqlstore.PathKey]int64{}, batch: added}
+			w := &wtx{conn: c, s: s, now: s.now().UTC().Truncate(time.Millisecond), aids: map[sqlstore.PathKey]int64{}, batch: added, commit: &changed}
 			err := req.fn(w)
 			wrote = wrote || w.wrote
 			switch {
@@ -205,6 +209,8 @@ func (s *Store) commitBatch(batch []*writeReq) ([]error, bool) {
 	// Only committed ids enter the cache: a rolled-back id could be
 	// handed out again for another path.
 	s.aids.Add(added)
+	// The watchers learn of the commit before any of its writes returns.
+	s.notify(changed)
 	return results, true
 }
 

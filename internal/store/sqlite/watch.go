@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// ErrNotOwner is returned by Open with Options.Owner when another process
+// holds the database's owner lock: another ferry serve serves it.
+var ErrNotOwner = errors.New("another process serves this database")
+
+// ownerLockSuffix names the owner lock file, next to the database.
+const ownerLockSuffix = "-serve.lock"
+
+// takeOwnership locks path's owner lock file for the life of the process
+// (or until release), without waiting. The lock is the operating system's
+// (flock), so it ends with the process however the process ends.
+func takeOwnership(path string) (release func(), err error) {
+	f, err := os.OpenFile(path+ownerLockSuffix, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: owner lock: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w (%v)", path, ErrNotOwner, err)
+	}
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return sync.OnceFunc(func() { f.Close() }), nil
+}
+
+// WatchCommits implements store.CommitWatcher: when the store was opened
+// with Options.Owner, every write to the directory goes through its
+// writer, which calls fn after each commit and before the commit's
+// writes return. Resource writes from other processes are excluded by the
+// owner lock: the CLI commands that open the database themselves (ferry
+// tokens, ferry migrate) write no resources.
+func (s *Store) WatchCommits(fn func(store.Commit)) bool {
+	if !s.owner {
+		return false
+	}
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	s.watchers = append(s.watchers, fn)
+	return true
+}
+
+// notify tells the watchers of a commit; the writer calls it.
+func (s *Store) notify(c store.Commit) {
+	if len(c.Resources) == 0 && len(c.Schemas) == 0 {
+		return
+	}
+	s.types.invalidate(c.Schemas)
+	s.watchMu.Lock()
+	watchers := s.watchers
+	s.watchMu.Unlock()
+	for _, fn := range watchers {
+		fn(c)
+	}
+}
+
+// changed records that the write changed a resource (or its memberships).
+func (w *wtx) changed(tenant, typ, id string) {
+	w.commit.Resources = append(w.commit.Resources, store.ResourceKey{TenantID: tenant, Type: typ, ID: id})
+}
