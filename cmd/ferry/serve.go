@@ -71,7 +71,9 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.DurationVar(&cfg.CursorTimeout, "cursor-timeout", cfg.CursorTimeout,
 		"how long a SCIM list's cursor (RFC 9865) stays good after the page that issued it; a client that waits longer starts its walk over")
 	f.IntVar(&cfg.ReadCacheBytes, "read-cache-bytes", cfg.ReadCacheBytes,
-		"memory for rendered resources kept for reads (each checked against the database row on every read); 0 keeps none")
+		"memory for rendered resources kept for reads (on PostgreSQL each is checked against the database row on every read; on SQLite ferry serve is told of every write); 0 keeps none")
+	f.BoolVar(&cfg.LogRequests, "log-requests", envOr("FERRY_LOG_REQUESTS", "true") != "false",
+		"log every request; false logs only those answered with an error status (4xx, 5xx), for high request rates, where the HTTP metrics count the rest (env FERRY_LOG_REQUESTS)")
 	f.StringVar(&eng.keyFile, "secret-key-file", envOr("FERRY_SECRET_KEY_FILE", "ferry.key"),
 		"file holding the key that encrypts applications' secret tokens, created when missing; FERRY_SECRET_KEY (base64) takes precedence (env FERRY_SECRET_KEY_FILE)")
 	f.BoolVar(&eng.disabled, "no-engine", false, "serve the APIs without running provisioning jobs, delivering webhooks or pruning events in this process")

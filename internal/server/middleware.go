@@ -42,6 +42,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if !s.cfg.LogRequests && rec.status < 400 {
+			return
+		}
 		s.log.LogAttrs(r.Context(), levelFor(rec.status), "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
