@@ -1,35 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/scim/schema"
 )
-
-// lockedBuffer is a log destination the handler's goroutines share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogRequests checks Config.LogRequests: every request is logged by
 // default; with it off, only those answered with an error status.
@@ -39,7 +19,7 @@ func TestLogRequests(t *testing.T) {
 		catalog := schema.Builtin()
 		st := openTestStore(t, catalog)
 		t.Cleanup(func() { st.Close() })
-		var logs lockedBuffer
+		var logs syncBuffer
 		cfg := DefaultConfig()
 		cfg.LogRequests = all
 		h := New(cfg, st, catalog, slog.New(slog.NewTextHandler(&logs, nil))).Handler()

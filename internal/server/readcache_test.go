@@ -224,6 +224,26 @@ func (p replicaPair) call(h http.Handler, method, path, body string) (int, map[s
 	return w.Code, doc, w.Body.String()
 }
 
+// create POSTs body to path through server a and returns the new id.
+func (p replicaPair) create(t *testing.T, path, body string) string {
+	t.Helper()
+	status, doc, raw := p.call(p.a, "POST", path, body)
+	if status != http.StatusCreated {
+		t.Fatalf("POST %s: %d %s", path, status, raw)
+	}
+	return doc["id"].(string)
+}
+
+// patch sends one PATCH operation (op, a JSON object) to path through
+// server a.
+func (p replicaPair) patch(t *testing.T, path, op string) {
+	t.Helper()
+	status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
+	if status != http.StatusOK && status != http.StatusNoContent {
+		t.Fatalf("PATCH %s: %d %s", path, status, raw)
+	}
+}
+
 // versionOf reads meta.version ("W/\"7\"") of a rendered resource.
 func versionOf(t *testing.T, doc map[string]any) int64 {
 	t.Helper()
@@ -370,17 +390,9 @@ func TestReadCacheGroupMembers(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			p := newReplicaPair(t, backend)
-			create := func(path, body string) string {
-				t.Helper()
-				status, doc, raw := p.call(p.a, "POST", path, body)
-				if status != http.StatusCreated {
-					t.Fatalf("create: %d %s", status, raw)
-				}
-				return doc["id"].(string)
-			}
-			u := create("/Users", `{"userName":"ann@example.com","displayName":"Ann"}`)
-			g := create("/Groups", `{"displayName":"Pilots","members":[{"value":"`+u+`"}]}`)
-			h := create("/Groups", `{"displayName":"Crew"}`)
+			u := p.create(t, "/Users", `{"userName":"ann@example.com","displayName":"Ann"}`)
+			g := p.create(t, "/Groups", `{"displayName":"Pilots","members":[{"value":"`+u+`"}]}`)
+			h := p.create(t, "/Groups", `{"displayName":"Crew"}`)
 			read := func(path, jsonPath string) any {
 				t.Helper()
 				status, doc, raw := p.call(p.b, "GET", path, "")
@@ -389,13 +401,6 @@ func TestReadCacheGroupMembers(t *testing.T) {
 				}
 				v, _ := get(doc, jsonPath)
 				return v
-			}
-			patch := func(path, op string) {
-				t.Helper()
-				status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
-				if status != http.StatusOK && status != http.StatusNoContent {
-					t.Fatalf("PATCH %s: %d %s", path, status, raw)
-				}
 			}
 			want := func(what string, got, want any) {
 				t.Helper()
@@ -409,21 +414,21 @@ func TestReadCacheGroupMembers(t *testing.T) {
 			want("user's group", read("/Users/"+u, "groups.0.display"), "Pilots")
 			groupVersion := read("/Groups/"+g, "meta.version")
 
-			patch("/Users/"+u, `{"op":"replace","path":"displayName","value":"Ann B"}`)
+			p.patch(t, "/Users/"+u, `{"op":"replace","path":"displayName","value":"Ann B"}`)
 			want("member display after the member's rename", read("/Groups/"+g, "members.0.display"), "Ann B")
 			want("listed member display after the rename", read("/Groups?filter="+url.QueryEscape(`displayName eq "Pilots"`), "Resources.0.members.0.display"), "Ann B")
 			want("group version (a member's rename is no write of the group)", read("/Groups/"+g, "meta.version"), groupVersion)
 
-			patch("/Groups/"+g, `{"op":"replace","path":"displayName","value":"Pilots 2"}`)
+			p.patch(t, "/Groups/"+g, `{"op":"replace","path":"displayName","value":"Pilots 2"}`)
 			want("user's group after the group's rename", read("/Users/"+u, "groups.0.display"), "Pilots 2")
 
-			patch("/Groups/"+h, `{"op":"add","path":"members","value":[{"value":"`+u+`"}]}`)
+			p.patch(t, "/Groups/"+h, `{"op":"add","path":"members","value":[{"value":"`+u+`"}]}`)
 			status, doc, _ := p.call(p.b, "GET", "/Users/"+u, "")
 			groups, _ := doc["groups"].([]any)
 			if status != http.StatusOK || len(groups) != 2 {
 				t.Errorf("user's groups after joining a second: %v", doc["groups"])
 			}
-			patch("/Groups/"+g, `{"op":"remove","path":"members[value eq \"`+u+`\"]"}`)
+			p.patch(t, "/Groups/"+g, `{"op":"remove","path":"members[value eq \"`+u+`\"]"}`)
 			want("user's groups after leaving", read("/Users/"+u, "groups.0.display"), "Crew")
 			want("members after the last left (named, so shown empty)", read("/Groups/"+g+"?attributes=members", "members"), "[]")
 
@@ -528,21 +533,6 @@ func TestReadCacheNameLookups(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			p := newReplicaPair(t, backend)
-			create := func(path, body string) string {
-				t.Helper()
-				status, doc, raw := p.call(p.a, "POST", path, body)
-				if status != http.StatusCreated {
-					t.Fatalf("POST %s: %d %s", path, status, raw)
-				}
-				return doc["id"].(string)
-			}
-			patch := func(path, op string) {
-				t.Helper()
-				status, _, raw := p.call(p.a, "PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
-				if status != http.StatusOK && status != http.StatusNoContent {
-					t.Fatalf("PATCH %s: %d %s", path, status, raw)
-				}
-			}
 			// find returns the ids a filter lists, read twice through each
 			// server (the second read of each may come from the cache).
 			find := func(path, f string) []string {
@@ -575,13 +565,13 @@ func TestReadCacheNameLookups(t *testing.T) {
 					t.Errorf("%s: found %v, want %v", what, got, ids)
 				}
 			}
-			ada := create("/Users", `{"userName":"Ada@example.com"}`)
+			ada := p.create(t, "/Users", `{"userName":"Ada@example.com"}`)
 			want("by userName", find("/Users", `userName eq "ada@EXAMPLE.com"`), ada)
 			want("by userName with the schema's URN", find("/Users", `urn:ietf:params:scim:schemas:core:2.0:User:userName eq "Ada@example.com"`), ada)
-			patch("/Users/"+ada, `{"op":"replace","path":"userName","value":"ada.lovelace@example.com"}`)
+			p.patch(t, "/Users/"+ada, `{"op":"replace","path":"userName","value":"ada.lovelace@example.com"}`)
 			want("the old name after a rename", find("/Users", `userName eq "ada@example.com"`))
 			want("the new name after a rename", find("/Users", `userName eq "ADA.LOVELACE@example.com"`), ada)
-			other := create("/Users", `{"userName":"ada@example.com"}`)
+			other := p.create(t, "/Users", `{"userName":"ada@example.com"}`)
 			want("the old name, taken by another user", find("/Users", `userName eq "ada@example.com"`), other)
 			if status, _, raw := p.call(p.b, "DELETE", "/Users/"+other, ""); status != http.StatusNoContent {
 				t.Fatalf("delete: %d %s", status, raw)
@@ -589,13 +579,13 @@ func TestReadCacheNameLookups(t *testing.T) {
 			want("a deleted user's name", find("/Users", `userName eq "ada@example.com"`))
 			want("a prefix of a name is no match", find("/Users", `userName eq "ada.lovelace"`))
 
-			crew := create("/Groups", `{"displayName":"Crew"}`)
+			crew := p.create(t, "/Groups", `{"displayName":"Crew"}`)
 			want("by group displayName", find("/Groups", `displayName eq "crew"`), crew)
-			patch("/Groups/"+crew, `{"op":"replace","path":"displayName","value":"Flight Crew"}`)
+			p.patch(t, "/Groups/"+crew, `{"op":"replace","path":"displayName","value":"Flight Crew"}`)
 			want("a group's old name", find("/Groups", `displayName eq "crew"`))
 			want("a group's new name", find("/Groups", `displayName eq "flight crew"`), crew)
 			// The group's members show up in a cached group found by name.
-			patch("/Groups/"+crew, `{"op":"add","path":"members","value":[{"value":"`+ada+`"}]}`)
+			p.patch(t, "/Groups/"+crew, `{"op":"add","path":"members","value":[{"value":"`+ada+`"}]}`)
 			status, doc, raw := p.call(p.b, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "Flight Crew"`), "")
 			list, _ := doc["Resources"].([]any)
 			if status != http.StatusOK || len(list) != 1 {

@@ -151,7 +151,7 @@ func resourceTypeAt(cat *schema.Catalog, seg string) *schema.ResourceType {
 // sees a change at once; the parsed catalog is kept while they are the
 // same (schema.Registry).
 func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Catalog, error) {
-	cat, since := s.catalogs.get(tenantID)
+	cat, since := s.catalogs.Get(tenantID)
 	if cat != nil {
 		return cat, nil
 	}
@@ -167,7 +167,7 @@ func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Ca
 	if err != nil {
 		return nil, fmt.Errorf("the schemas declared in tenant %s: %w", tenantID, err)
 	}
-	s.catalogs.put(tenantID, cat, since)
+	s.catalogs.Put(tenantID, cat, since)
 	return cat, nil
 }
 
@@ -649,9 +649,6 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		s.answerCursor(w, r, types, p)
 		return
 	}
-	if len(types) == 1 && s.answerByName(w, r, types[0], p) {
-		return
-	}
 	tenant := tenantFrom(r.Context())
 	start := max(p.StartIndex, 1)
 	var total, n int
@@ -661,6 +658,9 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		q, include, exclude, err := s.listQuery(rt, p)
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if len(types) == 1 && p.SortBy == "" && start == 1 && s.answerByName(w, r, rt, q, include, exclude) {
 			return
 		}
 		want := q.Count - n
@@ -693,13 +693,10 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 // displayName eq, when the cache holds the resource with that name. Names
 // are unique (case-insensitively, as eq compares them), so the cached
 // resource, current in an owned cache, is the one result. It reports
-// false, having written nothing, for any other query or a miss.
-func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, p listParams) bool {
-	if p.SortBy != "" || max(p.StartIndex, 1) != 1 {
-		return false
-	}
-	q, include, exclude, err := s.listQuery(rt, p)
-	if err != nil || q.Count < 1 {
+// false, having written nothing, for any other query or a miss. The
+// caller has checked that the list starts at 1 and is not sorted.
+func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, q store.Query, include, exclude resource.Projection) bool {
+	if q.Count < 1 {
 		return false
 	}
 	name, ok := nameFilter(rt, q.Filter)

@@ -97,7 +97,7 @@ type Server struct {
 	// catalogs keeps each tenant's catalog when the store tells of every
 	// commit (store.CommitWatcher); nil otherwise, and every request
 	// reads the tenant's declarations.
-	catalogs *catalogCache
+	catalogs *schema.CatalogCache
 	admin    Admin // nil until EnableAdmin
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
@@ -139,10 +139,10 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		extensions: extensions.New(st, catalog),
 	}
 	if w, ok := st.(store.CommitWatcher); ok {
-		catalogs := newCatalogCache()
+		catalogs := schema.NewCatalogCache()
 		if w.WatchCommits(func(c store.Commit) {
 			s.cache.invalidate(c)
-			catalogs.invalidate(c.Schemas)
+			catalogs.Invalidate(c.Schemas)
 		}) {
 			s.cache.own()
 			s.catalogs = catalogs

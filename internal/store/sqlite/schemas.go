@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
@@ -58,83 +57,34 @@ func (s *Store) tenantType(ctx context.Context, q sqlstore.Querier, tenantID, ty
 }
 
 // readType returns the resource type typ as tenantID declared it, as a
-// read sees it now: from the store's cache when the store owns the
-// directory (Options.Owner), which the writer clears at every commit
-// that changes a tenant's schemas; else read on a connection of its own.
+// read sees it now: from the store's catalog cache when the store owns the
+// directory (Options.Owner), which the writer clears at every commit that
+// changes a tenant's schemas; else read on a connection of its own.
 func (s *Store) readType(ctx context.Context, tenantID, typ string) (*schema.ResourceType, error) {
-	rt, since := s.types.get(tenantID, typ)
-	if rt != nil {
-		return rt, nil
+	if err := sqlstore.CheckType(s.catalog, typ); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	err := s.readConn(ctx, func(c *conn) (err error) {
-		rt, err = s.tenantType(ctx, reader{c}, tenantID, typ)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	cat, since := s.catalogs.Get(tenantID)
+	if cat == nil {
+		err := s.readConn(ctx, func(c *conn) (err error) {
+			cat, err = sqlstore.TenantCatalog(ctx, reader{c}, sqlfilter.SQLite{}, s.registry, tenantID, "")
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		s.catalogs.Put(tenantID, cat, since)
 	}
-	s.types.put(tenantID, typ, rt, since)
-	return rt, nil
+	return cat.ResourceType(typ), nil
 }
 
 // tenantType returns the resource type typ as tenantID declared it, as
 // this write sees it: from the cache unless this batch changed schemas.
 func (w *wtx) tenantType(ctx context.Context, tenantID, typ string) (*schema.ResourceType, error) {
-	if len(w.commit.Schemas) == 0 {
-		if rt, _ := w.s.types.get(tenantID, typ); rt != nil {
-			return rt, nil
+	if len(w.commit.Schemas) == 0 && sqlstore.CheckType(w.s.catalog, typ) == nil {
+		if cat, _ := w.s.catalogs.Get(tenantID); cat != nil {
+			return cat.ResourceType(typ), nil
 		}
 	}
 	return w.s.tenantType(ctx, reader{w}, tenantID, typ)
-}
-
-// typeCache keeps tenants' resource types for an owner store; a nil
-// *typeCache keeps nothing. invalidations counts the commits that changed
-// schemas, so that a type read before one is not kept.
-type typeCache struct {
-	mu            sync.Mutex
-	invalidations uint64
-	types         map[[2]string]*schema.ResourceType
-}
-
-// maxCachedTypes bounds the cache; past it, it starts again empty.
-const maxCachedTypes = 20000
-
-func (c *typeCache) get(tenantID, typ string) (*schema.ResourceType, uint64) {
-	if c == nil {
-		return nil, 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.types[[2]string{tenantID, typ}], c.invalidations
-}
-
-func (c *typeCache) put(tenantID, typ string, rt *schema.ResourceType, since uint64) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if since != c.invalidations {
-		return
-	}
-	if len(c.types) >= maxCachedTypes {
-		clear(c.types)
-	}
-	c.types[[2]string{tenantID, typ}] = rt
-}
-
-// invalidate drops the types of tenants whose schemas a commit changed.
-func (c *typeCache) invalidate(tenants []string) {
-	if c == nil || len(tenants) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.invalidations++
-	for _, t := range tenants {
-		for _, typ := range []string{store.UserType, store.GroupType} {
-			delete(c.types, [2]string{t, typ})
-		}
-	}
 }

@@ -115,7 +115,7 @@ type Store struct {
 	// release gives back; watchers are WatchCommits' functions.
 	owner    bool
 	release  func()
-	types    *typeCache // tenants' resource types, when owner
+	catalogs *schema.CatalogCache // tenants' catalogs, when owner
 	watchMu  sync.Mutex
 	watchers []func(store.Commit)
 }
@@ -226,7 +226,7 @@ func Open(ctx context.Context, path string, catalog *schema.Catalog, opts Option
 	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
 	if opts.Owner {
-		s.types = &typeCache{types: map[[2]string]*schema.ResourceType{}}
+		s.catalogs = schema.NewCatalogCache()
 	}
 	go s.writer()
 	go s.checkpointer(time.NewTicker(checkpointEvery))

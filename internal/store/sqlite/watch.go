@@ -53,7 +53,7 @@ func (s *Store) notify(c store.Commit) {
 	if len(c.Resources) == 0 && len(c.Schemas) == 0 {
 		return
 	}
-	s.types.invalidate(c.Schemas)
+	s.catalogs.Invalidate(c.Schemas)
 	s.watchMu.Lock()
 	watchers := s.watchers
 	s.watchMu.Unlock()

@@ -134,7 +134,7 @@ func TestWatchCommits(t *testing.T) {
 	if _, schemas := last(); !slices.Equal(schemas, []string{tn.ID}) {
 		t.Errorf("a schema added: told of schemas of %v, want %v", schemas, []string{tn.ID})
 	}
-	// The store's own cache of the tenant's types follows at once: a user
+	// The store's own cache of the tenant's catalog follows at once: a user
 	// with the new extension's attribute is accepted.
 	r := &store.Resource{TenantID: tn.ID, Type: store.UserType, Doc: resource.Document{"userName": "cat",
 		"schemas":              []any{"urn:ietf:params:scim:schemas:core:2.0:User", storetest.ExtensionURN},

@@ -67,26 +67,41 @@ func scanSchema(row Row) (store.SchemaExtension, error) {
 // is appended to the query: " FOR SHARE" where a write must keep the
 // declarations it read until it commits).
 func TenantType(ctx context.Context, q Querier, d sqlfilter.Dialect, reg *schema.Registry, tenantID, typ, lock string) (*schema.ResourceType, error) {
-	rt := reg.Base().ResourceType(typ)
-	if rt == nil || (typ != store.UserType && typ != store.GroupType) {
-		return nil, store.Invalid("unknown resource type %q", typ)
+	if err := CheckType(reg.Base(), typ); err != nil {
+		return nil, err
 	}
+	c, err := TenantCatalog(ctx, q, d, reg, tenantID, lock)
+	if err != nil {
+		return nil, err
+	}
+	return c.ResourceType(typ), nil
+}
+
+// CheckType returns an error unless typ is User or Group, the resource
+// types the store keeps, in cat.
+func CheckType(cat *schema.Catalog, typ string) error {
+	if cat.ResourceType(typ) == nil || (typ != store.UserType && typ != store.GroupType) {
+		return store.Invalid("unknown resource type %q", typ)
+	}
+	return nil
+}
+
+// TenantCatalog returns tenantID's catalog: reg's base catalog extended
+// with the tenant's declarations, read with q (lock as in TenantType).
+func TenantCatalog(ctx context.Context, q Querier, d sqlfilter.Dialect, reg *schema.Registry, tenantID, lock string) (*schema.Catalog, error) {
 	exts, err := List(ctx, q, scanSchema, inDialect(d, TenantSchemasQuery+lock), tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read the tenant's schemas: %w", err)
-	}
-	if len(exts) == 0 {
-		return rt, nil
 	}
 	decls := make([]schema.Declaration, len(exts))
 	for i, e := range exts {
 		decls[i] = schema.Declaration{ResourceType: e.ResourceType, Definition: e.Definition}
 	}
-	c, err := reg.Catalog(decls)
+	c, err := reg.Catalog(decls) // the base catalog when there are none
 	if err != nil {
 		return nil, fmt.Errorf("the tenant's schemas: %w", err)
 	}
-	return c.ResourceType(typ), nil
+	return c, nil
 }
 
 // AddSchema implements store.Schemas.
