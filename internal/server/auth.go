@@ -114,6 +114,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, scim.Errorf(http.StatusForbidden, "", "this token is not a SCIM token (its scope is %q); /scim/v2 needs a token created with ferry tokens create --scope scim", c.scope))
 			return
 		}
+		if rc := requestContextOf(r); rc != nil {
+			rc.tenant = c.tenantID // one context per request (requestContext)
+			next.ServeHTTP(w, r)
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey{}, c.tenantID)))
 	})
 }

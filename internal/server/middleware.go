@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -34,63 +33,73 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// logRequests writes one structured line per request. It logs the path but
-// never the query string's values beyond the path, headers or bodies, which
-// may carry tokens and personal data.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+// instrument is the middleware every request goes through. It bounds the
+// time the request may spend in the handler (requestContext: store calls
+// give up when it ends), turns a handler panic into a 500 SCIM error and a
+// logged stack, so that one bad request cannot take the server down,
+// writes one structured line per request (all of them, or with
+// Config.LogRequests off those answered with an error status), and tells
+// the observer of it by route. The log names the path but never the query
+// string, headers or bodies, which may carry tokens and personal data.
+//
+// A CSV import, which may write a hundred thousand users, and a source's
+// pass run on demand, which may read as many, get Config.ImportTimeout,
+// and the connection's read and write deadlines (set by ferry serve from
+// the request timeout) are moved to match.
+func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		if !s.cfg.LogRequests && rec.status < 400 {
-			return
-		}
-		s.log.LogAttrs(r.Context(), levelFor(rec.status), "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-		)
-	})
-}
-
-// recoverPanics turns a handler panic into a 500 SCIM error and a logged
-// stack, so that one bad request cannot take the server down.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal server error"))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// withTimeout bounds the time a request may spend in the handler; store
-// calls give up when the context ends. A CSV import, which may write a
-// hundred thousand users, and a source's pass run on demand, which may
-// read as many, get Config.ImportTimeout, and the connection's
-// read and write deadlines (set by ferry serve from the request timeout)
-// are moved to match.
-func (s *Server) withTimeout(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		timeout := s.cfg.RequestTimeout
 		if r.Method == http.MethodPost && (r.URL.Path == importPath || isSourceSync(r.URL.Path)) {
 			timeout = s.cfg.ImportTimeout
 			rc := http.NewResponseController(w)
-			deadline := time.Now().Add(timeout + 10*time.Second)
+			deadline := start.Add(timeout + 10*time.Second)
 			rc.SetReadDeadline(deadline)
 			rc.SetWriteDeadline(deadline)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		ctx := newRequestContext(r.Context(), timeout)
+		defer ctx.release()
+		r = r.WithContext(ctx)
+		s.serveRecovering(next, rec, r)
+
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		if s.cfg.LogRequests || status >= 400 {
+			s.log.LogAttrs(r.Context(), levelFor(status), "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", elapsed),
+			)
+		}
+		route, typ, op := s.classify(r.Method, r.URL.EscapedPath())
+		s.obs.HTTPRequest(route, r.Method, status, elapsed)
+		if op != "" {
+			s.obs.SCIMOperation(typ, op, status)
+		}
 	})
+}
+
+// serveRecovering serves r with next, answering a panic with a 500.
+func (s *Server) serveRecovering(next http.Handler, w *statusRecorder, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if w.status == 0 {
+				writeError(w, scim.Errorf(http.StatusInternalServerError, "", "internal server error"))
+			} else {
+				w.status = http.StatusInternalServerError // for the log and the metrics: the response is cut short
+			}
+		}
+	}()
+	next.ServeHTTP(w, r)
 }
 
 // levelFor logs server errors as errors and everything else as info.

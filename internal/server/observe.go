@@ -45,110 +45,90 @@ func (s *Server) SetObserver(o Observer) { s.obs = o }
 // own instead.
 func (s *Server) EnableMetrics(h http.Handler) { s.metrics = h }
 
-// observe tells the observer of every request, by its route pattern.
-func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		route := s.routePattern(r.URL.EscapedPath())
-		s.obs.HTTPRequest(route, r.Method, status, time.Since(start))
-		if typ, op := s.scimOperation(r.Method, r.URL.EscapedPath()); op != "" {
-			s.obs.SCIMOperation(typ, op, status)
-		}
-	})
+// routePattern names the route of an escaped request path (classify).
+func (s *Server) routePattern(path string) string {
+	route, _, _ := s.classify("", path)
+	return route
 }
 
-// routePattern names the route of an escaped request path, with {id} and
-// the admin API's parameters in place of their values; a path no route
-// serves is "other", so that a scan of random paths adds no series.
-func (s *Server) routePattern(path string) string {
+// scimOperation names the SCIM operation of a request (classify).
+func (s *Server) scimOperation(method, path string) (resourceType, op string) {
+	_, resourceType, op = s.classify(method, path)
+	return resourceType, op
+}
+
+// classify names a request by its method and escaped path, for the
+// observer: route is its route pattern, with {id} and the admin API's
+// parameters in place of their values, and "other" for a path no route
+// serves, so that a scan of random paths adds no series; op is the SCIM
+// operation (create, replace, patch, delete, get, list, search, bulk) on
+// resourceType ("" for none), "" for any other request.
+func (s *Server) classify(method, path string) (route, resourceType, op string) {
 	switch path {
 	case "/healthz", "/readyz", "/metrics", "/scim/v2", adminPrefix, adminPrefix + openAPIPath:
-		return path
+		return path, "", ""
 	}
 	if rest, ok := strings.CutPrefix(path, "/scim/v2/"); ok {
 		segs, err := pathSegments(rest)
 		if err != nil || len(segs) == 0 {
-			return "other"
+			return "other", "", ""
 		}
 		first := segs[0]
 		switch {
-		case len(segs) == 1 && (first == ".search" || first == "Bulk" || first == "ServiceProviderConfig" || first == "Me" ||
-			first == "ResourceTypes" || first == "Schemas"):
-			return "/scim/v2/" + first
+		case len(segs) == 1 && (first == ".search" || first == "Bulk"):
+			if method == http.MethodPost {
+				op = strings.ToLower(strings.TrimPrefix(first, "."))
+			}
+			return "/scim/v2/" + first, "", op
+		case len(segs) == 1 && (first == "ServiceProviderConfig" || first == "Me" || first == "ResourceTypes" || first == "Schemas"):
+			return "/scim/v2/" + first, "", ""
 		case len(segs) == 2 && (first == "ResourceTypes" || first == "Schemas"):
-			return "/scim/v2/" + first + "/{id}"
+			return "/scim/v2/" + first + "/{id}", "", ""
 		}
 		rt := resourceTypeAt(s.catalog, first)
 		if rt == nil {
-			return "other"
+			return "other", "", ""
 		}
 		switch {
 		case len(segs) == 1:
-			return "/scim/v2/" + first
+			route = "/scim/v2" + rt.Endpoint
+			switch method {
+			case http.MethodGet:
+				op = "list"
+			case http.MethodPost:
+				op = "create"
+			}
 		case len(segs) == 2 && segs[1] == ".search":
-			return "/scim/v2/" + first + "/.search"
+			route = "/scim/v2" + rt.Endpoint + "/.search"
+			if method == http.MethodPost {
+				op = "search"
+			}
 		case len(segs) == 2:
-			return "/scim/v2/" + first + "/{id}"
+			route = "/scim/v2" + rt.Endpoint + "/{id}"
+			switch method {
+			case http.MethodGet:
+				op = "get"
+			case http.MethodPut:
+				op = "replace"
+			case http.MethodPatch:
+				op = "patch"
+			case http.MethodDelete:
+				op = "delete"
+			}
+		default:
+			return "other", "", ""
 		}
-		return "other"
+		if op == "" {
+			return route, "", ""
+		}
+		return route, rt.Name, op
 	}
 	if segs, ok := adminSegments(path); ok {
 		for _, rt := range adminRoutes() {
 			if _, ok := matchRoute(rt.path, segs); ok {
-				return adminPrefix + rt.path
+				return adminPrefix + rt.path, "", ""
 			}
 		}
 	}
-	return "other"
-}
-
-// scimOperation names the SCIM operation a request is: create, replace,
-// patch, delete, get, list, search or bulk, with the resource type it is
-// on; op is "" for anything else.
-func (s *Server) scimOperation(method, path string) (resourceType, op string) {
-	rest, ok := strings.CutPrefix(path, "/scim/v2/")
-	if !ok {
-		return "", ""
-	}
-	segs, err := pathSegments(rest)
-	if err != nil || len(segs) == 0 {
-		return "", ""
-	}
-	if len(segs) == 1 && method == http.MethodPost {
-		switch segs[0] {
-		case "Bulk":
-			return "", "bulk"
-		case ".search":
-			return "", "search"
-		}
-	}
-	rt := resourceTypeAt(s.catalog, segs[0])
-	if rt == nil {
-		return "", ""
-	}
-	switch {
-	case len(segs) == 1 && method == http.MethodGet:
-		op = "list"
-	case len(segs) == 1 && method == http.MethodPost:
-		op = "create"
-	case len(segs) == 2 && segs[1] == ".search" && method == http.MethodPost:
-		op = "search"
-	case len(segs) == 2 && method == http.MethodGet:
-		op = "get"
-	case len(segs) == 2 && method == http.MethodPut:
-		op = "replace"
-	case len(segs) == 2 && method == http.MethodPatch:
-		op = "patch"
-	case len(segs) == 2 && method == http.MethodDelete:
-		op = "delete"
-	default:
-		return "", ""
-	}
-	return rt.Name, op
+	return "other", "", ""
 }

@@ -5,7 +5,6 @@ import (
 	"container/list"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -313,6 +312,19 @@ type rendered struct {
 	// name is the resource's unique name (uniqueName), folded; "" when
 	// it has none.
 	name string
+	// body is, in an owned cache, the whole response to a GET without a
+	// projection under the SCIM root most recently asked for
+	// (currentBody): a current entry's response changes only with a
+	// commit, which drops the entry. Counted in size when the entry is
+	// kept.
+	body     atomic.Pointer[plainBody]
+	bodySize int // the size of the body counted in size; c.mu guards it
+}
+
+// plainBody is an entry's response body under one SCIM root URL.
+type plainBody struct {
+	base string
+	body []byte
 }
 
 // uniqueName returns what a resource of type typ is unique by in its
@@ -428,22 +440,61 @@ func (s *Server) entry(res *store.Resource, rt *schema.ResourceType, at readAt) 
 	return e, nil
 }
 
-// renderTo appends res, as the response to r carries it, to buf. at says
-// how res was read.
-func (s *Server) renderTo(buf *bytes.Buffer, r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, at readAt) error {
+// renderTo appends res, as a response under the SCIM root base carries
+// it, to buf. at says how res was read.
+func (s *Server) renderTo(buf *bytes.Buffer, base string, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, at readAt) error {
 	e, err := s.entry(res, rt, at)
 	if err != nil {
 		return err
 	}
-	return renderEntry(buf, r, e, res, rt, include, exclude)
+	return renderEntry(buf, base, e, res, rt, include, exclude)
 }
 
-// renderEntry appends e, the entry of res, as the response to r carries
-// it, to buf.
-func renderEntry(buf *bytes.Buffer, r *http.Request, e *rendered, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) error {
-	location := appendQuoted(nil, baseURL(r)+rt.Endpoint+"/"+res.ID)
+// currentBody returns the response body of e, an owned cache's current
+// entry, to a request under the SCIM root base: without a projection, the
+// body made once per entry and base (rendered.body), which a commit
+// that changes it drops with the entry.
+func (c *readCache) currentBody(base string, e *rendered, include, exclude resource.Projection) ([]byte, error) {
+	projected := !include.Empty() || !exclude.Empty()
+	if !projected {
+		if b := e.body.Load(); b != nil && b.base == base {
+			return b.body, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := renderEntry(&buf, base, e, e.resource(), e.rt, include, exclude); err != nil {
+		return nil, err
+	}
+	if !projected {
+		e.body.Store(&plainBody{base: base, body: buf.Bytes()})
+		c.account(e, buf.Len())
+	}
+	return buf.Bytes(), nil
+}
+
+// account counts an entry's body of n bytes in its size, when the entry
+// is still kept, and evicts beyond the budget.
+func (c *readCache) account(e *rendered, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[e.key]
+	if !ok || el.Value.(*rendered) != e {
+		return
+	}
+	c.size += n - e.bodySize
+	e.size += n - e.bodySize
+	e.bodySize = n
+	for c.size > c.budget {
+		c.dropLocked(c.order.Back())
+	}
+}
+
+// renderEntry appends e, the entry of res, as a response under the SCIM
+// root base carries it, to buf.
+func renderEntry(buf *bytes.Buffer, base string, e *rendered, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection) error {
+	location := appendQuoted(nil, base+rt.Endpoint+"/"+res.ID)
 	var extra *resource.Field
-	if f, ok := edgesField(res, rt, baseURL(r)); ok {
+	if f, ok := edgesField(res, rt, base); ok {
 		extra = &f
 	}
 	if e.plain && include.Empty() && exclude.Empty() && (extra == nil || extra.Clean) {

@@ -138,7 +138,7 @@ func TestCachedProjection(t *testing.T) {
 				var got bytes.Buffer
 				res := rc.res
 				res.Doc = nil // as an encoded read returns it
-				if err := srv.renderTo(&got, r, &res, rc.rt, include, exclude, readAt{}); err != nil {
+				if err := srv.renderTo(&got, baseURL(r), &res, rc.rt, include, exclude, readAt{}); err != nil {
 					t.Fatalf("%s attributes=%q excludedAttributes=%q (%s): %v", rc.name, p.attributes, p.excluded, pass, err)
 				}
 				if !bytes.Equal(got.Bytes(), want) {
@@ -595,5 +595,79 @@ func TestReadCacheNameLookups(t *testing.T) {
 				t.Errorf("group by name after adding a member: members %v", list[0].(map[string]any)["members"])
 			}
 		})
+	}
+}
+
+// TestReadCacheBodyPerHost reads one user, whose whole response an owned
+// cache keeps (rendered.body), through two host names: each response
+// locates the user under its own host, and a group renamed between reads
+// shows its new name in the user's groups.
+func TestReadCacheBodyPerHost(t *testing.T) {
+	t.Parallel()
+	p := newReplicaPair(t, "sqlite")
+	ada := p.create(t, "/Users", `{"userName":"ada@example.com"}`)
+	crew := p.create(t, "/Groups", `{"displayName":"Crew","members":[{"value":"`+ada+`"}]}`)
+	get := func(host string) map[string]any {
+		t.Helper()
+		r := httptest.NewRequest("GET", "http://"+host+"/scim/v2/Users/"+ada, nil)
+		r.Header.Set("Authorization", "Bearer "+p.token)
+		w := httptest.NewRecorder()
+		p.a.ServeHTTP(w, r)
+		var doc map[string]any
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &doc) != nil {
+			t.Fatalf("GET through %s: %d %s", host, w.Code, w.Body)
+		}
+		return doc
+	}
+	location := func(doc map[string]any) string { return doc["meta"].(map[string]any)["location"].(string) }
+	groupName := func(doc map[string]any) string {
+		groups, _ := doc["groups"].([]any)
+		if len(groups) != 1 {
+			t.Fatalf("groups %v, want one", doc["groups"])
+		}
+		return groups[0].(map[string]any)["display"].(string)
+	}
+	for range 2 { // the second round may come from kept bodies
+		for _, host := range []string{"a.example", "b.example:8443"} {
+			if got, want := location(get(host)), "http://"+host+"/scim/v2/Users/"+ada; got != want {
+				t.Errorf("location through %s: %s, want %s", host, got, want)
+			}
+		}
+	}
+	p.patch(t, "/Groups/"+crew, `{"op":"replace","path":"displayName","value":"Flight Crew"}`)
+	if got := groupName(get("a.example")); got != "Flight Crew" {
+		t.Errorf("the user's group after its rename: %q, want Flight Crew", got)
+	}
+}
+
+// TestReadCacheBodyCounted checks that a kept response body counts in
+// the cache's budget, once however often it is replaced.
+func TestReadCacheBodyCounted(t *testing.T) {
+	t.Parallel()
+	c := newReadCache(1 << 20)
+	c.own()
+	doc := []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada"}`)
+	res := &store.Resource{TenantID: "t", Type: store.UserType, ID: "u1", Version: 1, DocJSON: doc}
+	rt := schema.Builtin().ResourceType(store.UserType)
+	e, err := renderResource(res, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hasEdges = true
+	c.put(e, c.begin(true))
+	before := c.size
+	var lengths []int
+	for _, base := range []string{"http://a/scim/v2", "http://a/scim/v2", "http://bb/scim/v2"} {
+		body, err := c.currentBody(base, e, resource.Projection{}, resource.Projection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lengths = append(lengths, len(body))
+		if !bytes.Contains(body, []byte(base+"/Users/u1")) {
+			t.Errorf("body under %s: %s", base, body)
+		}
+	}
+	if got, want := c.size-before, lengths[2]; got != want {
+		t.Errorf("the cache grew by %d bytes for its kept body, want %d", got, want)
 	}
 }

@@ -236,7 +236,7 @@ func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status in
 // writeRendered answers with one resource, rendered through the cache.
 func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status int, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, at readAt) {
 	var buf bytes.Buffer
-	if err := s.renderTo(&buf, r, res, rt, include, exclude, at); err != nil {
+	if err := s.renderTo(&buf, baseURL(r), res, rt, include, exclude, at); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 		return
 	}
@@ -244,7 +244,10 @@ func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
-	q := r.URL.Query()
+	var q url.Values // nil, which answers "" to Get, when there is no query: most GETs
+	if r.URL.RawQuery != "" {
+		q = r.URL.Query()
+	}
 	include, exclude := projections(rt, q.Get("attributes"), q.Get("excludedAttributes"))
 	edges := wantsMembers(rt, include, exclude)
 	tenant := tenantFrom(r.Context())
@@ -278,12 +281,12 @@ func (s *Server) answerGet(w http.ResponseWriter, r *http.Request, res *store.Re
 		s.writeRendered(w, r, http.StatusOK, res, rt, include, exclude, at)
 		return
 	}
-	var buf bytes.Buffer
-	if err := renderEntry(&buf, r, e, res, rt, include, exclude); err != nil {
+	body, err := s.cache.currentBody(baseURL(r), e, include, exclude)
+	if err != nil {
 		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 		return
 	}
-	writeBody(w, http.StatusOK, buf.Bytes())
+	writeBody(w, http.StatusOK, body)
 }
 
 // matchesETag reports whether an If-Match or If-None-Match header value
@@ -653,6 +656,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 	start := max(p.StartIndex, 1)
 	var total, n int
 	var body bytes.Buffer
+	base := baseURL(r)
 	skip := start - 1 // results of earlier types still to skip
 	for _, rt := range types {
 		q, include, exclude, err := s.listQuery(rt, p)
@@ -678,7 +682,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 			if n > 0 {
 				body.WriteByte(',')
 			}
-			if err := s.renderTo(&body, r, res, rt, include, exclude, at); err != nil {
+			if err := s.renderTo(&body, base, res, rt, include, exclude, at); err != nil {
 				s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 				return
 			}
@@ -707,11 +711,11 @@ func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema
 	if e == nil {
 		return false
 	}
-	var body bytes.Buffer
-	if err := renderEntry(&body, r, e, e.resource(), rt, include, exclude); err != nil {
+	body, err := s.cache.currentBody(baseURL(r), e, include, exclude)
+	if err != nil {
 		return false
 	}
-	writeList(w, 1, 1, 1, body.Bytes())
+	writeList(w, 1, 1, 1, body)
 	return true
 }
 
@@ -779,11 +783,12 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 	}
 	var body bytes.Buffer
 	body.Grow(len(page.Resources) * 1024)
+	base := baseURL(r)
 	for i, res := range page.Resources {
 		if i > 0 {
 			body.WriteByte(',')
 		}
-		if err := s.renderTo(&body, r, res, rt, include, exclude, at); err != nil {
+		if err := s.renderTo(&body, base, res, rt, include, exclude, at); err != nil {
 			s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -162,12 +163,29 @@ func (s *Server) Handler() http.Handler {
 	if s.metrics != nil {
 		mux.Handle("GET /metrics", s.metrics)
 	}
-	mux.Handle("/scim/v2/", s.authenticate(http.HandlerFunc(s.routeSCIM)))
-	mux.Handle("/scim/v2", s.authenticate(http.HandlerFunc(s.routeSCIM)))
+	scimAPI := s.authenticate(http.HandlerFunc(s.routeSCIM))
+	mux.Handle("/scim/v2/", scimAPI)
+	mux.Handle("/scim/v2", scimAPI)
 	mux.HandleFunc("GET "+adminPrefix+openAPIPath, s.openAPI)
 	mux.HandleFunc(adminPrefix+"/", s.routeAdmin)
 	mux.HandleFunc(adminPrefix, s.routeAdmin)
-	return s.observe(s.recoverPanics(s.logRequests(s.withTimeout(mux))))
+	return s.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// SCIM requests, nearly all of them, skip the mux's pattern
+		// matching when their path is clean (the mux redirects the others
+		// to their clean form).
+		if p := r.URL.Path; strings.HasPrefix(p, "/scim/v2/") && isCleanPath(p) {
+			scimAPI.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// isCleanPath reports whether path.Clean leaves p as it is, but for a
+// trailing slash: no empty, "." or ".." segments.
+func isCleanPath(p string) bool {
+	return !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
 }
 
 // ready reports whether the store answers.
