@@ -51,11 +51,16 @@ const DefaultReadCacheBytes = 64 << 20
 
 // readCache is a size-bounded LRU of rendered resources, safe for
 // concurrent use. A nil *readCache caches nothing.
+//
+// Eviction is second chance (CLOCK): a read marks the entry it uses
+// (rendered.used) under a shared lock, and eviction, from the back of
+// order, moves a marked entry to the front, unmarked, instead of dropping
+// it. Reads, most requests, then never wait for one another.
 type readCache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	budget  int
 	size    int
-	order   *list.List // front: most recently used; values are *rendered
+	order   *list.List // front: most recently kept or spared; values are *rendered
 	entries map[cacheKey]*list.Element
 
 	// owned says the store tells the cache of every commit (see above).
@@ -115,8 +120,8 @@ func (c *readCache) begin(edges bool) readAt {
 	if c == nil {
 		return readAt{}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return readAt{since: c.invalidations, edges: edges, read: true}
 }
 
@@ -127,15 +132,15 @@ func (c *readCache) get(res *store.Resource, rt *schema.ResourceType) *rendered 
 	}
 	k := cacheKey{res.TenantID, res.Type, res.ID}
 	var e *rendered
-	c.mu.Lock()
+	c.mu.RLock()
 	if el, ok := c.entries[k]; ok {
-		c.order.MoveToFront(el)
 		e = el.Value.(*rendered) // put may replace it: read it under the lock
 	}
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if e == nil || e.rt != rt || !e.from(res) {
 		return nil
 	}
+	e.use()
 	return e
 }
 
@@ -147,8 +152,8 @@ func (c *readCache) current(tenant string, rt *schema.ResourceType, id string, e
 		return nil
 	}
 	k := cacheKey{tenant, rt.Name, id}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	el, ok := c.entries[k]
 	if !ok {
 		return nil
@@ -157,7 +162,7 @@ func (c *readCache) current(tenant string, rt *schema.ResourceType, id string, e
 	if e.rt != rt || (edges && !e.hasEdges) {
 		return nil
 	}
-	c.order.MoveToFront(el)
+	e.use()
 	return e
 }
 
@@ -170,8 +175,8 @@ func (c *readCache) named(tenant string, rt *schema.ResourceType, name string, e
 	if c == nil || !c.owned {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	k, ok := c.byName[nameKey{tenant, rt.Name, name}]
 	if !ok {
 		return nil
@@ -184,7 +189,7 @@ func (c *readCache) named(tenant string, rt *schema.ResourceType, name string, e
 	if e.rt != rt || (edges && !e.hasEdges) || e.name != name {
 		return nil
 	}
-	c.order.MoveToFront(el)
+	e.use()
 	return e
 }
 
@@ -218,8 +223,21 @@ func (c *readCache) put(e *rendered, at readAt) {
 			c.shownIn[r][e.key] = struct{}{}
 		}
 	}
+	c.evictLocked()
+}
+
+// evictLocked drops entries from the back of order, sparing once each
+// entry read since it was last spared, until the cache is within its
+// budget; c.mu is held.
+func (c *readCache) evictLocked() {
 	for c.size > c.budget {
-		c.dropLocked(c.order.Back())
+		el := c.order.Back()
+		if e := el.Value.(*rendered); e.used.Load() {
+			e.used.Store(false)
+			c.order.MoveToFront(el)
+			continue
+		}
+		c.dropLocked(el)
 	}
 }
 
@@ -228,7 +246,7 @@ func (c *readCache) dropLocked(el *list.Element) {
 	e := el.Value.(*rendered)
 	c.order.Remove(el)
 	delete(c.entries, e.key)
-	c.size -= e.size
+	c.size -= e.size + e.bodySize
 	if nk := (nameKey{e.key.tenant, e.key.typ, e.name}); e.name != "" && c.byName[nk] == e.key {
 		delete(c.byName, nk)
 	}
@@ -318,7 +336,17 @@ type rendered struct {
 	// commit, which drops the entry. Counted in size when the entry is
 	// kept.
 	body     atomic.Pointer[plainBody]
-	bodySize int // the size of the body counted in size; c.mu guards it
+	bodySize int // the size of body, counted in the cache's size apart from size; c.mu guards it
+	// used says a read used the entry since eviction last spared it.
+	used atomic.Bool
+}
+
+// use marks e as read, for eviction. Most reads find it marked already,
+// and write nothing.
+func (e *rendered) use() {
+	if !e.used.Load() {
+		e.used.Store(true)
+	}
 }
 
 // plainBody is an entry's response body under one SCIM root URL.
@@ -482,11 +510,8 @@ func (c *readCache) account(e *rendered, n int) {
 		return
 	}
 	c.size += n - e.bodySize
-	e.size += n - e.bodySize
 	e.bodySize = n
-	for c.size > c.budget {
-		c.dropLocked(c.order.Back())
-	}
+	c.evictLocked()
 }
 
 // renderEntry appends e, the entry of res, as a response under the SCIM

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -28,10 +26,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, body)
 }
 
+// scimContentTypeValues is the Content-Type header's value, shared by
+// every response (a header's values are replaced, never changed in
+// place).
+var scimContentTypeValues = []string{scimContentType}
+
 // writeBody writes an encoded SCIM JSON body.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", scimContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := w.Header()
+	h["Content-Type"] = scimContentTypeValues // canonical keys, set as Set would
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -204,28 +208,34 @@ func rank(k string) int {
 // §3.4.2), in the RFC's key order, of n resources encoded one after
 // another, comma-separated, in resources.
 func writeList(w http.ResponseWriter, total, startIndex, n int, resources []byte) {
-	writeListPage(w, total, n, resources, fmt.Sprintf(`"startIndex":%d,`, startIndex))
+	writeListPage(w, total, n, resources, func(b []byte) []byte {
+		return append(strconv.AppendInt(append(b, `"startIndex":`...), int64(startIndex), 10), ',')
+	})
 }
 
 // writeCursorList answers with a ListResponse of a cursor page (RFC 9865
 // §2): nextCursor unless it is the last page, and no startIndex.
 func writeCursorList(w http.ResponseWriter, total, n int, resources []byte, nextCursor string) {
-	paging := ""
-	if nextCursor != "" {
+	writeListPage(w, total, n, resources, func(b []byte) []byte {
+		if nextCursor == "" {
+			return b
+		}
 		// base64url: nothing in it needs escaping.
-		paging = `"nextCursor":"` + nextCursor + `",`
-	}
-	writeListPage(w, total, n, resources, paging)
+		return append(append(append(b, `"nextCursor":"`...), nextCursor...), `",`...)
+	})
 }
 
-// writeListPage writes a ListResponse of n encoded resources, with paging
-// (members of the object, each followed by a comma) before itemsPerPage.
-func writeListPage(w http.ResponseWriter, total, n int, resources []byte, paging string) {
-	buf := bytes.NewBuffer(make([]byte, 0, len(resources)+200))
-	fmt.Fprintf(buf, `{"schemas":[%q],"totalResults":%d,"Resources":[`, scim.ListResponseURN, total)
-	buf.Write(resources)
-	fmt.Fprintf(buf, `],%s"itemsPerPage":%d}`, paging, n)
-	writeBody(w, http.StatusOK, buf.Bytes())
+// listHead opens every ListResponse.
+const listHead = `{"schemas":["` + scim.ListResponseURN + `"],"totalResults":`
+
+// writeListPage writes a ListResponse of n encoded resources, with the
+// members paging appends (each followed by a comma) before itemsPerPage.
+func writeListPage(w http.ResponseWriter, total, n int, resources []byte, paging func([]byte) []byte) {
+	b := make([]byte, 0, len(resources)+160)
+	b = strconv.AppendInt(append(b, listHead...), int64(total), 10)
+	b = append(append(append(b, `,"Resources":[`...), resources...), "],"...)
+	b = strconv.AppendInt(append(paging(b), `"itemsPerPage":`...), int64(n), 10)
+	writeBody(w, http.StatusOK, append(b, '}'))
 }
 
 // listResponse is the RFC 7644 §3.4.2 ListResponse, in the RFC's key order.

@@ -209,10 +209,11 @@ func projections(rt *schema.ResourceType, attributes, excluded string) (resource
 // wantsMembers reports whether a group response projected this way shows
 // members, so that the store need not load them when it does not.
 func wantsMembers(rt *schema.ResourceType, include, exclude resource.Projection) bool {
-	members := rt.Schema.Attribute("members")
-	if members == nil {
-		members = rt.Schema.Attribute("groups")
+	name := "groups"
+	if rt.Name == store.GroupType {
+		name = "members"
 	}
+	members := rt.Schema.Attribute(name)
 	if members == nil {
 		return false
 	}
