@@ -92,12 +92,7 @@ func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Quer
 	// table, see migration 00003), and the memberships, which in the
 	// select list of the paged query would be computed for every skipped
 	// row too, are read for the page alone.
-	st.Encoded = q.Encoded
-	columns := sqlstore.ResourceColumns
-	if q.Members {
-		st.Members = true
-		columns += ", (" + edgesOf(typ) + ")"
-	}
+	columns := sqlstore.PageColumns(&st, q, edgesOf(typ))
 	// A keyset page starts after its position instead: an index range
 	// in id order, no rows skipped.
 	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)

@@ -87,17 +87,12 @@ func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Quer
 	}
 	limit := q.Count
 	st.Offset = max(q.StartIndex, 1) - 1
-	st.Encoded = q.Encoded
-	columns := sqlstore.ResourceColumns
-	if q.Members {
-		// The page's memberships come in the same statement.
-		st.Members = true
-		if typ == store.UserType {
-			columns += ", (" + groupsOfRow + ")"
-		} else {
-			columns += ", (" + membersOfRow + ")"
-		}
+	// The page's memberships come in the same statement.
+	edges := membersOfRow
+	if typ == store.UserType {
+		edges = groupsOfRow
 	}
+	columns := sqlstore.PageColumns(&st, q, edges)
 	// A keyset page starts after its position instead: an index range
 	// in id order, no rows skipped.
 	where, columns, limit = sqlstore.Keyset(b, sort, q, &st, where, columns, limit)

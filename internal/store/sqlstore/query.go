@@ -29,6 +29,25 @@ type Statements struct {
 	// Encoded says the page's documents are left encoded
 	// (store.ReadOptions.Encoded).
 	Encoded bool
+	// IDsOnly says the page's rows are of IDColumns instead of
+	// ResourceColumns, and Members is false (store.ReadOptions.IDsOnly).
+	IDsOnly bool
+}
+
+// PageColumns returns the select list of q's page before Keyset: the
+// resource's columns, and its memberships, whose subquery edges gives,
+// when q asks for them. It records in st what the rows hold.
+func PageColumns(st *Statements, q store.Query, edges string) string {
+	if q.IDsOnly {
+		st.IDsOnly = true
+		return IDColumns
+	}
+	st.Encoded = q.Encoded
+	if !q.Members {
+		return ResourceColumns
+	}
+	st.Members = true
+	return ResourceColumns + ", (" + edges + ")"
 }
 
 // Keyset adds what a keyset page (q.After) needs to the page statement
@@ -65,6 +84,12 @@ func ReadPage(rows Rows, st Statements, q store.Query) (store.Page, error) {
 		dest := []any{}
 		if st.Keyed {
 			dest = append(dest, &key)
+		}
+		if st.IDsOnly {
+			var r store.Resource
+			err := row.Scan(append([]any{&r.TenantID, &r.Type, &r.ID}, dest...)...)
+			keys = append(keys, key)
+			return &r, err
 		}
 		r, _, err := scanResource(row, edges, st.Encoded, dest...)
 		keys = append(keys, key)

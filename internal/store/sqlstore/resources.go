@@ -221,6 +221,9 @@ func CloneResource(r *store.Resource) *store.Resource {
 // aliased r.
 const ResourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc`
 
+// IDColumns are the columns of a page read with store.ReadOptions.IDsOnly.
+const IDColumns = `r.tenant_id, r.type, r.id`
+
 // ScanResource reads a row of ResourceColumns, and, when edges is not nil,
 // a last column of memberships (DecodeEdges) into it, which become the
 // resource's groups or members. It returns the resource's rid as well.

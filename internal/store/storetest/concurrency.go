@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -240,5 +241,46 @@ func testCountOnly(t *testing.T, s store.Store) {
 	p, err := s.Query(ctx, a, store.GroupType, store.Query{})
 	if err != nil || p.Total != 0 {
 		t.Errorf("groups of a tenant without any: %d, %v", p.Total, err)
+	}
+}
+
+// testIDsOnly reads pages with store.ReadOptions.IDsOnly: the same
+// resources, in the same order and with the same totals and keyset
+// positions, as the same queries read whole, and nothing but their
+// identity.
+func testIDsOnly(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	for i := range 7 {
+		create(t, s, a, store.UserType, user(t, fmt.Sprint("u", i), "title", fmt.Sprint(i%3)))
+	}
+	for _, q := range []store.Query{
+		{Count: 3},
+		{Count: 3, StartIndex: 4},
+		{Count: 10, Filter: parse(t, `title eq "1"`)},
+		{Count: 4, SortBy: "userName", Descending: true, StartIndex: 2},
+		{Count: 3, After: &store.Position{}},
+		{Count: 3, SortBy: "title", After: &store.Position{}},
+	} {
+		whole := q
+		whole.Members = true
+		want, err := s.Query(ctx, a, store.UserType, whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.IDsOnly, q.Members, q.Encoded = true, true, true // IDsOnly overrides the others
+		got, err := s.Query(ctx, a, store.UserType, q)
+		if err != nil {
+			t.Fatalf("IDsOnly %+v: %v", q, err)
+		}
+		if !slices.Equal(ids(got), ids(want)) || got.Total != want.Total || !reflect.DeepEqual(got.Next, want.Next) {
+			t.Errorf("IDsOnly %+v: %v total %d next %+v; read whole: %v total %d next %+v",
+				q, ids(got), got.Total, got.Next, ids(want), want.Total, want.Next)
+		}
+		for _, r := range got.Resources {
+			if r.TenantID != a || r.Type != store.UserType || r.Version != 0 || r.Doc != nil || r.DocJSON != nil || r.Groups != nil {
+				t.Errorf("IDsOnly %+v returned more than an identity: %+v", q, r)
+			}
+		}
 	}
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Open) {
 		{"Changes", testChanges},
 		{"Paging", testPaging},
 		{"CountOnly", testCountOnly},
+		{"IDsOnly", testIDsOnly},
 		{"Sorting", testSorting},
 		{"KeysetWalk", testKeysetWalk},
 		{"KeysetSorted", testKeysetSorted},
