@@ -166,6 +166,47 @@ func (c *readCache) current(tenant string, rt *schema.ResourceType, id string, e
 	return e
 }
 
+// isOwned reports whether the cache is owned: told of every commit.
+func (c *readCache) isOwned() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.owned
+}
+
+// currentAll returns, in an owned cache, the current entries of rt's
+// resources refs, in order, made under rt and, when edges, with their
+// memberships, when it holds every one and no commit came since at;
+// false otherwise.
+func (c *readCache) currentAll(tenant string, rt *schema.ResourceType, refs []*store.Resource, edges bool, at readAt) ([]*rendered, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.owned || at.since != c.invalidations {
+		return nil, false
+	}
+	out := make([]*rendered, len(refs))
+	for i, ref := range refs {
+		el, ok := c.entries[cacheKey{tenant, rt.Name, ref.ID}]
+		if !ok {
+			return nil, false
+		}
+		e := el.Value.(*rendered)
+		if e.rt != rt || (edges && !e.hasEdges) {
+			return nil, false
+		}
+		out[i] = e
+	}
+	for _, e := range out {
+		e.use()
+	}
+	return out, true
+}
+
 // named returns, in an owned cache, the current entry of the resource of
 // type rt whose unique name (a user's userName, a group's displayName)
 // folds to name, made under rt and, when edges, with its memberships; nil

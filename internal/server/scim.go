@@ -670,27 +670,70 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 		want := q.Count - n
 		q.StartIndex, q.Count = skip+1, max(want, 0)
-		at := s.cache.begin(q.Members)
-		page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
+		page, err := s.readPage(r.Context(), &body, n > 0, base, tenant, rt, q, include, exclude)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		total += page.Total
 		skip = max(skip-page.Total, 0)
-		body.Grow(len(page.Resources) * 1024)
-		for _, res := range page.Resources {
-			if n > 0 {
-				body.WriteByte(',')
-			}
-			if err := s.renderTo(&body, base, res, rt, include, exclude, at); err != nil {
-				s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
-				return
-			}
-			n++
-		}
+		n += len(page.Resources)
 	}
 	writeList(w, total, start, n, body.Bytes())
+}
+
+// readPage reads q, a page of rt, and appends its resources, as a
+// response under the SCIM root base carries them, comma-separated, to
+// body, after a comma when more. The page's Resources are only counted
+// and its Total and Next read: the resources may be identities alone.
+//
+// With an owned read cache, it first reads the page's ids alone and takes
+// the resources from the cache (readCache.currentAll), which skips
+// reading and comparing each document and its memberships: when every
+// one is cached and no commit came since the ids were read, the page is
+// the directory as it was then. Otherwise it reads the page whole. A
+// cache too small for the directory costs the ids' read (no documents,
+// no memberships) on top.
+func (s *Server) readPage(ctx context.Context, body *bytes.Buffer, more bool, base, tenant string, rt *schema.ResourceType, q store.Query, include, exclude resource.Projection) (store.Page, error) {
+	sep := func() {
+		if more {
+			body.WriteByte(',')
+		}
+		more = true
+	}
+	if s.cache.isOwned() && q.Count > 0 {
+		at := s.cache.begin(q.Members)
+		idq := q
+		idq.IDsOnly = true
+		page, err := s.store.Query(ctx, tenant, rt.Name, idq)
+		if err != nil {
+			return store.Page{}, err
+		}
+		if entries, ok := s.cache.currentAll(tenant, rt, page.Resources, q.Members, at); ok {
+			for _, e := range entries {
+				b, err := s.cache.currentBody(base, e, include, exclude)
+				if err != nil {
+					return store.Page{}, fmt.Errorf("render %s %s: %w", rt.Name, e.key.id, err)
+				}
+				sep()
+				body.Write(b)
+			}
+			return page, nil
+		}
+	}
+	at := s.cache.begin(q.Members)
+	page, err := s.store.Query(ctx, tenant, rt.Name, q)
+	if err != nil {
+		return store.Page{}, err
+	}
+	body.Grow(len(page.Resources) * 1024)
+	for _, res := range page.Resources {
+		sep()
+		if err := s.renderTo(body, base, res, rt, include, exclude, at); err != nil {
+			return store.Page{}, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err)
+		}
+	}
+	return page, nil
 }
 
 // answerByName answers, from an owned read cache, the query clients send
@@ -776,23 +819,11 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 		}
 		q.After = &pos
 	}
-	at := s.cache.begin(q.Members)
-	page, err := s.store.Query(r.Context(), tenant, rt.Name, q)
+	var body bytes.Buffer
+	page, err := s.readPage(r.Context(), &body, false, baseURL(r), tenant, rt, q, include, exclude)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	var body bytes.Buffer
-	body.Grow(len(page.Resources) * 1024)
-	base := baseURL(r)
-	for i, res := range page.Resources {
-		if i > 0 {
-			body.WriteByte(',')
-		}
-		if err := s.renderTo(&body, base, res, rt, include, exclude, at); err != nil {
-			s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
-			return
-		}
 	}
 	next := ""
 	if page.Next != nil {
