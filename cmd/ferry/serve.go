@@ -19,6 +19,7 @@ import (
 
 	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/events"
+	"github.com/ferryid/ferry/internal/logwriter"
 	"github.com/ferryid/ferry/internal/metrics"
 	"github.com/ferryid/ferry/internal/notify"
 	"github.com/ferryid/ferry/internal/provision"
@@ -49,10 +50,11 @@ With --database postgres://..., the directory is in PostgreSQL, and any
 number of ferry serve replicas can share it behind a load balancer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(logFormat)
+			log, lines, err := newLogger(logFormat)
 			if err != nil {
 				return err
 			}
+			defer lines.Close()
 			return serve(cmd.Context(), log, listen, database, synchronous, shutdownTimeout, cfg, eng)
 		},
 	}
@@ -102,14 +104,20 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	return cmd
 }
 
-func newLogger(format string) (*slog.Logger, error) {
+// newLogger returns the server's logger, writing to standard error
+// through a batching writer (logwriter), which the caller closes.
+func newLogger(format string) (*slog.Logger, *logwriter.Writer, error) {
+	lines := logwriter.New(os.Stderr, logwriter.DefaultInterval)
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, nil)), nil
+		h = slog.NewTextHandler(lines, nil)
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil)), nil
+		h = slog.NewJSONHandler(lines, nil)
+	default:
+		return nil, nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 	}
-	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
+	return slog.New(logwriter.Handler(h, lines)), lines, nil
 }
 
 // leaseOwner names this process in the engine's job leases: its
