@@ -43,13 +43,16 @@ import (
 // entries then also keep the memberships they were read with, and a GET by
 // id answers from an entry without reading the database. A read that began
 // before an invalidation does not enter the cache (since): it may have read
-// the row the commit replaced.
+// the row the commit replaced. A current entry also keeps its whole
+// response to a request without a projection (rendered.body), and a page
+// of a list reads its ids alone and takes its resources from the cache
+// (Server.readPage, currentAll).
 
 // DefaultReadCacheBytes is the read cache's default budget: about 50,000
 // users of the size Entra sends.
 const DefaultReadCacheBytes = 64 << 20
 
-// readCache is a size-bounded LRU of rendered resources, safe for
+// readCache is a size-bounded cache of rendered resources, safe for
 // concurrent use. A nil *readCache caches nothing.
 //
 // Eviction is second chance (CLOCK): a read marks the entry it uses
