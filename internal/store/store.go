@@ -94,10 +94,11 @@ type ReadOptions struct {
 	// Encoded returns the document as stored (Resource.DocJSON) instead of
 	// decoded (Resource.Doc), for a reader that may not need it decoded.
 	Encoded bool
-	// IDsOnly returns of each resource of a Query its TenantID, Type and
-	// ID alone (Members and Encoded are then ignored), for a reader that
-	// holds the resources' current state itself: a server whose read
-	// cache the store tells of every commit (CommitWatcher).
+	// IDsOnly returns of each resource of a Query its ID alone (Members
+	// and Encoded are then ignored), read from an index without the
+	// resource's row where the backend can: for a reader that holds the
+	// resources' current state itself, a server whose read cache the
+	// store tells of every commit (CommitWatcher).
 	IDsOnly bool
 }
 

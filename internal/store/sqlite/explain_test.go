@@ -70,6 +70,8 @@ func TestQueryPlans(t *testing.T) {
 		{Type: store.UserType, Filter: `active eq true and userName sw "b"`, Uses: []string{"attribute_values_val"}},
 		{Type: store.UserType, Filter: `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m1"`, Uses: []string{"attribute_values_val (aid=? AND val=? AND eqv=?)"}},
 		{Type: store.UserType, Filter: ``, Uses: []string{"resources_id (tenant_id=? AND type=?)"}},
+		// A page of ids (an owned read cache's list) reads the index alone.
+		{Type: store.UserType, Filter: ``, IDsOnly: true, Uses: []string{"COVERING INDEX resources_id (tenant_id=? AND type=?)"}},
 		// The engine pages through a directory by id.
 		{Type: store.UserType, Filter: `id gt "2819c223-7f76-453a-919d-413861904646"`, Uses: []string{"resources_id (tenant_id=? AND type=? AND id>?)"}},
 		// Cursor pages (RFC 9865) start after their position: an index

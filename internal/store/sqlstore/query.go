@@ -87,7 +87,7 @@ func ReadPage(rows Rows, st Statements, q store.Query) (store.Page, error) {
 		}
 		if st.IDsOnly {
 			var r store.Resource
-			err := row.Scan(append([]any{&r.TenantID, &r.Type, &r.ID}, dest...)...)
+			err := row.Scan(append([]any{&r.ID}, dest...)...)
 			keys = append(keys, key)
 			return &r, err
 		}

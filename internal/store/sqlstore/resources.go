@@ -222,7 +222,7 @@ func CloneResource(r *store.Resource) *store.Resource {
 const ResourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_at, r.last_modified, r.doc`
 
 // IDColumns are the columns of a page read with store.ReadOptions.IDsOnly.
-const IDColumns = `r.tenant_id, r.type, r.id`
+const IDColumns = `r.id`
 
 // ScanResource reads a row of ResourceColumns, and, when edges is not nil,
 // a last column of memberships (DecodeEdges) into it, which become the

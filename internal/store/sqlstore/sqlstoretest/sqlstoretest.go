@@ -153,6 +153,8 @@ type PlanCase struct {
 	After      *store.Position
 	SortBy     string
 	Descending bool
+	// IDsOnly reads the page's identities alone (store.ReadOptions).
+	IDsOnly bool
 	// Uses are what the plan of the page's statement must contain.
 	Uses []string
 }
@@ -191,7 +193,8 @@ func QueryPlans(t *testing.T, s store.Store, p Planner, cases []PlanCase) {
 					t.Fatal(err)
 				}
 			}
-			st, err := p.Statements(tn.ID, tc.Type, store.Query{Filter: e, Count: 100, After: tc.After, SortBy: tc.SortBy, Descending: tc.Descending})
+			st, err := p.Statements(tn.ID, tc.Type, store.Query{Filter: e, Count: 100, After: tc.After, SortBy: tc.SortBy, Descending: tc.Descending,
+				ReadOptions: store.ReadOptions{IDsOnly: tc.IDsOnly}})
 			if err != nil {
 				t.Fatal(err)
 			}
