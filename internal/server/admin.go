@@ -94,6 +94,13 @@ func (s *Server) EnableAdmin(a Admin) {
 	s.admin = a
 }
 
+// EnableConsole serves the admin console (internal/console) at "/": every
+// path that the SCIM API, the admin API, health and metrics do not serve.
+// Call it before Handler.
+func (s *Server) EnableConsole(h http.Handler) {
+	s.console = h
+}
+
 // adminPrefix is where the admin API is served.
 const adminPrefix = "/api/v1"
 

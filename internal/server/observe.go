@@ -129,6 +129,12 @@ func (s *Server) classify(method, path string) (route, resourceType, op string) 
 				return adminPrefix + rt.path, "", ""
 			}
 		}
+		return "other", "", ""
+	}
+	if s.console != nil {
+		// The console's pages are one route: their paths name
+		// applications.
+		return "console", "", ""
 	}
 	return "other", "", ""
 }

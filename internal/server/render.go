@@ -44,6 +44,11 @@ func writeError(w http.ResponseWriter, e *scim.Error) {
 	writeJSON(w, e.Status, e)
 }
 
+// ClientError returns the SCIM error that answers err when err is the
+// client's mistake, as the SCIM and admin APIs answer it: for other
+// front ends of the same operations (the console).
+func ClientError(err error) (*scim.Error, bool) { return clientError(err) }
+
 // clientError returns the SCIM error that answers err when err is the
 // client's mistake: a *scim.Error as it is, or a store error with the
 // status and scimType of its kind (see storeError).

@@ -99,7 +99,8 @@ type Server struct {
 	// commit (store.CommitWatcher); nil otherwise, and every request
 	// reads the tenant's declarations.
 	catalogs *schema.CatalogCache
-	admin    Admin // nil until EnableAdmin
+	admin    Admin        // nil until EnableAdmin
+	console  http.Handler // "/" and what no other route serves; nil until EnableConsole
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -169,6 +170,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET "+adminPrefix+openAPIPath, s.openAPI)
 	mux.HandleFunc(adminPrefix+"/", s.routeAdmin)
 	mux.HandleFunc(adminPrefix, s.routeAdmin)
+	if s.console != nil {
+		mux.Handle("/", s.console)
+	}
 	return s.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// SCIM requests, nearly all of them, skip the mux's pattern
 		// matching when their path is clean (the mux redirects the others

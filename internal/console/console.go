@@ -1,0 +1,148 @@
+// Package console is Ferry's admin console: the portal an administrator
+// coming from Entra ID or Okta expects, served by ferry serve at "/".
+// Pages are rendered on the server with html/template; htmx (vendored,
+// embedded, no CDN) updates the parts that change in place, such as a
+// running cycle's progress. Everything the console does goes through the
+// same interface as the admin API (server.Admin), so the two cannot
+// disagree.
+//
+// Sign-in is per tenant, by an admin account's email and password (ferry
+// admins) or by an admin API token. Sessions live in the database
+// (store.Console), so every replica of a database serves them; the cookie
+// carries a random secret whose SHA-256 hash is the session's key. Every
+// form carries the session's CSRF token, and a viewer's change is refused
+// by the server, whatever the page shows.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ferryid/ferry/internal/server"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Store is what the console keeps and reads: its admins and sessions, the
+// tenants, and the admin API tokens it accepts for sign-in.
+type Store interface {
+	store.Console
+	TenantByName(ctx context.Context, name string) (store.Tenant, error)
+	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
+	Tokens(ctx context.Context, tenantID string) ([]store.Token, error)
+}
+
+// Config configures a Console.
+type Config struct {
+	Store Store
+	// Admin is the engine's administration, as the admin API serves it.
+	Admin server.Admin
+	// Secure marks the session cookie Secure (and names it with the
+	// __Host- prefix): set it when ferry serve answers over TLS, or
+	// behind a proxy that does.
+	Secure bool
+	// IdleTimeout ends a session unused for this long; MaxAge ends any
+	// session this long after its sign-in.
+	IdleTimeout, MaxAge time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Default session lifetimes: a working session ends after 30 idle minutes
+// and, whatever happens, 12 hours after sign-in.
+const (
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultMaxAge      = 12 * time.Hour
+)
+
+// Console serves the admin console.
+type Console struct {
+	cfg    Config
+	pages  map[string]*template.Template
+	static http.Handler
+	signIn *signInLimiter
+	mux    *http.ServeMux
+}
+
+// New returns the console of cfg.
+func New(cfg Config) (*Console, error) {
+	if cfg.Store == nil || cfg.Admin == nil {
+		return nil, errors.New("console: a store and an admin are required")
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{cfg: cfg, pages: pages, static: http.StripPrefix("/static/", http.FileServerFS(static)),
+		signIn: newSignInLimiter(cfg.Now)}
+	c.mux = c.routes()
+	return c, nil
+}
+
+// ServeHTTP serves the console. Its pages are never cached and never
+// framed by another site.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+	c.mux.ServeHTTP(w, r)
+}
+
+// routes lists every page and action. Actions are POSTs, which
+// authorize checks for a session, the CSRF token and the admin role.
+func (c *Console) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", cacheAssets(c.static))
+	mux.HandleFunc("GET /signin", c.signInPage)
+	mux.HandleFunc("POST /signin/token", c.signInWithToken)
+	mux.Handle("POST /signout", c.authorize(viewer, c.signOut))
+	mux.Handle("GET /{$}", c.authorize(viewer, func(w http.ResponseWriter, r *http.Request, s *session) {
+		http.Redirect(w, r, "/apps", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /apps", c.authorize(viewer, c.appsPage))
+	mux.Handle("GET /apps/{name}", c.authorize(viewer, c.appPage))
+	mux.Handle("GET /apps/{name}/status", c.authorize(viewer, c.appStatus))
+	mux.Handle("POST /apps/{name}/credentials", c.authorize(admin, c.saveCredentials))
+	mux.Handle("POST /apps/{name}/test", c.authorize(admin, c.testConnection))
+	mux.Handle("POST /apps/{name}/provisioning", c.authorize(admin, c.setProvisioning))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		c.notFound(w, r)
+	})
+	return mux
+}
+
+// cacheAssets lets browsers keep the embedded assets for a day: they
+// change only with the binary.
+func cacheAssets(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,270 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/store"
+)
+
+// A session is a sign-in as a request sees it: the stored session and
+// the hash of its secret, which keys it.
+type session struct {
+	store.Session
+	hash []byte
+}
+
+// CanChange reports whether the session may change things.
+func (s *session) CanChange() bool { return s.Role == store.RoleAdmin }
+
+// The roles an action needs.
+type role int
+
+const (
+	viewer role = iota // reads: every signed-in role
+	admin              // changes: store.RoleAdmin only
+)
+
+// cookieName is the session cookie's name. Under TLS it takes the
+// __Host- prefix, which browsers only accept from a secure origin, for
+// the whole host, never set by a subdomain.
+func (c *Console) cookieName() string {
+	if c.cfg.Secure {
+		return "__Host-ferry_session"
+	}
+	return "ferry_session"
+}
+
+// touchEvery bounds how often a session's LastSeen is written: once a
+// minute at most, not on every request.
+const touchEvery = time.Minute
+
+// sessionOf returns the live session of r's cookie, or nil. A session
+// past its idle or absolute expiry is ended.
+func (c *Console) sessionOf(r *http.Request) (*session, error) {
+	ck, err := r.Cookie(c.cookieName())
+	if err != nil || ck.Value == "" {
+		return nil, nil
+	}
+	hash := hashSecret(ck.Value)
+	st, err := c.cfg.Store.SessionByHash(r.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := c.cfg.Now()
+	if now.After(st.Expires) || now.Sub(st.LastSeen) > c.cfg.IdleTimeout {
+		if err := c.cfg.Store.DeleteSession(r.Context(), hash); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if now.Sub(st.LastSeen) >= touchEvery {
+		// A token's sign-in ends with the token: checked when the
+		// session is touched, so within a minute of the revocation.
+		if st.TokenID != "" {
+			live, err := c.tokenLive(r.Context(), st.TenantID, st.TokenID)
+			if err != nil {
+				return nil, err
+			}
+			if !live {
+				return nil, c.cfg.Store.DeleteSession(r.Context(), hash)
+			}
+		}
+		if err := c.cfg.Store.TouchSession(r.Context(), hash, now); err != nil {
+			return nil, err
+		}
+		st.LastSeen = now
+	}
+	return &session{Session: *st, hash: hash}, nil
+}
+
+// startSession records a new session of tenantID for actor and sets its
+// cookie.
+func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, s store.Session) error {
+	secret, err := randomToken()
+	if err != nil {
+		return err
+	}
+	if s.CSRF, err = randomToken(); err != nil {
+		return err
+	}
+	now := c.cfg.Now()
+	s.Created, s.LastSeen, s.Expires = now, now, now.Add(c.cfg.MaxAge)
+	if err := c.cfg.Store.CreateSession(ctx, s, hashSecret(secret)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: c.cookieName(), Value: secret, Path: "/",
+		Expires: s.Expires, MaxAge: int(c.cfg.MaxAge / time.Second),
+		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode,
+	})
+	return nil
+}
+
+// clearCookie removes the session cookie from the browser.
+func (c *Console) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode})
+}
+
+// authorize serves h to signed-in requests whose session has role need.
+// A request without a live session is sent to sign-in (htmx follows
+// HX-Redirect); a POST must carry the session's CSRF token (form field
+// "csrf" or header X-CSRF-Token), or it is refused with 403; a viewer's
+// change is refused with 403. The context names the session's actor for
+// the engine's audit log.
+func (c *Console) authorize(need role, h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		s, err := c.sessionOf(r)
+		if err != nil {
+			c.serverError(w, r, err)
+			return
+		}
+		if s == nil {
+			c.clearCookie(w)
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", "/signin")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			token := r.Header.Get("X-CSRF-Token")
+			if token == "" {
+				token = r.PostFormValue("csrf")
+			}
+			if subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) != 1 {
+				c.refuse(w, r, s, http.StatusForbidden, "This form has expired or did not come from this console. Reload the page and try again.")
+				return
+			}
+		}
+		if need == admin && !s.CanChange() {
+			c.refuse(w, r, s, http.StatusForbidden, "You are signed in as a viewer: viewers see everything and change nothing. Ask an admin of this tenant.")
+			return
+		}
+		ctx := provision.WithActor(r.Context(), s.Actor)
+		h(w, r.WithContext(ctx), s)
+	})
+}
+
+// randomToken returns 32 random bytes, base64url-encoded.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// hashSecret is a session's key: the SHA-256 of its secret.
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// signInLimiter bounds failed sign-ins per client address: after
+// maxFailedSignIns in a window, sign-in answers 429 until the window
+// ends, which makes guessing passwords slow without locking out the
+// account's owner elsewhere.
+type signInLimiter struct {
+	now func() time.Time
+	mu  sync.Mutex
+	// failed counts each address's failures in its current window.
+	failed map[string]*failureWindow
+}
+
+type failureWindow struct {
+	start time.Time
+	count int
+}
+
+const (
+	maxFailedSignIns = 10
+	signInWindow     = time.Minute
+	// maxTrackedAddresses bounds the limiter's memory: beyond it, the
+	// oldest windows are forgotten.
+	maxTrackedAddresses = 10000
+)
+
+func newSignInLimiter(now func() time.Time) *signInLimiter {
+	return &signInLimiter{now: now, failed: map[string]*failureWindow{}}
+}
+
+// limited reports whether addr used up its failures, and for how long.
+func (l *signInLimiter) limited(addr string) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.failed[addr]
+	if f == nil {
+		return 0, false
+	}
+	left := signInWindow - l.now().Sub(f.start)
+	if left <= 0 {
+		delete(l.failed, addr)
+		return 0, false
+	}
+	return left, f.count >= maxFailedSignIns
+}
+
+// fail counts a failed sign-in from addr.
+func (l *signInLimiter) fail(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f := l.failed[addr]
+	if f == nil || now.Sub(f.start) >= signInWindow {
+		if f == nil && len(l.failed) >= maxTrackedAddresses {
+			for a, w := range l.failed {
+				if now.Sub(w.start) >= signInWindow {
+					delete(l.failed, a)
+				}
+			}
+			if len(l.failed) >= maxTrackedAddresses {
+				clear(l.failed)
+			}
+		}
+		f = &failureWindow{start: now}
+		l.failed[addr] = f
+	}
+	f.count++
+}
+
+// clientAddr is the address a request came from, without its port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return strings.TrimSpace(host)
+}
+
+// tokenLive reports whether the tenant's admin API token id exists and is
+// not revoked.
+func (c *Console) tokenLive(ctx context.Context, tenantID, id string) (bool, error) {
+	tokens, err := c.cfg.Store.Tokens(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tokens {
+		if t.ID == id {
+			return t.Revoked == nil && t.Scope == store.ScopeAdmin, nil
+		}
+	}
+	return false, nil
+}
