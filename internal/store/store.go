@@ -207,6 +207,7 @@ type Store interface {
 	Sources
 	Webhooks
 	Schemas
+	Console
 	// EnsureTenant returns the tenant called name, creating it if needed.
 	EnsureTenant(ctx context.Context, name string) (Tenant, error)
 	// TenantByName returns the tenant called name, or ErrNotFound.

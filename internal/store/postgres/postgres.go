@@ -70,6 +70,8 @@ type Store struct {
 	sqlstore.WebhookStore
 	// SchemaStore is the store's store.Schemas (schemas.go).
 	sqlstore.SchemaStore
+	// ConsoleStore is the store's store.Console (console.go).
+	sqlstore.ConsoleStore
 	// registry is the catalog extended with each tenant's schemas.
 	registry *schema.Registry
 
@@ -128,6 +130,7 @@ func Open(ctx context.Context, dsn string, catalog *schema.Catalog, opts Options
 	ws := s.WebhookStore
 	s.ChangeFeed = sqlstore.ChangeFeed{Name: ws.Name, Dialect: ws.Dialect, Read: ws.Read, Write: ws.Write}
 	s.SchemaStore = sqlstore.SchemaStore{DB: s.schemaDB()}
+	s.ConsoleStore = sqlstore.ConsoleStore{DB: s.consoleDB()}
 	if err := s.loadAids(ctx); err != nil {
 		pool.Close()
 		return nil, err

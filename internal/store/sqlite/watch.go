@@ -37,7 +37,7 @@ func takeOwnership(path string) (release func(), err error) {
 // writer, which calls fn after each commit and before the commit's
 // writes return. Resource writes from other processes are excluded by the
 // owner lock: the CLI commands that open the database themselves (ferry
-// tokens, ferry migrate) write no resources.
+// tokens, ferry admins, ferry migrate) write no resources.
 func (s *Store) WatchCommits(fn func(store.Commit)) bool {
 	if !s.owner {
 		return false

@@ -97,6 +97,10 @@ func Run(t *testing.T, open Open) {
 		{"Schemas", testSchemas},
 		{"ExtensionFilters", testExtensionFilters},
 		{"UndeclaredValues", testUndeclaredValues},
+		{"ConsoleAdmins", testConsoleAdmins},
+		{"ConsoleSessions", testConsoleSessions},
+		{"ConsoleAdminSessions", testConsoleAdminSessions},
+		{"ConsoleExpiry", testConsoleExpiry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
