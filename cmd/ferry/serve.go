@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/ferryid/ferry/internal/console"
 	"github.com/ferryid/ferry/internal/egress"
 	"github.com/ferryid/ferry/internal/events"
 	"github.com/ferryid/ferry/internal/logwriter"
@@ -99,6 +100,8 @@ number of ferry serve replicas can share it behind a load balancer.`,
 	f.StringVar(&eng.smtpFrom, "smtp-from", envOr("FERRY_SMTP_FROM", ""), "the From address of notifications (env FERRY_SMTP_FROM)")
 	f.StringVar(&eng.metricsListen, "metrics-listen", envOr("FERRY_METRICS_LISTEN", ""),
 		"serve Prometheus metrics (/metrics) on this address instead of on --listen's, to keep them off the address clients reach (env FERRY_METRICS_LISTEN)")
+	f.BoolVar(&eng.consoleSecure, "console-secure-cookies", envOr("FERRY_CONSOLE_SECURE_COOKIES", "false") == "true",
+		"mark the admin console's session cookie Secure on every request, for a console reached over TLS through a proxy that terminates it (a request over TLS to ferry serve gets it anyway) (env FERRY_CONSOLE_SECURE_COOKIES)")
 	f.StringVar(&eng.maxRateLimit, "max-rate-limit", envOr("FERRY_MAX_RATE_LIMIT", strconv.Itoa(provision.DefaultMaxRateLimit)),
 		"the highest rateLimit an application may have, in requests a second (env FERRY_MAX_RATE_LIMIT)")
 	return cmd
@@ -162,6 +165,9 @@ type engineFlags struct {
 	// eventsRetention is how long change-feed entries are kept
 	// (events.ParseRetention); checked when serve starts.
 	eventsRetention string
+	// consoleSecure marks the console's session cookie Secure, for a
+	// console behind a proxy that terminates TLS.
+	consoleSecure bool
 }
 
 // notifier returns the notifier of applications' notices, nil without
@@ -290,7 +296,13 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 	if eng.metricsListen == "" {
 		api.EnableMetrics(m.Handler())
 	}
-	api.EnableAdmin(provision.NewService(engine))
+	adminService := provision.NewService(engine)
+	api.EnableAdmin(adminService)
+	con, err := console.New(console.Config{Store: st, Admin: adminService, Secure: eng.consoleSecure, Log: log})
+	if err != nil {
+		return err
+	}
+	api.EnableConsole(con)
 	api.EnableSources(sources)
 	api.EnableWebhooks(hooks)
 	srv := &http.Server{
@@ -301,7 +313,7 @@ func serve(ctx context.Context, log *slog.Logger, listen, database, synchronous 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "scim", "http://"+ln.Addr().String()+"/scim/v2",
+	log.Info("ferry serving", "addr", "http://"+ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "scim", "http://"+ln.Addr().String()+"/scim/v2",
 		"metrics", metricsURL, "database", redactURL(database))
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})

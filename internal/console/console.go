@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ferryid/ferry/internal/server"
@@ -46,8 +47,8 @@ type Config struct {
 	// Admin is the engine's administration, as the admin API serves it.
 	Admin server.Admin
 	// Secure marks the session cookie Secure (and names it with the
-	// __Host- prefix): set it when ferry serve answers over TLS, or
-	// behind a proxy that does.
+	// __Host- prefix) on every request, for a console behind a proxy that
+	// terminates TLS; a request that arrives over TLS gets it anyway.
 	Secure bool
 	// IdleTimeout ends a session unused for this long; MaxAge ends any
 	// session this long after its sign-in.
@@ -71,6 +72,9 @@ type Console struct {
 	static http.Handler
 	signIn *signInLimiter
 	mux    *http.ServeMux
+	// decoy is the hash verified for an unknown account (decoyHash).
+	decoyOnce sync.Once
+	decoy     string
 }
 
 // New returns the console of cfg.
@@ -121,13 +125,18 @@ func (c *Console) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", cacheAssets(c.static))
 	mux.HandleFunc("GET /signin", c.signInPage)
+	mux.HandleFunc("POST /signin", c.signInWithPassword)
 	mux.HandleFunc("POST /signin/token", c.signInWithToken)
 	mux.Handle("POST /signout", c.authorize(viewer, c.signOut))
 	mux.Handle("GET /{$}", c.authorize(viewer, func(w http.ResponseWriter, r *http.Request, s *session) {
 		http.Redirect(w, r, "/apps", http.StatusSeeOther)
 	}))
 	mux.Handle("GET /apps", c.authorize(viewer, c.appsPage))
+	mux.Handle("GET /apps/new", c.authorize(viewer, c.galleryPage))
+	mux.Handle("POST /apps", c.authorize(admin, c.createApp))
 	mux.Handle("GET /apps/{name}", c.authorize(viewer, c.appPage))
+	mux.Handle("GET /apps/{name}/delete", c.authorize(viewer, c.deletePage))
+	mux.Handle("POST /apps/{name}/delete", c.authorize(admin, c.deleteApp))
 	mux.Handle("GET /apps/{name}/status", c.authorize(viewer, c.appStatus))
 	mux.Handle("POST /apps/{name}/credentials", c.authorize(admin, c.saveCredentials))
 	mux.Handle("POST /apps/{name}/test", c.authorize(admin, c.testConnection))

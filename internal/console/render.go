@@ -96,7 +96,7 @@ func (c *Console) execute(w http.ResponseWriter, r *http.Request, status int, na
 // message: a page of its own, or for htmx, the message to show in place.
 func (c *Console) refuse(w http.ResponseWriter, r *http.Request, s *session, status int, message string) {
 	if r.Header.Get("HX-Request") == "true" {
-		c.renderFragment(w, r, status, "message", "message", page{Session: s, Error: message})
+		c.renderFragment(w, r, status, "message", "flash", page{Session: s, Error: message})
 		return
 	}
 	c.render(w, r, status, "message", page{Title: http.StatusText(status), Session: s, Error: message})

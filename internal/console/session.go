@@ -35,11 +35,15 @@ const (
 	admin              // changes: store.RoleAdmin only
 )
 
+// secure reports whether r reached the console over TLS: directly, or
+// through a proxy that terminates it (Config.Secure).
+func (c *Console) secure(r *http.Request) bool { return c.cfg.Secure || r.TLS != nil }
+
 // cookieName is the session cookie's name. Under TLS it takes the
 // __Host- prefix, which browsers only accept from a secure origin, for
 // the whole host, never set by a subdomain.
-func (c *Console) cookieName() string {
-	if c.cfg.Secure {
+func (c *Console) cookieName(r *http.Request) string {
+	if c.secure(r) {
 		return "__Host-ferry_session"
 	}
 	return "ferry_session"
@@ -52,7 +56,7 @@ const touchEvery = time.Minute
 // sessionOf returns the live session of r's cookie, or nil. A session
 // past its idle or absolute expiry is ended.
 func (c *Console) sessionOf(r *http.Request) (*session, error) {
-	ck, err := r.Cookie(c.cookieName())
+	ck, err := r.Cookie(c.cookieName(r))
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
@@ -91,9 +95,10 @@ func (c *Console) sessionOf(r *http.Request) (*session, error) {
 	return &session{Session: *st, hash: hash}, nil
 }
 
-// startSession records a new session of tenantID for actor and sets its
-// cookie.
-func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, s store.Session) error {
+// startSession records s, a new session, and sets its cookie on the
+// answer to r.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, s store.Session) error {
+	ctx := r.Context()
 	secret, err := randomToken()
 	if err != nil {
 		return err
@@ -107,17 +112,17 @@ func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, s sto
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: c.cookieName(), Value: secret, Path: "/",
+		Name: c.cookieName(r), Value: secret, Path: "/",
 		Expires: s.Expires, MaxAge: int(c.cfg.MaxAge / time.Second),
-		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode,
 	})
 	return nil
 }
 
 // clearCookie removes the session cookie from the browser.
-func (c *Console) clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: c.cookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: c.cfg.Secure, SameSite: http.SameSiteStrictMode})
+func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // authorize serves h to signed-in requests whose session has role need.
@@ -135,7 +140,7 @@ func (c *Console) authorize(need role, h func(http.ResponseWriter, *http.Request
 			return
 		}
 		if s == nil {
-			c.clearCookie(w)
+			c.clearCookie(w, r)
 			if r.Header.Get("HX-Request") == "true" {
 				w.Header().Set("HX-Redirect", "/signin")
 				w.WriteHeader(http.StatusUnauthorized)

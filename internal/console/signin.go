@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ferryid/ferry/internal/bearer"
+	"github.com/ferryid/ferry/internal/password"
 	"github.com/ferryid/ferry/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (c *Console) signInWithToken(w http.ResponseWriter, r *http.Request) {
 	if actor == "" {
 		actor = "token " + t.Prefix
 	}
-	err = c.startSession(r.Context(), w, store.Session{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Role: store.RoleAdmin})
+	err = c.startSession(w, r, store.Session{TenantID: t.TenantID, TokenID: t.ID, Actor: actor, Role: store.RoleAdmin})
 	if err != nil {
 		c.serverError(w, r, err)
 		return
@@ -89,6 +90,75 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 		c.serverError(w, r, err)
 		return
 	}
-	c.clearCookie(w)
+	c.clearCookie(w, r)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// signInWithPassword signs in an admin account of the tenant named in the
+// form (ferry admins create) by email and password.
+func (c *Console) signInWithPassword(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	form := signInForm{Tenant: strings.TrimSpace(r.PostFormValue("tenant")), Email: strings.TrimSpace(r.PostFormValue("email"))}
+	if form.Tenant == "" {
+		form.Tenant = "default"
+	}
+	if c.signInLimited(w, r, form) {
+		return
+	}
+	const refused = "That email and password did not match an account of this tenant."
+	a, err := c.findAdmin(r, form)
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	// An unknown account costs the same work, so that the time of the
+	// answer does not tell which emails have one.
+	hash := c.decoyHash()
+	if a != nil {
+		hash = a.PasswordHash
+	}
+	ok, err := password.Verify(r.PostFormValue("password"), hash)
+	if err != nil && a != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	if a == nil || !ok {
+		c.signInRefused(w, r, form, refused)
+		return
+	}
+	err = c.startSession(w, r, store.Session{TenantID: a.TenantID, AdminID: a.ID, Actor: a.Email, Role: a.Role})
+	if err != nil {
+		c.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/apps", http.StatusSeeOther)
+}
+
+// findAdmin returns the form's account, or nil when the tenant or the
+// email has none.
+func (c *Console) findAdmin(r *http.Request, form signInForm) (*store.Admin, error) {
+	t, err := c.cfg.Store.TenantByName(r.Context(), form.Tenant)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.cfg.Store.AdminByEmail(r.Context(), t.ID, form.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return a, err
+}
+
+// decoyHash is a password hash no password matches, verified in place of
+// an account that does not exist.
+func (c *Console) decoyHash() string {
+	c.decoyOnce.Do(func() {
+		secret, err := randomToken()
+		if err == nil {
+			c.decoy, _ = password.Hash(secret)
+		}
+	})
+	return c.decoy
 }

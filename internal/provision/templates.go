@@ -34,6 +34,23 @@ func Templates() []string {
 	return names
 }
 
+// TemplateDescription says what the template called name provisions, in
+// words, for a gallery of templates; "" for no such template.
+func TemplateDescription(name string) string {
+	if name == "" || strings.ContainsAny(name, "/\\.") {
+		return ""
+	}
+	b, err := templateFS.ReadFile(path.Join("templates", name+".json"))
+	if err != nil {
+		return ""
+	}
+	var t template
+	if json.Unmarshal(b, &t) != nil {
+		return ""
+	}
+	return t.Description
+}
+
 // loadTemplate returns the configuration of the template called name.
 func loadTemplate(name string) (Config, error) {
 	if name == "" || strings.ContainsAny(name, "/\\.") {

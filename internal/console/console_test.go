@@ -1,0 +1,409 @@
+package console
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferryid/ferry/internal/clocktest"
+	"github.com/ferryid/ferry/internal/egress"
+	"github.com/ferryid/ferry/internal/ferrytest"
+	"github.com/ferryid/ferry/internal/password"
+	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/seal"
+	"github.com/ferryid/ferry/internal/server"
+	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlite"
+)
+
+// fixture is a real Ferry server (SQLite, the engine's admin service, the
+// console) on loopback, with a clock the test moves.
+type fixture struct {
+	t      *testing.T
+	st     store.Store
+	tenant store.Tenant
+	admin  *provision.Service
+	clock  *clocktest.Clock
+	url    string
+}
+
+// The application every test has, and its secret token, which no page
+// may ever show.
+const (
+	appName     = "RingCentral"
+	appSecret   = "app-secret-marker-7d1f0c"
+	appPassword = "correct horse battery staple"
+)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	catalog := schema.Builtin()
+	st, err := sqlite.Open(ctx, t.TempDir()+"/ferry.db", catalog, sqlite.Options{Owner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := st.EnsureTenant(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := seal.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := egress.Parse("loopback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	svc := provision.NewService(provision.NewEngine(st, catalog, sealer, log, provision.Options{Egress: policy}))
+	// The target refuses every request: Test Connection fails with the
+	// target's answer, which must not echo the secret either.
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"detail":"no"}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(target.Close)
+	if _, err := svc.CreateApp(ctx, tenant.ID, provision.NewApp{Name: appName, Template: "ringcentral",
+		TenantURL: target.URL + "/scim/v2", SecretToken: appSecret}); err != nil {
+		t.Fatal(err)
+	}
+	clock := clocktest.New(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+	c, err := New(Config{Store: st, Admin: svc, Now: clock.Now, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.DefaultConfig(), st, catalog, log)
+	srv.EnableAdmin(svc)
+	srv.EnableConsole(c)
+	hs := ferrytest.Serve(t, st, srv.Handler())
+	return &fixture{t: t, st: st, tenant: tenant, admin: svc, clock: clock, url: hs.URL}
+}
+
+// addAdmin creates an account of role with appPassword.
+func (f *fixture) addAdmin(email, role string) {
+	f.t.Helper()
+	hash, err := password.Hash(appPassword)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.st.CreateAdmin(context.Background(), &store.Admin{TenantID: f.tenant.ID, Email: email, Role: role, PasswordHash: hash}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// browser is a client with its own cookies that does not follow
+// redirects, so that tests see them.
+type browser struct {
+	f      *fixture
+	client *http.Client
+	// pages are the bodies of every page read, for TestNoSecretsInPages.
+	pages []string
+}
+
+func (f *fixture) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{f: f, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// do sends a request and returns the status, the Location header and the
+// body.
+func (b *browser) do(method, path string, form url.Values, header ...string) (int, string, string) {
+	b.f.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.f.url+path, body)
+	if err != nil {
+		b.f.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	b.pages = append(b.pages, string(raw))
+	return resp.StatusCode, resp.Header.Get("Location"), string(raw)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the CSRF token from a page the browser may read.
+func (b *browser) csrf() string {
+	b.f.t.Helper()
+	status, _, body := b.do("GET", "/apps/"+appName, nil)
+	m := csrfField.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		b.f.t.Fatalf("no CSRF token on the application page: %d %.500s", status, body)
+	}
+	return m[1]
+}
+
+// signIn signs in with email and appPassword.
+func (b *browser) signIn(email string) {
+	b.f.t.Helper()
+	status, loc, body := b.do("POST", "/signin", url.Values{"tenant": {"default"}, "email": {email}, "password": {appPassword}})
+	if status != http.StatusSeeOther || loc != "/apps" {
+		b.f.t.Fatalf("sign-in of %s: %d to %q: %.500s", email, status, loc, body)
+	}
+}
+
+// enabled reports whether provisioning of the application is On.
+func (f *fixture) enabled() bool {
+	f.t.Helper()
+	a, err := f.admin.App(context.Background(), f.tenant.ID, appName)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a.Enabled
+}
+
+// TestSignInAndOut signs in with a password, checks the session cookie's
+// attributes, reads the pages, and signs out.
+func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("Ada@Example.com", store.RoleAdmin)
+	b := f.browser()
+	if status, loc, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther || loc != "/signin" {
+		t.Fatalf("signed out, GET /apps: %d to %q, want 303 to /signin", status, loc)
+	}
+	if status, _, body := b.do("GET", "/signin", nil); status != http.StatusOK || !strings.Contains(body, `name="password"`) {
+		t.Fatalf("GET /signin: %d %.300s", status, body)
+	}
+	for _, wrong := range []url.Values{
+		{"tenant": {"default"}, "email": {"ada@example.com"}, "password": {"not the password"}},
+		{"tenant": {"default"}, "email": {"nobody@example.com"}, "password": {appPassword}},
+		{"tenant": {"elsewhere"}, "email": {"ada@example.com"}, "password": {appPassword}},
+	} {
+		status, _, body := b.do("POST", "/signin", wrong)
+		if status != http.StatusUnauthorized || !strings.Contains(body, "did not match") {
+			t.Errorf("sign-in with %v: %d %.300s", wrong, status, body)
+		}
+	}
+	req, _ := http.NewRequest("POST", f.url+"/signin", strings.NewReader(url.Values{"tenant": {"default"}, "email": {"ada@EXAMPLE.com"}, "password": {appPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookie := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(cookie, "ferry_session=") ||
+		!strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") || !strings.Contains(cookie, "Path=/") {
+		t.Fatalf("sign-in: %d, Set-Cookie %q", resp.StatusCode, cookie)
+	}
+	if status, _, body := b.do("GET", "/apps", nil); status != http.StatusOK || !strings.Contains(body, appName) || !strings.Contains(body, "Ada@Example.com") {
+		t.Fatalf("GET /apps signed in: %d %.500s", status, body)
+	}
+	if status, _, _ := b.do("POST", "/signout", url.Values{}); status != http.StatusForbidden {
+		t.Errorf("sign-out without the CSRF token: %d, want 403", status)
+	}
+	if status, loc, _ := b.do("POST", "/signout", url.Values{"csrf": {b.csrf()}}); status != http.StatusSeeOther || loc != "/signin" {
+		t.Errorf("sign-out: %d to %q", status, loc)
+	}
+	if status, loc, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther || loc != "/signin" {
+		t.Errorf("after sign-out, GET /apps: %d to %q", status, loc)
+	}
+}
+
+// TestCSRF posts a change without the session's CSRF token, then with
+// another session's: both are refused with 403 and change nothing.
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	a, other := f.browser(), f.browser()
+	a.signIn("ada@example.com")
+	other.signIn("ada@example.com")
+	for name, form := range map[string]url.Values{
+		"no token":              {"status": {"on"}},
+		"another session's one": {"status": {"on"}, "csrf": {other.csrf()}},
+	} {
+		if status, _, _ := a.do("POST", "/apps/"+appName+"/provisioning", form); status != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, status)
+		}
+	}
+	if status, _, _ := a.do("POST", "/apps/"+appName+"/test", nil, "HX-Request", "true", "X-CSRF-Token", "forged"); status != http.StatusForbidden {
+		t.Errorf("htmx post with a forged header: %d, want 403", status)
+	}
+	if f.enabled() {
+		t.Error("a refused post turned provisioning On")
+	}
+}
+
+// TestViewerRefused signs a viewer in: it reads every page, and the
+// server refuses its changes, whatever a page offers.
+func TestViewerRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("viewer@example.com", store.RoleViewer)
+	b := f.browser()
+	b.signIn("viewer@example.com")
+	if status, _, body := b.do("GET", "/apps/"+appName, nil); status != http.StatusOK || !strings.Contains(body, "disabled") {
+		t.Fatalf("a viewer's application page: %d (its buttons should be disabled) %.300s", status, body)
+	}
+	csrf := b.csrf()
+	for _, action := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/apps/" + appName + "/provisioning", url.Values{"status": {"on"}, "csrf": {csrf}}},
+		{"/apps/" + appName + "/credentials", url.Values{"tenantUrl": {"https://elsewhere.example/scim"}, "csrf": {csrf}}},
+		{"/apps/" + appName + "/test", url.Values{"csrf": {csrf}}},
+	} {
+		status, _, body := b.do("POST", action.path, action.form)
+		if status != http.StatusForbidden || !strings.Contains(body, "viewer") {
+			t.Errorf("a viewer's POST %s: %d %.300s", action.path, status, body)
+		}
+	}
+	app, err := f.admin.App(context.Background(), f.tenant.ID, appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Enabled || strings.Contains(app.Config.TenantURL, "elsewhere") {
+		t.Errorf("a viewer changed the application: %+v", app)
+	}
+}
+
+// TestSessionExpiry checks the idle and the absolute expiry: an expired
+// session is sent to sign-in.
+func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	b := f.browser()
+	b.signIn("ada@example.com")
+	f.clock.Advance(DefaultIdleTimeout - time.Minute)
+	if status, _, _ := b.do("GET", "/apps", nil); status != http.StatusOK {
+		t.Fatalf("a session used within its idle time: %d", status)
+	}
+	f.clock.Advance(DefaultIdleTimeout + time.Second)
+	if status, loc, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther || loc != "/signin" {
+		t.Errorf("after %v idle: %d to %q, want 303 to /signin", DefaultIdleTimeout, status, loc)
+	}
+	if status, _, _ := b.do("GET", "/apps", nil, "HX-Request", "true"); status != http.StatusUnauthorized {
+		t.Errorf("an htmx request of an expired session: %d, want 401 with HX-Redirect", status)
+	}
+
+	// Used every 20 minutes, a session still ends at its absolute expiry.
+	b = f.browser()
+	b.signIn("ada@example.com")
+	for used := time.Duration(0); used+20*time.Minute < DefaultMaxAge; used += 20 * time.Minute {
+		f.clock.Advance(20 * time.Minute)
+		if status, _, _ := b.do("GET", "/apps", nil); status != http.StatusOK {
+			t.Fatalf("a session in use %v after sign-in: %d", used+20*time.Minute, status)
+		}
+	}
+	f.clock.Advance(21 * time.Minute) // past DefaultMaxAge since sign-in, 21 minutes after the last use
+	if status, loc, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther || loc != "/signin" {
+		t.Errorf("past the absolute expiry: %d to %q", status, loc)
+	}
+}
+
+// TestSignInLimit fails sign-in until the client's address is limited,
+// then waits the window out.
+func TestSignInLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	b := f.browser()
+	wrong := url.Values{"tenant": {"default"}, "email": {"ada@example.com"}, "password": {"guess"}}
+	for i := range maxFailedSignIns {
+		if status, _, _ := b.do("POST", "/signin", wrong); status != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in %d: %d, want 401", i+1, status)
+		}
+	}
+	right := url.Values{"tenant": {"default"}, "email": {"ada@example.com"}, "password": {appPassword}}
+	if status, _, body := b.do("POST", "/signin", right); status != http.StatusTooManyRequests || !strings.Contains(body, "Too many") {
+		t.Errorf("sign-in after %d failures: %d, want 429", maxFailedSignIns, status)
+	}
+	f.clock.Advance(signInWindow)
+	if status, _, _ := b.do("POST", "/signin", right); status != http.StatusSeeOther {
+		t.Errorf("sign-in after the window: %d, want 303", status)
+	}
+}
+
+// TestTokenSignIn signs in with admin API tokens: a SCIM token is
+// refused, and a session ends within a minute of its token's revocation.
+func TestTokenSignIn(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	scimToken := ferrytest.Token(t, f.st, "default", "provisioning", store.ScopeSCIM)
+	adminToken := ferrytest.Token(t, f.st, "default", "ops laptop", store.ScopeAdmin)
+	b := f.browser()
+	if status, _, _ := b.do("POST", "/signin/token", url.Values{"token": {scimToken}}); status != http.StatusUnauthorized {
+		t.Errorf("sign-in with a SCIM token: %d, want 401", status)
+	}
+	if status, loc, _ := b.do("POST", "/signin/token", url.Values{"token": {adminToken}}); status != http.StatusSeeOther || loc != "/apps" {
+		t.Fatalf("sign-in with an admin token: %d to %q", status, loc)
+	}
+	if status, _, body := b.do("GET", "/apps", nil); status != http.StatusOK || !strings.Contains(body, "ops laptop") {
+		t.Fatalf("GET /apps as the token: %d %.300s", status, body)
+	}
+	tokens, err := f.st.Tokens(context.Background(), f.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tokens {
+		if tk.Name == "ops laptop" {
+			if err := f.st.RevokeToken(context.Background(), f.tenant.ID, tk.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f.clock.Advance(touchEvery)
+	if status, loc, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther || loc != "/signin" {
+		t.Errorf("a minute after the token's revocation: %d to %q", status, loc)
+	}
+}
+
+// TestNoSecretsInPages reads every page and fragment, as an admin signed
+// in with a token and as one with a password, and runs Test Connection:
+// neither the application's secret token nor the sign-in token appears.
+func TestNoSecretsInPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	adminToken := ferrytest.Token(t, f.st, "default", "ops", store.ScopeAdmin)
+	byToken, byPassword := f.browser(), f.browser()
+	byToken.do("POST", "/signin/token", url.Values{"token": {adminToken}})
+	byPassword.signIn("ada@example.com")
+	for _, b := range []*browser{byToken, byPassword} {
+		csrf := b.csrf()
+		b.do("GET", "/apps", nil)
+		b.do("GET", "/apps/"+appName, nil)
+		b.do("GET", "/apps/"+appName+"/status", nil, "HX-Request", "true")
+		if status, _, body := b.do("POST", "/apps/"+appName+"/test", url.Values{"csrf": {csrf}}, "HX-Request", "true"); status != http.StatusOK || !strings.Contains(body, "Test Connection failed") {
+			t.Errorf("Test Connection against a refusing target: %d %.300s", status, body)
+		}
+		b.do("POST", "/apps/"+appName+"/credentials", url.Values{"csrf": {csrf}, "tenantUrl": {"http://127.0.0.1:9/scim/v2"}})
+		b.do("GET", "/signin", nil)
+		b.do("GET", "/no/such/page", nil)
+		for i, p := range b.pages {
+			for _, secret := range []string{appSecret, adminToken, appPassword} {
+				if strings.Contains(p, secret) {
+					t.Errorf("page %d shows a secret (%.8s…): %.300s", i, secret, p)
+				}
+			}
+		}
+	}
+}
