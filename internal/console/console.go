@@ -39,6 +39,8 @@ type Store interface {
 	TenantByName(ctx context.Context, name string) (store.Tenant, error)
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 	Tokens(ctx context.Context, tenantID string) ([]store.Token, error)
+	// Query searches the directory, for assignments.
+	Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error)
 }
 
 // Config configures a Console.
@@ -136,6 +138,13 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /apps", c.authorize(admin, c.createApp))
 	mux.Handle("GET /apps/{name}", c.authorize(viewer, c.appPage))
 	mux.Handle("GET /apps/{name}/delete", c.authorize(viewer, c.deletePage))
+	mux.Handle("GET /apps/{name}/assignments", c.authorize(viewer, c.assignPage))
+	mux.Handle("POST /apps/{name}/assign", c.authorize(admin, c.assign))
+	mux.Handle("POST /apps/{name}/unassign", c.authorize(admin, c.unassign))
+	mux.Handle("GET /apps/{name}/ondemand", c.authorize(viewer, c.onDemandPage))
+	mux.Handle("POST /apps/{name}/ondemand", c.authorize(admin, c.provisionOnDemand))
+	mux.Handle("GET /apps/{name}/logs", c.authorize(viewer, c.logsPage))
+	mux.Handle("GET /apps/{name}/logs/export/{format}", c.authorize(viewer, c.exportLogs))
 	mux.Handle("POST /apps/{name}/delete", c.authorize(admin, c.deleteApp))
 	mux.Handle("GET /apps/{name}/status", c.authorize(viewer, c.appStatus))
 	mux.Handle("POST /apps/{name}/credentials", c.authorize(admin, c.saveCredentials))

@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/ferryid/ferry/internal/ferrytest"
 	"github.com/ferryid/ferry/internal/password"
 	"github.com/ferryid/ferry/internal/provision"
+	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/seal"
 	"github.com/ferryid/ferry/internal/server"
@@ -66,10 +69,17 @@ func newFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	svc := provision.NewService(provision.NewEngine(st, catalog, sealer, log, provision.Options{Egress: policy}))
-	// The target refuses every request: Test Connection fails with the
-	// target's answer, which must not echo the secret either.
+	// The target answers Test Connection's query (an empty list) and
+	// refuses everything else with a SCIM error: provisioning fails with
+	// the target's answer, which no page may echo the secret in either.
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, `{"detail":"no"}`, http.StatusUnauthorized)
+		w.Header().Set("Content-Type", "application/scim+json")
+		if r.Method == http.MethodGet && r.URL.Query().Get("filter") != "" {
+			w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`))
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"400","detail":"this target takes nothing"}`))
 	}))
 	t.Cleanup(target.Close)
 	if _, err := svc.CreateApp(ctx, tenant.ID, provision.NewApp{Name: appName, Template: "ringcentral",
@@ -392,8 +402,8 @@ func TestNoSecretsInPages(t *testing.T) {
 		b.do("GET", "/apps", nil)
 		b.do("GET", "/apps/"+appName, nil)
 		b.do("GET", "/apps/"+appName+"/status", nil, "HX-Request", "true")
-		if status, _, body := b.do("POST", "/apps/"+appName+"/test", url.Values{"csrf": {csrf}}, "HX-Request", "true"); status != http.StatusOK || !strings.Contains(body, "Test Connection failed") {
-			t.Errorf("Test Connection against a refusing target: %d %.300s", status, body)
+		if status, _, body := b.do("POST", "/apps/"+appName+"/test", url.Values{"csrf": {csrf}}, "HX-Request", "true"); status != http.StatusOK || !strings.Contains(body, "Test Connection succeeded") {
+			t.Errorf("Test Connection: %d %.300s", status, body)
 		}
 		b.do("POST", "/apps/"+appName+"/credentials", url.Values{"csrf": {csrf}, "tenantUrl": {"http://127.0.0.1:9/scim/v2"}})
 		b.do("GET", "/signin", nil)
@@ -405,5 +415,87 @@ func TestNoSecretsInPages(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestApplicationPages walks the pages of the tutorial that the unit
+// tests can reach without a running engine: add an application from the
+// gallery and delete it, assign a user found by a directory search,
+// provision it on demand (the target refuses), read the log record it
+// left, filter the logs and export them.
+func TestApplicationPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	ctx := context.Background()
+	doc, err := resource.Decode([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"grace@example.com","displayName":"Grace Hopper","active":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := &store.Resource{TenantID: f.tenant.ID, Type: store.UserType, Doc: doc}
+	if err := f.st.Create(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.signIn("ada@example.com")
+	csrf := b.csrf()
+
+	// The gallery.
+	if status, _, body := b.do("GET", "/apps/new", nil); status != http.StatusOK || !strings.Contains(body, "ringcentral") || !strings.Contains(body, "RingCentral: users only") {
+		t.Fatalf("the gallery: %d %.500s", status, body)
+	}
+	if status, _, body := b.do("POST", "/apps", url.Values{"csrf": {csrf}, "template": {"scim"}, "name": {appName}, "tenantUrl": {"https://other.example/scim/v2"}, "secretToken": {"other-secret"}}); status != http.StatusConflict || !strings.Contains(body, appName) {
+		t.Errorf("adding an application whose name is taken: %d %s", status, body[strings.Index(body, "<main"):])
+	}
+	if status, loc, body := b.do("POST", "/apps", url.Values{"csrf": {csrf}, "template": {"scim"}, "name": {"HR app"}, "tenantUrl": {"https://hr.example/scim/v2"}, "secretToken": {"hr-secret"}}); status != http.StatusSeeOther || loc != "/apps/HR%20app?created=1" {
+		t.Fatalf("adding an application: %d to %q %s", status, loc, body[max(0, strings.Index(body, "<main")):])
+	}
+	if status, _, _ := b.do("POST", "/apps/HR%20app/delete", url.Values{"csrf": {csrf}, "confirm": {"HR"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("deleting without the name typed: %d, want 422", status)
+	}
+	if status, _, _ := b.do("POST", "/apps/HR%20app/delete", url.Values{"csrf": {csrf}, "confirm": {"HR app"}}); status != http.StatusSeeOther {
+		t.Errorf("deleting: %d, want 303", status)
+	}
+	if _, err := f.admin.App(ctx, f.tenant.ID, "HR app"); err == nil {
+		t.Error("the deleted application is still there")
+	}
+
+	// Users and groups.
+	if status, _, body := b.do("GET", "/apps/"+appName+"/assignments?q=hopper", nil); status != http.StatusOK || !strings.Contains(body, "grace@example.com") {
+		t.Fatalf("a directory search: %d %.500s", status, body)
+	}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/assign", url.Values{"csrf": {csrf}, "type": {"User"}, "id": {user.ID}, "role": {"User"}}); status != http.StatusOK || !strings.Contains(body, "User assigned") {
+		t.Fatalf("assigning: %d %.500s", status, body)
+	}
+	as, err := f.admin.Assignments(ctx, f.tenant.ID, appName)
+	if err != nil || len(as) != 1 || as[0].PrincipalID != user.ID {
+		t.Fatalf("assignments after assigning: %+v, %v", as, err)
+	}
+
+	// Provision on demand: the target refuses the user, and says so.
+	status, _, body := b.do("POST", "/apps/"+appName+"/ondemand", url.Values{"csrf": {csrf}, "user": {"grace@example.com"}})
+	if status != http.StatusOK || !strings.Contains(body, "What happened") || !strings.Contains(body, "failure") {
+		t.Fatalf("provision on demand: %d %.1500s", status, body)
+	}
+
+	// The log record it left, filtered and exported.
+	if status, _, body := b.do("GET", "/apps/"+appName+"/logs?status=failure&user=grace%40example.com", nil); status != http.StatusOK || !strings.Contains(body, "User grace@example.com") || !strings.Contains(body, "<details>") || !strings.Contains(body, "Recommended action") {
+		t.Fatalf("the logs, filtered: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if status, _, body := b.do("GET", "/apps/"+appName+"/logs?status=success", nil); status != http.StatusOK || !strings.Contains(body, "No provisioning log records match") {
+		t.Errorf("the logs, filtered to nothing: %d %.500s", status, body)
+	}
+	if status, _, body := b.do("GET", "/apps/"+appName+"/logs?since=yesterday", nil); status != http.StatusBadRequest {
+		t.Errorf("a malformed date: %d %.300s", status, body)
+	}
+	status, _, body = b.do("GET", "/apps/"+appName+"/logs/export/csv?status=failure", nil)
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if status != http.StatusOK || err != nil || len(rows) != 2 || rows[1][3] != "failure" || rows[1][7] != "grace@example.com" {
+		t.Errorf("the CSV export: %d %v %q", status, err, rows)
+	}
+	status, _, body = b.do("GET", "/apps/"+appName+"/logs/export/json", nil)
+	var records []provision.LogRecord
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &records) != nil || len(records) == 0 || records[0].Error == nil {
+		t.Errorf("the JSON export: %d %.500s", status, body)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/server"
 )
 
@@ -44,6 +45,15 @@ func parsePages() (map[string]*template.Template, error) {
 		"when":    when,
 		"percent": func(n int) string { return fmt.Sprintf("%d%%", n) },
 		"eta":     eta,
+		// dict makes a map of its key, value arguments, to range over
+		// several lists in one table.
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 	}
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -124,6 +134,12 @@ func problem(err error) (status int, message string, ok bool) {
 		return se.Status, se.Detail, true
 	}
 	return 0, "", false
+}
+
+// badRequest is a client's mistake in a form or a query, as the admin
+// interface reports its own.
+func badRequest(format string, args ...any) error {
+	return scim.Errorf(http.StatusBadRequest, "", format, args...)
 }
 
 // since says how long ago t was, in words.
