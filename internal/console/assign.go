@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -66,10 +65,10 @@ func (c *Console) showAssignments(w http.ResponseWriter, r *http.Request, s *ses
 // search finds users by userName, displayName or email, or groups by
 // displayName, containing text, in the database.
 func (c *Console) search(r *http.Request, s *session, typ, text string) ([]found, error) {
-	lit, _ := json.Marshal(text) // a SCIM filter's string is a JSON string (RFC 7644 §3.4.2.2)
-	expr := `displayName co ` + string(lit)
+	lit := jsonString(text)
+	expr := `displayName co ` + lit
 	if typ == store.UserType {
-		expr = `userName co ` + string(lit) + ` or displayName co ` + string(lit) + ` or emails.value co ` + string(lit)
+		expr = `userName co ` + lit + ` or displayName co ` + lit + ` or emails.value co ` + lit
 	}
 	f, err := filter.Parse(expr)
 	if err != nil {

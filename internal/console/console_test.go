@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -497,5 +498,75 @@ func TestApplicationPages(t *testing.T) {
 	var records []provision.LogRecord
 	if status != http.StatusOK || json.Unmarshal([]byte(body), &records) != nil || len(records) == 0 || records[0].Error == nil {
 		t.Errorf("the JSON export: %d %.500s", status, body)
+	}
+}
+
+// TestMappings edits an attribute mapping as the tutorial does: an
+// invalid expression is refused with the reason and saves nothing, "try
+// it" evaluates an expression for a directory user, and a valid mapping
+// is saved, then removed.
+func TestMappings(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	ctx := context.Background()
+	doc, err := resource.Decode([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"grace@example.com","name":{"givenName":"Grace","familyName":"Hopper"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Create(ctx, &store.Resource{TenantID: f.tenant.ID, Type: store.UserType, Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.signIn("ada@example.com")
+	csrf := b.csrf()
+	before, err := f.admin.App(ctx, f.tenant.ID, appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := len(before.Config.Objects[0].Attributes)
+	if status, _, body := b.do("GET", "/apps/"+appName+"/mappings", nil); status != http.StatusOK || !strings.Contains(body, "userName") || !strings.Contains(body, "Matching precedence") {
+		t.Fatalf("the mappings page: %d %.500s", status, body)
+	}
+	if status, _, body := b.do("GET", "/apps/"+appName+"/mappings/User/0", nil); status != http.StatusOK || !strings.Contains(body, `name="target"`) {
+		t.Fatalf("the edit form: %d %.500s", status, body)
+	}
+	version := strconv.FormatInt(before.Version, 10)
+	mapping := func(source string) url.Values {
+		return url.Values{"csrf": {csrf}, "version": {version}, "type": {"expression"}, "source": {source}, "target": {"nickName"}, "apply": {"always"}}
+	}
+	status, _, body := b.do("POST", "/apps/"+appName+"/mappings/User/new", mapping(`join(" ", [name.givenName])`))
+	if status != http.StatusBadRequest || !strings.Contains(body, "unknown function") || !strings.Contains(body, `join(&#34; &#34;, [name.givenName])`) {
+		t.Errorf("saving an invalid expression: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if a, _ := f.admin.App(ctx, f.tenant.ID, appName); len(a.Config.Objects[0].Attributes) != rows || a.Version != before.Version {
+		t.Fatalf("an invalid mapping was saved: %d mappings, version %d", len(a.Config.Objects[0].Attributes), a.Version)
+	}
+	try := mapping(`Join(" ", [name.givenName], ToUpper([name.familyName]))`)
+	try.Set("tryUser", "grace@example.com")
+	if status, _, body := b.do("POST", "/apps/"+appName+"/mappings/try", try, "HX-Request", "true"); status != http.StatusOK || !strings.Contains(body, "Grace HOPPER") {
+		t.Errorf("try it: %d %s", status, body)
+	}
+	if status, loc, body := b.do("POST", "/apps/"+appName+"/mappings/User/new", try); status != http.StatusSeeOther || !strings.HasPrefix(loc, "/apps/"+appName+"/mappings") {
+		t.Fatalf("saving a valid mapping: %d to %q %s", status, loc, body[max(0, strings.Index(body, "<main")):])
+	}
+	after, err := f.admin.App(ctx, f.tenant.ID, appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := after.Config.Objects[0].Attributes
+	if len(added) != rows+1 || added[rows].Target != "nickName" || added[rows].Type != "expression" {
+		t.Fatalf("after saving: %+v", added)
+	}
+	// A form made from the version before is refused: someone saved since.
+	if status, _, _ := b.do("POST", "/apps/"+appName+"/mappings/User/new", try); status != http.StatusPreconditionFailed {
+		t.Errorf("saving from a stale form: %d, want 412", status)
+	}
+	remove := url.Values{"csrf": {csrf}, "version": {strconv.FormatInt(after.Version, 10)}}
+	if status, _, _ := b.do("POST", "/apps/"+appName+"/mappings/User/"+strconv.Itoa(rows)+"/remove", remove); status != http.StatusSeeOther {
+		t.Errorf("removing: %d", status)
+	}
+	if a, _ := f.admin.App(ctx, f.tenant.ID, appName); len(a.Config.Objects[0].Attributes) != rows {
+		t.Errorf("after removing: %d mappings, want %d", len(a.Config.Objects[0].Attributes), rows)
 	}
 }

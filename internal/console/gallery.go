@@ -53,7 +53,7 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request, s *session) 
 			Data: galleryData{Templates: c.gallery(), Form: form}})
 		return
 	}
-	http.Redirect(w, r, "/apps/"+url.PathEscape(form.Name)+"?created=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/apps/"+pathEscape(form.Name)+"?created=1", http.StatusSeeOther)
 }
 
 // deletePage asks for confirmation before deleting.

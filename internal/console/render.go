@@ -2,10 +2,12 @@ package console
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -140,6 +142,21 @@ func problem(err error) (status int, message string, ok bool) {
 // interface reports its own.
 func badRequest(format string, args ...any) error {
 	return scim.Errorf(http.StatusBadRequest, "", format, args...)
+}
+
+// notFoundError is a page's object that does not exist.
+func notFoundError(format string, args ...any) error {
+	return scim.Errorf(http.StatusNotFound, "", format, args...)
+}
+
+// pathEscape escapes a name for a path segment of a console URL.
+func pathEscape(name string) string { return url.PathEscape(name) }
+
+// jsonString writes s as a JSON string: the form of a string in a SCIM
+// filter (RFC 7644 §3.4.2.2).
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // since says how long ago t was, in words.
