@@ -570,3 +570,48 @@ func TestMappings(t *testing.T) {
 		t.Errorf("after removing: %d mappings, want %d", len(a.Config.Objects[0].Attributes), rows)
 	}
 }
+
+// TestScopingFilters adds clauses with the builder, one refused by the
+// engine (a regular expression that does not compile), and removes them.
+func TestScopingFilters(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	ctx := context.Background()
+	b := f.browser()
+	b.signIn("ada@example.com")
+	csrf := b.csrf()
+	version := func() string {
+		a, err := f.admin.App(ctx, f.tenant.ID, appName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strconv.FormatInt(a.Version, 10)
+	}
+	status, _, body := b.do("GET", "/apps/"+appName+"/scoping/User", nil)
+	if status != http.StatusOK || strings.Count(body, "<option>") < 14 {
+		t.Fatalf("the scoping page (the 14 operators): %d %.300s", status, body)
+	}
+	add := url.Values{"csrf": {csrf}, "version": {version()}, "filter": {"new"}, "title": {"Sales"}, "attribute": {"department"}, "operator": {"EQUALS"}, "value": {"Sales"}}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/scoping/User/add", add); status != http.StatusOK || !strings.Contains(body, "Scoping clause added") {
+		t.Fatalf("adding a clause: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	bad := url.Values{"csrf": {csrf}, "version": {version()}, "filter": {"0"}, "attribute": {"title"}, "operator": {"REGEX MATCH"}, "value": {"(unclosed"}}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/scoping/User/add", bad); status != http.StatusBadRequest || !strings.Contains(body, "(unclosed") {
+		t.Errorf("adding an invalid clause: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	a, err := f.admin.App(ctx, f.tenant.ID, appName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set := a.Config.Objects[0].Scoping; len(set) != 1 || len(set[0].Clauses) != 1 || set[0].Clauses[0].Attribute != "department" {
+		t.Fatalf("scoping after an add and a refused add: %+v", set)
+	}
+	remove := url.Values{"csrf": {csrf}, "version": {version()}}
+	if status, _, _ := b.do("POST", "/apps/"+appName+"/scoping/User/0/0/remove", remove); status != http.StatusOK {
+		t.Errorf("removing the clause: %d", status)
+	}
+	if a, _ := f.admin.App(ctx, f.tenant.ID, appName); len(a.Config.Objects[0].Scoping) != 0 {
+		t.Errorf("after removing the last clause: %+v", a.Config.Objects[0].Scoping)
+	}
+}
