@@ -149,6 +149,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /apps/{name}/scoping/{object}", c.authorize(viewer, c.scopingPage))
 	mux.Handle("POST /apps/{name}/scoping/{object}/add", c.authorize(admin, c.addClause))
 	mux.Handle("POST /apps/{name}/scoping/{object}/{filter}/{clause}/remove", c.authorize(admin, c.removeClause))
+	mux.Handle("GET /apps/{name}/settings", c.authorize(viewer, c.settingsPage))
+	mux.Handle("POST /apps/{name}/settings", c.authorize(admin, c.saveSettings))
 	mux.Handle("GET /apps/{name}/ondemand", c.authorize(viewer, c.onDemandPage))
 	mux.Handle("POST /apps/{name}/ondemand", c.authorize(admin, c.provisionOnDemand))
 	mux.Handle("GET /apps/{name}/logs", c.authorize(viewer, c.logsPage))

@@ -143,6 +143,9 @@ type AttributeMapping struct {
 // ("40m").
 type Duration time.Duration
 
+// String writes d as Go writes a duration ("40m0s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalJSON writes d as text.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
