@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/scim/schema"
+	"github.com/ferryid/ferry/internal/store"
 	"github.com/ferryid/ferry/internal/storeopen"
 )
 
@@ -18,6 +19,29 @@ const databaseFlagHelp = "database: a SQLite file path, sqlite:PATH, or a Postgr
 // redactURL is a --database value as messages and logs show it: without
 // a PostgreSQL password.
 func redactURL(database string) string { return storeopen.Redact(database) }
+
+// withTenant opens database and finds the tenant called tenant (or, when
+// create is set, creates it), for the duration of fn: the commands that
+// write the database themselves rather than through a server's API
+// (ferry tokens, ferry admins).
+func withTenant(cmd *cobra.Command, database, tenant string, create bool, fn func(st store.Store, t store.Tenant) error) error {
+	ctx := cmd.Context()
+	st, err := storeopen.Open(ctx, database, "", schema.Builtin())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var t store.Tenant
+	if create {
+		t, err = st.EnsureTenant(ctx, tenant)
+	} else {
+		t, err = st.TenantByName(ctx, tenant)
+	}
+	if err != nil {
+		return fmt.Errorf("tenant %q: %w", tenant, err)
+	}
+	return fn(st, t)
+}
 
 func newMigrateCommand() *cobra.Command {
 	var database string

@@ -29,7 +29,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokensCommand(), newAppsCommand(), newImportCommand(), newUsersCommand(), newGroupsCommand(), newEventsCommand(), newSourcesCommand(), newWebhooksCommand(), newSchemasCommand(), newVersionCommand(), newValidateCommand(), newBenchCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newTokensCommand(), newAdminsCommand(), newAppsCommand(), newImportCommand(), newUsersCommand(), newGroupsCommand(), newEventsCommand(), newSourcesCommand(), newWebhooksCommand(), newSchemasCommand(), newVersionCommand(), newValidateCommand(), newBenchCommand())
 	return root
 }
 

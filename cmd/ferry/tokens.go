@@ -2,16 +2,13 @@ package main
 
 import (
 	"crypto/rand"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferryid/ferry/internal/admininput"
 	"github.com/ferryid/ferry/internal/adminview"
 	"github.com/ferryid/ferry/internal/bearer"
-	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/store"
-	"github.com/ferryid/ferry/internal/storeopen"
 )
 
 func newTokensCommand() *cobra.Command {
@@ -22,27 +19,6 @@ func newTokensCommand() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&database, "database", envOr("FERRY_DATABASE", defaultDatabase), databaseFlagHelp)
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", envOr("FERRY_TENANT", "default"), "tenant the token belongs to (env FERRY_TENANT)")
-
-	// withTenant opens the database and finds (or, when create is set,
-	// creates) the tenant, for the duration of fn.
-	withTenant := func(cmd *cobra.Command, create bool, fn func(st store.Store, t store.Tenant) error) error {
-		ctx := cmd.Context()
-		st, err := storeopen.Open(ctx, database, "", schema.Builtin())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		var t store.Tenant
-		if create {
-			t, err = st.EnsureTenant(ctx, tenant)
-		} else {
-			t, err = st.TenantByName(ctx, tenant)
-		}
-		if err != nil {
-			return fmt.Errorf("tenant %q: %w", tenant, err)
-		}
-		return fn(st, t)
-	}
 
 	var name, scope string
 	create := &cobra.Command{
@@ -56,7 +32,7 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 			if err := admininput.TokenScope(scope); err != nil {
 				return err
 			}
-			return withTenant(cmd, true, func(st store.Store, t store.Tenant) error {
+			return withTenant(cmd, database, tenant, true, func(st store.Store, t store.Tenant) error {
 				token, rec, err := bearer.Issue(cmd.Context(), st, rand.Reader, store.Token{TenantID: t.ID, Name: name, Scope: scope})
 				if err != nil {
 					return err
@@ -74,7 +50,7 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 		Short: "List a tenant's tokens (their prefixes, never the tokens)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withTenant(cmd, false, func(st store.Store, t store.Tenant) error {
+			return withTenant(cmd, database, tenant, false, func(st store.Store, t store.Tenant) error {
 				tokens, err := st.Tokens(cmd.Context(), t.ID)
 				if err != nil {
 					return err
@@ -89,7 +65,7 @@ admin API that "ferry apps" uses. Each API refuses the other's tokens.`,
 		Short: "Revoke a token; running servers refuse it within 5 seconds",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withTenant(cmd, false, func(st store.Store, t store.Tenant) error {
+			return withTenant(cmd, database, tenant, false, func(st store.Store, t store.Tenant) error {
 				if err := st.RevokeToken(cmd.Context(), t.ID, args[0]); err != nil {
 					return err
 				}

@@ -1,6 +1,6 @@
 // Package admininput reads and checks what an administrator gives ferry
-// apps and ferry tokens (flags, files, standard input) before any request
-// is sent. It refuses what the server would refuse, with a message that
+// apps, ferry tokens and ferry admins (flags, files, standard input, the
+// terminal) before any request is sent. It refuses what the server would refuse, with a message that
 // names the flag at fault rather than the API's JSON field.
 package admininput
 

@@ -57,7 +57,8 @@ type Session struct {
 type Console interface {
 	// CreateAdmin records a; it sets ID and Created. An email taken in
 	// the tenant (ignoring case) is ErrNameTaken; a role other than
-	// RoleAdmin and RoleViewer is ErrInvalid.
+	// RoleAdmin and RoleViewer, an empty email or an empty password hash
+	// is ErrInvalid; a tenant that does not exist is ErrNotFound.
 	CreateAdmin(ctx context.Context, a *Admin) error
 	// AdminByEmail returns the tenant's admin with email (ignoring case),
 	// or ErrNotFound.
@@ -65,14 +66,17 @@ type Console interface {
 	// Admins lists a tenant's admins by email.
 	Admins(ctx context.Context, tenantID string) ([]Admin, error)
 	// SetAdminPassword replaces the password hash of the tenant's admin
-	// with email, and ends the admin's sessions; ErrNotFound when there is
-	// none.
+	// with email, and ends the admin's sessions in the same transaction;
+	// ErrNotFound when there is none, ErrInvalid for an empty hash.
 	SetAdminPassword(ctx context.Context, tenantID, email, passwordHash string) error
 	// RemoveAdmin removes the tenant's admin with email and its sessions,
-	// or returns ErrNotFound.
+	// in one transaction, or returns ErrNotFound.
 	RemoveAdmin(ctx context.Context, tenantID, email string) error
 
-	// CreateSession records s under the hash of its secret.
+	// CreateSession records s under the hash of its secret, its times as
+	// given (the caller's clock judges expiry). A role other than
+	// RoleAdmin and RoleViewer is ErrInvalid, a tenant that does not
+	// exist ErrNotFound, a hash recorded already ErrIDTaken.
 	CreateSession(ctx context.Context, s Session, hash []byte) error
 	// SessionByHash returns the session whose secret hashes to hash, or
 	// ErrNotFound; expiry is the caller's to judge.
