@@ -22,7 +22,7 @@ FUZZ_TARGETS := \
 # it needs no install step and stays out of go.mod.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries fuzz fuzz-long bench bench-postgres bench-engine bench-target-read
+.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries chromium fuzz fuzz-long bench bench-postgres bench-engine bench-target-read
 
 all: build
 
@@ -58,7 +58,7 @@ race:
 # Every package's tests (the store conformance suite and the replica tests
 # on both SQLite and PostgreSQL), then the HTTP server's tests once more
 # with PostgreSQL underneath.
-unit: postgres-binaries slapd-binaries
+unit: postgres-binaries slapd-binaries chromium
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
 	FERRY_TEST_STORE=postgres CGO_ENABLED=0 $(GO) test -count=1 ./internal/server/
 
@@ -78,6 +78,15 @@ slapd-binaries:
 		echo "slapd missing: apt-get install -y slapd ldap-utils"; \
 		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq slapd ldap-utils; \
+	fi
+
+# The console's browser test drives a headless Chromium (chromedp);
+# install Debian's when it is missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "chromium missing: apt-get install -y chromium"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; \
 	fi
 
 # A short, bounded run of every fuzz target; `make fuzz-long` for a longer one.
