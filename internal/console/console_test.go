@@ -615,3 +615,38 @@ func TestScopingFilters(t *testing.T) {
 		t.Errorf("after removing the last clause: %+v", a.Config.Objects[0].Scoping)
 	}
 }
+
+// TestJobPages runs the job's controls from the console: the plan (a dry
+// run), restart with reset behind its confirmation, allowing deletes when
+// none are held (refused with the reason), the failures, and the audit
+// log, which names the console's admin as the actor.
+func TestJobPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	b := f.browser()
+	b.signIn("ada@example.com")
+	csrf := b.csrf()
+	if status, _, body := b.do("GET", "/apps/"+appName+"/plan", nil); status != http.StatusOK || !strings.Contains(body, "nothing was sent") {
+		t.Errorf("the plan: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if status, _, body := b.do("GET", "/apps/"+appName+"/restart", nil); status != http.StatusOK || !strings.Contains(body, "Clear current state and restart") {
+		t.Errorf("the restart confirmation: %d %.300s", status, body)
+	}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/restart", url.Values{"csrf": {csrf}, "reset": {"on"}}); status != http.StatusOK || !strings.Contains(body, "state cleared") {
+		t.Errorf("restart with reset: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if !f.enabled() {
+		t.Error("a restart did not turn provisioning On")
+	}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/deletes", url.Values{"csrf": {csrf}, "decision": {"allow"}}); status != http.StatusConflict {
+		t.Errorf("allowing deletes when none are held: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if status, _, body := b.do("GET", "/apps/"+appName+"/failures", nil); status != http.StatusOK || !strings.Contains(body, "No object is in escrow") {
+		t.Errorf("the failures: %d %.300s", status, body)
+	}
+	status, _, body := b.do("GET", "/apps/"+appName+"/audit", nil)
+	if status != http.StatusOK || !strings.Contains(body, "restart-reset") || !strings.Contains(body, "ada@example.com") {
+		t.Errorf("the audit log: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+}
