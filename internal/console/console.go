@@ -39,8 +39,13 @@ type Store interface {
 	TenantByName(ctx context.Context, name string) (store.Tenant, error)
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 	Tokens(ctx context.Context, tenantID string) ([]store.Token, error)
-	// Query searches the directory, for assignments.
+	// Query and Get read the directory: its browser, and the search of
+	// assignments.
 	Query(ctx context.Context, tenantID, typ string, q store.Query) (store.Page, error)
+	Get(ctx context.Context, tenantID, typ, id string, opts store.ReadOptions) (*store.Resource, error)
+	// CreateToken and RevokeToken manage the tenant's tokens.
+	CreateToken(ctx context.Context, t store.Token, hash []byte) (store.Token, error)
+	RevokeToken(ctx context.Context, tenantID, id string) error
 }
 
 // Config configures a Console.
@@ -167,6 +172,11 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /apps/{name}/credentials", c.authorize(admin, c.saveCredentials))
 	mux.Handle("POST /apps/{name}/test", c.authorize(admin, c.testConnection))
 	mux.Handle("POST /apps/{name}/provisioning", c.authorize(admin, c.setProvisioning))
+	mux.Handle("GET /directory/{type}", c.authorize(viewer, c.directoryList))
+	mux.Handle("GET /directory/{type}/{id}", c.authorize(viewer, c.directoryOne))
+	mux.Handle("GET /tokens", c.authorize(viewer, c.tokensPage))
+	mux.Handle("POST /tokens", c.authorize(admin, c.createToken))
+	mux.Handle("POST /tokens/{id}/revoke", c.authorize(admin, c.revokeToken))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.notFound(w, r)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -648,5 +649,107 @@ func TestJobPages(t *testing.T) {
 	status, _, body := b.do("GET", "/apps/"+appName+"/audit", nil)
 	if status != http.StatusOK || !strings.Contains(body, "restart-reset") || !strings.Contains(body, "ada@example.com") {
 		t.Errorf("the audit log: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+}
+
+// TestDirectoryAndTokens browses the directory (search, pages, a user's
+// groups, a group's members) and manages tokens: a new token is shown
+// once, works, and is refused once revoked.
+func TestDirectoryAndTokens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	ctx := context.Background()
+	var first *store.Resource
+	for i := range directoryPageSize + 5 {
+		doc, err := resource.Decode(fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user%02d@example.com","displayName":"User %02d"}`, i, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &store.Resource{TenantID: f.tenant.ID, Type: store.UserType, Doc: doc}
+		if err := f.st.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = u
+		}
+	}
+	group := &store.Resource{TenantID: f.tenant.ID, Type: store.GroupType, Doc: resource.Document{"displayName": "Pilots"},
+		Members: []store.Member{{ID: first.ID}}}
+	if err := f.st.Create(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.signIn("ada@example.com")
+	status, _, body := b.do("GET", "/directory/users", nil)
+	if status != http.StatusOK || strings.Count(body, `href="/directory/users/`) != directoryPageSize || !strings.Contains(body, "Next page") {
+		t.Fatalf("the first page of users: %d, %d users", status, strings.Count(body, `href="/directory/users/`))
+	}
+	next := regexp.MustCompile(`href="(/directory/users\?after=[^"]+)"`).FindStringSubmatch(body)
+	if next == nil {
+		t.Fatal("no link to the next page")
+	}
+	if status, _, body := b.do("GET", strings.ReplaceAll(next[1], "&amp;", "&"), nil); status != http.StatusOK || strings.Count(body, `href="/directory/users/`) != 5 || strings.Contains(body, "Next page") {
+		t.Errorf("the last page of users: %d, %d users", status, strings.Count(body, `href="/directory/users/`))
+	}
+	if status, _, body := b.do("GET", "/directory/users?q=user07", nil); status != http.StatusOK || strings.Count(body, `href="/directory/users/`) != 1 {
+		t.Errorf("a search: %d %.300s", status, body)
+	}
+	if status, _, body := b.do("GET", "/directory/users/"+first.ID, nil); status != http.StatusOK || !strings.Contains(body, "Pilots") {
+		t.Errorf("a user's groups: %d %.300s", status, body)
+	}
+	if status, _, body := b.do("GET", "/directory/groups/"+group.ID, nil); status != http.StatusOK || !strings.Contains(body, "User 00") {
+		t.Errorf("a group's members: %d %.300s", status, body)
+	}
+	if status, _, _ := b.do("GET", "/directory/users/no-such-id", nil); status != http.StatusNotFound {
+		t.Errorf("an unknown user: %d, want 404", status)
+	}
+
+	// Tokens.
+	csrf := b.csrf()
+	status, _, body = b.do("POST", "/tokens", url.Values{"csrf": {csrf}, "name": {"entra"}, "scope": {"scim"}})
+	m := regexp.MustCompile(`id="new-token" value="([^"]+)"`).FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		t.Fatalf("creating a token: %d %.500s", status, body)
+	}
+	token := m[1]
+	scimGet := func() int {
+		req, _ := http.NewRequest("GET", f.url+"/scim/v2/Users?count=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := scimGet(); got != http.StatusOK {
+		t.Fatalf("the new token on /scim/v2: %d", got)
+	}
+	status, _, body = b.do("GET", "/tokens", nil)
+	if status != http.StatusOK || strings.Contains(body, token) || !strings.Contains(body, "entra") {
+		t.Fatalf("the tokens page shows the token again, or not its name: %d", status)
+	}
+	entra := func() store.Token {
+		tokens, err := f.st.Tokens(ctx, f.tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range tokens {
+			if tk.Name == "entra" {
+				return tk
+			}
+		}
+		t.Fatalf("no token named entra among %d", len(tokens))
+		return store.Token{}
+	}
+	if status, _, body := b.do("POST", "/tokens/"+entra().ID+"/revoke", url.Values{"csrf": {csrf}}); status != http.StatusOK || !strings.Contains(body, "revoked") {
+		t.Errorf("revoking: %d %.300s", status, body)
+	}
+	if entra().Revoked == nil {
+		t.Error("the token was not revoked")
+	}
+	if status, _, _ := b.do("POST", "/tokens", url.Values{"csrf": {csrf}, "name": {"x"}, "scope": {"root"}}); status != http.StatusBadRequest {
+		t.Errorf("a token of an unknown scope: %d, want 400", status)
 	}
 }
