@@ -30,8 +30,8 @@ type directoryData struct {
 // directoryRow is a user or a group as the directory pages show it.
 type directoryRow struct {
 	ID, Name, DisplayName, Email string
-	Active                        bool
-	Modified                      string
+	Active                       bool
+	Modified                     string
 }
 
 func rowOf(res *store.Resource) directoryRow {
