@@ -160,6 +160,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("POST /apps/{name}/retry", c.authorize(admin, c.retry))
 	mux.Handle("GET /apps/{name}/failures", c.authorize(viewer, c.failuresPage))
 	mux.Handle("GET /apps/{name}/plan", c.authorize(viewer, c.planPage))
+	mux.Handle("POST /apps/{name}/plan", c.authorize(viewer, c.computePlan))
 	mux.Handle("GET /apps/{name}/audit", c.authorize(viewer, c.auditPage))
 	mux.Handle("GET /apps/{name}/settings", c.authorize(viewer, c.settingsPage))
 	mux.Handle("POST /apps/{name}/settings", c.authorize(admin, c.saveSettings))

@@ -628,7 +628,10 @@ func TestJobPages(t *testing.T) {
 	b := f.browser()
 	b.signIn("ada@example.com")
 	csrf := b.csrf()
-	if status, _, body := b.do("GET", "/apps/"+appName+"/plan", nil); status != http.StatusOK || !strings.Contains(body, "nothing was sent") {
+	if status, _, body := b.do("GET", "/apps/"+appName+"/plan", nil); status != http.StatusOK || !strings.Contains(body, "Compute the plan") || strings.Contains(body, "nothing was sent") {
+		t.Errorf("the plan's page computes nothing by itself: %d %s", status, body[max(0, strings.Index(body, "<main")):])
+	}
+	if status, _, body := b.do("POST", "/apps/"+appName+"/plan", url.Values{"csrf": {csrf}}); status != http.StatusOK || !strings.Contains(body, "nothing was sent") {
 		t.Errorf("the plan: %d %s", status, body[max(0, strings.Index(body, "<main")):])
 	}
 	if status, _, body := b.do("GET", "/apps/"+appName+"/restart", nil); status != http.StatusOK || !strings.Contains(body, "Clear current state and restart") {

@@ -97,8 +97,19 @@ type planData struct {
 	Plan *provision.Plan
 }
 
-// planPage shows what a full cycle would do now, without doing it.
+// planPage offers to compute the plan: a full cycle's dry run reads the
+// whole scope and the target, so the page does not run it on its own.
 func (c *Console) planPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d, ok := c.loadApp(w, r, s)
+	if !ok {
+		return
+	}
+	c.render(w, r, http.StatusOK, "plan", page{Title: "Plan of " + d.App.Name, Session: s, Nav: "apps", Data: planData{App: d.App}})
+}
+
+// computePlan shows what a full cycle would do now, without doing it. It
+// changes nothing, so a viewer may run it too.
+func (c *Console) computePlan(w http.ResponseWriter, r *http.Request, s *session) {
 	d, ok := c.loadApp(w, r, s)
 	if !ok {
 		return
