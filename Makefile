@@ -22,7 +22,7 @@ FUZZ_TARGETS := \
 # it needs no install step and stays out of go.mod.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries chromium fuzz fuzz-long bench bench-postgres bench-engine bench-target-read
+.PHONY: all build test test-short vet race unit postgres-binaries slapd-binaries chromium fuzz fuzz-long bench bench-console bench-postgres bench-engine bench-target-read
 
 all: build
 
@@ -102,6 +102,13 @@ fuzz-long:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/scim/... ./internal/store/... ./internal/server/
+
+# Each page of the admin console at CONSOLE_USERS users and as many
+# provisioning-log records (the goal: 100 ms a page at 100,000).
+CONSOLE_USERS ?= 100000
+bench-console:
+	FERRY_CONSOLE_BENCH_USERS=$(CONSOLE_USERS) CGO_ENABLED=0 $(GO) test -count=1 -run '^$$' -bench BenchmarkPages \
+		-benchtime 20x -timeout 1h ./internal/console/
 
 # The HTTP server benchmark on a durable PostgreSQL (fsync on), at
 # BENCH_USERS users.

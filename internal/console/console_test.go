@@ -33,7 +33,7 @@ import (
 // fixture is a real Ferry server (SQLite, the engine's admin service, the
 // console) on loopback, with a clock the test moves.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	st     store.Store
 	tenant store.Tenant
 	admin  *provision.Service
@@ -49,7 +49,7 @@ const (
 	appPassword = "correct horse battery staple"
 )
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	catalog := schema.Builtin()
