@@ -9,13 +9,20 @@ import (
 	"github.com/ferryid/ferry/internal/store"
 )
 
-// searchLimit is how many directory matches a search shows.
-const searchLimit = 20
+// searchLimit is how many directory matches a search shows;
+// assignPageSize how many assignments a page shows.
+const (
+	searchLimit    = 20
+	assignPageSize = 50
+)
 
 // assignData is the users and groups page's.
 type assignData struct {
 	App         *provision.AppView
 	Assignments []provision.AssignmentView
+	// Next is where the next page of assignments starts ("Type/id"), ""
+	// on the last.
+	Next string
 	// Search is the directory search typed, and Users and Groups what
 	// it found.
 	Search        string
@@ -40,12 +47,17 @@ func (c *Console) showAssignments(w http.ResponseWriter, r *http.Request, s *ses
 	if !ok {
 		return
 	}
-	as, err := c.cfg.Admin.Assignments(r.Context(), s.TenantID, d.App.Name)
+	afterType, afterID, _ := strings.Cut(r.URL.Query().Get("after"), "/")
+	as, err := c.cfg.Admin.AssignmentsPage(r.Context(), s.TenantID, d.App.Name, afterType, afterID, assignPageSize+1)
 	if err != nil {
 		c.adminError(w, r, s, err)
 		return
 	}
 	data := assignData{App: d.App, Assignments: as, Search: strings.TrimSpace(r.FormValue("q"))}
+	if len(as) > assignPageSize {
+		last := as[assignPageSize-1]
+		data.Assignments, data.Next = as[:assignPageSize], last.PrincipalType+"/"+last.PrincipalID
+	}
 	for _, role := range d.App.Config.Roles {
 		data.Roles = append(data.Roles, role.Name)
 	}

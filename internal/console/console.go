@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -48,11 +49,21 @@ type Store interface {
 	RevokeToken(ctx context.Context, tenantID, id string) error
 }
 
+// Admin is the engine's administration as the admin API serves it
+// (server.Admin), and what the console's longer tables need besides.
+type Admin interface {
+	server.Admin
+	// AssignmentsPage lists at most limit of an application's
+	// assignments after the one of afterType and afterID, a page read in
+	// the database (provision.Service).
+	AssignmentsPage(ctx context.Context, tenantID, app, afterType, afterID string, limit int) ([]provision.AssignmentView, error)
+}
+
 // Config configures a Console.
 type Config struct {
 	Store Store
-	// Admin is the engine's administration, as the admin API serves it.
-	Admin server.Admin
+	// Admin is the engine's administration.
+	Admin Admin
 	// Secure marks the session cookie Secure (and names it with the
 	// __Host- prefix) on every request, for a console behind a proxy that
 	// terminates TLS; a request that arrives over TLS gets it anyway.

@@ -756,3 +756,39 @@ func TestDirectoryAndTokens(t *testing.T) {
 		t.Errorf("a token of an unknown scope: %d, want 400", status)
 	}
 }
+
+// TestAssignmentsPaged assigns more users than a page holds: the page
+// shows one page of them, read in the database, and links to the rest.
+func TestAssignmentsPaged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	ctx := context.Background()
+	for i := range assignPageSize + 5 {
+		doc, err := resource.Decode(fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"member%02d@example.com"}`, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &store.Resource{TenantID: f.tenant.ID, Type: store.UserType, Doc: doc}
+		if err := f.st.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.admin.Assign(ctx, f.tenant.ID, appName, provision.Principal{Type: store.UserType, ID: u.ID}, "User"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.browser()
+	b.signIn("ada@example.com")
+	status, _, body := b.do("GET", "/apps/"+appName+"/assignments", nil)
+	if status != http.StatusOK || strings.Count(body, ">Unassign<") != assignPageSize {
+		t.Fatalf("the first page: %d, %d assignments", status, strings.Count(body, ">Unassign<"))
+	}
+	more := regexp.MustCompile(`href="(/apps/[^"]+/assignments\?after=[^"]+)">More assignments`).FindStringSubmatch(body)
+	if more == nil {
+		t.Fatal("no link to more assignments")
+	}
+	status, _, body = b.do("GET", more[1], nil)
+	if status != http.StatusOK || strings.Count(body, ">Unassign<") != 5 || strings.Contains(body, "More assignments") {
+		t.Errorf("the second page: %d, %d assignments", status, strings.Count(body, ">Unassign<"))
+	}
+}

@@ -330,6 +330,30 @@ func (s *Service) Assignments(ctx context.Context, tenantID, app string) ([]Assi
 	if err != nil {
 		return nil, err
 	}
+	return s.assignmentViews(ctx, tenantID, as), nil
+}
+
+// AssignmentsPage lists at most limit of the application's assignments,
+// groups first, each type in id order, after the assignment of
+// afterType and afterID (from the start when they are ""): a page read in
+// the database, for a console that shows thousands of them.
+func (s *Service) AssignmentsPage(ctx context.Context, tenantID, app, afterType, afterID string, limit int) ([]AssignmentView, error) {
+	if limit <= 0 || limit > MaxLogLimit {
+		return nil, invalid("an assignments page holds 1 to %d assignments, not %d", MaxLogLimit, limit)
+	}
+	a, err := s.store.AppByName(ctx, tenantID, app)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.store.AssignmentsPage(ctx, tenantID, a.ID, store.Assignment{PrincipalType: afterType, PrincipalID: afterID}, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.assignmentViews(ctx, tenantID, as), nil
+}
+
+// assignmentViews shows assignments with their principals' names.
+func (s *Service) assignmentViews(ctx context.Context, tenantID string, as []store.Assignment) []AssignmentView {
 	out := make([]AssignmentView, 0, len(as))
 	for _, x := range as {
 		v := AssignmentView{PrincipalType: x.PrincipalType, PrincipalID: x.PrincipalID, Role: x.Role, Created: x.Created}
@@ -338,5 +362,5 @@ func (s *Service) Assignments(ctx context.Context, tenantID, app string) ([]Assi
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out
 }

@@ -322,6 +322,12 @@ type Provisioning interface {
 	Unassign(ctx context.Context, tenantID, appID, principalType, principalID string) error
 	// Assignments lists an application's assignments.
 	Assignments(ctx context.Context, tenantID, appID string) ([]Assignment, error)
+	// AssignmentsPage lists at most limit of an application's
+	// assignments, in the order of Assignments (groups first, each type in
+	// id order), after the one of after's PrincipalType and PrincipalID
+	// (from the start when they are ""): a keyset page, which costs what
+	// the first does however deep it is.
+	AssignmentsPage(ctx context.Context, tenantID, appID string, after Assignment, limit int) ([]Assignment, error)
 	// AssignedTo reports whether a user is in an application's assignment
 	// scope: assigned directly, or a direct member of an assigned group.
 	AssignedTo(ctx context.Context, tenantID, appID, userID string) (bool, error)

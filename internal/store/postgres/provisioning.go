@@ -247,6 +247,15 @@ func (s *Store) Assignments(ctx context.Context, tenantID, appID string) ([]stor
 	return out, sqlstore.Wrap(err, "postgres: list assignments of application %s", appID)
 }
 
+// AssignmentsPage implements store.Store.
+func (s *Store) AssignmentsPage(ctx context.Context, tenantID, appID string, after store.Assignment, limit int) ([]store.Assignment, error) {
+	out, err := sqlstore.List(ctx, reader{s.pool}, sqlstore.ScanAssignment, `SELECT `+sqlstore.AssignmentColumns+`
+		FROM app_assignments a JOIN apps p ON p.id = a.app_id
+		WHERE a.app_id = $2 AND p.tenant_id = $1 AND (a.principal_type, a.principal_id) > ($3, $4)
+		ORDER BY a.principal_type, a.principal_id LIMIT $5`, tenantID, appID, after.PrincipalType, after.PrincipalID, limit)
+	return out, sqlstore.Wrap(err, "postgres: list assignments of application %s", appID)
+}
+
 // assignedToSQL selects true when the user $3 of the tenant $1 is assigned
 // to the tenant's application $2 directly, or is a direct member of a
 // group assigned to it.

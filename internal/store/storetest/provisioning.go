@@ -1821,3 +1821,50 @@ func testLogLimits(t *testing.T, s store.Store) {
 		t.Errorf("PruneLogs = %d, %v; want %d", n, err, len(logs))
 	}
 }
+
+// testAssignmentsPage walks an application's assignments in keyset pages
+// of two: every assignment once, in the order of Assignments, and none of
+// another tenant's.
+func testAssignmentsPage(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := tenant(t, s, "a"), tenant(t, s, "b")
+	app := createApp(t, s, a, "App")
+	for i := range 5 {
+		u := create(t, s, a, store.UserType, user(t, fmt.Sprint("u", i)))
+		assign(t, s, a, app.ID, store.UserType, u.ID, "")
+	}
+	for i := range 2 {
+		g := create(t, s, a, store.GroupType, group(t, fmt.Sprint("g", i)))
+		assign(t, s, a, app.ID, store.GroupType, g.ID, "")
+	}
+	all, err := s.Assignments(ctx, a, app.ID)
+	if err != nil || len(all) != 7 {
+		t.Fatalf("Assignments: %d, %v", len(all), err)
+	}
+	var walked []store.Assignment
+	var after store.Assignment
+	for range 10 {
+		page, err := s.AssignmentsPage(ctx, a, app.ID, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walked = append(walked, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	key := func(as []store.Assignment) string {
+		var out []string
+		for _, x := range as {
+			out = append(out, x.PrincipalType+"/"+x.PrincipalID)
+		}
+		return strings.Join(out, " ")
+	}
+	if key(walked) != key(all) {
+		t.Errorf("pages walked %s\nwant %s", key(walked), key(all))
+	}
+	if page, err := s.AssignmentsPage(ctx, b, app.ID, store.Assignment{}, 10); err != nil || len(page) != 0 {
+		t.Errorf("another tenant's page of the application: %v, %v", page, err)
+	}
+}

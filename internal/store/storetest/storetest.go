@@ -77,6 +77,7 @@ func Run(t *testing.T, open Open) {
 		{"AppControl", testAppControl},
 		{"DeleteApp", testDeleteApp},
 		{"Assignments", testAssignments},
+		{"AssignmentsPage", testAssignmentsPage},
 		{"AssignedTo", testAssignedTo},
 		{"DeleteRemovesAssignments", testDeleteRemovesAssignments},
 		{"Links", testLinks},
