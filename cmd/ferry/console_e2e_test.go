@@ -280,6 +280,15 @@ func TestConsoleTutorial(t *testing.T) {
 	br.submit("provision alice on demand", "form[action$='/ondemand'] button[type=submit]")
 	br.see("what provisioning on demand did", "What happened")
 
+	// A narrow screen (a phone's width) reads the same pages without
+	// scrolling sideways.
+	br.do("a narrow window", chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{"/apps", "/apps/RingCentral", "/apps/RingCentral/logs"} {
+		br.open(path)
+		br.waitFor("no sideways scrolling on "+path, `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
+	}
+	br.do("a wide window again", chromedp.EmulateViewport(1280, 800))
+
 	// Provisioning Off.
 	br.open("/apps/RingCentral")
 	br.do("choose Off", chromedp.Click(chromedp.CSS("input[name=status][value=off]")))
