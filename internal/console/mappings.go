@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,32 +102,28 @@ func (c *Console) saveMapping(w http.ResponseWriter, r *http.Request, s *session
 	if !ok {
 		return
 	}
-	cfg := d.App.Config
-	cfg.Objects = append([]provision.ObjectMapping(nil), cfg.Objects...)
-	obj, err := objectOf(&cfg, r)
-	if err != nil {
-		c.adminError(w, r, s, err)
-		return
-	}
-	obj.Attributes = append([]provision.AttributeMapping(nil), obj.Attributes...)
 	m := mappingFromForm(r)
 	row := -1
-	if v := r.PathValue("row"); v != "new" {
-		if row, err = strconv.Atoi(v); err != nil || row < 0 || row >= len(obj.Attributes) {
-			c.adminError(w, r, s, notFoundError("no mapping %q", v))
-			return
+	err := c.changeObject(r, s, d.App, func(obj *provision.ObjectMapping) error {
+		v := r.PathValue("row")
+		if v == "new" {
+			obj.Attributes = append(obj.Attributes, m)
+			return nil
 		}
-		obj.Attributes[row] = m
-	} else {
-		obj.Attributes = append(obj.Attributes, m)
-	}
-	if err := c.updateConfig(r, s, d.App, cfg); err != nil {
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 || i >= len(obj.Attributes) {
+			return notFoundError("no mapping %q", v)
+		}
+		row, obj.Attributes[i] = i, m
+		return nil
+	})
+	if err != nil {
 		status, message, ok := problem(err)
-		if !ok {
-			c.serverError(w, r, err)
+		orig, oerr := objectOf(&d.App.Config, r)
+		if !ok || status == http.StatusNotFound || oerr != nil {
+			c.adminError(w, r, s, err)
 			return
 		}
-		orig, _ := objectOf(&d.App.Config, r)
 		c.render(w, r, status, "mapping", page{Title: "Edit attribute mapping", Session: s, Nav: "apps", Error: message,
 			Data: mappingsData{App: d.App, Object: orig, Row: row, Edit: m}})
 		return
@@ -140,24 +137,37 @@ func (c *Console) removeMapping(w http.ResponseWriter, r *http.Request, s *sessi
 	if !ok {
 		return
 	}
-	cfg := d.App.Config
-	cfg.Objects = append([]provision.ObjectMapping(nil), cfg.Objects...)
-	obj, err := objectOf(&cfg, r)
+	err := c.changeObject(r, s, d.App, func(obj *provision.ObjectMapping) error {
+		row, err := strconv.Atoi(r.PathValue("row"))
+		if err != nil || row < 0 || row >= len(obj.Attributes) {
+			return notFoundError("no mapping %q", r.PathValue("row"))
+		}
+		obj.Attributes = slices.Delete(obj.Attributes, row, row+1)
+		return nil
+	})
 	if err != nil {
 		c.adminError(w, r, s, err)
 		return
 	}
-	row, err := strconv.Atoi(r.PathValue("row"))
-	if err != nil || row < 0 || row >= len(obj.Attributes) {
-		c.adminError(w, r, s, notFoundError("no mapping %q", r.PathValue("row")))
-		return
-	}
-	obj.Attributes = append(append([]provision.AttributeMapping(nil), obj.Attributes[:row]...), obj.Attributes[row+1:]...)
-	if err := c.updateConfig(r, s, d.App, cfg); err != nil {
-		c.adminError(w, r, s, err)
-		return
-	}
 	http.Redirect(w, r, "/apps/"+pathEscape(d.App.Name)+"/mappings", http.StatusSeeOther)
+}
+
+// changeObject applies change to a copy of the object mapping of the
+// request's {object} (its attribute mappings and scoping filters copied
+// too, so that change may edit them in place) and saves the
+// configuration; the engine validates it.
+func (c *Console) changeObject(r *http.Request, s *session, app *provision.AppView, change func(*provision.ObjectMapping) error) error {
+	cfg := app.Config
+	cfg.Objects = slices.Clone(cfg.Objects)
+	obj, err := objectOf(&cfg, r)
+	if err != nil {
+		return err
+	}
+	obj.Attributes, obj.Scoping = slices.Clone(obj.Attributes), slices.Clone(obj.Scoping)
+	if err := change(obj); err != nil {
+		return err
+	}
+	return c.updateConfig(r, s, app, cfg)
 }
 
 // updateConfig saves cfg as app's configuration, if app is still at the

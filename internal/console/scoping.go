@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,17 +43,17 @@ func (c *Console) addClause(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	clause := scoping.Clause{Attribute: strings.TrimSpace(r.PostFormValue("attribute")),
 		Operator: scoping.Operator(r.PostFormValue("operator")), Value: r.PostFormValue("value")}
-	err := c.changeScoping(r, s, d.App, func(set *scoping.Set) error {
+	err := c.changeObject(r, s, d.App, func(obj *provision.ObjectMapping) error {
 		which := r.PostFormValue("filter")
 		if which == "new" || which == "" {
-			*set = append(*set, scoping.Filter{Title: strings.TrimSpace(r.PostFormValue("title")), Clauses: []scoping.Clause{clause}})
+			obj.Scoping = append(obj.Scoping, scoping.Filter{Title: strings.TrimSpace(r.PostFormValue("title")), Clauses: []scoping.Clause{clause}})
 			return nil
 		}
 		i, err := strconv.Atoi(which)
-		if err != nil || i < 0 || i >= len(*set) {
+		if err != nil || i < 0 || i >= len(obj.Scoping) {
 			return notFoundError("no scoping filter %q", which)
 		}
-		(*set)[i].Clauses = append(append([]scoping.Clause(nil), (*set)[i].Clauses...), clause)
+		obj.Scoping[i].Clauses = append(slices.Clone(obj.Scoping[i].Clauses), clause)
 		return nil
 	})
 	c.scopingSaved(w, r, s, d.App, clause, err, "Scoping clause added.")
@@ -64,39 +65,20 @@ func (c *Console) removeClause(w http.ResponseWriter, r *http.Request, s *sessio
 	if !ok {
 		return
 	}
-	err := c.changeScoping(r, s, d.App, func(set *scoping.Set) error {
+	err := c.changeObject(r, s, d.App, func(obj *provision.ObjectMapping) error {
 		fi, err1 := strconv.Atoi(r.PathValue("filter"))
 		ci, err2 := strconv.Atoi(r.PathValue("clause"))
-		if err1 != nil || err2 != nil || fi < 0 || fi >= len(*set) || ci < 0 || ci >= len((*set)[fi].Clauses) {
+		if err1 != nil || err2 != nil || fi < 0 || fi >= len(obj.Scoping) || ci < 0 || ci >= len(obj.Scoping[fi].Clauses) {
 			return notFoundError("no such scoping clause")
 		}
-		f := (*set)[fi]
-		f.Clauses = append(append([]scoping.Clause(nil), f.Clauses[:ci]...), f.Clauses[ci+1:]...)
-		if len(f.Clauses) == 0 {
-			*set = append((*set)[:fi:fi], (*set)[fi+1:]...)
+		if clauses := slices.Delete(slices.Clone(obj.Scoping[fi].Clauses), ci, ci+1); len(clauses) > 0 {
+			obj.Scoping[fi].Clauses = clauses
 		} else {
-			(*set)[fi] = f
+			obj.Scoping = slices.Delete(obj.Scoping, fi, fi+1)
 		}
 		return nil
 	})
 	c.scopingSaved(w, r, s, d.App, scoping.Clause{}, err, "Scoping clause removed.")
-}
-
-// changeScoping applies change to a copy of the object's scoping filters
-// and saves the configuration; the engine validates it.
-func (c *Console) changeScoping(r *http.Request, s *session, app *provision.AppView, change func(*scoping.Set) error) error {
-	cfg := app.Config
-	cfg.Objects = append([]provision.ObjectMapping(nil), cfg.Objects...)
-	obj, err := objectOf(&cfg, r)
-	if err != nil {
-		return err
-	}
-	set := append(scoping.Set(nil), obj.Scoping...)
-	if err := change(&set); err != nil {
-		return err
-	}
-	obj.Scoping = set
-	return c.updateConfig(r, s, app, cfg)
 }
 
 // scopingSaved shows the scoping page after a change: with the notice, or
