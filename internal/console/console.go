@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -134,7 +135,29 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
+		// Sign-in has no session to carry a CSRF token yet: a form posted
+		// from another site (which would sign the victim in to the
+		// attacker's account) is refused by the Origin browsers send.
+		c.refuse(w, r, nil, http.StatusForbidden, "This form was sent from another site.")
+		return
+	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// sameOrigin reports whether r's Origin header, when it has one, names
+// the host r was sent to: its Host, or the X-Forwarded-Host a proxy in
+// front set (a cross-site form cannot set that header).
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser's cross-site form; the CSRF token guards the rest
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return u.Host == r.Host || (u.Host != "" && u.Host == r.Header.Get("X-Forwarded-Host"))
 }
 
 // routes lists every page and action. Actions are POSTs, which

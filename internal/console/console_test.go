@@ -792,3 +792,50 @@ func TestAssignmentsPaged(t *testing.T) {
 		t.Errorf("the second page: %d, %d assignments", status, strings.Count(body, ">Unassign<"))
 	}
 }
+
+// TestCrossSiteSignIn posts the sign-in form from another site, as a
+// login-CSRF attack would: refused, no session.
+func TestCrossSiteSignIn(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	b := f.browser()
+	form := url.Values{"tenant": {"default"}, "email": {"ada@example.com"}, "password": {appPassword}}
+	if status, _, _ := b.do("POST", "/signin", form, "Origin", "https://evil.example"); status != http.StatusForbidden {
+		t.Errorf("a sign-in posted from another site: %d, want 403", status)
+	}
+	if status, _, _ := b.do("GET", "/apps", nil); status != http.StatusSeeOther {
+		t.Errorf("after a refused cross-site sign-in, GET /apps: %d, want 303 to sign-in", status)
+	}
+	if status, loc, _ := b.do("POST", "/signin", form, "Origin", f.url); status != http.StatusSeeOther || loc != "/apps" {
+		t.Errorf("a sign-in posted from the console itself: %d to %q", status, loc)
+	}
+}
+
+// TestEndedSessionsSwept checks that a sign-in deletes the sessions that
+// ended before it.
+func TestEndedSessionsSwept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.addAdmin("ada@example.com", store.RoleAdmin)
+	old := f.browser()
+	old.signIn("ada@example.com")
+	ck := old.client.Jar.Cookies(mustURL(t, f.url))
+	if len(ck) != 1 {
+		t.Fatalf("cookies: %v", ck)
+	}
+	f.clock.Advance(DefaultMaxAge + time.Minute)
+	f.browser().signIn("ada@example.com")
+	if _, err := f.st.SessionByHash(context.Background(), hashSecret(ck[0].Value)); err == nil {
+		t.Error("a session that ended was still stored after the next sign-in")
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -111,6 +111,11 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, s store.S
 	if err := c.cfg.Store.CreateSession(ctx, s, hashSecret(secret)); err != nil {
 		return err
 	}
+	// Each sign-in sweeps the sessions that ended, so that they do not
+	// pile up: an indexed delete, usually of nothing.
+	if _, err := c.cfg.Store.DeleteSessionsBefore(ctx, now, now.Add(-c.cfg.IdleTimeout)); err != nil {
+		c.cfg.Log.Warn("console: deleting ended sessions", "err", err)
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: c.cookieName(r), Value: secret, Path: "/",
 		Expires: s.Expires, MaxAge: int(c.cfg.MaxAge / time.Second),
