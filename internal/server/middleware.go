@@ -68,13 +68,18 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		elapsed := time.Since(start)
-		if s.cfg.LogRequests || status >= 400 {
-			s.log.LogAttrs(r.Context(), levelFor(status), "request",
+		if level := levelFor(status); (s.cfg.LogRequests || status >= 400) && s.log.Enabled(r.Context(), level) {
+			// The record is made here rather than by LogAttrs, which
+			// would walk the stack for a source location that no handler
+			// of ferry's prints.
+			rec := slog.NewRecord(time.Now(), level, "request", 0)
+			rec.AddAttrs(
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", status),
 				slog.Duration("duration", elapsed),
 			)
+			s.log.Handler().Handle(r.Context(), rec)
 		}
 		route, typ, op := s.classify(r.Method, r.URL.EscapedPath())
 		s.obs.HTTPRequest(route, r.Method, status, elapsed)

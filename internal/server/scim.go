@@ -119,16 +119,20 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 // pathSegments splits an escaped path into unescaped segments, so that an
 // id containing an encoded "/" stays one segment.
 func pathSegments(escaped string) ([]string, error) {
-	var segs []string
-	for _, raw := range strings.Split(escaped, "/") {
+	segs := make([]string, 0, 4)
+	for rest := escaped; rest != ""; {
+		var raw string
+		raw, rest, _ = strings.Cut(rest, "/")
 		if raw == "" {
 			continue
 		}
-		seg, err := url.PathUnescape(raw)
-		if err != nil {
-			return nil, err
+		if strings.IndexByte(raw, '%') >= 0 { // most segments have nothing to unescape
+			var err error
+			if raw, err = url.PathUnescape(raw); err != nil {
+				return nil, err
+			}
 		}
-		segs = append(segs, seg)
+		segs = append(segs, raw)
 	}
 	return segs, nil
 }
