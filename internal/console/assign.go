@@ -77,12 +77,7 @@ func (c *Console) showAssignments(w http.ResponseWriter, r *http.Request, s *ses
 // search finds users by userName, displayName or email, or groups by
 // displayName, containing text, in the database.
 func (c *Console) search(r *http.Request, s *session, typ, text string) ([]found, error) {
-	lit := jsonString(text)
-	expr := `displayName co ` + lit
-	if typ == store.UserType {
-		expr = `userName co ` + lit + ` or displayName co ` + lit + ` or emails.value co ` + lit
-	}
-	f, err := filter.Parse(expr)
+	f, err := searchFilter(typ, text)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +95,18 @@ func (c *Console) search(r *http.Request, s *session, typ, text string) ([]found
 		out = append(out, found{ID: res.ID, Name: name, Detail: detail})
 	}
 	return out, nil
+}
+
+// searchFilter is the filter of a search of the directory: users whose
+// userName, displayName or an email contains text, or groups whose
+// displayName does.
+func searchFilter(typ, text string) (filter.Expr, error) {
+	lit := jsonString(text)
+	expr := `displayName co ` + lit
+	if typ == store.UserType {
+		expr = `userName co ` + lit + ` or displayName co ` + lit + ` or emails.value co ` + lit
+	}
+	return filter.Parse(expr)
 }
 
 // nameAttr is what a user or group is named by.

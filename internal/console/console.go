@@ -29,6 +29,7 @@ import (
 	"github.com/ferryid/ferry/internal/provision"
 	"github.com/ferryid/ferry/internal/server"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/throttle"
 )
 
 //go:embed templates static
@@ -89,7 +90,7 @@ type Console struct {
 	cfg    Config
 	pages  map[string]*template.Template
 	static http.Handler
-	signIn *signInLimiter
+	signIn *throttle.Failures
 	mux    *http.ServeMux
 	// decoy is the hash verified for an unknown account (decoyHash).
 	decoyOnce sync.Once
@@ -122,7 +123,7 @@ func New(cfg Config) (*Console, error) {
 		return nil, err
 	}
 	c := &Console{cfg: cfg, pages: pages, static: http.StripPrefix("/static/", http.FileServerFS(static)),
-		signIn: newSignInLimiter(cfg.Now)}
+		signIn: throttle.NewFailures(maxFailedSignIns, signInWindow, cfg.Now)}
 	c.mux = c.routes()
 	return c, nil
 }

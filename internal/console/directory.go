@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/ferryid/ferry/internal/scim/filter"
 	"github.com/ferryid/ferry/internal/scim/resource"
 	"github.com/ferryid/ferry/internal/store"
 )
@@ -66,12 +65,7 @@ func (c *Console) directoryList(w http.ResponseWriter, r *http.Request, s *sessi
 	data := directoryData{Type: typ, Search: strings.TrimSpace(r.URL.Query().Get("q"))}
 	q := store.Query{Count: directoryPageSize, After: &store.Position{ID: r.URL.Query().Get("after")}}
 	if data.Search != "" {
-		lit := jsonString(data.Search)
-		expr := `displayName co ` + lit
-		if typ == store.UserType {
-			expr = `userName co ` + lit + ` or displayName co ` + lit + ` or emails.value co ` + lit
-		}
-		f, err := filter.Parse(expr)
+		f, err := searchFilter(typ, data.Search)
 		if err != nil {
 			c.serverError(w, r, err)
 			return

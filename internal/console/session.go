@@ -7,10 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/ferryid/ferry/internal/provision"
@@ -188,81 +185,14 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-// signInLimiter bounds failed sign-ins per client address: after
-// maxFailedSignIns in a window, sign-in answers 429 until the window
-// ends, which makes guessing passwords slow without locking out the
-// account's owner elsewhere.
-type signInLimiter struct {
-	now func() time.Time
-	mu  sync.Mutex
-	// failed counts each address's failures in its current window.
-	failed map[string]*failureWindow
-}
-
-type failureWindow struct {
-	start time.Time
-	count int
-}
-
+// Failed sign-ins are limited per client address (throttle): after
+// maxFailedSignIns in signInWindow, sign-in answers 429 until the window
+// ends, which makes guessing passwords slow without locking the account's
+// owner out elsewhere.
 const (
 	maxFailedSignIns = 10
 	signInWindow     = time.Minute
-	// maxTrackedAddresses bounds the limiter's memory: beyond it, the
-	// oldest windows are forgotten.
-	maxTrackedAddresses = 10000
 )
-
-func newSignInLimiter(now func() time.Time) *signInLimiter {
-	return &signInLimiter{now: now, failed: map[string]*failureWindow{}}
-}
-
-// limited reports whether addr used up its failures, and for how long.
-func (l *signInLimiter) limited(addr string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.failed[addr]
-	if f == nil {
-		return 0, false
-	}
-	left := signInWindow - l.now().Sub(f.start)
-	if left <= 0 {
-		delete(l.failed, addr)
-		return 0, false
-	}
-	return left, f.count >= maxFailedSignIns
-}
-
-// fail counts a failed sign-in from addr.
-func (l *signInLimiter) fail(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	f := l.failed[addr]
-	if f == nil || now.Sub(f.start) >= signInWindow {
-		if f == nil && len(l.failed) >= maxTrackedAddresses {
-			for a, w := range l.failed {
-				if now.Sub(w.start) >= signInWindow {
-					delete(l.failed, a)
-				}
-			}
-			if len(l.failed) >= maxTrackedAddresses {
-				clear(l.failed)
-			}
-		}
-		f = &failureWindow{start: now}
-		l.failed[addr] = f
-	}
-	f.count++
-}
-
-// clientAddr is the address a request came from, without its port.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return strings.TrimSpace(host)
-}
 
 // tokenLive reports whether the tenant's admin API token id exists and is
 // not revoked.

@@ -9,6 +9,7 @@ import (
 	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/password"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/throttle"
 )
 
 // signInForm is what the sign-in page shows back after a failure: never
@@ -30,14 +31,14 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 // address, with the same words whatever failed, so that the page does not
 // tell which emails have accounts.
 func (c *Console) signInRefused(w http.ResponseWriter, r *http.Request, form signInForm, message string) {
-	c.signIn.fail(clientAddr(r))
+	c.signIn.Fail(throttle.ClientAddr(r))
 	c.render(w, r, http.StatusUnauthorized, "signin", page{Title: "Sign in", Error: message, Data: form})
 }
 
 // signInLimited answers 429 when the client's address used up its failed
 // sign-ins, and reports whether it did.
 func (c *Console) signInLimited(w http.ResponseWriter, r *http.Request, form signInForm) bool {
-	wait, limited := c.signIn.limited(clientAddr(r))
+	wait, limited := c.signIn.Limited(throttle.ClientAddr(r))
 	if !limited {
 		return false
 	}

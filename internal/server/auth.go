@@ -12,6 +12,7 @@ import (
 	"github.com/ferryid/ferry/internal/bearer"
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/throttle"
 )
 
 type tenantKey struct{}
@@ -58,15 +59,15 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 	if c, ok := s.tokens.get(hash); ok {
 		return c, nil
 	}
-	addr := clientAddr(r)
+	addr := throttle.ClientAddr(r)
 	invalid := func() (credential, error) {
-		s.failures.fail(addr)
+		s.failures.Fail(addr)
 		s.obs.AuthFailed(authInvalid)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry", error="invalid_token"`)
 		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "the bearer token is not valid")
 	}
 	if !s.tokens.trusted(hash) {
-		if wait, limited := s.failures.limited(addr); limited {
+		if wait, limited := s.failures.Limited(addr); limited {
 			s.obs.AuthLimited()
 			secs := int((wait + time.Second - 1) / time.Second)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -161,24 +161,6 @@ func TestFailedAuthenticationsLimited(t *testing.T) {
 	}
 }
 
-func TestClientAddr(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct{ name, remote, want string }{
-		{"IPv4", "192.0.2.1:1234", "192.0.2.1"},
-		{"IPv4 in IPv6", "[::ffff:192.0.2.1]:1234", "192.0.2.1"},
-		{"IPv6 by its /64", "[2001:db8:1:2:3:4:5:6]:1234", "2001:db8:1:2::/64"},
-		{"not an address", "pipe", "pipe"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/", nil)
-			r.RemoteAddr = tc.remote
-			if got := clientAddr(r); got != tc.want {
-				t.Fatalf("clientAddr(%q) = %q, want %q", tc.remote, got, tc.want)
-			}
-		})
-	}
-}
-
 // BenchmarkUnknownToken measures a request with a wrong token, each from
 // another address so that none is limited: answered from the cache of
 // unknown tokens, and from the store (the cache emptied before each).

@@ -20,6 +20,7 @@ import (
 	"github.com/ferryid/ferry/internal/scim/schema"
 	"github.com/ferryid/ferry/internal/sourcesync"
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/throttle"
 	"github.com/ferryid/ferry/internal/webhooks"
 )
 
@@ -90,7 +91,7 @@ type Server struct {
 	log      *slog.Logger
 	tokens   *tokenCache
 	// failures limits failed authentications per client address.
-	failures *failureLimiter
+	failures *throttle.Failures
 	obs      Observer
 	metrics  http.Handler // GET /metrics; nil until EnableMetrics
 	// cache keeps rendered resources for reads; nil keeps none.
