@@ -110,17 +110,17 @@ number of ferry serve replicas can share it behind a load balancer.`,
 // newLogger returns the server's logger, writing to standard error
 // through a batching writer (logwriter), which the caller closes.
 func newLogger(format string) (*slog.Logger, *logwriter.Writer, error) {
-	lines := logwriter.New(os.Stderr, logwriter.DefaultInterval)
-	var h slog.Handler
+	var lineFormat logwriter.Format
 	switch format {
 	case "text":
-		h = slog.NewTextHandler(lines, nil)
+		lineFormat = logwriter.Text
 	case "json":
-		h = slog.NewJSONHandler(lines, nil)
+		lineFormat = logwriter.JSON
 	default:
 		return nil, nil, fmt.Errorf("--log-format must be text or json, got %q", format)
 	}
-	return slog.New(logwriter.Handler(h, lines)), lines, nil
+	lines := logwriter.New(os.Stderr, logwriter.DefaultInterval)
+	return slog.New(logwriter.NewHandler(lineFormat, lines)), lines, nil
 }
 
 // leaseOwner names this process in the engine's job leases: its

@@ -135,3 +135,56 @@ func TestConcurrentLinesStayWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestLogRequestMatchesSlog checks that LogRequest writes, in both
+// formats, exactly the line slog's handler writes for the same record,
+// and leaves to slog what it would quote or escape.
+func TestLogRequestMatchesSlog(t *testing.T) {
+	t.Parallel()
+	type requestLogger interface {
+		LogRequest(t time.Time, level slog.Level, method, path string, status int, elapsed time.Duration) bool
+	}
+	times := []time.Time{
+		time.Date(2026, 12, 4, 8, 37, 55, 123456789, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(2026, 6, 30, 23, 59, 59, 999999999, time.FixedZone("", 5*3600+30*60)),
+		time.Date(2026, 6, 30, 23, 59, 59, 1000, time.FixedZone("", -8*3600)),
+	}
+	durations := []time.Duration{0, 999, 1500 * time.Microsecond, 2*time.Second + 3*time.Millisecond, 90 * time.Minute}
+	paths := []string{"/scim/v2/Users/2819c223-7f76-453a-919d-413861904646", "/", "/api/v1/apps/a%20b/logs", "/Users/x.y_z~-"}
+	for _, format := range []Format{Text, JSON} {
+		for _, at := range times {
+			for _, d := range durations {
+				for _, path := range paths {
+					for _, level := range []slog.Level{slog.LevelInfo, slog.LevelError} {
+						var fast, slow bytes.Buffer
+						fw, sw := New(&fast, time.Hour), New(&slow, time.Hour)
+						if !NewHandler(format, fw).(requestLogger).LogRequest(at, level, "GET", path, 200, d) {
+							t.Fatalf("format %d: LogRequest refused %q", format, path)
+						}
+						r := slog.NewRecord(at, level, "request", 0)
+						r.AddAttrs(slog.String("method", "GET"), slog.String("path", path), slog.Int("status", 200), slog.Duration("duration", d))
+						if err := NewHandler(format, sw).Handle(t.Context(), r); err != nil {
+							t.Fatal(err)
+						}
+						fw.Flush()
+						sw.Flush()
+						if fast.String() != slow.String() {
+							t.Errorf("format %d:\nLogRequest %q\nslog       %q", format, fast.String(), slow.String())
+						}
+					}
+				}
+			}
+		}
+		var out bytes.Buffer
+		h := NewHandler(format, New(&out, time.Hour))
+		for _, path := range []string{"/Users/a b", `/Users/"x"`, "/Users/<x>", "/Users/\n", "", "/Users/é"} {
+			if h.(requestLogger).LogRequest(times[0], slog.LevelInfo, "GET", path, 200, 0) {
+				t.Errorf("format %d: LogRequest wrote %q, which the format quotes or escapes", format, path)
+			}
+		}
+		if h.WithAttrs([]slog.Attr{slog.String("k", "v")}).(requestLogger).LogRequest(times[0], slog.LevelInfo, "GET", "/", 200, 0) {
+			t.Errorf("format %d: LogRequest wrote through a handler with attributes", format)
+		}
+	}
+}

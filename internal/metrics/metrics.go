@@ -27,6 +27,7 @@ type Metrics struct {
 	httpDuration  *prometheus.HistogramVec
 	httpSeries    sync.Map // httpKey → httpSeries
 	scimOps       *prometheus.CounterVec
+	scimSeries    sync.Map // scimKey → prometheus.Counter, as httpSeries
 	authFailures  *prometheus.CounterVec
 	authLimited   prometheus.Counter
 	cycles        *prometheus.CounterVec
@@ -154,8 +155,17 @@ func (m *Metrics) SCIMOperation(resourceType, operation string, status int) {
 	case status >= 400:
 		outcome = "client_error"
 	}
-	m.scimOps.WithLabelValues(resourceType, operation, outcome).Inc()
+	k := scimKey{resourceType, operation, outcome}
+	c, ok := m.scimSeries.Load(k)
+	if !ok {
+		c, _ = m.scimSeries.LoadOrStore(k, m.scimOps.WithLabelValues(resourceType, operation, outcome))
+	}
+	c.(prometheus.Counter).Inc()
 }
+
+// scimKey is a series of the SCIM operations' counter: resource types,
+// operations and outcomes are few.
+type scimKey struct{ resourceType, operation, outcome string }
 
 // AuthFailed implements server.Observer.
 func (m *Metrics) AuthFailed(reason string) { m.authFailures.WithLabelValues(reason).Inc() }

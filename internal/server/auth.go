@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -19,6 +20,9 @@ type tenantKey struct{}
 
 // tenantFrom returns the tenant id the request's token belongs to.
 func tenantFrom(ctx context.Context) string {
+	if rc, ok := ctx.(*requestContext); ok && rc.tenant != "" {
+		return rc.tenant // without Value, which would box the string
+	}
 	id, _ := ctx.Value(tenantKey{}).(string)
 	return id
 }
@@ -55,10 +59,11 @@ func (s *Server) verifyToken(w http.ResponseWriter, r *http.Request) (credential
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ferry"`)
 		return credential{}, scim.Errorf(http.StatusUnauthorized, "", "a bearer token is required in the Authorization header")
 	}
-	hash := bearer.Hash(token)
-	if c, ok := s.tokens.get(hash); ok {
+	sum := bearer.Sum(token) // on the stack for the cache's lookup
+	if c, ok := s.tokens.get(sum[:]); ok {
 		return c, nil
 	}
+	hash := bytes.Clone(sum[:])
 	addr := throttle.ClientAddr(r)
 	invalid := func() (credential, error) {
 		s.failures.Fail(addr)

@@ -67,26 +67,42 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		elapsed := time.Since(start)
+		end := time.Now()
+		elapsed := end.Sub(start)
 		if level := levelFor(status); (s.cfg.LogRequests || status >= 400) && s.log.Enabled(r.Context(), level) {
-			// The record is made here rather than by LogAttrs, which
-			// would walk the stack for a source location that no handler
-			// of ferry's prints.
-			rec := slog.NewRecord(time.Now(), level, "request", 0)
-			rec.AddAttrs(
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.Duration("duration", elapsed),
-			)
-			s.log.Handler().Handle(r.Context(), rec)
+			s.logRequest(r, end, level, status, elapsed)
 		}
-		route, typ, op := s.classify(r.Method, r.URL.EscapedPath())
+		route, typ, op := s.classifyRequest(r)
 		s.obs.HTTPRequest(route, r.Method, status, elapsed)
 		if op != "" {
 			s.obs.SCIMOperation(typ, op, status)
 		}
 	})
+}
+
+// requestLogger is a log handler that writes the access log's line itself
+// (logwriter's, in ferry serve), faster than a slog.Record is made and
+// handled; it reports false when it leaves the line to the caller.
+type requestLogger interface {
+	LogRequest(t time.Time, level slog.Level, method, path string, status int, elapsed time.Duration) bool
+}
+
+// logRequest writes the access log's line of r.
+func (s *Server) logRequest(r *http.Request, end time.Time, level slog.Level, status int, elapsed time.Duration) {
+	h := s.log.Handler()
+	if l, ok := h.(requestLogger); ok && l.LogRequest(end, level, r.Method, r.URL.Path, status, elapsed) {
+		return
+	}
+	// The record is made here rather than by LogAttrs, which would walk
+	// the stack for a source location that no handler of ferry's prints.
+	rec := slog.NewRecord(end, level, "request", 0)
+	rec.AddAttrs(
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Duration("duration", elapsed),
+	)
+	h.Handle(r.Context(), rec)
 }
 
 // serveRecovering serves r with next, answering a panic with a 500.

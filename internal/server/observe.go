@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ferryid/ferry/internal/scim/schema"
 )
 
 // Observer is told what the server does, for its metrics
@@ -57,6 +59,23 @@ func (s *Server) scimOperation(method, path string) (resourceType, op string) {
 	return resourceType, op
 }
 
+// resourceRoutes are the route patterns of a resource type's endpoint
+// (classify), made once rather than per request.
+type resourceRoutes struct{ name, list, search, byID string }
+
+// newResourceRoutes returns the routes of cat's resource types by their
+// endpoint's path segment ("Users").
+func newResourceRoutes(cat *schema.Catalog) map[string]resourceRoutes {
+	routes := map[string]resourceRoutes{}
+	for _, rt := range cat.ResourceTypes() {
+		if seg, ok := strings.CutPrefix(rt.Endpoint, "/"); ok && seg != "" {
+			base := "/scim/v2" + rt.Endpoint
+			routes[seg] = resourceRoutes{name: rt.Name, list: base, search: base + "/.search", byID: base + "/{id}"}
+		}
+	}
+	return routes
+}
+
 // classify names a request by its method and escaped path, for the
 // observer: route is its route pattern, with {id} and the admin API's
 // parameters in place of their values, and "other" for a path no route
@@ -64,12 +83,30 @@ func (s *Server) scimOperation(method, path string) (resourceType, op string) {
 // operation (create, replace, patch, delete, get, list, search, bulk) on
 // resourceType ("" for none), "" for any other request.
 func (s *Server) classify(method, path string) (route, resourceType, op string) {
+	return s.classifyWith(method, path, nil)
+}
+
+// classifyRequest is classify for r, with the SCIM path's segments that
+// its handler split (scimSegments) when it did.
+func (s *Server) classifyRequest(r *http.Request) (route, resourceType, op string) {
+	return s.classifyWith(r.Method, r.URL.EscapedPath(), requestContextOf(r))
+}
+
+// classifyWith is classify, taking the SCIM path's segments from rc when
+// the handler split them there.
+func (s *Server) classifyWith(method, path string, rc *requestContext) (route, resourceType, op string) {
 	switch path {
 	case "/healthz", "/readyz", "/metrics", "/scim/v2", adminPrefix, adminPrefix + openAPIPath:
 		return path, "", ""
 	}
 	if rest, ok := strings.CutPrefix(path, "/scim/v2/"); ok {
-		segs, err := pathSegments(rest)
+		var segs []string
+		var err error
+		if rc != nil && rc.segsSplit {
+			segs, err = rc.segs, rc.segsErr
+		} else {
+			segs, err = pathSegments(rest)
+		}
 		if err != nil || len(segs) == 0 {
 			return "other", "", ""
 		}
@@ -85,13 +122,13 @@ func (s *Server) classify(method, path string) (route, resourceType, op string) 
 		case len(segs) == 2 && (first == "ResourceTypes" || first == "Schemas"):
 			return "/scim/v2/" + first + "/{id}", "", ""
 		}
-		rt := resourceTypeAt(s.catalog, first)
-		if rt == nil {
+		rt, ok := s.resourceRoutes[first]
+		if !ok {
 			return "other", "", ""
 		}
 		switch {
 		case len(segs) == 1:
-			route = "/scim/v2" + rt.Endpoint
+			route = rt.list
 			switch method {
 			case http.MethodGet:
 				op = "list"
@@ -99,12 +136,12 @@ func (s *Server) classify(method, path string) (route, resourceType, op string) 
 				op = "create"
 			}
 		case len(segs) == 2 && segs[1] == ".search":
-			route = "/scim/v2" + rt.Endpoint + "/.search"
+			route = rt.search
 			if method == http.MethodPost {
 				op = "search"
 			}
 		case len(segs) == 2:
-			route = "/scim/v2" + rt.Endpoint + "/{id}"
+			route = rt.byID
 			switch method {
 			case http.MethodGet:
 				op = "get"
@@ -121,7 +158,7 @@ func (s *Server) classify(method, path string) (route, resourceType, op string) 
 		if op == "" {
 			return route, "", ""
 		}
-		return route, rt.Name, op
+		return route, rt.name, op
 	}
 	if segs, ok := adminSegments(path); ok {
 		for _, rt := range adminRoutes() {

@@ -5,7 +5,9 @@ import (
 	"container/list"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -397,6 +399,9 @@ func (e *rendered) use() {
 type plainBody struct {
 	base string
 	body []byte
+	// etag and length are the ETag and Content-Length header values of a
+	// GET's response with body, made once (writePlain).
+	etag, length []string
 }
 
 // uniqueName returns what a resource of type typ is unique by in its
@@ -527,21 +532,43 @@ func (s *Server) renderTo(buf *bytes.Buffer, base string, res *store.Resource, r
 // body made once per entry and base (rendered.body), which a commit
 // that changes it drops with the entry.
 func (c *readCache) currentBody(base string, e *rendered, include, exclude resource.Projection) ([]byte, error) {
-	projected := !include.Empty() || !exclude.Empty()
-	if !projected {
+	if include.Empty() && exclude.Empty() {
 		if b := e.body.Load(); b != nil && b.base == base {
 			return b.body, nil
 		}
+		b, err := c.makePlainBody(base, e)
+		if err != nil {
+			return nil, err
+		}
+		return b.body, nil
 	}
 	var buf bytes.Buffer
 	if err := renderEntry(&buf, base, e, e.resource(), e.rt, include, exclude); err != nil {
 		return nil, err
 	}
-	if !projected {
-		e.body.Store(&plainBody{base: base, body: buf.Bytes()})
-		c.account(e, buf.Len())
-	}
 	return buf.Bytes(), nil
+}
+
+// plainResponse is currentBody without a projection for a request r, with
+// the response's header values: what a GET by id writes.
+func (c *readCache) plainResponse(r *http.Request, e *rendered) (*plainBody, error) {
+	if b := e.body.Load(); b != nil && isBaseOf(b.base, r) {
+		return b, nil
+	}
+	return c.makePlainBody(baseURL(r), e)
+}
+
+// makePlainBody renders e's response without a projection under base and
+// keeps it in e.body.
+func (c *readCache) makePlainBody(base string, e *rendered) (*plainBody, error) {
+	var buf bytes.Buffer
+	if err := renderEntry(&buf, base, e, e.resource(), e.rt, resource.Projection{}, resource.Projection{}); err != nil {
+		return nil, err
+	}
+	b := &plainBody{base: base, body: buf.Bytes(), etag: []string{etag(e.version)}, length: []string{strconv.Itoa(buf.Len())}}
+	e.body.Store(b)
+	c.account(e, buf.Len())
+	return b, nil
 }
 
 // account counts an entry's body of n bytes in its size, when the entry

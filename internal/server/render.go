@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ferryid/ferry/internal/scim"
 	"github.com/ferryid/ferry/internal/scim/resource"
@@ -32,6 +33,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 var scimContentTypeValues = []string{scimContentType}
 
 // writeBody writes an encoded SCIM JSON body.
+// writePlain writes b as a 200 response with its ETag: a GET by id from
+// the read cache, with header values made once.
+func writePlain(w http.ResponseWriter, b *plainBody) {
+	h := w.Header()
+	h["Content-Type"] = scimContentTypeValues // canonical keys, set as Set would
+	h["Content-Length"] = b.length
+	h["Etag"] = b.etag
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.body)
+}
+
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = scimContentTypeValues // canonical keys, set as Set would
@@ -272,4 +284,18 @@ func baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + "/scim/v2"
+}
+
+// isBaseOf reports whether base is baseURL(r), without making it.
+func isBaseOf(base string, r *http.Request) bool {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	rest, ok := strings.CutPrefix(base, scheme)
+	if !ok {
+		return false
+	}
+	rest, ok = strings.CutPrefix(rest, r.Host)
+	return ok && rest == "/scim/v2"
 }

@@ -22,6 +22,12 @@ type requestContext struct {
 	// tenant is set by authenticate before the handler runs, and read by
 	// the handler and what it starts: no lock is needed.
 	tenant string
+	// segs are the segments of the request's SCIM path (scimSegments),
+	// split once by the handler that asks first, in segsBuf when they fit.
+	segs      []string
+	segsErr   error
+	segsSplit bool
+	segsBuf   [4]string
 
 	mu       sync.Mutex
 	timed    context.Context // parent with the deadline, made on first wait

@@ -25,7 +25,7 @@ import (
 // patterns, so that every unknown path and wrong method gets a SCIM Error
 // body (the mux's own 404 and 405 are plain text).
 func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
-	segs, err := pathSegments(strings.TrimPrefix(r.URL.EscapedPath(), "/scim/v2"))
+	segs, err := scimSegments(r)
 	if err != nil {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no such path: %v", err))
 		return
@@ -119,7 +119,26 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 // pathSegments splits an escaped path into unescaped segments, so that an
 // id containing an encoded "/" stays one segment.
 func pathSegments(escaped string) ([]string, error) {
-	segs := make([]string, 0, 4)
+	return appendPathSegments(make([]string, 0, 4), escaped)
+}
+
+// scimSegments returns the segments of r's path under /scim/v2
+// (pathSegments), split once per request: the server's requestContext
+// keeps them, for the route and then for the metrics (classify).
+func scimSegments(r *http.Request) ([]string, error) {
+	rc := requestContextOf(r)
+	if rc == nil {
+		return pathSegments(strings.TrimPrefix(r.URL.EscapedPath(), "/scim/v2"))
+	}
+	if !rc.segsSplit {
+		rc.segs, rc.segsErr = appendPathSegments(rc.segsBuf[:0], strings.TrimPrefix(r.URL.EscapedPath(), "/scim/v2"))
+		rc.segsSplit = true
+	}
+	return rc.segs, rc.segsErr
+}
+
+// appendPathSegments is pathSegments appending to segs.
+func appendPathSegments(segs []string, escaped string) ([]string, error) {
 	for rest := escaped; rest != ""; {
 		var raw string
 		raw, rest, _ = strings.Cut(rest, "/")
@@ -271,7 +290,20 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 
 // answerGet answers a GET of res, from its cache entry e when not nil.
 func (s *Server) answerGet(w http.ResponseWriter, r *http.Request, res *store.Resource, rt *schema.ResourceType, include, exclude resource.Projection, e *rendered, at readAt) {
-	tag := etag(res.Version)
+	var plain *plainBody // the whole response, made once, when the cache has it
+	if e != nil && include.Empty() && exclude.Empty() {
+		var err error
+		if plain, err = s.cache.plainResponse(r, e); err != nil {
+			s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
+			return
+		}
+	}
+	var tag string
+	if plain != nil {
+		tag = plain.etag[0]
+	} else {
+		tag = etag(res.Version)
+	}
 	if matchesETag(r.Header.Get("If-None-Match"), tag) {
 		w.Header().Set("ETag", tag)
 		w.WriteHeader(http.StatusNotModified)
@@ -279,6 +311,10 @@ func (s *Server) answerGet(w http.ResponseWriter, r *http.Request, res *store.Re
 	}
 	if h := r.Header.Get("If-Match"); h != "" && !matchesETag(h, tag) {
 		writeError(w, preconditionFailed(tag))
+		return
+	}
+	if plain != nil {
+		writePlain(w, plain)
 		return
 	}
 	w.Header().Set("ETag", tag)
@@ -759,9 +795,18 @@ func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema
 	if e == nil {
 		return false
 	}
-	body, err := s.cache.currentBody(baseURL(r), e, include, exclude)
-	if err != nil {
-		return false
+	var body []byte
+	if include.Empty() && exclude.Empty() {
+		plain, err := s.cache.plainResponse(r, e)
+		if err != nil {
+			return false
+		}
+		body = plain.body
+	} else {
+		var err error
+		if body, err = s.cache.currentBody(baseURL(r), e, include, exclude); err != nil {
+			return false
+		}
 	}
 	writeList(w, 1, 1, 1, body)
 	return true

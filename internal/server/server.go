@@ -85,6 +85,9 @@ type Server struct {
 	cfg     Config
 	store   store.Store
 	catalog *schema.Catalog
+	// resourceRoutes names the routes of catalog's resource types, for
+	// the metrics (classify).
+	resourceRoutes map[string]resourceRoutes
 	// registry extends catalog with each tenant's declared schemas
 	// (tenantCatalog).
 	registry *schema.Registry
@@ -128,18 +131,19 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 		rand.Read(key)
 	}
 	s := &Server{
-		cursors:    cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
-		cfg:        cfg,
-		store:      st,
-		catalog:    catalog,
-		log:        log,
-		registry:   schema.NewRegistry(catalog),
-		tokens:     newTokenCache(time.Now),
-		failures:   newFailureLimiter(time.Now),
-		obs:        nopObserver{},
-		cache:      newReadCache(cfg.ReadCacheBytes),
-		directory:  directory.New(st, catalog),
-		extensions: extensions.New(st, catalog),
+		cursors:        cursorCodec{key: key, timeout: cfg.CursorTimeout, now: cfg.Now},
+		cfg:            cfg,
+		store:          st,
+		catalog:        catalog,
+		resourceRoutes: newResourceRoutes(catalog),
+		log:            log,
+		registry:       schema.NewRegistry(catalog),
+		tokens:         newTokenCache(time.Now),
+		failures:       newFailureLimiter(time.Now),
+		obs:            nopObserver{},
+		cache:          newReadCache(cfg.ReadCacheBytes),
+		directory:      directory.New(st, catalog),
+		extensions:     extensions.New(st, catalog),
 	}
 	if w, ok := st.(store.CommitWatcher); ok {
 		catalogs := schema.NewCatalogCache()

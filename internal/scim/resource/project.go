@@ -22,6 +22,9 @@ type Projection struct {
 func ParseProjection(rt *schema.ResourceType, list ...string) Projection {
 	p := Projection{}
 	for _, item := range list {
+		if item == "" {
+			continue // most requests ask for no projection: no split to make
+		}
 		for _, name := range strings.Split(item, ",") {
 			p.add(rt, strings.TrimSpace(name))
 		}
