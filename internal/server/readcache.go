@@ -78,6 +78,9 @@ type readCache struct {
 	// byName finds an entry by its name (rendered.name). Owned caches
 	// only.
 	byName map[nameKey]cacheKey
+	// anchors are, per tenant and type, where pages of the list sorted by
+	// id ended, in order of position (anchors.go). Owned caches only.
+	anchors map[store.TenantType][]anchor
 }
 
 // nameKey is a resource's unique name: a user's userName or a group's
@@ -95,7 +98,7 @@ func newReadCache(budget int) *readCache {
 		return nil
 	}
 	return &readCache{budget: budget, order: list.New(), entries: map[cacheKey]*list.Element{},
-		shownIn: map[refKey]map[cacheKey]struct{}{}, byName: map[nameKey]cacheKey{}}
+		shownIn: map[refKey]map[cacheKey]struct{}{}, byName: map[nameKey]cacheKey{}, anchors: map[store.TenantType][]anchor{}}
 }
 
 // own makes the cache authoritative: from now on the caller calls
@@ -314,6 +317,7 @@ func (c *readCache) clearLocked() {
 	clear(c.entries)
 	clear(c.shownIn)
 	clear(c.byName)
+	clear(c.anchors)
 	c.size = 0
 }
 
@@ -338,6 +342,9 @@ func (c *readCache) invalidate(commit store.Commit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.invalidations++
+	for _, k := range commit.Reordered {
+		delete(c.anchors, k)
+	}
 	for _, k := range commit.Resources {
 		if el, ok := c.entries[cacheKey{k.TenantID, k.Type, k.ID}]; ok {
 			c.dropLocked(el)

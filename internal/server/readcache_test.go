@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,6 +156,7 @@ func TestCachedProjection(t *testing.T) {
 // them), on SQLite one store. Requests go straight to the handlers.
 type replicaPair struct {
 	a, b    http.Handler
+	server  *Server // a's
 	token   string
 	catalog *schema.Catalog
 	store   store.Store // a's
@@ -201,8 +203,10 @@ func newReplicaPair(t *testing.T, backend string) replicaPair {
 			t.Cleanup(func() { st.Close() })
 		}
 	}
+	server := New(DefaultConfig(), sa, catalog, log)
 	p := replicaPair{
-		a:       New(DefaultConfig(), sa, catalog, log).Handler(),
+		a:       server.Handler(),
+		server:  server,
 		b:       New(DefaultConfig(), sb, catalog, log).Handler(),
 		catalog: catalog,
 		store:   sa,
@@ -725,4 +729,71 @@ func TestReadCachePages(t *testing.T) {
 		t.Fatalf("delete: %d %s", status, raw)
 	}
 	compare("after a deletion")
+}
+
+// TestReadCacheAnchors checks that pages by startIndex read after the
+// places the cache remembers (anchors.go) are the pages a server without
+// a cache answers: walked in order and at random, around an update (which
+// keeps the anchors) and a create and a delete (which forget them).
+func TestReadCacheAnchors(t *testing.T) {
+	t.Parallel()
+	p := newReplicaPair(t, "sqlite")
+	cfg := DefaultConfig()
+	cfg.ReadCacheBytes = 0
+	uncached := New(cfg, p.store, p.catalog, slog.New(slog.DiscardHandler)).Handler()
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, p.create(t, "/Users", fmt.Sprintf(`{"userName":"a%02d@example.com"}`, i)))
+	}
+	anchors := func() int {
+		p.server.cache.mu.RLock()
+		defer p.server.cache.mu.RUnlock()
+		n := 0
+		for _, list := range p.server.cache.anchors {
+			n += len(list)
+		}
+		return n
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	compare := func(when string) {
+		t.Helper()
+		var paths []string
+		for start := 1; start <= 34; start += 3 { // a walk, then past the end
+			paths = append(paths, fmt.Sprintf("/Users?startIndex=%d&count=3", start))
+		}
+		for range 20 {
+			paths = append(paths, fmt.Sprintf("/Users?startIndex=%d&count=%d", 1+rng.IntN(33), 1+rng.IntN(5)))
+		}
+		paths = append(paths, "/Users?startIndex=5&count=4&attributes=userName", "/Users?startIndex=7&count=2&excludedAttributes=groups")
+		for _, path := range paths {
+			status, _, got := p.call(p.a, "GET", path, "")
+			wantStatus, _, want := p.call(uncached, "GET", path, "")
+			if status != http.StatusOK || status != wantStatus || got != want {
+				t.Errorf("%s, GET %s: %d %.1500s\nwithout a cache: %d %.1500s", when, path, status, got, wantStatus, want)
+			}
+		}
+	}
+	compare("cold")
+	kept := anchors()
+	if kept == 0 {
+		t.Fatal("no anchors kept after a walk of the pages")
+	}
+	compare("warm")
+	p.patch(t, "/Users/"+ids[3], `{"op":"replace","path":"title","value":"Lead"}`)
+	if n := anchors(); n < kept {
+		t.Errorf("an update dropped anchors: %d, had %d", n, kept)
+	}
+	compare("after an update")
+	p.create(t, "/Users", `{"userName":"newcomer@example.com"}`)
+	if n := anchors(); n != 0 {
+		t.Errorf("%d anchors kept after a create", n)
+	}
+	compare("after a create")
+	if status, _, raw := p.call(p.a, "DELETE", "/Users/"+ids[10], ""); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", status, raw)
+	}
+	if n := anchors(); n != 0 {
+		t.Errorf("%d anchors kept after a delete", n)
+	}
+	compare("after a delete")
 }

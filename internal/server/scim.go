@@ -745,9 +745,24 @@ func (s *Server) readPage(ctx context.Context, body *bytes.Buffer, more bool, ba
 		at := s.cache.begin(q.Members)
 		idq := q
 		idq.IDsOnly = true
+		anchored := false
+		if anchorQuery(q) {
+			if a, ok := s.cache.anchorBefore(tenant, rt.Name, q.StartIndex); ok {
+				// The page starts after the anchor and skips the rest
+				// (anchors.go).
+				idq.After, idq.Skip = &store.Position{ID: a.id}, q.StartIndex-a.pos-1
+				anchored = true
+			}
+		}
 		page, err := s.store.Query(ctx, tenant, rt.Name, idq)
 		if err != nil {
 			return store.Page{}, err
+		}
+		if anchored {
+			page.Next = nil // an index page, as asked
+		}
+		if n := len(page.Resources); n > 0 && q.Filter == nil && q.SortBy == "" && !q.Descending && q.After == nil {
+			s.cache.keepAnchor(tenant, rt.Name, anchor{pos: q.StartIndex + n - 1, id: page.Resources[n-1].ID}, at)
 		}
 		if entries, ok := s.cache.currentAll(tenant, rt, page.Resources, q.Members, at); ok {
 			for _, e := range entries {

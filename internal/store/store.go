@@ -118,6 +118,11 @@ type Query struct {
 	// returned exactly once, whatever else is created or deleted
 	// meanwhile.
 	After *Position
+	// Skip, with After, passes over that many resources after After
+	// before the page begins: a page at a known distance from a resource
+	// whose place the reader knows (the server's read cache remembers
+	// where pages ended), read without stepping over everything before it.
+	Skip int
 	ReadOptions
 }
 
@@ -295,7 +300,14 @@ type Commit struct {
 	Resources []ResourceKey
 	// Schemas are the tenants whose extension schemas it changed.
 	Schemas []string
+	// Reordered are the resource types, per tenant, of which the commit
+	// created or deleted a resource: where a resource stands in a list
+	// (sorted by id) changes with those writes alone.
+	Reordered []TenantType
 }
+
+// TenantType is one resource type of one tenant.
+type TenantType struct{ TenantID, Type string }
 
 // ResourceKey names one resource.
 type ResourceKey struct{ TenantID, Type, ID string }

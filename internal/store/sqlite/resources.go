@@ -435,7 +435,7 @@ func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, m
 			return fmt.Errorf("sqlite: record change: %w", err)
 		}
 		for _, m := range ms[:n] {
-			w.changed(tenantID, m.Type, m.ID)
+			w.changed(tenantID, m.Type, m.ID, store.OpMembership)
 		}
 		ms = ms[n:]
 	}

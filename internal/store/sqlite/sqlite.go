@@ -408,6 +408,6 @@ func (w *wtx) changeText(ctx context.Context, tenant, typ, id string, op store.C
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}
-	w.changed(tenant, typ, id)
+	w.changed(tenant, typ, id, op)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/ferryid/ferry/internal/store"
@@ -62,7 +63,14 @@ func (s *Store) notify(c store.Commit) {
 	}
 }
 
-// changed records that the write changed a resource (or its memberships).
-func (w *wtx) changed(tenant, typ, id string) {
+// changed records that the write changed a resource (or its memberships)
+// by op.
+func (w *wtx) changed(tenant, typ, id string, op store.ChangeOp) {
 	w.commit.Resources = append(w.commit.Resources, store.ResourceKey{TenantID: tenant, Type: typ, ID: id})
+	if op == store.OpCreate || op == store.OpDelete {
+		tt := store.TenantType{TenantID: tenant, Type: typ}
+		if !slices.Contains(w.commit.Reordered, tt) {
+			w.commit.Reordered = append(w.commit.Reordered, tt)
+		}
+	}
 }

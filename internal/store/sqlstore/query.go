@@ -55,12 +55,13 @@ func PageColumns(st *Statements, q store.Query, edges string) string {
 // the condition "after q.After" (none on the first page), the sort key as
 // the last column (unless rows sort by id alone), and a LIMIT one more
 // than q.Count, to tell whether more follow. It records in st that the
-// page is a keyset page. Without q.After it returns its inputs unchanged.
+// page is a keyset page, whose offset is q.Skip. Without q.After it
+// returns its inputs unchanged.
 func Keyset(b *sqlfilter.Builder, s sqlfilter.Sort, q store.Query, st *Statements, where, columns string, limit int) (string, string, int) {
 	if q.After == nil {
 		return where, columns, limit
 	}
-	st.Keyset, st.Keyed, st.Offset = true, s.Key != "", 0
+	st.Keyset, st.Keyed, st.Offset = true, s.Key != "", max(q.Skip, 0)
 	if q.After.ID != "" {
 		where += " AND " + s.After(b, q.After.Key, q.After.ID)
 	}

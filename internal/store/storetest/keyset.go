@@ -234,3 +234,62 @@ func testKeysetSorted(t *testing.T, s store.Store) {
 		t.Errorf("keyset count 0: total %d, %d resources, next %v, %v; want %d, none, nil", p.Total, len(p.Resources), p.Next, err, len(families))
 	}
 }
+
+// testKeysetSkip checks that a keyset page with Skip is the page of the
+// same query at the index it names: After the resource at position p,
+// skipping k, is the page at startIndex p+k+1, in id order and sorted,
+// with or without documents, and its total is the query's.
+func testKeysetSkip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	const n = 23
+	for i := range n {
+		doc := user(t, fmt.Sprintf("skip%02d", i))
+		doc["title"] = fmt.Sprintf("t%02d", (i*7)%n)
+		create(t, s, a, store.UserType, doc)
+	}
+	for _, base := range []store.Query{{}, {SortBy: "title"}, {SortBy: "title", Descending: true}, {ReadOptions: store.ReadOptions{IDsOnly: true}}} {
+		all := base
+		all.Count = n
+		whole, err := s.Query(ctx, a, store.UserType, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pos := range []int{1, 5, 22} {
+			for _, skip := range []int{0, 1, 4, 30} {
+				// The place of the resource at pos, as a keyset page
+				// ending there gives it (with its sort key).
+				first := base
+				first.Count, first.After = pos, &store.Position{}
+				fp, err := s.Query(ctx, a, store.UserType, first)
+				if err != nil || fp.Next == nil {
+					t.Fatalf("the first %d: %v, next %v", pos, err, fp.Next)
+				}
+				q := base
+				q.Count = 3
+				q.After, q.Skip = fp.Next, skip
+				p, err := s.Query(ctx, a, store.UserType, q)
+				if err != nil {
+					t.Fatalf("%+v: %v", q, err)
+				}
+				var want []string
+				for i := pos + skip; i < min(pos+skip+3, n); i++ {
+					want = append(want, whole.Resources[i].ID)
+				}
+				var got []string
+				for _, r := range p.Resources {
+					got = append(got, r.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("after position %d, skipping %d: %v, want %v", pos, skip, got, want)
+				}
+				if p.Total != n {
+					t.Errorf("after position %d, skipping %d: total %d, want %d", pos, skip, p.Total, n)
+				}
+				if more := pos+skip+3 < n; (p.Next != nil) != more {
+					t.Errorf("after position %d, skipping %d: Next %v, want more=%v", pos, skip, p.Next, more)
+				}
+			}
+		}
+	}
+}

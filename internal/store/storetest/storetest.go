@@ -65,6 +65,7 @@ func Run(t *testing.T, open Open) {
 		{"IDsOnly", testIDsOnly},
 		{"Sorting", testSorting},
 		{"KeysetWalk", testKeysetWalk},
+		{"KeysetSkip", testKeysetSkip},
 		{"KeysetSorted", testKeysetSorted},
 		{"SpecialCharacters", testSpecialCharacters},
 		{"LongValues", testLongValues},
