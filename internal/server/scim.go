@@ -696,7 +696,8 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 	tenant := tenantFrom(r.Context())
 	start := max(p.StartIndex, 1)
 	var total, n int
-	var body bytes.Buffer
+	body := getListBuffer()
+	defer putListBuffer(body)
 	base := baseURL(r)
 	skip := start - 1 // results of earlier types still to skip
 	for _, rt := range types {
@@ -710,7 +711,7 @@ func (s *Server) answerList(w http.ResponseWriter, r *http.Request, types []*sch
 		}
 		want := q.Count - n
 		q.StartIndex, q.Count = skip+1, max(want, 0)
-		page, err := s.readPage(r.Context(), &body, n > 0, base, tenant, rt, q, include, exclude)
+		page, err := s.readPage(r.Context(), body, n > 0, base, tenant, rt, q, include, exclude)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -765,6 +766,15 @@ func (s *Server) readPage(ctx context.Context, body *bytes.Buffer, more bool, ba
 			s.cache.keepAnchor(tenant, rt.Name, anchor{pos: q.StartIndex + n - 1, id: page.Resources[n-1].ID}, at)
 		}
 		if entries, ok := s.cache.currentAll(tenant, rt, page.Resources, q.Members, at); ok {
+			size := 0
+			for _, e := range entries {
+				if b := e.body.Load(); b != nil {
+					size += len(b.body) + 1
+				} else {
+					size += 1024
+				}
+			}
+			body.Grow(size)
 			for _, e := range entries {
 				b, err := s.cache.currentBody(base, e, include, exclude)
 				if err != nil {
@@ -883,8 +893,9 @@ func (s *Server) answerCursor(w http.ResponseWriter, r *http.Request, types []*s
 		}
 		q.After = &pos
 	}
-	var body bytes.Buffer
-	page, err := s.readPage(r.Context(), &body, false, baseURL(r), tenant, rt, q, include, exclude)
+	body := getListBuffer()
+	defer putListBuffer(body)
+	page, err := s.readPage(r.Context(), body, false, baseURL(r), tenant, rt, q, include, exclude)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -76,6 +76,12 @@ func Keyset(b *sqlfilter.Builder, s sqlfilter.Sort, q store.Query, st *Statement
 // Total is left to the caller (Statements.Total).
 func ReadPage(rows Rows, st Statements, q store.Query) (store.Page, error) {
 	var keys []*string
+	// An ids-only page's resources come from one array: a page of ids is
+	// read per list request, and a hundred small allocations showed.
+	var ids []store.Resource
+	if st.IDsOnly {
+		ids = make([]store.Resource, 0, q.Count+1)
+	}
 	res, err := ScanAll(rows, func(row Row) (*store.Resource, error) {
 		var edges *string
 		if st.Members {
@@ -87,10 +93,11 @@ func ReadPage(rows Rows, st Statements, q store.Query) (store.Page, error) {
 			dest = append(dest, &key)
 		}
 		if st.IDsOnly {
-			var r store.Resource
+			ids = append(ids, store.Resource{}) // within capacity (LIMIT is at most Count+1); beyond it, earlier pointers keep the old array
+			r := &ids[len(ids)-1]
 			err := row.Scan(append([]any{&r.ID}, dest...)...)
 			keys = append(keys, key)
-			return &r, err
+			return r, err
 		}
 		r, _, err := scanResource(row, edges, st.Encoded, dest...)
 		keys = append(keys, key)
