@@ -27,6 +27,11 @@ import (
 // one when full leaves at most 2 pages' distance between anchors.
 const maxAnchors = 4096
 
+// maxAnchorsTotal bounds the anchors of all tenants and types together
+// (a few megabytes): past it they are all forgotten, and the lists that
+// are read again anchor themselves again.
+const maxAnchorsTotal = 1 << 16
+
 // anchor is a resource's place in its type's list sorted by id: pos is
 // its 1-based index.
 type anchor struct {
@@ -71,6 +76,10 @@ func (c *readCache) keepAnchor(tenant, typ string, a anchor, at readAt) {
 	if !c.owned || !at.read || at.since != c.invalidations {
 		return
 	}
+	if c.anchorCount >= maxAnchorsTotal {
+		clear(c.anchors)
+		c.anchorCount = 0
+	}
 	k := store.TenantType{TenantID: tenant, Type: typ}
 	list := c.anchors[k]
 	i := sort.Search(len(list), func(i int) bool { return list[i].pos >= a.pos })
@@ -82,6 +91,7 @@ func (c *readCache) keepAnchor(tenant, typ string, a anchor, at readAt) {
 		for j := 0; j < len(list); j += 2 {
 			thinned = append(thinned, list[j])
 		}
+		c.anchorCount -= len(list) - len(thinned)
 		list = thinned
 		i = sort.Search(len(list), func(i int) bool { return list[i].pos >= a.pos })
 	}
@@ -89,4 +99,11 @@ func (c *readCache) keepAnchor(tenant, typ string, a anchor, at readAt) {
 	copy(list[i+1:], list[i:])
 	list[i] = a
 	c.anchors[k] = list
+	c.anchorCount++
+}
+
+// forgetAnchorsLocked forgets the anchors of k; c.mu is held.
+func (c *readCache) forgetAnchorsLocked(k store.TenantType) {
+	c.anchorCount -= len(c.anchors[k])
+	delete(c.anchors, k)
 }

@@ -80,7 +80,8 @@ type readCache struct {
 	byName map[nameKey]cacheKey
 	// anchors are, per tenant and type, where pages of the list sorted by
 	// id ended, in order of position (anchors.go). Owned caches only.
-	anchors map[store.TenantType][]anchor
+	anchors     map[store.TenantType][]anchor
+	anchorCount int // of all of them
 }
 
 // nameKey is a resource's unique name: a user's userName or a group's
@@ -318,6 +319,7 @@ func (c *readCache) clearLocked() {
 	clear(c.shownIn)
 	clear(c.byName)
 	clear(c.anchors)
+	c.anchorCount = 0
 	c.size = 0
 }
 
@@ -343,7 +345,7 @@ func (c *readCache) invalidate(commit store.Commit) {
 	defer c.mu.Unlock()
 	c.invalidations++
 	for _, k := range commit.Reordered {
-		delete(c.anchors, k)
+		c.forgetAnchorsLocked(k)
 	}
 	for _, k := range commit.Resources {
 		if el, ok := c.entries[cacheKey{k.TenantID, k.Type, k.ID}]; ok {
