@@ -52,12 +52,17 @@ func (s *Store) readPage(ctx context.Context, st sqlstore.Statements, q store.Qu
 
 // querySQL translates q.
 func (s *Store) querySQL(ctx context.Context, tenantID, typ string, q store.Query) (sqlstore.Statements, error) {
-	if _, err := s.resourceType(typ); err != nil {
-		return sqlstore.Statements{}, err
-	}
-	rt, err := s.tenantType(ctx, reader{s.pool}, tenantID, typ, "")
+	rt, err := s.resourceType(typ)
 	if err != nil {
 		return sqlstore.Statements{}, err
+	}
+	if q.Filter != nil || q.SortBy != "" {
+		// A filter or a sort may name an attribute of the tenant's
+		// declared schemas; a list in id order names none, and is
+		// spared reading the declarations (a round trip).
+		if rt, err = s.tenantType(ctx, reader{s.pool}, tenantID, typ, ""); err != nil {
+			return sqlstore.Statements{}, err
+		}
 	}
 	b := sqlfilter.NewBuilder(sqlfilter.Postgres{}, tenantID, typ)
 	t := sqlfilter.Target{Type: rt, Alias: "r", TenantArg: "$1", TypeArg: "$2"}
