@@ -39,11 +39,10 @@ type anchor struct {
 	id  string
 }
 
-// anchorQuery reports whether q is a page that anchors can place: a list
-// without filter in the default order (by id, ascending) starting after
-// its first resource.
-func anchorQuery(q store.Query) bool {
-	return q.Filter == nil && q.SortBy == "" && !q.Descending && q.After == nil && q.StartIndex > 1 && q.Count > 0
+// anchorOrder reports whether q is a page by index of the order anchors
+// hold: a list without filter in the default order (by id, ascending).
+func anchorOrder(q store.Query) bool {
+	return q.Filter == nil && q.SortBy == "" && !q.Descending && q.After == nil
 }
 
 // anchorBefore returns, in an owned cache, the anchor of tenant's typ

@@ -567,6 +567,19 @@ func (c *readCache) plainResponse(r *http.Request, e *rendered) (*plainBody, err
 	return c.makePlainBody(baseURL(r), e)
 }
 
+// requestBody is currentBody for a request r, whose body without a
+// projection is found without making r's base URL (plainResponse).
+func (c *readCache) requestBody(r *http.Request, e *rendered, include, exclude resource.Projection) ([]byte, error) {
+	if include.Empty() && exclude.Empty() {
+		b, err := c.plainResponse(r, e)
+		if err != nil {
+			return nil, err
+		}
+		return b.body, nil
+	}
+	return c.currentBody(baseURL(r), e, include, exclude)
+}
+
 // makePlainBody renders e's response without a projection under base and
 // keeps it in e.body.
 func (c *readCache) makePlainBody(base string, e *rendered) (*plainBody, error) {

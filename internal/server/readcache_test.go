@@ -215,6 +215,14 @@ func newReplicaPair(t *testing.T, backend string) replicaPair {
 	return p
 }
 
+// uncached returns a server on a's store that keeps no read cache: what
+// the database holds, for comparison with a's answers.
+func (p replicaPair) uncached() http.Handler {
+	cfg := DefaultConfig()
+	cfg.ReadCacheBytes = 0
+	return New(cfg, p.store, p.catalog, slog.New(slog.DiscardHandler)).Handler()
+}
+
 // call sends one request to h and returns the status and the decoded body.
 func (p replicaPair) call(h http.Handler, method, path, body string) (int, map[string]any, string) {
 	var rd io.Reader
@@ -688,9 +696,7 @@ var cursorValue = regexp.MustCompile(`"nextCursor":"[^"]*"`)
 func TestReadCachePages(t *testing.T) {
 	t.Parallel()
 	p := newReplicaPair(t, "sqlite")
-	cfg := DefaultConfig()
-	cfg.ReadCacheBytes = 0
-	uncached := New(cfg, p.store, p.catalog, slog.New(slog.DiscardHandler)).Handler()
+	uncached := p.uncached()
 	var ids []string
 	for i := range 12 {
 		ids = append(ids, p.create(t, "/Users", fmt.Sprintf(`{"userName":"u%02d@example.com","title":"t%d"}`, i, i%3)))
@@ -738,9 +744,7 @@ func TestReadCachePages(t *testing.T) {
 func TestReadCacheAnchors(t *testing.T) {
 	t.Parallel()
 	p := newReplicaPair(t, "sqlite")
-	cfg := DefaultConfig()
-	cfg.ReadCacheBytes = 0
-	uncached := New(cfg, p.store, p.catalog, slog.New(slog.DiscardHandler)).Handler()
+	uncached := p.uncached()
 	var ids []string
 	for i := range 30 {
 		ids = append(ids, p.create(t, "/Users", fmt.Sprintf(`{"userName":"a%02d@example.com"}`, i)))

@@ -35,21 +35,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 var scimContentTypeValues = []string{scimContentType}
 
 // writeBody writes an encoded SCIM JSON body.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	writeSized(w, status, body, []string{strconv.Itoa(len(body))})
+}
+
 // writePlain writes b as a 200 response with its ETag: a GET by id from
 // the read cache, with header values made once.
 func writePlain(w http.ResponseWriter, b *plainBody) {
-	h := w.Header()
-	h["Content-Type"] = scimContentTypeValues // canonical keys, set as Set would
-	h["Content-Length"] = b.length
-	h["Etag"] = b.etag
-	w.WriteHeader(http.StatusOK)
-	w.Write(b.body)
+	w.Header()["Etag"] = b.etag // the canonical key, set as Set would
+	writeSized(w, http.StatusOK, b.body, b.length)
 }
 
-func writeBody(w http.ResponseWriter, status int, body []byte) {
+// writeSized writes body, whose Content-Length header value is length.
+func writeSized(w http.ResponseWriter, status int, body []byte, length []string) {
 	h := w.Header()
 	h["Content-Type"] = scimContentTypeValues // canonical keys, set as Set would
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = length
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -322,7 +322,7 @@ func (s *Server) answerGet(w http.ResponseWriter, r *http.Request, res *store.Re
 		s.writeRendered(w, r, http.StatusOK, res, rt, include, exclude, at)
 		return
 	}
-	body, err := s.cache.currentBody(baseURL(r), e, include, exclude)
+	body, err := s.cache.requestBody(r, e, include, exclude)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("render %s %s: %w", rt.Name, res.ID, err))
 		return
@@ -747,7 +747,7 @@ func (s *Server) readPage(ctx context.Context, body *bytes.Buffer, more bool, ba
 		idq := q
 		idq.IDsOnly = true
 		anchored := false
-		if anchorQuery(q) {
+		if anchorOrder(q) && q.StartIndex > 1 {
 			if a, ok := s.cache.anchorBefore(tenant, rt.Name, q.StartIndex); ok {
 				// The page starts after the anchor and skips the rest
 				// (anchors.go).
@@ -762,7 +762,7 @@ func (s *Server) readPage(ctx context.Context, body *bytes.Buffer, more bool, ba
 		if anchored {
 			page.Next = nil // an index page, as asked
 		}
-		if n := len(page.Resources); n > 0 && q.Filter == nil && q.SortBy == "" && !q.Descending && q.After == nil {
+		if n := len(page.Resources); n > 0 && anchorOrder(q) {
 			s.cache.keepAnchor(tenant, rt.Name, anchor{pos: q.StartIndex + n - 1, id: page.Resources[n-1].ID}, at)
 		}
 		if entries, ok := s.cache.currentAll(tenant, rt, page.Resources, q.Members, at); ok {
@@ -820,18 +820,9 @@ func (s *Server) answerByName(w http.ResponseWriter, r *http.Request, rt *schema
 	if e == nil {
 		return false
 	}
-	var body []byte
-	if include.Empty() && exclude.Empty() {
-		plain, err := s.cache.plainResponse(r, e)
-		if err != nil {
-			return false
-		}
-		body = plain.body
-	} else {
-		var err error
-		if body, err = s.cache.currentBody(baseURL(r), e, include, exclude); err != nil {
-			return false
-		}
+	body, err := s.cache.requestBody(r, e, include, exclude)
+	if err != nil {
+		return false
 	}
 	writeList(w, 1, 1, 1, body)
 	return true
