@@ -72,7 +72,7 @@ func (c *readCache) keepAnchor(tenant, typ string, a anchor, at readAt) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.owned || !at.read || at.since != c.invalidations {
+	if !c.owned || !at.read || at.since != c.commits {
 		return
 	}
 	if c.anchorCount >= maxAnchorsTotal {

@@ -54,7 +54,7 @@ func TestAnchorsBounded(t *testing.T) {
 			t.Fatalf("%d anchors (counted %d), bound %d", total, c.anchorCount, maxAnchorsTotal)
 		}
 	}
-	c.invalidate(commitReordering("t", "User"))
+	c.apply(commitReordering("t", "User"))
 	if _, ok := c.anchorBefore("t", "User", 100); ok {
 		t.Error("anchors kept after a create")
 	}

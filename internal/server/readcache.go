@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,13 +40,15 @@ import (
 // Owned directories. When this process owns every write to the directory
 // (store.CommitWatcher: a SQLite file that this ferry serve holds the
 // owner lock of), the store tells the cache of each commit before the
-// commit's writes return, and the cache forgets what the commit changed:
-// the resources of its change-feed entries and every entry that shows one
-// of them as a member or group (whose display may have changed). Its
-// entries then also keep the memberships they were read with, and a GET by
-// id answers from an entry without reading the database. A read that began
-// before an invalidation does not enter the cache (since): it may have read
-// the row the commit replaced. A current entry also keeps its whole
+// commit's writes return, with the rows and memberships it wrote, and
+// writes replace their entries (readCache.apply): a written row becomes
+// its resource's entry (a stub, rendered by its first read), memberships
+// change in the entries on both sides, and an entry showing a renamed
+// resource is forgotten, as is whatever the commit does not describe (a
+// deletion). Its entries then also keep the memberships they were read
+// with, and a GET by id answers from an entry without reading the
+// database. A read that began before a commit does not enter the cache
+// (since): it may have read the row the commit replaced. A current entry also keeps its whole
 // response to a request without a projection (rendered.body), and a page
 // of a list reads its ids alone and takes its resources from the cache
 // (Server.readPage, currentAll).
@@ -70,8 +73,8 @@ type readCache struct {
 
 	// owned says the store tells the cache of every commit (see above).
 	owned bool
-	// invalidations counts the commits the cache has been told of.
-	invalidations uint64
+	// commits counts the commits the cache has been told of.
+	commits uint64
 	// shownIn are, per resource, the entries that show it as a member or
 	// a group: those to forget when it changes. Owned caches only.
 	shownIn map[refKey]map[cacheKey]struct{}
@@ -103,7 +106,7 @@ func newReadCache(budget int) *readCache {
 }
 
 // own makes the cache authoritative: from now on the caller calls
-// invalidate for every commit, before the commit's writes return.
+// apply for every commit, before the commit's writes return.
 func (c *readCache) own() {
 	if c == nil {
 		return
@@ -114,7 +117,7 @@ func (c *readCache) own() {
 	c.clearLocked()
 }
 
-// readAt is what a read knew as it began: the cache's invalidation count
+// readAt is what a read knew as it began: the number of commits the cache had been told of
 // (since) and whether it loaded memberships (edges). A zero readAt is a
 // write's result, which an owned cache does not keep: another commit may
 // already have replaced it.
@@ -131,7 +134,7 @@ func (c *readCache) begin(edges bool) readAt {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return readAt{since: c.invalidations, edges: edges, read: true}
+	return readAt{since: c.commits, edges: edges, read: true}
 }
 
 // get returns the entry made from res's row under rt, if there is one.
@@ -146,11 +149,10 @@ func (c *readCache) get(res *store.Resource, rt *schema.ResourceType) *rendered 
 		e = el.Value.(*rendered) // put may replace it: read it under the lock
 	}
 	c.mu.RUnlock()
-	if e == nil || e.rt != rt || !e.from(res) {
+	if e == nil || !e.from(res) {
 		return nil
 	}
-	e.use()
-	return e
+	return c.ready(e, rt)
 }
 
 // current returns, in an owned cache, the entry of a resource as the
@@ -162,17 +164,48 @@ func (c *readCache) current(tenant string, rt *schema.ResourceType, id string, e
 	}
 	k := cacheKey{tenant, rt.Name, id}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	el, ok := c.entries[k]
-	if !ok {
+	var e *rendered
+	if ok {
+		e = el.Value.(*rendered)
+	}
+	c.mu.RUnlock()
+	if e == nil || (edges && !e.hasEdges) {
 		return nil
 	}
-	e := el.Value.(*rendered)
-	if e.rt != rt || (edges && !e.hasEdges) {
+	return c.ready(e, rt)
+}
+
+// ready returns e, an entry just found current, rendered under rt: e
+// itself, or, for a stub, its rendering, which then replaces the stub in
+// the cache; nil when e was rendered under another rt (the tenant's
+// schemas changed since) or cannot be rendered.
+func (c *readCache) ready(e *rendered, rt *schema.ResourceType) *rendered {
+	if !e.stub {
+		if e.rt != rt {
+			return nil
+		}
+		e.use()
+		return e
+	}
+	res := &store.Resource{TenantID: e.key.tenant, Type: e.key.typ, ID: e.key.id, Version: e.version,
+		Created: e.created, LastModified: e.modified, DocJSON: e.doc}
+	r, err := renderResource(res, rt)
+	if err != nil {
 		return nil
 	}
-	e.use()
-	return e
+	r.edges, r.hasEdges = e.edges, e.hasEdges
+	r.size += edgesSize(e.edges)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[e.key]; ok && el.Value.(*rendered) == e {
+		// Name and memberships are the stub's: byName and shownIn stay.
+		el.Value = r
+		c.size += r.size - e.size
+		r.use()
+		c.evictLocked()
+	}
+	return r
 }
 
 // isOwned reports whether the cache is owned: told of every commit.
@@ -193,27 +226,51 @@ func (c *readCache) currentAll(tenant string, rt *schema.ResourceType, refs []*s
 	if c == nil {
 		return nil, false
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if !c.owned || at.since != c.invalidations {
+	out, stubs, ok := c.foundAll(tenant, rt, refs, edges, at)
+	if !ok {
 		return nil, false
 	}
+	for _, e := range out {
+		if e.stub {
+			continue
+		}
+		e.use()
+	}
+	if stubs {
+		for i, e := range out {
+			if e.stub {
+				if out[i] = c.ready(e, rt); out[i] == nil {
+					return nil, false
+				}
+			}
+		}
+	}
+	return out, true
+}
+
+// foundAll is currentAll's lookup, under the shared lock: the entries,
+// and whether some are stubs.
+func (c *readCache) foundAll(tenant string, rt *schema.ResourceType, refs []*store.Resource, edges bool, at readAt) ([]*rendered, bool, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.owned || at.since != c.commits {
+		return nil, false, false
+	}
 	out := make([]*rendered, len(refs))
+	stubs := false
 	for i, ref := range refs {
 		el, ok := c.entries[cacheKey{tenant, rt.Name, ref.ID}]
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
 		e := el.Value.(*rendered)
-		if e.rt != rt || (edges && !e.hasEdges) {
-			return nil, false
+		if (!e.stub && e.rt != rt) || (edges && !e.hasEdges) {
+			return nil, false, false
 		}
+		stubs = stubs || e.stub
 		out[i] = e
 	}
-	for _, e := range out {
-		e.use()
-	}
-	return out, true
+	return out, stubs, true
 }
 
 // named returns, in an owned cache, the current entry of the resource of
@@ -226,21 +283,17 @@ func (c *readCache) named(tenant string, rt *schema.ResourceType, name string, e
 		return nil
 	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	k, ok := c.byName[nameKey{tenant, rt.Name, name}]
-	if !ok {
+	var e *rendered
+	if k, ok := c.byName[nameKey{tenant, rt.Name, name}]; ok {
+		if el, ok := c.entries[k]; ok {
+			e = el.Value.(*rendered)
+		}
+	}
+	c.mu.RUnlock()
+	if e == nil || (edges && !e.hasEdges) || e.name != name {
 		return nil
 	}
-	el, ok := c.entries[k]
-	if !ok {
-		return nil
-	}
-	e := el.Value.(*rendered)
-	if e.rt != rt || (edges && !e.hasEdges) || e.name != name {
-		return nil
-	}
-	e.use()
-	return e
+	return c.ready(e, rt)
 }
 
 // put keeps e, made by a read described by at, replacing the resource's
@@ -253,9 +306,15 @@ func (c *readCache) put(e *rendered, at readAt) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.owned && (!at.read || at.since != c.invalidations) {
+	if c.owned && (!at.read || at.since != c.commits) {
 		return
 	}
+	c.insertLocked(e)
+	c.evictLocked()
+}
+
+// insertLocked keeps e, replacing the resource's entry; c.mu is held.
+func (c *readCache) insertLocked(e *rendered) {
 	if el, ok := c.entries[e.key]; ok {
 		c.dropLocked(el)
 	}
@@ -273,7 +332,6 @@ func (c *readCache) put(e *rendered, at readAt) {
 			c.shownIn[r][e.key] = struct{}{}
 		}
 	}
-	c.evictLocked()
 }
 
 // evictLocked drops entries from the back of order, sparing once each
@@ -335,28 +393,172 @@ func (c *readCache) remove(tenant, typ, id string) {
 	}
 }
 
-// invalidate forgets what a commit changed: its resources and the entries
-// that show them. The store calls it before the commit's writes return.
-func (c *readCache) invalidate(commit store.Commit) {
+// maxInPlaceEdges bounds the memberships of an entry that a commit's
+// edges change in place. An entry with more (a large group's) is
+// forgotten instead: copying its list at every change would cost more
+// than reading it again when asked.
+const maxInPlaceEdges = 1024
+
+// apply brings the cache to the directory's state after a commit; the
+// store calls it before the commit's writes return. Writes replace their
+// entries: a resource whose change the commit describes
+// (store.Commit.Described) gets its new row as a stub, rendered when
+// first read, with the memberships it had, and an entry's memberships
+// change as the commit's edges say. Any other resource the commit
+// changed is forgotten, with the entries that show it; so is a written
+// row whose memberships the cache does not know.
+func (c *readCache) apply(commit store.Commit) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.invalidations++
+	c.commits++
 	for _, k := range commit.Reordered {
 		c.forgetAnchorsLocked(k)
 	}
-	for _, k := range commit.Resources {
-		if el, ok := c.entries[cacheKey{k.TenantID, k.Type, k.ID}]; ok {
-			c.dropLocked(el)
+	described := commit.Described()
+	for k, ok := range described {
+		if !ok {
+			c.forgetLocked(cacheKey{k.TenantID, k.Type, k.ID})
 		}
-		for shown := range c.shownIn[refKey{k.TenantID, k.ID}] {
-			if el, ok := c.entries[shown]; ok {
+	}
+	for _, row := range commit.Rows {
+		if described[row.Key] {
+			c.putRowLocked(row)
+		}
+	}
+	c.applyEdgesLocked(commit.Edges, described)
+	// A renamed resource shows differently in the entries that show it.
+	for _, row := range commit.Rows {
+		for shown := range c.shownIn[refKey{row.Key.TenantID, row.Key.ID}] {
+			el, ok := c.entries[shown]
+			if !ok {
+				continue
+			}
+			e := el.Value.(*rendered)
+			if i, found := findEdge(e.edges, row.Key.ID); !found || e.edges[i].Display != row.Display {
 				c.dropLocked(el)
 			}
 		}
 	}
+	c.evictLocked()
+}
+
+// forgetLocked drops a resource's entry and those that show it; c.mu is
+// held.
+func (c *readCache) forgetLocked(k cacheKey) {
+	if el, ok := c.entries[k]; ok {
+		c.dropLocked(el)
+	}
+	for shown := range c.shownIn[refKey{k.tenant, k.id}] {
+		if el, ok := c.entries[shown]; ok {
+			c.dropLocked(el)
+		}
+	}
+}
+
+// putRowLocked replaces a resource's entry with a stub of the row a
+// commit wrote, when its memberships are known: none for a new resource,
+// else those of its entry; otherwise it forgets the entry. c.mu is held.
+func (c *readCache) putRowLocked(row store.CommitRow) {
+	k := cacheKey{row.Key.TenantID, row.Key.Type, row.Key.ID}
+	stub := &rendered{key: k, version: row.Version, created: row.Created, modified: row.LastModified,
+		doc: row.DocJSON, name: row.NameKey, stub: true, hasEdges: row.New}
+	if !row.New {
+		el, ok := c.entries[k]
+		if !ok {
+			return
+		}
+		if old := el.Value.(*rendered); old.hasEdges {
+			stub.edges, stub.hasEdges = old.edges, true
+		} else {
+			c.dropLocked(el)
+			return
+		}
+	}
+	if len(row.DocJSON) > c.budget/8 {
+		c.forgetLocked(k)
+		return
+	}
+	stub.size = len(stub.doc) + len(k.tenant) + len(k.id) + 256 + edgesSize(stub.edges)
+	c.insertLocked(stub)
+}
+
+// edgeDelta is one membership an entry gains or loses.
+type edgeDelta struct {
+	edge    store.Member
+	removed bool
+}
+
+// applyEdgesLocked changes the memberships of the entries on both sides
+// of each edge, in order: a group's members and a user's groups (a group
+// shows no groups of its own). c.mu is held.
+func (c *readCache) applyEdgesLocked(edges []store.EdgeChange, described map[store.ResourceKey]bool) {
+	if len(edges) == 0 {
+		return
+	}
+	deltas := map[cacheKey][]edgeDelta{}
+	var order []cacheKey
+	add := func(k cacheKey, d edgeDelta) {
+		if _, ok := deltas[k]; !ok {
+			order = append(order, k)
+		}
+		deltas[k] = append(deltas[k], d)
+	}
+	for _, e := range edges {
+		add(cacheKey{e.TenantID, store.GroupType, e.Group.ID}, edgeDelta{e.Member, e.Removed})
+		if e.Member.Type == store.UserType {
+			add(cacheKey{e.TenantID, store.UserType, e.Member.ID}, edgeDelta{e.Group, e.Removed})
+		}
+	}
+	for _, k := range order {
+		el, ok := c.entries[k]
+		if !ok {
+			continue
+		}
+		if !described[store.ResourceKey{TenantID: k.tenant, Type: k.typ, ID: k.id}] {
+			c.dropLocked(el)
+			continue
+		}
+		e := el.Value.(*rendered)
+		if !e.hasEdges {
+			continue // its memberships are read when asked for
+		}
+		ds := deltas[k]
+		if len(e.edges)+len(ds) > maxInPlaceEdges {
+			c.dropLocked(el)
+			continue
+		}
+		ms := slices.Clone(e.edges)
+		for _, d := range ds {
+			i, found := findEdge(ms, d.edge.ID)
+			switch {
+			case d.removed && found:
+				ms = slices.Delete(ms, i, i+1)
+			case !d.removed && found:
+				ms[i] = d.edge
+			case !d.removed:
+				ms = slices.Insert(ms, i, d.edge)
+			}
+		}
+		c.insertLocked(e.withEdges(ms))
+	}
+}
+
+// findEdge finds the membership of the resource id in ms, which are in
+// order of id as the store reads them.
+func findEdge(ms []store.Member, id string) (int, bool) {
+	return slices.BinarySearchFunc(ms, id, func(m store.Member, id string) int { return strings.Compare(m.ID, id) })
+}
+
+// edgesSize is what memberships add to an entry's size.
+func edgesSize(ms []store.Member) int {
+	n := 0
+	for _, m := range ms {
+		n += len(m.ID) + len(m.Type) + len(m.Display) + 48
+	}
+	return n
 }
 
 // rendered is one stored version of a resource, encoded as the response
@@ -375,6 +577,10 @@ type rendered struct {
 	// response that asks for no projection is the fields as they are.
 	plain bool
 	size  int
+	// stub says the entry is a row a commit wrote (readCache.apply), not
+	// yet rendered: it has no fields and no rt, and readCache.ready
+	// renders it.
+	stub bool
 
 	// In an owned cache: the resource type the entry was made under (the
 	// tenant's schemas of the time), and the memberships read with the row
@@ -402,6 +608,14 @@ func (e *rendered) use() {
 	if !e.used.Load() {
 		e.used.Store(true)
 	}
+}
+
+// withEdges returns a copy of e, which has memberships, that shows ms
+// instead, without a body yet.
+func (e *rendered) withEdges(ms []store.Member) *rendered {
+	return &rendered{key: e.key, version: e.version, created: e.created, modified: e.modified, doc: e.doc,
+		fields: e.fields, metaHead: e.metaHead, metaTail: e.metaTail, plain: e.plain, stub: e.stub,
+		size: e.size - edgesSize(e.edges) + edgesSize(ms), rt: e.rt, edges: ms, hasEdges: true, name: e.name}
 }
 
 // plainBody is an entry's response body under one SCIM root URL.
@@ -517,9 +731,7 @@ func (s *Server) entry(res *store.Resource, rt *schema.ResourceType, at readAt) 
 			} else {
 				e.edges = res.Groups
 			}
-			for _, m := range e.edges {
-				e.size += len(m.ID) + len(m.Type) + len(m.Display) + 48
-			}
+			e.size += edgesSize(e.edges)
 		}
 		s.cache.put(e, at)
 	}

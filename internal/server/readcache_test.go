@@ -801,3 +801,133 @@ func TestReadCacheAnchors(t *testing.T) {
 	}
 	compare("after a delete")
 }
+
+// TestReadCacheWritesReplaceEntries makes random writes (creates, PUTs,
+// PATCHes of names and displays, members added, replaced and removed,
+// nested groups, deletions) while an owned cache holds the resources they
+// change, and after each compares every resource, every list and a name
+// filter through the cached server with a server that keeps no cache,
+// byte for byte. Writes change cached entries in place (readCache.apply):
+// a user created and then added to a group is answered from the cache
+// without a read of the database.
+func TestReadCacheWritesReplaceEntries(t *testing.T) {
+	t.Parallel()
+	p := newReplicaPair(t, "sqlite")
+	uncached := p.uncached()
+	rng := rand.New(rand.NewPCG(14, 7))
+	var users, groups []string
+	pick := func(ids []string) string { return ids[rng.IntN(len(ids))] }
+	send := func(method, path, body string) {
+		t.Helper()
+		status, _, raw := p.call(p.a, method, path, body)
+		if status >= 300 && status != http.StatusConflict {
+			t.Fatalf("%s %s %s: %d %s", method, path, body, status, raw)
+		}
+	}
+	patch := func(path, op string) {
+		t.Helper()
+		send("PATCH", path, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+op+`]}`)
+	}
+	// memberList names a few users and, at times, a group other than
+	// the one (self) it is for.
+	memberList := func(self string) string {
+		var ms []string
+		for range rng.IntN(4) {
+			ms = append(ms, `{"value":"`+pick(users)+`"}`)
+		}
+		if g := pick(append([]string{self}, groups...)); g != self && rng.IntN(4) == 0 {
+			ms = append(ms, `{"value":"`+g+`"}`)
+		}
+		return "[" + strings.Join(slices.Compact(ms), ",") + "]"
+	}
+	compare := func(step int, what string) {
+		t.Helper()
+		paths := []string{"/Users?count=100", "/Groups?count=100", "/Users?count=100&attributes=groups"}
+		for _, id := range users {
+			paths = append(paths, "/Users/"+id)
+		}
+		for _, id := range groups {
+			paths = append(paths, "/Groups/"+id, "/Groups/"+id+"?excludedAttributes=members")
+		}
+		for range 2 {
+			paths = append(paths, "/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "u%d@example.com"`, rng.IntN(400))),
+				"/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "R%d@example.com"`, rng.IntN(20))))
+		}
+		for _, path := range paths {
+			status, _, got := p.call(p.a, "GET", path, "")
+			wantStatus, _, want := p.call(uncached, "GET", path, "")
+			if status != wantStatus || got != want {
+				t.Fatalf("step %d, after %s: GET %s: %d %.1500s\nwithout a cache: %d %.1500s", step, what, path, status, got, wantStatus, want)
+			}
+		}
+	}
+	for step := range 400 {
+		var what string
+		switch n := rng.IntN(20); {
+		case n < 4 || len(users) < 3:
+			what = "a user's create"
+			users = append(users, p.create(t, "/Users", fmt.Sprintf(`{"userName":"u%d@example.com","displayName":"User %d"}`, step, step)))
+		case n < 6 || len(groups) == 0:
+			what = "a group's create"
+			groups = append(groups, p.create(t, "/Groups", fmt.Sprintf(`{"displayName":"Group %d","members":%s}`, step, memberList(""))))
+		case n < 8:
+			what = "a user's rename"
+			patch("/Users/"+pick(users), fmt.Sprintf(`{"op":"replace","path":"displayName","value":"Renamed %d"}`, step))
+		case n == 8:
+			what = "a userName's change"
+			patch("/Users/"+pick(users), fmt.Sprintf(`{"op":"replace","path":"userName","value":"r%d@example.com"}`, rng.IntN(20)))
+		case n == 9:
+			what = "a user's PUT"
+			send("PUT", "/Users/"+pick(users), fmt.Sprintf(`{"userName":"put%d@example.com","title":"t%d"}`, step, step))
+		case n < 13:
+			what = "members added"
+			g := pick(groups)
+			patch("/Groups/"+g, `{"op":"add","path":"members","value":`+memberList(g)+`}`)
+		case n == 13:
+			what = "a member removed"
+			patch("/Groups/"+pick(groups), `{"op":"remove","path":"members[value eq \"`+pick(users)+`\"]"}`)
+		case n == 14:
+			what = "a group's rename"
+			patch("/Groups/"+pick(groups), fmt.Sprintf(`{"op":"replace","path":"displayName","value":"Group %d"}`, step))
+		case n == 15:
+			what = "a group's members replaced"
+			g := pick(groups)
+			patch("/Groups/"+g, `{"op":"replace","path":"members","value":`+memberList(g)+`}`)
+		case n == 16:
+			what = "a group's PUT"
+			g := pick(groups)
+			send("PUT", "/Groups/"+g, fmt.Sprintf(`{"displayName":"Put %d","members":%s}`, step, memberList(g)))
+		case n == 17 && len(users) > 5:
+			what = "a user's deletion"
+			i := rng.IntN(len(users))
+			send("DELETE", "/Users/"+users[i], "")
+			users = slices.Delete(users, i, i+1)
+		case n == 18 && len(groups) > 2:
+			what = "a group's deletion"
+			i := rng.IntN(len(groups))
+			send("DELETE", "/Groups/"+groups[i], "")
+			groups = slices.Delete(groups, i, i+1)
+		default:
+			what = "nothing"
+		}
+		compare(step, what)
+	}
+
+	// A user created and then added to a group, with no read between:
+	// both writes keep its entry, which a GET then answers from.
+	id := p.create(t, "/Users", `{"userName":"fresh@example.com","displayName":"Fresh"}`)
+	patch("/Groups/"+groups[0], `{"op":"add","path":"members","value":[{"value":"`+id+`"}]}`)
+	_, group, _ := p.call(uncached, "GET", "/Groups/"+groups[0]+"?attributes=displayName", "")
+	p.server.cache.mu.RLock()
+	var entry *rendered
+	for k, el := range p.server.cache.entries {
+		if k.id == id {
+			entry = el.Value.(*rendered)
+		}
+	}
+	p.server.cache.mu.RUnlock()
+	if entry == nil || !entry.hasEdges || len(entry.edges) != 1 || entry.edges[0].ID != groups[0] || entry.edges[0].Display != group["displayName"] {
+		t.Fatalf("entry of a user created and added to a group: %+v, want one with its group %s", entry, groups[0])
+	}
+	compare(400, "a fresh user's create and membership")
+}

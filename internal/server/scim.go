@@ -492,9 +492,10 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	q := r.URL.Query()
 	if rt.Name == store.GroupType && q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
 		if res.DocJSON != nil {
-			if e, err := renderResource(res, rt); err == nil {
-				s.cache.put(e, readAt{}) // the write replaces what reads had cached
-			}
+			// The write replaces what reads had cached (readCache.apply),
+			// rendered now as a response would be. A document that does
+			// not render fails the next read, which says why.
+			_, _ = s.entry(res, rt, readAt{})
 		}
 		w.Header().Set("ETag", etag(res.Version))
 		w.WriteHeader(http.StatusNoContent)

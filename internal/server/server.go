@@ -148,7 +148,7 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 	if w, ok := st.(store.CommitWatcher); ok {
 		catalogs := schema.NewCatalogCache()
 		if w.WatchCommits(func(c store.Commit) {
-			s.cache.invalidate(c)
+			s.cache.apply(c)
 			catalogs.Invalidate(c.Schemas)
 		}) {
 			s.cache.own()

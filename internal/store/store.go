@@ -298,12 +298,65 @@ type Commit struct {
 	// Resources are the resources the commit wrote or deleted, and those
 	// whose memberships it changed: every change-feed entry it recorded.
 	Resources []ResourceKey
+	// Rows are the rows the commit wrote as it created or updated
+	// resources, and Edges the memberships it added or removed, each in
+	// the order written. They describe a resource's change exactly when
+	// there is one of them for each of its entries in Resources
+	// (Described); a deletion, for one, is not described.
+	Rows  []CommitRow
+	Edges []EdgeChange
 	// Schemas are the tenants whose extension schemas it changed.
 	Schemas []string
 	// Reordered are the resource types, per tenant, of which the commit
 	// created or deleted a resource: where a resource stands in a list
 	// (sorted by id) changes with those writes alone.
 	Reordered []TenantType
+}
+
+// CommitRow is a resources row a commit wrote: what a read right after
+// the commit returns of the resource, but its memberships.
+type CommitRow struct {
+	Key                   ResourceKey
+	Version               int64
+	Created, LastModified time.Time
+	DocJSON               []byte
+	// NameKey is the resource's unique name (a user's userName, a group's
+	// displayName) as filter.FoldKey folds it, "" for none; Display is
+	// what a membership shows of it (Member.Display).
+	NameKey, Display string
+	// New says the commit created the resource, which therefore had no
+	// memberships before it.
+	New bool
+}
+
+// EdgeChange is a membership a commit added or removed. Its change-feed
+// entry is the member's (OpMembership); the group's row is in the same
+// commit's Rows.
+type EdgeChange struct {
+	TenantID      string
+	Group, Member Member
+	Removed       bool
+}
+
+// Described returns the resources of Resources whose every change-feed
+// entry in the commit has its fact in Rows or Edges: those whose new
+// state a reader of the commit can work out from the state before it.
+func (c Commit) Described() map[ResourceKey]bool {
+	entries := make(map[ResourceKey]int, len(c.Resources))
+	for _, k := range c.Resources {
+		entries[k]++
+	}
+	for _, r := range c.Rows {
+		entries[r.Key]--
+	}
+	for _, e := range c.Edges {
+		entries[ResourceKey{TenantID: e.TenantID, Type: e.Member.Type, ID: e.Member.ID}]--
+	}
+	out := make(map[ResourceKey]bool, len(entries))
+	for k, n := range entries {
+		out[k] = n == 0
+	}
+	return out
 }
 
 // TenantType is one resource type of one tenant.

@@ -125,13 +125,15 @@ func (w *wtx) create(ctx context.Context, r *store.Resource, e encoded) error {
 	if err := w.changeText(ctx, r.TenantID, r.Type, id, store.OpCreate, detail); err != nil {
 		return err
 	}
-	if err := w.addMembers(ctx, r.TenantID, rid, members); err != nil {
+	group := sqlstore.Member{RID: rid, ID: id, Type: r.Type, Display: d.Display}
+	if err := w.addMembers(ctx, r.TenantID, group, members); err != nil {
 		return err
 	}
 	if err := w.count(ctx, r.TenantID, r.Type, 1); err != nil {
 		return err
 	}
 	sqlstore.SetCreated(r, id, w.now, members, d)
+	w.wroteRow(r, d, true)
 	return nil
 }
 
@@ -237,13 +239,15 @@ func (w *wtx) update(ctx context.Context, rt *schema.ResourceType, tenantID, typ
 	if err := w.change(ctx, tenantID, typ, cur.ID, store.OpUpdate, sqlstore.UpdateDetail(cur.Doc, rev)); err != nil {
 		return nil, err
 	}
-	if err := w.addMembers(ctx, tenantID, rid, rev.Added); err != nil {
+	group := sqlstore.Member{RID: rid, ID: cur.ID, Type: typ, Display: rev.Display}
+	if err := w.addMembers(ctx, tenantID, group, rev.Added); err != nil {
 		return nil, err
 	}
-	if err := w.removeMembers(ctx, tenantID, rid, rev.Removed); err != nil {
+	if err := w.removeMembers(ctx, tenantID, group, rev.Removed); err != nil {
 		return nil, err
 	}
 	rev.Apply(cur, w.now)
+	w.wroteRow(cur, rev.Document, false)
 	return cur, nil
 }
 
@@ -415,7 +419,7 @@ func (w *wtx) resolveMembers(ctx context.Context, tenantID string, groupRID int6
 	})
 }
 
-func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, ms []sqlstore.Member) error {
+func (w *wtx) addMembers(ctx context.Context, tenantID string, group sqlstore.Member, ms []sqlstore.Member) error {
 	// A group created or extended with thousands of members (an import's
 	// groups) writes its rows by a few statements rather than two per
 	// member; each member's OpMembership entry keeps the members' order.
@@ -425,7 +429,7 @@ func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, m
 		links := make([]any, 0, 2*n)
 		changes := make([]any, 0, 5*n)
 		for _, m := range ms[:n] {
-			links = append(links, groupRID, m.RID)
+			links = append(links, group.RID, m.RID)
 			changes = append(changes, tenantID, m.Type, m.ID, string(store.OpMembership), at)
 		}
 		if _, err := w.ExecContext(ctx, insertRowsSQL("INSERT INTO memberships (group_rid, member_rid)", 2, n), links...); err != nil {
@@ -437,22 +441,24 @@ func (w *wtx) addMembers(ctx context.Context, tenantID string, groupRID int64, m
 		for _, m := range ms[:n] {
 			w.changed(tenantID, m.Type, m.ID, store.OpMembership)
 		}
+		w.wroteEdges(tenantID, group, ms[:n], false)
 		ms = ms[n:]
 	}
 	return nil
 }
 
-func (w *wtx) removeMembers(ctx context.Context, tenantID string, groupRID int64, ms []sqlstore.Member) error {
+func (w *wtx) removeMembers(ctx context.Context, tenantID string, group sqlstore.Member, ms []sqlstore.Member) error {
 	for _, m := range ms {
 		if _, err := w.ExecContext(ctx, `DELETE FROM memberships WHERE group_rid = ?1
 			AND member_rid = (SELECT rid FROM resources WHERE tenant_id = ?2 AND id_key = ?3)`,
-			groupRID, tenantID, sqlfilter.FoldKey(m.ID)); err != nil {
+			group.RID, tenantID, sqlfilter.FoldKey(m.ID)); err != nil {
 			return fmt.Errorf("sqlite: remove member %s: %w", m.ID, err)
 		}
 		if err := w.change(ctx, tenantID, m.Type, m.ID, store.OpMembership, store.ChangeDetail{}); err != nil {
 			return err
 		}
 	}
+	w.wroteEdges(tenantID, group, ms, true)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ferryid/ferry/internal/store"
+	"github.com/ferryid/ferry/internal/store/sqlstore"
 )
 
 // ErrNotOwner is returned by Open with Options.Owner when another process
@@ -72,5 +73,25 @@ func (w *wtx) changed(tenant, typ, id string, op store.ChangeOp) {
 		if !slices.Contains(w.commit.Reordered, tt) {
 			w.commit.Reordered = append(w.commit.Reordered, tt)
 		}
+	}
+}
+
+// wroteRow records the row a create (created) or an update wrote of r,
+// as it now stands, with d its row form.
+func (w *wtx) wroteRow(r *store.Resource, d sqlstore.Document, created bool) {
+	w.commit.Rows = append(w.commit.Rows, store.CommitRow{
+		Key:     store.ResourceKey{TenantID: r.TenantID, Type: r.Type, ID: r.ID},
+		Version: r.Version, Created: r.Created, LastModified: r.LastModified, DocJSON: r.DocJSON,
+		NameKey: d.NameKey.String, Display: d.Display.String, New: created,
+	})
+}
+
+// wroteEdges records that the write added (or removed) the members ms of
+// the group.
+func (w *wtx) wroteEdges(tenantID string, group sqlstore.Member, ms []sqlstore.Member, removed bool) {
+	g := store.Member{ID: group.ID, Type: store.GroupType, Display: group.Display.String}
+	for _, m := range ms {
+		w.commit.Edges = append(w.commit.Edges, store.EdgeChange{TenantID: tenantID, Group: g,
+			Member: store.Member{ID: m.ID, Type: m.Type, Display: m.Display.String}, Removed: removed})
 	}
 }
