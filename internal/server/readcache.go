@@ -48,10 +48,10 @@ import (
 // deletion). Its entries then also keep the memberships they were read
 // with, and a GET by id answers from an entry without reading the
 // database. A read that began before a commit does not enter the cache
-// (since): it may have read the row the commit replaced. A current entry also keeps its whole
-// response to a request without a projection (rendered.body), and a page
-// of a list reads its ids alone and takes its resources from the cache
-// (Server.readPage, currentAll).
+// (since): it may have read the row the commit replaced. A current entry
+// also keeps its whole response to a request without a projection
+// (rendered.body), and a page of a list reads its ids alone and takes its
+// resources from the cache (Server.readPage, currentAll).
 
 // DefaultReadCacheBytes is the read cache's default budget: about 50,000
 // users of the size Entra sends.
@@ -117,10 +117,11 @@ func (c *readCache) own() {
 	c.clearLocked()
 }
 
-// readAt is what a read knew as it began: the number of commits the cache had been told of
-// (since) and whether it loaded memberships (edges). A zero readAt is a
-// write's result, which an owned cache does not keep: another commit may
-// already have replaced it.
+// readAt is what a read knew as it began: the number of commits the
+// cache had been told of (since) and whether it loaded memberships
+// (edges). A zero readAt is a write's result, which an owned cache does
+// not keep: its commit has put the row there already (apply), and another
+// may have replaced it since.
 type readAt struct {
 	since uint64
 	edges bool

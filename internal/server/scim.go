@@ -25,6 +25,13 @@ import (
 // patterns, so that every unknown path and wrong method gets a SCIM Error
 // body (the mux's own 404 and 405 are plain text).
 func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
+	s.serveSCIM(w, r, true)
+}
+
+// serveSCIM is routeSCIM. mayPin lets a GET by id use the tenant's
+// catalog as last read (versionedCatalogs); a GET that found it outdated
+// is served again without.
+func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, mayPin bool) {
 	segs, err := scimSegments(r)
 	if err != nil {
 		writeError(w, scim.Errorf(http.StatusNotFound, "", "no such path: %v", err))
@@ -47,10 +54,17 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 		notFound()
 		return
 	}
-	cat, err := s.tenantCatalog(r.Context(), tenantFrom(r.Context()))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	// A GET by id may use the tenant's catalog as last read, which its
+	// read of the resource checks (get, versionedCatalogs); any other
+	// request reads the declarations first.
+	kept, pinned := s.versioned.get(tenantFrom(r.Context()))
+	pinned = pinned && mayPin && r.Method == http.MethodGet && len(segs) == 2 && resourceTypeAt(kept.cat, segs[0]) != nil
+	cat := kept.cat
+	if !pinned {
+		if cat, err = s.tenantCatalog(r.Context(), tenantFrom(r.Context())); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	switch first := segs[0]; {
 	case first == ".search" && len(segs) == 1:
@@ -102,7 +116,11 @@ func (s *Server) routeSCIM(w http.ResponseWriter, r *http.Request) {
 			id := segs[1]
 			switch r.Method {
 			case http.MethodGet:
-				s.get(w, r, rt, id)
+				schemas := anySchemasVersion
+				if pinned {
+					schemas = kept.version
+				}
+				s.get(w, r, rt, id, schemas)
 			case http.MethodPut:
 				s.replace(w, r, rt, id)
 			case http.MethodPatch:
@@ -178,7 +196,7 @@ func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Ca
 	if cat != nil {
 		return cat, nil
 	}
-	exts, err := s.store.SchemaExtensions(ctx, tenantID)
+	version, exts, err := s.store.VersionedSchemaExtensions(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +209,7 @@ func (s *Server) tenantCatalog(ctx context.Context, tenantID string) (*schema.Ca
 		return nil, fmt.Errorf("the schemas declared in tenant %s: %w", tenantID, err)
 	}
 	s.catalogs.Put(tenantID, cat, since)
+	s.versioned.put(tenantID, cat, version)
 	return cat, nil
 }
 
@@ -267,7 +286,15 @@ func (s *Server) writeRendered(w http.ResponseWriter, r *http.Request, status in
 	writeBody(w, status, buf.Bytes())
 }
 
-func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+// anySchemasVersion is the schemas version of a GET whose catalog was read
+// for it: its read checks none.
+const anySchemasVersion int64 = -1
+
+// get answers a GET by id. schemas is the tenant's schemas version that
+// rt was made at, when it was kept from an earlier request: the read of
+// the resource then reads the tenant's version too, and the request is
+// answered again with the declarations read afresh when it moved.
+func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string, schemas int64) {
 	var q url.Values // nil, which answers "" to Get, when there is no query: most GETs
 	if r.URL.RawQuery != "" {
 		q = r.URL.Query()
@@ -280,9 +307,16 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 		return
 	}
 	at := s.cache.begin(edges)
-	res, err := s.store.Get(r.Context(), tenant, rt.Name, id, store.ReadOptions{Members: edges, Encoded: true})
+	res, err := s.store.Get(r.Context(), tenant, rt.Name, id,
+		store.ReadOptions{Members: edges, Encoded: true, SchemasVersion: schemas != anySchemasVersion})
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if schemas != anySchemasVersion && res.SchemasVersion != schemas {
+		// The tenant's schemas changed since rt was made: answer with
+		// the declarations as they are now.
+		s.serveSCIM(w, r, false)
 		return
 	}
 	s.answerGet(w, r, res, rt, include, exclude, nil, at)

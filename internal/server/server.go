@@ -103,8 +103,11 @@ type Server struct {
 	// commit (store.CommitWatcher); nil otherwise, and every request
 	// reads the tenant's declarations.
 	catalogs *schema.CatalogCache
-	admin    Admin        // nil until EnableAdmin
-	console  http.Handler // "/" and what no other route serves; nil until EnableConsole
+	// versioned keeps each tenant's catalog with its schemas version when
+	// the store does not tell of its commits (catalogs.go); nil otherwise.
+	versioned *versionedCatalogs
+	admin     Admin        // nil until EnableAdmin
+	console   http.Handler // "/" and what no other route serves; nil until EnableConsole
 	// webhooks serves the admin API's webhooks; nil until EnableWebhooks.
 	webhooks *webhooks.Service
 	// directory is the directory as the admin API's users and groups
@@ -154,6 +157,9 @@ func New(cfg Config, st store.Store, catalog *schema.Catalog, log *slog.Logger) 
 			s.cache.own()
 			s.catalogs = catalogs
 		}
+	}
+	if s.catalogs == nil {
+		s.versioned = newVersionedCatalogs()
 	}
 	return s
 }

@@ -29,6 +29,12 @@ type Schemas interface {
 	AddSchema(ctx context.Context, e *SchemaExtension) error
 	// SchemaExtensions lists a tenant's extension schemas by URN.
 	SchemaExtensions(ctx context.Context, tenantID string) ([]SchemaExtension, error)
+	// VersionedSchemaExtensions is SchemaExtensions with the tenant's
+	// schemas version: a number every change to its declarations moves,
+	// which a read returns with a resource (ReadOptions.SchemasVersion).
+	// The version is read first, so that declarations changed in between
+	// are labelled with an older version, never a newer one.
+	VersionedSchemaExtensions(ctx context.Context, tenantID string) (int64, []SchemaExtension, error)
 	// RemoveSchema removes the extension schema urn (ErrNotFound when the
 	// tenant has none). Resources holding values under it make it
 	// ErrInUse, naming how many, unless force is set: then their values

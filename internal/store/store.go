@@ -84,6 +84,9 @@ type Resource struct {
 	Version      int64 // starts at 1, incremented by every write; the ETag
 	Created      time.Time
 	LastModified time.Time
+	// SchemasVersion is the tenant's schemas version as of the read, set
+	// by a read with ReadOptions.SchemasVersion.
+	SchemasVersion int64
 }
 
 // ReadOptions says what a read loads besides the document.
@@ -100,6 +103,12 @@ type ReadOptions struct {
 	// resources' current state itself, a server whose read cache the
 	// store tells of every commit (CommitWatcher).
 	IDsOnly bool
+	// SchemasVersion sets Resource.SchemasVersion: the tenant's schemas
+	// version (Schemas.VersionedSchemaExtensions) read in the same
+	// statement as the resource, so that a reader holding the tenant's
+	// catalog at a version learns in the same round trip whether it is
+	// still the tenant's.
+	SchemasVersion bool
 }
 
 // Query selects resources of one type in one tenant.

@@ -103,17 +103,24 @@ func load(ctx context.Context, q querier, tenantID, typ, id string, opts store.R
 		query += `, (` + edgesOf(typ) + `)`
 		edges = new(string)
 	}
+	var extra []any
+	var schemasVersion int64
+	if opts.SchemasVersion {
+		query += `, ` + sqlstore.SchemasVersionColumn("$1")
+		extra = append(extra, &schemasVersion)
+	}
 	query += ` FROM resources r WHERE r.tenant_id = $1 AND r.type = $2 AND r.id = $3`
 	if lock {
 		query += ` FOR UPDATE OF r`
 	}
-	res, rid, err := sqlstore.ScanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges, opts.Encoded)
+	res, rid, err := sqlstore.ScanResource(q.QueryRow(ctx, query, tenantID, typ, id), edges, opts.Encoded, extra...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, 0, sqlstore.ResourceNotFound(typ, id)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: read %s %s: %w", typ, id, err)
 	}
+	res.SchemasVersion = schemasVersion
 	return res, rid, nil
 }
 

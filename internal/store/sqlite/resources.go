@@ -150,22 +150,31 @@ func (s *Store) Get(ctx context.Context, tenantID, typ, id string, opts store.Re
 		return nil, err
 	}
 	defer s.r.release(c)
-	if !opts.Members {
-		res, _, err := load(ctx, c, tenantID, typ, id, false, opts.Encoded)
-		return res, err
+	query := `SELECT ` + sqlstore.ResourceColumns
+	var edges *string
+	if opts.Members {
+		edgesOfRow := membersOfRow
+		if typ == store.UserType {
+			edgesOfRow = groupsOfRow
+		}
+		query += `, (` + edgesOfRow + `)`
+		edges = new(string)
 	}
-	edges := membersOfRow
-	if typ == store.UserType {
-		edges = groupsOfRow
+	var extra []any
+	var schemasVersion int64
+	if opts.SchemasVersion {
+		query += `, ` + sqlstore.SchemasVersionColumn("?1")
+		extra = append(extra, &schemasVersion)
 	}
-	res, _, err := sqlstore.ScanResource(c.QueryRowContext(ctx, `SELECT `+sqlstore.ResourceColumns+`, (`+edges+`)
-		FROM resources r WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), new(string), opts.Encoded)
+	res, _, err := sqlstore.ScanResource(c.QueryRowContext(ctx, query+`
+		FROM resources r WHERE tenant_id = ?1 AND type = ?2 AND id = ?3`, tenantID, typ, id), edges, opts.Encoded, extra...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sqlstore.ResourceNotFound(typ, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read %s %s: %w", typ, id, err)
 	}
+	res.SchemasVersion = schemasVersion
 	return res, nil
 }
 

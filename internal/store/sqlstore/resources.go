@@ -225,12 +225,12 @@ const ResourceColumns = `r.rid, r.tenant_id, r.type, r.id, r.version, r.created_
 const IDColumns = `r.id`
 
 // ScanResource reads a row of ResourceColumns, and, when edges is not nil,
-// a last column of memberships (DecodeEdges) into it, which become the
-// resource's groups or members. It returns the resource's rid as well.
-// With encoded, the document is left encoded in DocJSON
-// (store.ReadOptions.Encoded); otherwise it is decoded into Doc.
-func ScanResource(row Row, edges *string, encoded bool) (*store.Resource, int64, error) {
-	return scanResource(row, edges, encoded)
+// a column of memberships (DecodeEdges) into it, which become the
+// resource's groups or members, then the columns of extra. It returns the
+// resource's rid as well. With encoded, the document is left encoded in
+// DocJSON (store.ReadOptions.Encoded); otherwise it is decoded into Doc.
+func ScanResource(row Row, edges *string, encoded bool, extra ...any) (*store.Resource, int64, error) {
+	return scanResource(row, edges, encoded, extra...)
 }
 
 // scanResource is ScanResource, scanning the row's last columns into

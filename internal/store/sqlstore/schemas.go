@@ -120,7 +120,10 @@ func (s SchemaStore) AddSchema(ctx context.Context, e *store.SchemaExtension) er
 		if err != nil && s.DB.NameTaken(err) {
 			return store.Errorf(store.ErrNameTaken, "the schema %s is already declared; remove it first to change it", c.URN)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.bumpSchemasVersion(ctx, w, c.TenantID)
 	})
 	if err != nil {
 		return Wrap(err, "%s: add schema %s", s.DB.Backend, c.URN)
@@ -140,6 +143,44 @@ func (s SchemaStore) SchemaExtensions(ctx context.Context, tenantID string) ([]s
 		out[i].TenantID = tenantID
 	}
 	return out, Wrap(err, "%s: list schemas", s.DB.Backend)
+}
+
+// VersionedSchemaExtensions implements store.Schemas.
+func (s SchemaStore) VersionedSchemaExtensions(ctx context.Context, tenantID string) (int64, []store.SchemaExtension, error) {
+	var version int64
+	var out []store.SchemaExtension
+	err := s.DB.Read(ctx, func(q Querier) error {
+		// The version first: see store.Schemas.
+		if err := q.QueryRow(ctx, inDialect(s.DB.Dialect, SchemasVersionQuery), tenantID).Scan(&version); err != nil {
+			return err
+		}
+		var err error
+		out, err = List(ctx, q, scanSchema, inDialect(s.DB.Dialect, TenantSchemasQuery), tenantID)
+		return err
+	})
+	for i := range out {
+		out[i].TenantID = tenantID
+	}
+	return version, out, Wrap(err, "%s: list schemas", s.DB.Backend)
+}
+
+// SchemasVersionQuery reads a tenant's schemas version
+// (store.Schemas.VersionedSchemaExtensions); 0 for a tenant that does not
+// exist, whose declarations are none.
+const SchemasVersionQuery = `SELECT COALESCE((SELECT schemas_version FROM tenants WHERE id = $1), 0)`
+
+// SchemasVersionColumn is SchemasVersionQuery as a column of a read of
+// resources (store.ReadOptions.SchemasVersion), with tenant the query's
+// parameter that holds the tenant's id.
+func SchemasVersionColumn(tenant string) string {
+	return `COALESCE((SELECT t.schemas_version FROM tenants t WHERE t.id = ` + tenant + `), 0)`
+}
+
+// bumpSchemasVersion moves the tenant's schemas version, in the write that
+// changes its declarations.
+func (s SchemaStore) bumpSchemasVersion(ctx context.Context, w SchemaTx, tenantID string) error {
+	_, err := w.Exec(ctx, inDialect(s.DB.Dialect, `UPDATE tenants SET schemas_version = schemas_version + 1 WHERE id = $1`), tenantID)
+	return err
 }
 
 // RemoveSchema implements store.Schemas. The row is locked first: where
@@ -175,6 +216,9 @@ func (s SchemaStore) RemoveSchema(ctx context.Context, tenantID, urn string, for
 		}
 		if _, err := w.Exec(ctx, inDialect(s.DB.Dialect, `DELETE FROM tenant_schemas WHERE tenant_id = $1 AND urn_key = $2`),
 			tenantID, strings.ToLower(urn)); err != nil {
+			return err
+		}
+		if err := s.bumpSchemasVersion(ctx, w, tenantID); err != nil {
 			return err
 		}
 		for _, id := range ids {

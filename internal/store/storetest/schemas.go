@@ -124,6 +124,44 @@ func testSchemas(t *testing.T, s store.Store) {
 	}
 }
 
+// testSchemasVersion: every change to a tenant's declarations moves its
+// schemas version, which VersionedSchemaExtensions returns with the
+// declarations and a read with ReadOptions.SchemasVersion returns with the
+// resource; another tenant's changes leave it.
+func testSchemasVersion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := tenant(t, s, "a"), tenant(t, s, "b")
+	u := create(t, s, a, store.UserType, normalize(t, catalog.ResourceType(store.UserType), resource.Document{"userName": "u"}))
+	want := func(when string, version int64, declared int) {
+		t.Helper()
+		v, list, err := s.VersionedSchemaExtensions(ctx, a)
+		if err != nil || v != version || len(list) != declared {
+			t.Errorf("%s: VersionedSchemaExtensions = %d, %d declared, %v; want %d, %d", when, v, len(list), err, version, declared)
+		}
+		for _, members := range []bool{false, true} {
+			res, err := s.Get(ctx, a, store.UserType, u.ID, store.ReadOptions{SchemasVersion: true, Members: members, Encoded: true})
+			if err != nil || res.SchemasVersion != version {
+				t.Errorf("%s: Get (members %v) read schemas version %v, %v; want %d", when, members, res, err, version)
+			}
+		}
+	}
+	want("before any declaration", 0, 0)
+	declare(t, s, a)
+	want("after a declaration", 1, 1)
+	dup := &store.SchemaExtension{TenantID: a, URN: ExtensionURN, ResourceType: store.UserType, Definition: []byte(ExtensionSchema)}
+	wantKind(t, "AddSchema of a declared URN", s.AddSchema(ctx, dup), store.ErrNameTaken)
+	want("after a refused declaration", 1, 1)
+	declare(t, s, b)
+	want("after another tenant's declaration", 1, 1)
+	if _, err := s.RemoveSchema(ctx, a, ExtensionURN, false); err != nil {
+		t.Fatal(err)
+	}
+	want("after a removal", 2, 0)
+	if v, list, err := s.VersionedSchemaExtensions(ctx, "no-such-tenant"); err != nil || v != 0 || len(list) != 0 {
+		t.Errorf("VersionedSchemaExtensions of no tenant = %d, %v, %v; want 0 and none", v, list, err)
+	}
+}
+
 func mustFilter(t testing.TB, f string) filter.Expr {
 	t.Helper()
 	e, err := filter.Parse(f)

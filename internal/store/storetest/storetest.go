@@ -97,6 +97,7 @@ func Run(t *testing.T, open Open) {
 		{"Webhooks", testWebhooks},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Schemas", testSchemas},
+		{"SchemasVersion", testSchemasVersion},
 		{"ExtensionFilters", testExtensionFilters},
 		{"UndeclaredValues", testUndeclaredValues},
 		{"ConsoleAdmins", testConsoleAdmins},
