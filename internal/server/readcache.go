@@ -227,51 +227,38 @@ func (c *readCache) currentAll(tenant string, rt *schema.ResourceType, refs []*s
 	if c == nil {
 		return nil, false
 	}
-	out, stubs, ok := c.foundAll(tenant, rt, refs, edges, at)
+	out, ok := c.foundAll(tenant, rt, refs, edges, at)
 	if !ok {
 		return nil, false
 	}
-	for _, e := range out {
-		if e.stub {
-			continue
-		}
-		e.use()
-	}
-	if stubs {
-		for i, e := range out {
-			if e.stub {
-				if out[i] = c.ready(e, rt); out[i] == nil {
-					return nil, false
-				}
-			}
+	for i, e := range out {
+		if out[i] = c.ready(e, rt); out[i] == nil {
+			return nil, false
 		}
 	}
 	return out, true
 }
 
-// foundAll is currentAll's lookup, under the shared lock: the entries,
-// and whether some are stubs.
-func (c *readCache) foundAll(tenant string, rt *schema.ResourceType, refs []*store.Resource, edges bool, at readAt) ([]*rendered, bool, bool) {
+// foundAll is currentAll's lookup, under the shared lock.
+func (c *readCache) foundAll(tenant string, rt *schema.ResourceType, refs []*store.Resource, edges bool, at readAt) ([]*rendered, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.owned || at.since != c.commits {
-		return nil, false, false
+		return nil, false
 	}
 	out := make([]*rendered, len(refs))
-	stubs := false
 	for i, ref := range refs {
 		el, ok := c.entries[cacheKey{tenant, rt.Name, ref.ID}]
 		if !ok {
-			return nil, false, false
+			return nil, false
 		}
 		e := el.Value.(*rendered)
 		if (!e.stub && e.rt != rt) || (edges && !e.hasEdges) {
-			return nil, false, false
+			return nil, false
 		}
-		stubs = stubs || e.stub
 		out[i] = e
 	}
-	return out, stubs, true
+	return out, true
 }
 
 // named returns, in an owned cache, the current entry of the resource of
@@ -499,21 +486,17 @@ func (c *readCache) applyEdgesLocked(edges []store.EdgeChange, described map[sto
 	if len(edges) == 0 {
 		return
 	}
+	// Each entry's changes in order; entries are independent of each other.
 	deltas := map[cacheKey][]edgeDelta{}
-	var order []cacheKey
-	add := func(k cacheKey, d edgeDelta) {
-		if _, ok := deltas[k]; !ok {
-			order = append(order, k)
-		}
-		deltas[k] = append(deltas[k], d)
-	}
 	for _, e := range edges {
-		add(cacheKey{e.TenantID, store.GroupType, e.Group.ID}, edgeDelta{e.Member, e.Removed})
+		g := cacheKey{e.TenantID, store.GroupType, e.Group.ID}
+		deltas[g] = append(deltas[g], edgeDelta{e.Member, e.Removed})
 		if e.Member.Type == store.UserType {
-			add(cacheKey{e.TenantID, store.UserType, e.Member.ID}, edgeDelta{e.Group, e.Removed})
+			u := cacheKey{e.TenantID, store.UserType, e.Member.ID}
+			deltas[u] = append(deltas[u], edgeDelta{e.Group, e.Removed})
 		}
 	}
-	for _, k := range order {
+	for k, ds := range deltas {
 		el, ok := c.entries[k]
 		if !ok {
 			continue
@@ -526,7 +509,6 @@ func (c *readCache) applyEdgesLocked(edges []store.EdgeChange, described map[sto
 		if !e.hasEdges {
 			continue // its memberships are read when asked for
 		}
-		ds := deltas[k]
 		if len(e.edges)+len(ds) > maxInPlaceEdges {
 			c.dropLocked(el)
 			continue
